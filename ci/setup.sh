@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Installs everything wedge needs on Debian bookworm (as root), prepares and
+# starts libvirt in system mode when no service manager does, and builds wedge.
+# Idempotent: running it again only re-checks and rebuilds what changed.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir=${WEDGE_BUILD_DIR:-$here/build}
+
+say() { printf '[setup] %s\n' "$*"; }
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "ci/setup.sh must run as root (it installs packages and starts libvirtd)" >&2
+  exit 2
+fi
+
+packages=(
+  # build
+  build-essential cmake pkg-config clang-format
+  libvirt-dev libboost1.81-dev libboost-filesystem1.81-dev
+  libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # virtualisation
+  qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+  # storage servers (host) and clients (copied into the guest image)
+  nbd-server nbdkit nbd-client
+  # guest image ingredients
+  busybox-static kmod e2fsprogs cpio
+  # tools used by tests and benchmarks
+  procps psmisc
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing ${#missing[@]} packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  say "all packages present"
+fi
+
+# libvirtd resolves the compiled-in default user before reading qemu.conf.
+getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu
+getent passwd libvirt-qemu >/dev/null ||
+  useradd -r -g libvirt-qemu -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
+mkdir -p /var/log/libvirt /var/lib/libvirt/qemu /var/cache/libvirt /var/run/libvirt
+
+# Our qemu.conf settings: run QEMU as root without relabelling or cgroups
+# (containers here have neither a security driver nor a cgroup manager).
+qemu_conf=/etc/libvirt/qemu.conf
+set_conf() {
+  local key=$1 value=$2
+  if grep -qE "^${key}[[:space:]]*=" "$qemu_conf"; then
+    sed -i -E "s|^${key}[[:space:]]*=.*|${key} = ${value}|" "$qemu_conf"
+  else
+    printf '%s = %s\n' "$key" "$value" >>"$qemu_conf"
+  fi
+}
+touch "$qemu_conf"
+before=$(md5sum "$qemu_conf")
+set_conf user '"root"'
+set_conf group '"root"'
+set_conf dynamic_ownership 0
+set_conf security_driver '"none"'
+set_conf cgroup_controllers '[ ]'
+conf_changed=0
+[ "$before" = "$(md5sum "$qemu_conf")" ] || conf_changed=1
+
+running() { pgrep -x "$1" >/dev/null 2>&1; }
+if [ -d /run/systemd/system ]; then
+  say "systemd present: using systemctl"
+  systemctl start virtlogd libvirtd
+  [ $conf_changed -eq 0 ] || systemctl restart libvirtd
+else
+  running virtlogd || { say "starting virtlogd"; virtlogd -d; }
+  if running libvirtd && [ $conf_changed -eq 1 ]; then
+    say "qemu.conf changed: restarting libvirtd"
+    pkill -x libvirtd || true
+    for _ in $(seq 50); do running libvirtd || break; sleep 0.1; done
+  fi
+  running libvirtd || { say "starting libvirtd"; libvirtd -d; }
+fi
+for _ in $(seq 100); do
+  virsh -c qemu:///system version >/dev/null 2>&1 && break
+  sleep 0.1
+done
+virsh -c qemu:///system version >/dev/null || { echo "libvirtd did not come up" >&2; exit 1; }
+say "libvirt ready"
+
+say "building in $build_dir"
+cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build_dir" -j"$(nproc)"
+say "done: $build_dir/wedge"

@@ -1,0 +1,41 @@
+// Every timeout wedge uses, in one place, with one scale factor: TCG guests run
+// several times slower than KVM ones, so the run scales all guest-facing waits together.
+//
+//   Timeouts t = Timeouts::for_accel(is_tcg);  t.boot() -> 60 s under TCG
+#pragma once
+
+#include <chrono>
+
+namespace wedge {
+
+struct Timeouts {
+  using ms = std::chrono::milliseconds;
+  double scale = 1.0;  // multiplies every guest-facing wait below
+
+  ms boot_base{30000};            // domain start to agent hello
+  ms agent_command_base{60000};   // a setup command in the guest (modprobe, mkswap, ...)
+  ms heartbeat_lost_base{5000};   // no heartbeat this long: the agent is stuck
+  ms stall_base{10000};           // no progress this long: hang (scenario may override)
+  ms server_start{10000};         // a host storage server answering on its port (host-side)
+  ms teardown{10000};             // destroying a domain, stopping a server (host-side)
+  ms kvm_probe{8000};             // the KVM probe boot (host-side)
+
+  [[nodiscard]] ms boot() const { return scaled(boot_base); }
+  [[nodiscard]] ms agent_command() const { return scaled(agent_command_base); }
+  [[nodiscard]] ms heartbeat_lost() const { return scaled(heartbeat_lost_base); }
+  [[nodiscard]] ms stall() const { return scaled(stall_base); }
+
+  // TCG is slower at boot but a 1-vCPU guest answers quickly once up; 2x covers both.
+  [[nodiscard]] static Timeouts for_accel(bool tcg) {
+    Timeouts t;
+    t.scale = tcg ? 2.0 : 1.0;
+    return t;
+  }
+
+ private:
+  [[nodiscard]] ms scaled(ms base) const {
+    return ms(static_cast<long long>(static_cast<double>(base.count()) * scale));
+  }
+};
+
+}  // namespace wedge

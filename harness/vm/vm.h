@@ -1,0 +1,69 @@
+// The Vm interface: what a run needs from a virtual machine, independent of how it is
+// provided. harness/vm/libvirt implements it on libvirt; tests use a scripted fake.
+//
+//   WEDGE_TRY(auto vm, backend.start(spec));
+//   std::string bytes = *vm->read_console();   // new console output since last call
+//   vm->write_agent(frame);                      // to the guest agent's virtio-serial port
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/util/result.h"
+
+namespace wedge::vm {
+
+struct VmSpec {
+  std::string name;          // libvirt domain name, e.g. "wedge-20261121-133000-ab12"
+  int memory_mib = 256;      // guest RAM (also the balloon's maximum)
+  int vcpus = 1;
+  bool kvm = false;          // false: TCG (<domain type='qemu'>)
+  std::filesystem::path kernel;
+  std::filesystem::path initrd;
+  std::string cmdline;       // full kernel command line
+  std::filesystem::path console_log;   // the serial console is written here, live
+  std::filesystem::path agent_socket;  // unix socket for the agent's virtio-serial channel
+  std::string owner;         // written into the domain metadata, to find orphans later
+};
+
+enum class DomainState { kRunning, kPaused, kShutoff, kCrashed, kOther };
+
+[[nodiscard]] const char* to_string(DomainState state);
+
+class Instance {
+ public:
+  virtual ~Instance() = default;  // destroys the guest unless it was released
+
+  // Console bytes written since the previous call (possibly empty). Never blocks.
+  [[nodiscard]] virtual Result<std::string> read_console() = 0;
+  // Bytes the agent sent since the previous call (possibly empty). Never blocks.
+  // An error means the channel is gone (QEMU died or closed the socket).
+  [[nodiscard]] virtual Result<std::string> read_agent() = 0;
+  // Sends bytes to the agent. Blocks at most briefly; fails if the channel is gone.
+  [[nodiscard]] virtual Status write_agent(const std::string& bytes) = 0;
+  [[nodiscard]] virtual Result<DomainState> state() = 0;
+  // Host-side sysrq (keyboard Alt+SysRq+key), for when the agent is silent.
+  [[nodiscard]] virtual Status send_sysrq(char key) = 0;
+  // Sets the balloon target (guest memory in MiB).
+  [[nodiscard]] virtual Status set_balloon_mib(int mib) = 0;
+  // Stops the guest now. Safe to call more than once.
+  [[nodiscard]] virtual Status destroy() = 0;
+  // Versions of the hypervisor stack as "qemu" and "libvirt" strings, for reports.
+  [[nodiscard]] virtual std::string qemu_version() = 0;
+  [[nodiscard]] virtual std::string libvirt_version() = 0;
+  [[nodiscard]] virtual const std::string& name() const = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  // Defines and starts a transient guest. The Instance owns it from then on.
+  [[nodiscard]] virtual Result<std::unique_ptr<Instance>> start(const VmSpec& spec) = 0;
+  // Names of leftover guests of ours (name starts with "wedge-").
+  [[nodiscard]] virtual Result<std::vector<std::string>> list_wedge_domains() = 0;
+};
+
+}  // namespace wedge::vm

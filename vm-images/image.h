@@ -1,0 +1,73 @@
+// Guest images: a kernel plus a small initramfs (busybox, the wedge agent as /init, client
+// tools with their shared libraries, and exactly the kernel modules needed, dependencies
+// resolved in load order). Built from Debian packages or the user's own kernel, and cached
+// by content hash so that an unchanged image is not rebuilt.
+//
+//   image::ImageRequest req;                       // defaults: Debian cloud kernel
+//   req.agent_binary = "/path/to/wedge-agent";
+//   WEDGE_TRY(image::GuestImage img, image::build_image(req, progress));
+//   // img.kernel, img.initrd are ready for a VmSpec
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "harness/util/result.h"
+
+namespace wedge::image {
+
+// Modules the agent loads at boot, before it opens its channel (see modules.load below).
+std::vector<std::string> default_boot_modules();
+// Modules put in the image for scenarios to load on demand with `modprobe` (nbd, ...).
+std::vector<std::string> default_extra_modules();
+// Host programs copied into the image with their shared libraries.
+std::vector<std::string> default_tools();
+
+struct ImageRequest {
+  // "default": the Debian cloud kernel (linux-image-cloud-amd64, downloaded with apt-get
+  // download into the cache). Otherwise a path to the user's bzImage.
+  std::string kernel = "default";
+  // With a custom kernel: a directory holding lib/modules/<release> (INSTALL_MOD_PATH), or
+  // empty for a kernel with everything built in.
+  std::filesystem::path modules_dir;
+  std::vector<std::string> boot_modules = default_boot_modules();
+  std::vector<std::string> extra_modules = default_extra_modules();
+  std::vector<std::string> tools = default_tools();
+  std::filesystem::path agent_binary;  // the static wedge-agent, becomes /init
+  std::filesystem::path cache_dir;     // empty: $WEDGE_CACHE_DIR or ~/.cache/wedge
+};
+
+struct GuestImage {
+  std::filesystem::path kernel;      // bzImage to boot
+  std::filesystem::path initrd;      // uncompressed newc cpio
+  std::filesystem::path system_map;  // may be empty when unknown
+  std::string kernel_release;        // e.g. "6.1.0-56-cloud-amd64"
+  std::string hash;                  // content hash of everything that went in
+  bool from_cache = false;
+  uint64_t initrd_bytes = 0;         // file size of the initrd
+  uint64_t pinned_bytes = 0;         // bytes of file data the guest keeps in RAM (rootfs)
+  std::vector<std::string> boot_modules_in_order;  // as loaded by the agent at boot
+};
+
+using ProgressFn = std::function<void(const std::string&)>;
+
+// Builds (or finds in the cache) the image described by request.
+[[nodiscard]] Result<GuestImage> build_image(const ImageRequest& request,
+                                             const ProgressFn& progress = {});
+
+// A host file to place in the guest (under /extra, by default).
+struct ExtraFile {
+  std::filesystem::path host_path;
+  std::string guest_path;  // absolute path in the guest, e.g. "/extra/repro"
+};
+
+// Writes out = base initrd followed by a second cpio archive holding files (the kernel
+// unpacks concatenated archives in order). Used per run for the scenario's own files.
+[[nodiscard]] Status write_initrd_with_extras(const std::filesystem::path& base,
+                                              const std::vector<ExtraFile>& files,
+                                              const std::filesystem::path& out);
+
+}  // namespace wedge::image
