@@ -41,6 +41,8 @@ enum class MsgType : uint16_t {
   kWriteFile = 103,  // write data to a path (sysctls, cgroup files) without forking
   kReadFile = 104,   // read a path (up to kMaxPayload) without forking
   kPoweroff = 105,   // sync and power off
+  kPing = 106,       // request id; answered with kDone. Until the first host frame arrives,
+                     // the agent repeats kHello with every heartbeat.
 };
 
 namespace field {
