@@ -33,11 +33,13 @@ struct ImageRequest {
   // With a custom kernel: a directory holding lib/modules/<release> (INSTALL_MOD_PATH), or
   // empty for a kernel with everything built in.
   std::filesystem::path modules_dir;
+  // Module names ('-' and '_' alike); a boot entry may add parameters: "nbd nbds_max=4".
   std::vector<std::string> boot_modules = default_boot_modules();
   std::vector<std::string> extra_modules = default_extra_modules();
   std::vector<std::string> tools = default_tools();
-  std::filesystem::path agent_binary;  // the static wedge-agent, becomes /init
-  std::filesystem::path cache_dir;     // empty: $WEDGE_CACHE_DIR or ~/.cache/wedge
+  // The static wedge-agent, becomes /init (empty: default_agent_path()).
+  std::filesystem::path agent_binary;
+  std::filesystem::path cache_dir;  // empty: $WEDGE_CACHE_DIR or ~/.cache/wedge
 };
 
 struct GuestImage {
@@ -47,12 +49,16 @@ struct GuestImage {
   std::string kernel_release;        // e.g. "6.1.0-56-cloud-amd64"
   std::string hash;                  // content hash of everything that went in
   bool from_cache = false;
-  uint64_t initrd_bytes = 0;         // file size of the initrd
-  uint64_t pinned_bytes = 0;         // bytes of file data the guest keeps in RAM (rootfs)
+  uint64_t initrd_bytes = 0;  // file size of the initrd
+  uint64_t pinned_bytes = 0;  // bytes of file data the guest keeps in RAM (rootfs)
   std::vector<std::string> boot_modules_in_order;  // as loaded by the agent at boot
 };
 
 using ProgressFn = std::function<void(const std::string&)>;
+
+// Where the agent binary is looked for when ImageRequest::agent_binary is empty:
+// wedge-agent next to the running executable (the directory of /proc/self/exe).
+std::filesystem::path default_agent_path();
 
 // Builds (or finds in the cache) the image described by request.
 [[nodiscard]] Result<GuestImage> build_image(const ImageRequest& request,

@@ -141,6 +141,7 @@ Status read_storage(const toml::table& root, const fs::path& file, StorageConfig
   TableReader r(*table, "storage", file);
   WEDGE_CHECK(r.get_string("transport", &storage->transport, {"nbd"}));
   WEDGE_CHECK(r.get_string("server", &storage->server, {"nbd-server", "nbdkit"}));
+  WEDGE_CHECK(r.get_string("server_binary", &storage->server_binary));
   WEDGE_CHECK(r.get_int("size_mib", &storage->size_mib, 16, 1024 * 1024));
   WEDGE_CHECK(r.get_string("use", &storage->use, {"swap"}));
   return r.reject_unknown();
@@ -273,6 +274,7 @@ std::string to_toml(const Scenario& s) {
                     {"cmdline", s.guest.cmdline}};
   toml::table storage{{"transport", s.storage.transport}, {"server", s.storage.server},
                       {"size_mib", s.storage.size_mib}, {"use", s.storage.use}};
+  if (!s.storage.server_binary.empty()) storage.insert("server_binary", s.storage.server_binary);
   toml::table workload{{"kind", s.workload.kind}};
   if (s.workload.kind == "command") {
     toml::array argv, files;

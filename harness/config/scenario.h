@@ -19,6 +19,7 @@ struct GuestConfig {
 struct StorageConfig {
   std::string transport = "nbd";
   std::string server = "nbd-server";  // or "nbdkit"
+  std::string server_binary;          // a specific server executable (a patched build); empty: PATH
   int size_mib = 1024;
   std::string use = "swap";
 };

@@ -10,11 +10,15 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/util/result.h"
 
 namespace wedge::vm {
+
+// Every guest wedge starts has a name with this prefix, so leftovers can be found.
+inline constexpr std::string_view kDomainPrefix = "wedge-";
 
 struct VmSpec {
   std::string name;          // libvirt domain name, e.g. "wedge-20261121-133000-ab12"

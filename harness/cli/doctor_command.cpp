@@ -1,0 +1,146 @@
+// `wedge doctor`: one line per prerequisite (ok / FAIL with the fix), exit 0 only if all pass.
+#include "harness/cli/doctor_command.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "harness/run/progress.h"
+#include "harness/util/process.h"
+#include "harness/util/timeouts.h"
+#include "harness/util/files.h"
+#include "harness/vm/libvirt/kvm_probe.h"
+#include "harness/vm/libvirt/libvirt_backend.h"
+#include "vm-images/image.h"
+
+namespace wedge::cli {
+
+namespace {
+
+struct DoctorArgs {
+  bool probe = true;
+  std::string cache;
+};
+
+class Checklist {
+ public:
+  void ok(const std::string& what, const std::string& detail) {
+    fmt::print("ok    {:<14} {}\n", what, detail);
+  }
+  void fail(const std::string& what, const std::string& problem, const std::string& fix) {
+    failures_++;
+    fmt::print("FAIL  {:<14} {}\n      fix: {}\n", what, problem, fix);
+  }
+  [[nodiscard]] int failures() const { return failures_; }
+
+ private:
+  int failures_ = 0;
+};
+
+void check_tool(Checklist& c, const std::string& name, const std::string& package) {
+  auto path = find_executable(name);
+  if (path) {
+    c.ok(name, path->string());
+  } else {
+    c.fail(name, "not found", fmt::format("apt-get install {} (or run ci/setup.sh)", package));
+  }
+}
+
+int doctor(const DoctorArgs& args) {
+  Checklist c;
+  if (::geteuid() == 0) {
+    c.ok("user", "root");
+  } else {
+    c.fail("user", "not root", "run wedge as root (libvirt system mode, nbd and loop setup)");
+  }
+  check_tool(c, "qemu-system-x86_64", "qemu-system-x86");
+  check_tool(c, "nbd-server", "nbd-server");
+  check_tool(c, "nbdkit", "nbdkit");
+  check_tool(c, "nbd-client", "nbd-client");
+  check_tool(c, "depmod", "kmod");
+  check_tool(c, "apt-get", "apt");
+  check_tool(c, "dpkg-deb", "dpkg");
+  check_tool(c, "ldd", "libc-bin");
+  if (::access("/bin/busybox", X_OK) == 0) {
+    c.ok("busybox", "/bin/busybox");
+  } else {
+    c.fail("busybox", "/bin/busybox missing", "apt-get install busybox-static");
+  }
+  if (::getpwnam("libvirt-qemu") != nullptr) {
+    c.ok("libvirt-qemu", "user exists");
+  } else {
+    c.fail("libvirt-qemu", "user missing (libvirtd refuses to start without it)",
+           "groupadd -r libvirt-qemu; useradd -r -g libvirt-qemu -d /var/lib/libvirt -s "
+           "/usr/sbin/nologin libvirt-qemu (ci/setup.sh does this)");
+  }
+  auto agent = image::default_agent_path();
+  if (::access(agent.c_str(), X_OK) == 0) {
+    c.ok("agent", agent.string());
+  } else {
+    c.fail("agent", agent.string() + " missing", "build wedge (cmake --build build)");
+  }
+  struct statvfs fs {};
+  if (::statvfs(".", &fs) == 0) {
+    double free_gib = static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize) / (1 << 30);
+    if (free_gib >= 3) {
+      c.ok("disk", fmt::format("{:.1f} GiB free here", free_gib));
+    } else {
+      c.fail("disk", fmt::format("only {:.1f} GiB free here", free_gib),
+             "free space: each run writes up to its export size, the kernel cache needs ~200 MiB");
+    }
+  }
+  auto backend = vm::LibvirtBackend::connect();
+  if (!backend) {
+    c.fail("libvirt", backend.error().message(),
+           "start virtlogd -d and libvirtd -d as root (ci/setup.sh does this)");
+  } else {
+    c.ok("libvirt", fmt::format("{} (libvirt {}, QEMU {})", (*backend)->uri(),
+                                (*backend)->libvirt_version(), (*backend)->qemu_version()));
+    if (args.probe && ::access("/dev/kvm", R_OK | W_OK) != 0) {
+      c.ok("accel", "no usable /dev/kvm: TCG");
+    } else if (args.probe) {
+      image::ImageRequest req;
+      req.agent_binary = agent;
+      req.cache_dir = args.cache;
+      auto img = image::build_image(req);
+      if (!img) {
+        c.fail("image", img.error().message(), "apt-get update, then wedge image build");
+      } else {
+        c.ok("image", fmt::format("{} ({})", img->kernel_release, img->hash.substr(0, 12)));
+        auto scratch = TempDir::create("wedge-doctor");
+        Timeouts t;
+        auto kvm = scratch ? vm::probe_kvm(**backend, img->kernel, img->initrd, scratch->path(),
+                                           t.kvm_probe)
+                           : Result<bool>(scratch.error());
+        if (!kvm) {
+          c.fail("accel", kvm.error().message(), "check libvirtd's log");
+        } else {
+          c.ok("accel", *kvm ? "KVM boots a guest: using KVM"
+                             : "/dev/kvm present but a KVM guest does not boot: using TCG");
+        }
+      }
+    }
+  }
+  fmt::print("{}\n", c.failures() == 0 ? "all prerequisites present"
+                                       : fmt::format("{} problem(s) found", c.failures()));
+  return c.failures() == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+Command add_doctor_command(CLI::App& parent) {
+  auto args = std::make_shared<DoctorArgs>();
+  CLI::App* app = parent.add_subcommand(
+      "doctor", "Check every prerequisite (libvirt, QEMU, KVM by a probe boot, tools, disk) and "
+                "print what is missing and how to fix it.");
+  app->add_flag("!--no-probe", args->probe, "skip the KVM probe boot (and the image it needs)");
+  app->add_option("--cache", args->cache, "image cache directory (default: ~/.cache/wedge)");
+  return Command{app, [args] { return doctor(*args); }};
+}
+
+}  // namespace wedge::cli

@@ -1,0 +1,30 @@
+// The wedge CLI entry point: registers the subcommands and dispatches. No logic beyond that.
+#include <CLI/CLI.hpp>
+#include <vector>
+
+#include "harness/cli/command.h"
+#include "harness/cli/doctor_command.h"
+#include "harness/cli/image_command.h"
+#include "harness/cli/run_command.h"
+
+int main(int argc, char** argv) {
+  using namespace wedge::cli;
+  CLI::App app{
+      "wedge: boots real kernels under libvirt with swap and filesystems on network storage,\n"
+      "squeezes memory, injects faults, detects hangs and collects the evidence.\n"
+      "Exit codes: 0 pass, 1 the kernel failed, 2 usage error, 125 could not test."};
+  app.set_version_flag("--version", WEDGE_VERSION);
+  app.require_subcommand(1);
+  std::vector<Command> commands = {add_run_command(app), add_doctor_command(app),
+                                   add_image_command(app)};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : kExitUsage;
+  }
+  for (auto& command : commands) {
+    if (command.app->parsed()) return command.run();
+  }
+  return kExitUsage;
+}

@@ -1,0 +1,99 @@
+// `wedge run`: argument handling and the human summary; the run itself is harness/run.
+#include "harness/cli/run_command.h"
+
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "harness/config/load_scenario.h"
+#include "harness/run/interrupt.h"
+#include "harness/run/run_scenario.h"
+
+namespace wedge::cli {
+
+namespace {
+
+struct RunArgs {
+  std::string scenario = "nbd-swap-hog";
+  std::string out;
+  std::string kernel;
+  std::string modules;
+  std::string accel = "auto";
+  std::string cache;
+  bool keep_export = false;
+  bool quiet = false;
+};
+
+int run(const RunArgs& args) {
+  auto path = config::find_scenario(args.scenario);
+  if (!path) {
+    fmt::print(stderr, "wedge run: {}\n", path.error().message());
+    return kExitUsage;
+  }
+  auto scenario = config::load_scenario(*path);
+  if (!scenario) {
+    fmt::print(stderr, "wedge run: {}\n", scenario.error().message());
+    return kExitUsage;
+  }
+  if (!args.kernel.empty()) scenario->guest.kernel = args.kernel;
+  if (!args.modules.empty()) scenario->guest.modules = args.modules;
+  if (scenario->guest.kernel != "default" && !std::filesystem::is_regular_file(scenario->guest.kernel)) {
+    fmt::print(stderr, "wedge run: kernel {} is not a file (give a bzImage, or \"default\")\n",
+               scenario->guest.kernel);
+    return kExitUsage;
+  }
+  if (!scenario->guest.modules.empty() && !std::filesystem::is_directory(scenario->guest.modules)) {
+    fmt::print(stderr, "wedge run: modules directory {} does not exist\n", scenario->guest.modules);
+    return kExitUsage;
+  }
+  run::install_interrupt_handlers();
+  run::RunOptions options;
+  options.out_dir = args.out;
+  options.accel = args.accel;
+  options.cache_dir = args.cache;
+  options.keep_export = args.keep_export;
+  options.quiet = args.quiet;
+  run::RunResult result = run::run_scenario(*scenario, options);
+  const auto& r = result.report;
+  fmt::print("\n{} {}: {}\n", r.scenario, reports::to_string(r.verdict), r.reason);
+  for (const auto& f : r.findings) {
+    fmt::print("  finding: {} - {} (onset {:.1f} s, detected {:.1f} s)\n", f.kind, f.title,
+               f.onset_s, f.detected_s);
+  }
+  if (r.boot_s >= 0) {
+    fmt::print("  boot {:.1f} s, run {:.1f} s ({}); kernel {}\n", r.boot_s, r.run_s, r.accel,
+               r.kernel_release);
+    fmt::print("  guest: pswpout {} pages, swap peak {:.0f} MiB, MemFree min {:.0f} MiB\n",
+               r.guest.pswpout, r.guest.swap_peak_mib, r.guest.memfree_min_mib);
+    fmt::print("  server: {} - guest wrote {:.1f} MiB, read {:.1f} MiB\n", r.server.name,
+               static_cast<double>(r.server.bytes_written) / (1 << 20),
+               static_cast<double>(r.server.bytes_read) / (1 << 20));
+  }
+  if (!result.run_dir.empty()) fmt::print("  report: {}/report.json\n", result.run_dir.string());
+  return reports::exit_code_for(r.verdict);
+}
+
+}  // namespace
+
+Command add_run_command(CLI::App& parent) {
+  auto args = std::make_shared<RunArgs>();
+  CLI::App* app = parent.add_subcommand(
+      "run",
+      "Run a scenario: boot a guest under libvirt, put its swap on network storage, run the "
+      "workload, watch for hangs and crashes, write a report.\nExit: 0 pass, 1 kernel failed, "
+      "2 usage, 125 could not test.");
+  app->add_option("scenario", args->scenario,
+                  "scenario file, or the name of a built-in one (default: nbd-swap-hog)");
+  app->add_option("--out", args->out, "run directory (default: ./wedge-runs/<run id>)");
+  app->add_option("--kernel", args->kernel, "bzImage to test instead of the scenario's kernel");
+  app->add_option("--modules", args->modules,
+                  "directory holding lib/modules/<release> for --kernel (INSTALL_MOD_PATH)");
+  app->add_option("--accel", args->accel, "auto (probe KVM), kvm or tcg")
+      ->check(CLI::IsMember({"auto", "kvm", "tcg"}));
+  app->add_option("--cache", args->cache, "image cache directory (default: ~/.cache/wedge)");
+  app->add_flag("--keep-export", args->keep_export, "keep the storage export file in the run dir");
+  app->add_flag("-q,--quiet", args->quiet, "no progress output, only the summary");
+  return Command{app, [args] { return run(*args); }};
+}
+
+}  // namespace wedge::cli

@@ -1,0 +1,171 @@
+// Implementation of guest_session.h.
+#include "harness/run/guest_session.h"
+
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/util/files.h"
+
+namespace wedge::run {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+GuestSession::GuestSession(vm::Instance& vm, fs::path run_dir, Clock clock, Observer observer)
+    : vm_(vm), run_dir_(std::move(run_dir)), clock_(std::move(clock)), observer_(std::move(observer)) {}
+
+void GuestSession::log_event(const std::string& json_line) {
+  (void)append_file(run_dir_ / "events.jsonl", json_line + "\n");
+}
+
+Pumped GuestSession::pump() {
+  Pumped out;
+  double now = clock_();
+  if (auto console = vm_.read_console(); console.ok() && !console->empty()) {
+    out.console_events = scanner_.feed(*console);
+    for (const auto& e : out.console_events) {
+      nlohmann::json j = {{"t_s", now}, {"source", "console"}, {"kind", console::to_string(e.kind)},
+                          {"title", e.title}, {"line", e.line}};
+      if (e.timestamp_s) j["printk_s"] = *e.timestamp_s;
+      log_event(j.dump());
+    }
+  }
+  auto bytes = vm_.read_agent();
+  if (!bytes.ok()) {
+    out.channel_error = bytes.error().message();
+  } else if (!bytes->empty()) {
+    decoder_.feed(*bytes);
+    while (auto message = decoder_.next()) handle(*message, &out);
+  }
+  if (observer_) observer_(out);
+  return out;
+}
+
+void GuestSession::handle(const agent::Message& message, Pumped* out) {
+  double now = clock_();
+  std::visit(
+      [&](const auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, agent::Hello>) {
+          if (!hello_) {
+            log_event(nlohmann::json({{"t_s", now}, {"source", "agent"}, {"kind", "hello"},
+                                      {"kernel", m.kernel_release}, {"rss_kb", m.rss_kb}})
+                          .dump());
+          }
+          hello_ = m;
+        } else if constexpr (std::is_same_v<T, agent::Heartbeat>) {
+          last_heartbeat_s_ = now;
+          out->heartbeats++;
+        } else if constexpr (std::is_same_v<T, agent::Sample>) {
+          agent::MemSnapshot snap = agent::parse_sample(m);
+          (void)append_file(run_dir_ / "samples.jsonl",
+                            fmt::format("{{\"t_s\":{:.3f},\"sample\":{}}}\n", now,
+                                        agent::to_json_line(snap)));
+          out->samples.push_back(snap);
+        } else if constexpr (std::is_same_v<T, agent::Started>) {
+          if (auto it = jobs_.find(m.job); it != jobs_.end()) {
+            it->second.started = true;
+            it->second.pid = static_cast<int>(m.pid);
+          }
+        } else if constexpr (std::is_same_v<T, agent::Output>) {
+          auto it = jobs_.find(m.job);
+          if (it == jobs_.end()) return;
+          (void)append_file(run_dir_ / (it->second.name == "workload" ? "workload.log" : "setup.log"),
+                            m.data);
+          if (it->second.output.size() < 64 * 1024) it->second.output += m.data;
+          std::string& partial = partial_lines_[m.job];
+          partial += m.data;
+          size_t nl;
+          while ((nl = partial.find('\n')) != std::string::npos) {
+            out->output_lines.emplace_back(m.job, partial.substr(0, nl));
+            partial.erase(0, nl + 1);
+          }
+          if (partial.size() > 4096) partial.clear();
+        } else if constexpr (std::is_same_v<T, agent::Exited>) {
+          auto it = jobs_.find(m.job);
+          if (it == jobs_.end()) return;
+          it->second.exited = true;
+          it->second.exit_code = m.exit_code;
+          it->second.signal = m.signal;
+          out->exited_jobs.push_back(m.job);
+          log_event(nlohmann::json({{"t_s", now}, {"source", "agent"}, {"kind", "job_exit"},
+                                    {"job", it->second.name}, {"exit_code", m.exit_code},
+                                    {"signal", m.signal}})
+                        .dump());
+        } else if constexpr (std::is_same_v<T, agent::Failed>) {
+          if (auto it = jobs_.find(m.job); m.job != 0 && it != jobs_.end()) {
+            it->second.spawn_failed = true;
+            it->second.exited = true;
+            it->second.exit_code = 127;
+            it->second.output += m.text;
+            out->exited_jobs.push_back(m.job);
+          }
+          done_requests_[m.request] = true;
+        } else if constexpr (std::is_same_v<T, agent::Done>) {
+          done_requests_[m.request] = true;
+        } else if constexpr (std::is_same_v<T, agent::Log>) {
+          (void)append_file(run_dir_ / "agent.log", m.text + "\n");
+        }
+      },
+      message);
+}
+
+Status GuestSession::send(const std::string& frame) { return vm_.write_agent(frame); }
+
+Result<agent::Hello> GuestSession::wait_for_hello(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  uint32_t ping = next_request_++;
+  bool ping_sent = false;
+  while (std::chrono::steady_clock::now() < deadline) {
+    Pumped p = pump();
+    if (hello_ && !ping_sent) {
+      if (auto s = send(encoder_.encode_ping(ping)); s.ok()) ping_sent = true;
+    }
+    if (hello_ && done_requests_.count(ping)) return *hello_;
+    auto state = vm_.state();
+    if (state.ok() && *state != vm::DomainState::kRunning && *state != vm::DomainState::kPaused) {
+      return make_error("the guest stopped during boot (domain {})", vm::to_string(*state));
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  return make_error("the guest agent did not report within {:.0f} s", timeout.count() / 1000.0);
+}
+
+Result<uint32_t> GuestSession::start_job(const std::string& name,
+                                         const std::vector<std::string>& argv) {
+  uint32_t id = next_job_++;
+  jobs_[id] = JobState{};
+  jobs_[id].name = name;
+  WEDGE_TRY(std::string frame, encoder_.encode_exec(id, argv));
+  WEDGE_CHECK(send(frame).context(fmt::format("starting {}", name)));
+  return id;
+}
+
+Result<JobState> GuestSession::run_step(const std::string& name,
+                                        const std::vector<std::string>& argv,
+                                        std::chrono::milliseconds timeout) {
+  (void)append_file(run_dir_ / "setup.log", fmt::format("$ {}\n", fmt::join(argv, " ")));
+  WEDGE_TRY(uint32_t id, start_job(name, argv));
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!jobs_[id].exited) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return make_error("{} did not finish within {:.0f} s", name, timeout.count() / 1000.0);
+    }
+    Pumped p = pump();
+    if (p.channel_error) return make_error("{}: {}", name, *p.channel_error);
+    std::this_thread::sleep_for(20ms);
+  }
+  const JobState& job = jobs_[id];
+  if (job.spawn_failed || job.exit_code != 0 || job.signal != 0) {
+    std::string out = job.output;
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+    return make_error("{} failed ({}){}{}", name,
+                      job.signal ? fmt::format("signal {}", job.signal)
+                                 : fmt::format("exit {}", job.exit_code),
+                      out.empty() ? "" : ": ", out);
+  }
+  return job;
+}
+
+}  // namespace wedge::run

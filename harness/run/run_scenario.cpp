@@ -1,0 +1,410 @@
+// The run orchestration. Each phase adds context to its errors; the outcome is classified as
+// finding (kernel failed), boot failure, or infra error (our tooling or the host failed).
+#include "harness/run/run_scenario.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <random>
+#include <thread>
+
+#include "harness/agent/progress.h"
+#include "harness/agent/sample.h"
+#include "harness/config/load_scenario.h"
+#include "harness/detect/detector.h"
+#include "harness/run/accel.h"
+#include "harness/run/guest_session.h"
+#include "harness/run/interrupt.h"
+#include "harness/run/progress.h"
+#include "harness/storage/nbd_server.h"
+#include "harness/util/files.h"
+#include "harness/util/process.h"
+#include "harness/util/timeouts.h"
+#include "harness/vm/libvirt/libvirt_backend.h"
+#include "vm-images/image.h"
+
+namespace wedge::run {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using reports::Verdict;
+
+std::string make_run_id() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+  std::random_device rd;
+  return fmt::format("{}-{:04x}", buf, rd() & 0xffff);
+}
+
+namespace {
+
+std::string iso_now() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// The last lines of the console, for boot-failure reasons.
+std::string console_tail(const fs::path& log, size_t lines) {
+  auto text = read_file(log);
+  if (!text) return "";
+  std::string_view s = *text;
+  size_t pos = s.size();
+  for (size_t n = 0; n <= lines && pos > 0; ++n) {
+    pos = s.rfind('\n', pos - 1);
+    if (pos == std::string_view::npos) {
+      pos = 0;
+      break;
+    }
+  }
+  return std::string(s.substr(pos));
+}
+
+// Everything a run owns, torn down in reverse order of creation by the destructor.
+struct RunResources {
+  std::unique_ptr<vm::LibvirtBackend> backend;
+  std::unique_ptr<storage::NbdServer> server;
+  std::unique_ptr<vm::Instance> vm;
+};
+
+class Runner {
+ public:
+  Runner(const config::Scenario& scenario, const RunOptions& options)
+      : scenario_(scenario), options_(options), progress_(options.quiet) {}
+
+  RunResult run();
+
+ private:
+  Status prepare_run_dir();
+  Status boot_and_run();
+  Status setup_swap(GuestSession& session);
+  void monitor(GuestSession& session, uint32_t workload_job, detect::Detector& detector);
+  void on_pumped(const Pumped& p, detect::Detector* detector);
+  void teardown();
+  double now_s() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  }
+  std::vector<std::string> workload_argv() const;
+
+  const config::Scenario& scenario_;
+  RunOptions options_;
+  Progress progress_;
+  RunResult result_;
+  RunResources res_;
+  Timeouts timeouts_;
+  std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point run_start_ = std::chrono::steady_clock::now();
+  bool boot_failed_ = false;
+  std::string boot_failure_;
+  std::optional<detect::Detector> detector_;
+  uint64_t last_pswp_ = 0;
+  double swap_used_mib_ = 0;
+  double memfree_mib_ = 0;
+  uint64_t workload_mib_ = 0;
+  bool verify_failed_ = false;
+};
+
+std::vector<std::string> Runner::workload_argv() const {
+  if (scenario_.workload.kind == "command") return scenario_.workload.argv;
+  std::vector<std::string> argv = {"/init", "hog", "--mib", std::to_string(scenario_.workload.size_mib),
+                                   "--step-mib", "8"};
+  if (scenario_.workload.verify) argv.push_back("--verify");
+  return argv;
+}
+
+Status Runner::prepare_run_dir() {
+  auto& r = result_.report;
+  fs::path dir = options_.out_dir.empty() ? fs::path("wedge-runs") / r.run_id : options_.out_dir;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return make_error("creating run directory {}: {}", dir.string(), ec.message());
+  result_.run_dir = fs::absolute(dir, ec);
+  WEDGE_CHECK(write_file_atomic(result_.run_dir / "scenario.toml", config::to_toml(scenario_)));
+  return ok_status();
+}
+
+void Runner::on_pumped(const Pumped& p, detect::Detector* detector) {
+  double now = now_s();
+  auto& g = result_.report.guest;
+  for (const auto& snap : p.samples) {
+    g.samples++;
+    g.pswpout = snap.pswpout;
+    g.pswpin = snap.pswpin;
+    double swap_used = (static_cast<double>(snap.swap_total_kb) - static_cast<double>(snap.swap_free_kb)) / 1024.0;
+    g.swap_peak_mib = std::max(g.swap_peak_mib, swap_used);
+    double free_mib = static_cast<double>(snap.mem_free_kb) / 1024.0;
+    swap_used_mib_ = swap_used;
+    memfree_mib_ = free_mib;
+    g.memfree_min_mib = g.samples == 1 ? free_mib : std::min(g.memfree_min_mib, free_mib);
+    if (detector && snap.pswpout + snap.pswpin != last_pswp_) detector->on_progress(now);
+    last_pswp_ = snap.pswpout + snap.pswpin;
+  }
+  for (const auto& [job, line] : p.output_lines) {
+    if (auto prog = agent::parse_progress_line(line)) {
+      if (prog->done_mib != workload_mib_ && detector) detector->on_progress(now);
+      workload_mib_ = prog->done_mib;
+      g.workload_progress_mib = workload_mib_;
+    }
+    if (line.rfind("verify mismatch", 0) == 0) verify_failed_ = true;
+  }
+  if (detector) {
+    for (int i = 0; i < p.heartbeats; ++i) detector->on_heartbeat(now);
+    for (const auto& e : p.console_events) detector->on_console_event(e, now);
+  }
+}
+
+Status Runner::setup_swap(GuestSession& session) {
+  auto step = [&](const std::string& name, std::vector<std::string> argv) -> Status {
+    progress_.step(name);
+    auto r = session.run_step(name, argv, timeouts_.agent_command());
+    if (!r) return r.error();
+    return ok_status();
+  };
+  WEDGE_CHECK(step("guest: modprobe nbd", {"/bin/busybox", "modprobe", "nbd", "nbds_max=2"}));
+  WEDGE_TRY(fs::path nbd_client, find_executable("nbd-client"));
+  WEDGE_CHECK(step("guest: nbd-client connects to the host server",
+                   {nbd_client.string(), storage::kGuestHostAddress,
+                    std::to_string(res_.server->guest_port()), "/dev/nbd0", "-N", "wedge"}));
+  WEDGE_CHECK(step("guest: mkswap /dev/nbd0", {"/bin/busybox", "mkswap", "/dev/nbd0"}));
+  WEDGE_CHECK(step("guest: swapon /dev/nbd0", {"/bin/busybox", "swapon", "/dev/nbd0"}));
+  return ok_status();
+}
+
+void Runner::monitor(GuestSession& session, uint32_t workload_job, detect::Detector& detector) {
+  auto deadline = run_start_ + std::chrono::seconds(scenario_.limits.duration_s);
+  double last_status = -1;
+  while (!detector.done()) {
+    Pumped p = session.pump();
+    double now = now_s();
+    for (uint32_t job : p.exited_jobs) {
+      if (job != workload_job) continue;
+      const JobState& js = session.job(job);
+      result_.report.guest.workload_exit_code = js.exit_code;
+      result_.report.guest.workload_signal = js.signal;
+      if (!js.output.empty() && js.spawn_failed) progress_.step("workload failed to start: " + js.output);
+      detector.on_workload_exit(js.exit_code, js.signal, verify_failed_, now);
+    }
+    if (p.channel_error) detector.on_domain_gone("agent channel lost: " + *p.channel_error, now);
+    if (auto st = res_.vm->state(); st.ok() && *st != vm::DomainState::kRunning &&
+                                    *st != vm::DomainState::kPaused) {
+      detector.on_domain_gone(fmt::format("guest stopped unexpectedly (domain {})", vm::to_string(*st)), now);
+    }
+    detector.tick(now);
+    if (interrupted()) {
+      result_.report.infra_error = fmt::format("interrupted by signal {}", interrupt_signal());
+      return;
+    }
+    if (std::chrono::steady_clock::now() >= deadline && !detector.done()) {
+      result_.report.infra_error.clear();
+      detector.on_domain_gone(
+          fmt::format("run did not finish within duration_s = {}", scenario_.limits.duration_s),
+          now);
+    }
+    if (now - last_status >= 1) {
+      last_status = now;
+      const auto& g = result_.report.guest;
+      progress_.status(fmt::format(
+          "workload {}/{} MiB | swap used {:.0f} MiB (peak {:.0f}) | pswpout {} | MemFree {:.0f} "
+          "MiB | heartbeat {:.1f} s ago",
+          workload_mib_, scenario_.workload.size_mib, swap_used_mib_, g.swap_peak_mib, g.pswpout,
+          memfree_mib_, now - session.last_heartbeat_s()));
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  progress_.finish_status();
+}
+
+Status Runner::boot_and_run() {
+  auto& r = result_.report;
+  // Image.
+  image::ImageRequest req;
+  req.kernel = scenario_.guest.kernel;
+  req.modules_dir = scenario_.guest.modules;
+  req.agent_binary = image::default_agent_path();
+  req.cache_dir = options_.cache_dir;
+  progress_.step("preparing guest image");
+  auto img = image::build_image(req, [&](const std::string& m) { progress_.step("  " + m); });
+  if (!img) return img.error().context("building the guest image");
+  r.kernel_release = img->kernel_release;
+  r.kernel_path = img->kernel.string();
+  r.image_hash = img->hash;
+  r.initrd_bytes = img->initrd_bytes;
+  r.pinned_bytes = img->pinned_bytes;
+  fs::path initrd = img->initrd;
+  if (!scenario_.workload.files.empty()) {
+    std::vector<image::ExtraFile> extras;
+    for (const auto& f : scenario_.workload.files) {
+      extras.push_back({f, "/extra/" + f.filename().string()});
+    }
+    initrd = result_.run_dir / "initrd-with-extras.cpio";
+    WEDGE_CHECK(image::write_initrd_with_extras(img->initrd, extras, initrd)
+                    .context("adding workload files to the initrd"));
+  }
+
+  // Hypervisor.
+  WEDGE_TRY(res_.backend, vm::LibvirtBackend::connect().context("connecting to libvirt"));
+  r.qemu_version = res_.backend->qemu_version();
+  r.libvirt_version = res_.backend->libvirt_version();
+  WEDGE_TRY(bool kvm, choose_accel(options_.accel, *res_.backend, *img, options_.cache_dir, progress_));
+  r.accel = kvm ? "kvm" : "tcg";
+  timeouts_ = Timeouts::for_accel(!kvm);
+
+  // Storage server on the host.
+  progress_.step(fmt::format("starting {} ({} MiB export)", scenario_.storage.server,
+                             scenario_.storage.size_mib));
+  storage::NbdServerOptions so;
+  so.flavour = scenario_.storage.server;
+  so.binary = scenario_.storage.server_binary;
+  so.export_file = result_.run_dir / "export.img";
+  so.size_bytes = static_cast<uint64_t>(scenario_.storage.size_mib) << 20;
+  so.work_dir = result_.run_dir;
+  WEDGE_TRY(res_.server, storage::NbdServer::start(so, timeouts_.server_start)
+                             .context(fmt::format("starting {}", scenario_.storage.server)));
+  r.server.name = res_.server->describe();
+
+  // Guest.
+  vm::VmSpec spec;
+  spec.name = "wedge-" + r.run_id;
+  spec.memory_mib = scenario_.guest.memory_mib;
+  spec.vcpus = scenario_.guest.vcpus;
+  spec.kvm = kvm;
+  spec.kernel = img->kernel;
+  spec.initrd = initrd;
+  spec.cmdline =
+      "console=ttyS0 loglevel=7 panic=0 net.ifnames=0 sysctl.kernel.hung_task_timeout_secs=10 "
+      "sysctl.kernel.hung_task_warnings=-1 sysctl.kernel.sysrq=1";
+  if (!scenario_.guest.cmdline.empty()) spec.cmdline += " " + scenario_.guest.cmdline;
+  spec.console_log = result_.run_dir / "console.log";
+  spec.agent_socket = result_.run_dir / "agent.sock";
+  spec.owner = fmt::format("pid={}", ::getpid());
+  progress_.step(fmt::format("booting {} ({} MiB, {} vCPU, {})", spec.name, spec.memory_mib,
+                             spec.vcpus, r.accel));
+  t0_ = std::chrono::steady_clock::now();
+  WEDGE_TRY(res_.vm, res_.backend->start(spec).context("starting the guest"));
+
+  detector_.emplace(detect::DetectorConfig{
+      .stall_s = static_cast<double>(scenario_.limits.stall_s) * timeouts_.scale,
+      .heartbeat_lost_s = std::chrono::duration<double>(timeouts_.heartbeat_lost()).count() * 2,
+      .oom_ok = scenario_.limits.oom_ok});
+  GuestSession session(*res_.vm, result_.run_dir, [this] { return now_s(); },
+                       [this](const Pumped& p) { on_pumped(p, &*detector_); });
+  auto hello = session.wait_for_hello(timeouts_.boot());
+  if (!hello) {
+    boot_failed_ = true;
+    auto console = read_file(spec.console_log);
+    auto events = console::parse_events(console.ok() ? *console : "");
+    std::string why = hello.error().message();
+    for (const auto& e : events) {
+      if (e.kind == console::EventKind::kPanic) why = e.title;
+    }
+    boot_failure_ = why;
+    progress_.step("boot failed: " + why + "; console ends with:" + console_tail(spec.console_log, 8));
+    return ok_status();
+  }
+  r.boot_s = now_s();
+  r.agent_rss_kb = hello->rss_kb;
+  r.agent_memlocked_kb = hello->memlocked_kb;
+  progress_.step(fmt::format("guest ready in {:.1f} s: kernel {}, agent RSS {} KiB (locked {} KiB)",
+                             r.boot_s, hello->kernel_release, hello->rss_kb, hello->memlocked_kb));
+
+  if (scenario_.storage.use == "swap") {
+    WEDGE_CHECK(setup_swap(session).context("setting up swap over NBD"));
+  }
+  progress_.step(fmt::format("workload: {}", fmt::join(workload_argv(), " ")));
+  WEDGE_TRY(uint32_t job, session.start_job("workload", workload_argv()));
+  detector_->arm(now_s());
+  monitor(session, job, *detector_);
+  return ok_status();
+}
+
+void Runner::teardown() {
+  auto& r = result_.report;
+  if (res_.vm) {
+    if (auto s = res_.vm->destroy(); !s && r.infra_error.empty()) {
+      r.infra_error = s.error().context("destroying the guest").message();
+    }
+  }
+  if (res_.server) {
+    auto stats = res_.server->stats();
+    r.server.bytes_written = stats.bytes_from_guest;
+    r.server.bytes_read = stats.bytes_to_guest;
+    r.server.connections = stats.connections;
+    if (auto s = res_.server->stop(); !s && r.infra_error.empty()) {
+      r.infra_error = s.error().context("stopping the storage server").message();
+    }
+  }
+  res_.vm.reset();
+  res_.server.reset();
+  res_.backend.reset();
+  if (!options_.keep_export && !result_.run_dir.empty()) {
+    std::error_code ec;
+    fs::remove(result_.run_dir / "export.img", ec);
+    fs::remove(result_.run_dir / "agent.sock", ec);
+    fs::remove(result_.run_dir / "initrd-with-extras.cpio", ec);
+  }
+}
+
+RunResult Runner::run() {
+  auto& r = result_.report;
+  r.run_id = make_run_id();
+  r.scenario = scenario_.name;
+  r.scenario_file = scenario_.source.string();
+  r.wedge_version = WEDGE_VERSION;
+  r.started_at = iso_now();
+  run_start_ = std::chrono::steady_clock::now();
+  Status status = prepare_run_dir();
+  if (!status) {
+    r.verdict = Verdict::kInfraError;
+    r.infra_error = status.error().message();
+    r.reason = r.infra_error;
+    return result_;  // nowhere to write a report
+  }
+  progress_.step(fmt::format("run {} -> {}", r.run_id, result_.run_dir.string()));
+  status = boot_and_run();
+  teardown();
+  r.run_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start_).count();
+
+  if (!status) {
+    r.verdict = Verdict::kInfraError;
+    r.infra_error = status.error().message();
+    // A kernel failure seen while we were setting up still counts against the kernel.
+    if (detector_ && !detector_->findings().empty() && detector_->verdict() != Verdict::kInfraError &&
+        detector_->verdict() != Verdict::kWorkloadFailed) {
+      r.verdict = detector_->verdict();
+    }
+  } else if (boot_failed_) {
+    r.verdict = Verdict::kBootFailure;
+    r.findings.push_back({"boot_failure", boot_failure_, 0, r.run_s, "no agent hello", {}});
+    r.reason = boot_failure_;
+    r.infra_error.clear();
+  } else if (!r.infra_error.empty() && (!detector_ || !detector_->done())) {
+    r.verdict = Verdict::kInfraError;  // interrupted
+  } else {
+    r.verdict = detector_->verdict();
+  }
+  if (detector_) {
+    for (const auto& f : detector_->findings()) r.findings.push_back(f);
+  }
+  if (r.reason.empty()) r.reason = r.verdict == Verdict::kInfraError ? r.infra_error : detector_->reason();
+  if (auto s = reports::JsonWriter().write(r, result_.run_dir); !s) {
+    progress_.step("could not write report.json: " + s.error().message());
+  }
+  return result_;
+}
+
+}  // namespace
+
+RunResult run_scenario(const config::Scenario& scenario, const RunOptions& options) {
+  Runner runner(scenario, options);
+  return runner.run();
+}
+
+}  // namespace wedge::run

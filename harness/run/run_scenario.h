@@ -1,0 +1,36 @@
+// One run's lifecycle: image -> storage server -> guest -> setup -> workload -> monitor ->
+// teardown -> report. Never throws; always writes report.json into the run directory, also
+// when it fails part way, and tells a kernel failure, a boot failure and an infra error apart.
+//
+//   run::RunOptions opts;  opts.out_dir = "/tmp/r1";
+//   run::RunResult r = run::run_scenario(scenario, opts);
+//   return reports::exit_code_for(r.report.verdict);
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "harness/config/scenario.h"
+#include "reports/report.h"
+
+namespace wedge::run {
+
+struct RunOptions {
+  std::filesystem::path out_dir;     // exact run directory; empty: ./wedge-runs/<run id>
+  std::string accel = "auto";        // auto | tcg | kvm
+  std::filesystem::path cache_dir;   // image cache; empty: default
+  bool keep_export = false;          // keep the server's export file after the run
+  bool quiet = false;                // no progress output
+};
+
+struct RunResult {
+  reports::RunReport report;
+  std::filesystem::path run_dir;
+};
+
+[[nodiscard]] RunResult run_scenario(const config::Scenario& scenario, const RunOptions& options);
+
+// "20261121-133000-ab12": sortable by time, unique enough for concurrent runs.
+[[nodiscard]] std::string make_run_id();
+
+}  // namespace wedge::run

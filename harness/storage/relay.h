@@ -1,0 +1,78 @@
+// A byte-counting TCP relay on loopback that sits in front of every storage server, and the
+// place where network faults are injected at run time (latency, a bandwidth cap, a stall,
+// a black hole, connection resets), since the host kernel has no netem.
+//
+//   WEDGE_TRY(auto relay, storage::TcpRelay::start(server_port));
+//   relay->port();                                  // what the guest dials (via 10.0.2.2)
+//   relay->set_faults({.delay = std::chrono::milliseconds(200)});
+//   relay->reset_connections();                     // RST both sides of every connection
+//   relay->set_target_port(restarted_server_port);  // later connections go there
+//
+// It listens on 127.0.0.1 only and connects only to 127.0.0.1: traffic never leaves the host.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include "harness/util/result.h"
+
+namespace wedge::storage {
+
+// Faults applied to every connection, in both directions, from the moment they are set.
+struct RelayFaults {
+  std::chrono::milliseconds delay{0};  // added latency: a chunk is forwarded this long after it
+                                       // arrived (throughput is kept: chunks are pipelined)
+  uint64_t rate_bytes_per_s = 0;       // cap per direction, shared by all connections; 0: none
+  bool stall = false;     // stop forwarding and stop reading (TCP backpressure) until cleared;
+                          // nothing is lost, so the connection resumes afterwards
+  bool blackhole = false;  // keep reading, but drop everything and send nothing; data read
+                           // while it is set is lost for good (the stream is then corrupt)
+};
+
+struct RelayStats {
+  uint64_t bytes_from_client = 0;   // read from clients (the guest side), dropped bytes included
+  uint64_t bytes_to_client = 0;     // written to clients
+  uint64_t bytes_dropped = 0;       // discarded by the blackhole, either direction
+  uint64_t connections = 0;         // accepted since start
+  uint64_t active_connections = 0;  // open right now
+  uint64_t failed_connects = 0;     // clients dropped because the target never answered
+};
+
+class TcpRelay {
+ public:
+  // How long a new client waits for the target to accept before it is dropped; covers a
+  // server that is restarting (its port briefly refuses connections).
+  static constexpr std::chrono::milliseconds kConnectTimeout{5000};
+
+  // Listens on 127.0.0.1 with an ephemeral port (port() is valid on return) and forwards each
+  // connection to 127.0.0.1:target_port, on its own I/O thread.
+  [[nodiscard]] static Result<std::unique_ptr<TcpRelay>> start(int target_port);
+  ~TcpRelay();  // stop()
+  TcpRelay(const TcpRelay&) = delete;
+  TcpRelay& operator=(const TcpRelay&) = delete;
+
+  [[nodiscard]] int port() const;
+  [[nodiscard]] int target_port() const;
+  // Connections accepted from now on go to the new port; existing ones keep theirs.
+  void set_target_port(int port);
+
+  [[nodiscard]] RelayFaults faults() const;
+  void set_faults(const RelayFaults& faults);
+  void clear_faults() { set_faults(RelayFaults{}); }
+  // Closes every current connection with a TCP RST to both the client and the target.
+  void reset_connections();
+
+  [[nodiscard]] RelayStats stats() const;
+
+  // Closes the listener and every connection and joins the I/O thread. Idempotent.
+  void stop();
+
+  struct Impl;
+
+ private:
+  explicit TcpRelay(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace wedge::storage

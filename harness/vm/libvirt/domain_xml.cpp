@@ -1,0 +1,157 @@
+// Implementation of domain_xml.h.
+#include "harness/vm/libvirt/domain_xml.h"
+
+#include <fmt/format.h>
+
+#include "workloads/agent/protocol.h"
+
+namespace wedge::vm {
+
+namespace {
+
+bool is_forbidden_control(unsigned char c) {
+  return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f;
+}
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '.' || c == '_' || c == '-';
+}
+
+Status check_text(std::string_view what, std::string_view text) {
+  for (unsigned char c : text) {
+    if (is_forbidden_control(c)) {
+      return make_error("{} contains control character 0x{:02x}", what, static_cast<int>(c));
+    }
+  }
+  return ok_status();
+}
+
+Status check_path(std::string_view what, const std::filesystem::path& path, bool required) {
+  if (path.empty()) {
+    if (required) return make_error("{} is not set", what);
+    return ok_status();
+  }
+  if (!path.is_absolute()) return make_error("{} must be an absolute path: {}", what, path.string());
+  return check_text(what, path.string());
+}
+
+}  // namespace
+
+std::string xml_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        if (!is_forbidden_control(static_cast<unsigned char>(c))) out += c;
+    }
+  }
+  return out;
+}
+
+Status validate_spec(const VmSpec& spec) {
+  if (!spec.name.starts_with(kDomainPrefix) || spec.name.size() == kDomainPrefix.size()) {
+    return make_error("domain name '{}' must start with '{}' followed by an id", spec.name,
+                      kDomainPrefix);
+  }
+  for (char c : spec.name) {
+    if (!is_name_char(c)) {
+      return make_error("domain name '{}' may only hold letters, digits, '.', '_' and '-'",
+                        spec.name);
+    }
+  }
+  if (spec.memory_mib < 16) return make_error("memory_mib {} is below 16", spec.memory_mib);
+  if (spec.vcpus < 1) return make_error("vcpus {} is below 1", spec.vcpus);
+  WEDGE_CHECK(check_path("kernel", spec.kernel, true));
+  WEDGE_CHECK(check_path("initrd", spec.initrd, false));
+  WEDGE_CHECK(check_path("console_log", spec.console_log, true));
+  WEDGE_CHECK(check_path("agent_socket", spec.agent_socket, true));
+  if (spec.agent_socket.string().size() > kMaxSocketPath) {
+    return make_error("agent_socket path is {} bytes, unix sockets allow at most {}: {}",
+                      spec.agent_socket.string().size(), kMaxSocketPath,
+                      spec.agent_socket.string());
+  }
+  WEDGE_CHECK(check_text("cmdline", spec.cmdline));
+  WEDGE_CHECK(check_text("owner", spec.owner));
+  return ok_status();
+}
+
+std::string build_domain_xml(const VmSpec& spec) {
+  const std::string console = xml_escape(spec.console_log.string());
+  std::string xml;
+  auto add = [&xml](std::string_view line) {
+    xml += line;
+    xml += '\n';
+  };
+  add(fmt::format("<domain type='{}'>", spec.kvm ? "kvm" : "qemu"));
+  add(fmt::format("  <name>{}</name>", xml_escape(spec.name)));
+  add("  <metadata>");
+  add(fmt::format("    <wedge:instance xmlns:wedge='{}'>", xml_escape(kMetadataNamespace)));
+  add(fmt::format("      <wedge:owner>{}</wedge:owner>", xml_escape(spec.owner)));
+  add("    </wedge:instance>");
+  add("  </metadata>");
+  add(fmt::format("  <memory unit='MiB'>{}</memory>", spec.memory_mib));
+  add(fmt::format("  <currentMemory unit='MiB'>{}</currentMemory>", spec.memory_mib));
+  add(fmt::format("  <vcpu>{}</vcpu>", spec.vcpus));
+  add("  <os>");
+  add("    <type arch='x86_64' machine='pc'>hvm</type>");
+  add(fmt::format("    <kernel>{}</kernel>", xml_escape(spec.kernel.string())));
+  if (!spec.initrd.empty()) {
+    add(fmt::format("    <initrd>{}</initrd>", xml_escape(spec.initrd.string())));
+  }
+  if (!spec.cmdline.empty()) {
+    add(fmt::format("    <cmdline>{}</cmdline>", xml_escape(spec.cmdline)));
+  }
+  add("  </os>");
+  add("  <features>");
+  add("    <acpi/>");
+  add("  </features>");
+  // A guest that powers off, reboots or crashes is over: the run decides what happens next.
+  add("  <on_poweroff>destroy</on_poweroff>");
+  add("  <on_reboot>destroy</on_reboot>");
+  add("  <on_crash>destroy</on_crash>");
+  add("  <devices>");
+  add(fmt::format("    <emulator>{}</emulator>", xml_escape(kEmulator)));
+  add("    <serial type='file'>");
+  add(fmt::format("      <source path='{}'/>", console));
+  add("      <target port='0'/>");
+  add("    </serial>");
+  add("    <console type='file'>");
+  add(fmt::format("      <source path='{}'/>", console));
+  add("      <target type='serial' port='0'/>");
+  add("    </console>");
+  add("    <channel type='unix'>");
+  add(fmt::format("      <source mode='bind' path='{}'/>",
+                  xml_escape(spec.agent_socket.string())));
+  add(fmt::format("      <target type='virtio' name='{}'/>",
+                  xml_escape(agent_protocol::kPortName)));
+  add("    </channel>");
+  add("    <interface type='user'>");
+  add("      <model type='virtio'/>");
+  add("    </interface>");
+  add("    <controller type='usb' model='none'/>");
+  add("    <memballoon model='virtio'>");
+  add("      <stats period='1'/>");
+  add("    </memballoon>");
+  add("  </devices>");
+  add("</domain>");
+  return xml;
+}
+
+}  // namespace wedge::vm

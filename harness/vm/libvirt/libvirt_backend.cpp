@@ -1,0 +1,433 @@
+// Implementation of libvirt_backend.h.
+#include "harness/vm/libvirt/libvirt_backend.h"
+
+#include <fcntl.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <linux/input-event-codes.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "harness/util/files.h"
+#include "harness/vm/libvirt/domain_xml.h"
+
+namespace wedge::vm {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+namespace {
+
+// At most this much console output is returned per read_console() call; the rest comes next.
+constexpr size_t kMaxConsoleChunk = 4 << 20;
+// How long write_agent waits for the channel to take all bytes (QEMU stops reading the
+// socket while the guest does not read its port).
+constexpr milliseconds kAgentWriteTimeout{2000};
+// How long write_agent waits for the channel's socket to appear before giving up.
+constexpr milliseconds kAgentConnectTimeout{1000};
+
+void ignore_libvirt_error(void* /*user_data*/, virErrorPtr /*error*/) {}
+
+// libvirt prints every error to stderr unless a handler is set; ours are returned instead.
+void init_libvirt() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    virInitialize();
+    virSetErrorFunc(nullptr, ignore_libvirt_error);
+  });
+}
+
+// The last libvirt error of this thread, prefixed with what was being done.
+Error libvirt_error(std::string_view what) {
+  const char* message = virGetLastErrorMessage();
+  return make_error("{}: {}", what, message != nullptr ? message : "unknown libvirt error");
+}
+
+// True when the last libvirt error says the domain does not exist (any more).
+bool last_error_is_gone() {
+  int code = virGetLastErrorCode();
+  return code == VIR_ERR_NO_DOMAIN || code == VIR_ERR_OPERATION_INVALID;
+}
+
+Result<unsigned int> sysrq_keycode(char key) {
+  switch (key) {
+    // clang-format off
+    case 'a': return KEY_A;  case 'b': return KEY_B;  case 'c': return KEY_C;
+    case 'd': return KEY_D;  case 'e': return KEY_E;  case 'f': return KEY_F;
+    case 'g': return KEY_G;  case 'h': return KEY_H;  case 'i': return KEY_I;
+    case 'j': return KEY_J;  case 'k': return KEY_K;  case 'l': return KEY_L;
+    case 'm': return KEY_M;  case 'n': return KEY_N;  case 'o': return KEY_O;
+    case 'p': return KEY_P;  case 'q': return KEY_Q;  case 'r': return KEY_R;
+    case 's': return KEY_S;  case 't': return KEY_T;  case 'u': return KEY_U;
+    case 'v': return KEY_V;  case 'w': return KEY_W;  case 'x': return KEY_X;
+    case 'y': return KEY_Y;  case 'z': return KEY_Z;
+    case '0': return KEY_0;  case '1': return KEY_1;  case '2': return KEY_2;
+    case '3': return KEY_3;  case '4': return KEY_4;  case '5': return KEY_5;
+    case '6': return KEY_6;  case '7': return KEY_7;  case '8': return KEY_8;
+    case '9': return KEY_9;
+    // clang-format on
+    default:
+      return make_error("no sysrq key for character 0x{:02x}",
+                        static_cast<int>(static_cast<unsigned char>(key)));
+  }
+}
+
+std::string hypervisor_version(virConnectPtr conn) {
+  unsigned long version = 0;
+  if (virConnectGetVersion(conn, &version) != 0) return "unknown";
+  return format_libvirt_version(version);
+}
+
+std::string daemon_libvirt_version(virConnectPtr conn) {
+  unsigned long version = 0;
+  if (virConnectGetLibVersion(conn, &version) != 0) return "unknown";
+  return format_libvirt_version(version);
+}
+
+Status remove_stale(const fs::path& path) {
+  std::error_code ec;
+  fs::remove(path, ec);
+  if (ec) return make_error("removing stale {}: {}", path.string(), ec.message());
+  return ok_status();
+}
+
+Status ensure_parent(const fs::path& path) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  if (ec) return make_error("creating {}: {}", path.parent_path().string(), ec.message());
+  return ok_status();
+}
+
+class LibvirtInstance final : public Instance {
+ public:
+  LibvirtInstance(std::shared_ptr<ConnectHandle> conn, DomainHandle dom, VmSpec spec)
+      : conn_(std::move(conn)), dom_(std::move(dom)), spec_(std::move(spec)) {
+    qemu_version_ = hypervisor_version(conn_->get());
+    libvirt_version_ = daemon_libvirt_version(conn_->get());
+  }
+  LibvirtInstance(const LibvirtInstance&) = delete;
+  LibvirtInstance& operator=(const LibvirtInstance&) = delete;
+  ~LibvirtInstance() override { (void)destroy(); }
+
+  Result<std::string> read_console() override;
+  Result<std::string> read_agent() override;
+  Status write_agent(const std::string& bytes) override;
+  Result<DomainState> state() override;
+  Status send_sysrq(char key) override;
+  Status set_balloon_mib(int mib) override;
+  Status destroy() override;
+  std::string qemu_version() override { return qemu_version_; }
+  std::string libvirt_version() override { return libvirt_version_; }
+  const std::string& name() const override { return spec_.name; }
+
+ private:
+  // Connects to the agent socket if not yet connected. False: the socket is not there yet.
+  Result<bool> connect_agent();
+  Error agent_closed() {
+    agent_fd_.reset();
+    agent_closed_ = true;
+    return make_error("{}: agent channel closed", spec_.name);
+  }
+
+  std::shared_ptr<ConnectHandle> conn_;
+  DomainHandle dom_;
+  VmSpec spec_;
+  std::string qemu_version_;
+  std::string libvirt_version_;
+  bool destroyed_ = false;
+  UniqueFd console_fd_;
+  off_t console_offset_ = 0;
+  UniqueFd agent_fd_;
+  bool agent_closed_ = false;
+};
+
+Result<std::string> LibvirtInstance::read_console() {
+  if (!console_fd_.valid()) {
+    UniqueFd fd(::open(spec_.console_log.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) {
+      if (errno == ENOENT) return std::string();  // QEMU has not created it yet
+      return errno_error(fmt::format("open console log {}", spec_.console_log.string()), errno);
+    }
+    console_fd_ = std::move(fd);
+  }
+  struct stat st {};
+  if (::fstat(console_fd_.get(), &st) == 0 && st.st_size < console_offset_) {
+    console_offset_ = 0;  // the file was truncated (a new QEMU opened it)
+  }
+  std::string out;
+  char buf[65536];
+  while (out.size() < kMaxConsoleChunk) {
+    ssize_t n = ::pread(console_fd_.get(), buf, sizeof buf, console_offset_);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_error(fmt::format("read console log {}", spec_.console_log.string()), errno);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    console_offset_ += n;
+  }
+  return out;
+}
+
+Result<bool> LibvirtInstance::connect_agent() {
+  if (agent_fd_.valid()) return true;
+  if (agent_closed_) return agent_closed();
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return errno_error("agent channel: socket", errno);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::string path = spec_.agent_socket.string();
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);  // length checked by validate_spec
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    // Not there yet (QEMU still starting), or its backlog is momentarily full: try later.
+    if (errno == ENOENT || errno == ECONNREFUSED || errno == EAGAIN) return false;
+    return errno_error(fmt::format("agent channel: connect {}", path), errno);
+  }
+  agent_fd_ = std::move(fd);
+  return true;
+}
+
+Result<std::string> LibvirtInstance::read_agent() {
+  WEDGE_TRY(bool connected, connect_agent());
+  if (!connected) return std::string();
+  std::string out;
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::recv(agent_fd_.get(), buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) {
+      out.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n < 0 && errno != ECONNRESET) {
+      return errno_error(fmt::format("{}: agent channel: recv", spec_.name), errno);
+    }
+    // EOF or reset: hand out what arrived first; the next call reports the closed channel.
+    if (!out.empty()) {
+      agent_fd_.reset();
+      agent_closed_ = true;
+      return out;
+    }
+    return agent_closed();
+  }
+  return out;
+}
+
+Status LibvirtInstance::write_agent(const std::string& bytes) {
+  auto connect_deadline = steady_clock::now() + kAgentConnectTimeout;
+  while (true) {
+    WEDGE_TRY(bool connected, connect_agent());
+    if (connected) break;
+    if (steady_clock::now() >= connect_deadline) {
+      return make_error("{}: agent channel {} did not appear within {} ms", spec_.name,
+                        spec_.agent_socket.string(), kAgentConnectTimeout.count());
+    }
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  auto deadline = steady_clock::now() + kAgentWriteTimeout;
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    ssize_t n = ::send(agent_fd_.get(), bytes.data() + sent, bytes.size() - sent,
+                       MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n >= 0) {
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EPIPE || errno == ECONNRESET) return agent_closed();
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      return errno_error(fmt::format("{}: agent channel: send", spec_.name), errno);
+    }
+    auto left = std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now());
+    if (left.count() <= 0) {
+      return make_error("{}: agent channel: write stalled ({} of {} bytes sent in {} ms)",
+                        spec_.name, sent, bytes.size(), kAgentWriteTimeout.count());
+    }
+    pollfd pfd{agent_fd_.get(), POLLOUT, 0};
+    ::poll(&pfd, 1, static_cast<int>(left.count()));
+  }
+  return ok_status();
+}
+
+Result<DomainState> LibvirtInstance::state() {
+  if (destroyed_) return DomainState::kShutoff;
+  int state = 0;
+  int reason = 0;
+  if (virDomainGetState(dom_.get(), &state, &reason, 0) != 0) {
+    if (virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) return DomainState::kShutoff;
+    return libvirt_error(fmt::format("{}: virDomainGetState", spec_.name));
+  }
+  switch (state) {
+    case VIR_DOMAIN_RUNNING:
+      return DomainState::kRunning;
+    case VIR_DOMAIN_PAUSED:
+      return DomainState::kPaused;
+    case VIR_DOMAIN_SHUTOFF:
+      return DomainState::kShutoff;
+    case VIR_DOMAIN_CRASHED:
+      return DomainState::kCrashed;
+    default:
+      return DomainState::kOther;
+  }
+}
+
+Status LibvirtInstance::send_sysrq(char key) {
+  char lower = (key >= 'A' && key <= 'Z') ? static_cast<char>(key - 'A' + 'a') : key;
+  auto code = sysrq_keycode(lower);
+  if (!code) return code.error().context(fmt::format("{}: send_sysrq", spec_.name));
+  // Pressed in order and released in reverse: the Alt+SysRq+key chord of a PC keyboard.
+  unsigned int keys[] = {KEY_LEFTALT, KEY_SYSRQ, *code};
+  if (virDomainSendKey(dom_.get(), VIR_KEYCODE_SET_LINUX, /*holdtime=*/0, keys, 3, 0) != 0) {
+    return libvirt_error(fmt::format("{}: sending sysrq '{}'", spec_.name, lower));
+  }
+  return ok_status();
+}
+
+Status LibvirtInstance::set_balloon_mib(int mib) {
+  if (mib < 1 || mib > spec_.memory_mib) {
+    return make_error("{}: balloon target {} MiB outside 1..{}", spec_.name, mib,
+                      spec_.memory_mib);
+  }
+  unsigned long kib = static_cast<unsigned long>(mib) * 1024;
+  if (virDomainSetMemoryFlags(dom_.get(), kib, VIR_DOMAIN_AFFECT_LIVE) != 0) {
+    return libvirt_error(fmt::format("{}: setting balloon to {} MiB", spec_.name, mib));
+  }
+  return ok_status();
+}
+
+Status LibvirtInstance::destroy() {
+  if (destroyed_) return ok_status();
+  agent_fd_.reset();
+  agent_closed_ = true;  // QEMU takes the socket with it
+  if (virDomainDestroy(dom_.get()) != 0 && !last_error_is_gone()) {
+    return libvirt_error(fmt::format("{}: virDomainDestroy", spec_.name));
+  }
+  destroyed_ = true;
+  return ok_status();
+}
+
+}  // namespace
+
+ConnectHandle& ConnectHandle::operator=(ConnectHandle&& other) noexcept {
+  if (this != &other) reset(other.release());
+  return *this;
+}
+
+_virConnect* ConnectHandle::release() {
+  _virConnect* conn = conn_;
+  conn_ = nullptr;
+  return conn;
+}
+
+void ConnectHandle::reset(_virConnect* conn) {
+  if (conn_ != nullptr) virConnectClose(conn_);
+  conn_ = conn;
+}
+
+DomainHandle& DomainHandle::operator=(DomainHandle&& other) noexcept {
+  if (this != &other) reset(other.release());
+  return *this;
+}
+
+_virDomain* DomainHandle::release() {
+  _virDomain* dom = dom_;
+  dom_ = nullptr;
+  return dom;
+}
+
+void DomainHandle::reset(_virDomain* dom) {
+  if (dom_ != nullptr) virDomainFree(dom_);
+  dom_ = dom;
+}
+
+std::string format_libvirt_version(unsigned long version) {
+  return fmt::format("{}.{}.{}", version / 1000000, (version / 1000) % 1000, version % 1000);
+}
+
+Result<std::unique_ptr<LibvirtBackend>> LibvirtBackend::connect(std::string uri) {
+  init_libvirt();
+  if (uri.empty()) {
+    const char* env = std::getenv(kLibvirtUriEnv);
+    uri = (env != nullptr && *env != '\0') ? env : kDefaultLibvirtUri;
+  }
+  ConnectHandle conn(virConnectOpen(uri.c_str()));
+  if (conn.get() == nullptr) return libvirt_error(fmt::format("connecting to libvirt at {}", uri));
+  return std::unique_ptr<LibvirtBackend>(
+      new LibvirtBackend(std::make_shared<ConnectHandle>(std::move(conn)), std::move(uri)));
+}
+
+Result<std::unique_ptr<Instance>> LibvirtBackend::start(const VmSpec& spec) {
+  const std::string what = fmt::format("starting domain {}", spec.name);
+  if (auto valid = validate_spec(spec); !valid) return valid.error().context(what);
+  for (const fs::path& file : {spec.kernel, spec.initrd}) {
+    if (!file.empty() && ::access(file.c_str(), R_OK) != 0) {
+      return errno_error(fmt::format("{}: {}", what, file.string()), errno);
+    }
+  }
+  for (const fs::path& path : {spec.console_log, spec.agent_socket}) {
+    if (auto made = ensure_parent(path); !made) return made.error().context(what);
+    // QEMU truncates the log anyway; removing it first means read_console never shows a
+    // previous guest's output. A leftover socket file would make QEMU's bind() fail.
+    if (auto removed = remove_stale(path); !removed) return removed.error().context(what);
+  }
+  const std::string xml = build_domain_xml(spec);
+  DomainHandle dom(virDomainCreateXML(conn_->get(), xml.c_str(), VIR_DOMAIN_START_AUTODESTROY));
+  if (dom.get() == nullptr) return libvirt_error(fmt::format("{}: virDomainCreateXML", what));
+  return std::unique_ptr<Instance>(std::make_unique<LibvirtInstance>(conn_, std::move(dom), spec));
+}
+
+Result<std::vector<std::string>> LibvirtBackend::list_wedge_domains() {
+  virDomainPtr* domains = nullptr;
+  int count = virConnectListAllDomains(conn_->get(), &domains, 0);
+  if (count < 0) return libvirt_error("listing libvirt domains");
+  std::vector<std::string> names;
+  for (int i = 0; i < count; ++i) {
+    DomainHandle dom(domains[i]);
+    const char* name = virDomainGetName(dom.get());
+    if (name != nullptr && std::string_view(name).starts_with(kDomainPrefix)) {
+      names.emplace_back(name);
+    }
+  }
+  std::free(domains);
+  return names;
+}
+
+Status LibvirtBackend::destroy_domain(const std::string& name) {
+  if (!name.starts_with(kDomainPrefix)) {
+    return make_error("refusing to destroy domain '{}': not one of wedge's", name);
+  }
+  DomainHandle dom(virDomainLookupByName(conn_->get(), name.c_str()));
+  if (dom.get() == nullptr) {
+    if (virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) return ok_status();
+    return libvirt_error(fmt::format("looking up domain {}", name));
+  }
+  if (virDomainIsActive(dom.get()) == 1 && virDomainDestroy(dom.get()) != 0 &&
+      !last_error_is_gone()) {
+    return libvirt_error(fmt::format("destroying domain {}", name));
+  }
+  if (virDomainIsPersistent(dom.get()) == 1 && virDomainUndefine(dom.get()) != 0 &&
+      !last_error_is_gone()) {
+    return libvirt_error(fmt::format("undefining domain {}", name));
+  }
+  return ok_status();
+}
+
+std::string LibvirtBackend::qemu_version() const { return hypervisor_version(conn_->get()); }
+
+std::string LibvirtBackend::libvirt_version() const {
+  return daemon_libvirt_version(conn_->get());
+}
+
+}  // namespace wedge::vm

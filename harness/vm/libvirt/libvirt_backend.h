@@ -1,0 +1,98 @@
+// The Vm interface on libvirt: transient guests (virDomainCreateXML with AUTODESTROY, so they
+// die with our connection even if wedge crashes), the console read from its log file, the
+// agent reached through the unix socket of a virtio-serial channel.
+//
+//   WEDGE_TRY(auto backend, vm::LibvirtBackend::connect());   // WEDGE_LIBVIRT_URI or qemu:///system
+//   WEDGE_TRY(auto guest, backend->start(spec));
+//   WEDGE_CHECK(guest->send_sysrq('w'));
+//
+// libvirt types stay out of this header (only their opaque struct names are declared), so code
+// that includes it does not include libvirt.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/util/result.h"
+#include "harness/vm/vm.h"
+
+// libvirt's opaque handle types (virConnectPtr is _virConnect*, virDomainPtr is _virDomain*).
+struct _virConnect;
+struct _virDomain;
+
+namespace wedge::vm {
+
+inline constexpr const char* kDefaultLibvirtUri = "qemu:///system";
+inline constexpr const char* kLibvirtUriEnv = "WEDGE_LIBVIRT_URI";
+
+// Owns a libvirt connection and closes it on destruction.
+class ConnectHandle {
+ public:
+  ConnectHandle() = default;
+  explicit ConnectHandle(_virConnect* conn) : conn_(conn) {}
+  ConnectHandle(ConnectHandle&& other) noexcept : conn_(other.release()) {}
+  ConnectHandle& operator=(ConnectHandle&& other) noexcept;
+  ConnectHandle(const ConnectHandle&) = delete;
+  ConnectHandle& operator=(const ConnectHandle&) = delete;
+  ~ConnectHandle() { reset(); }
+
+  [[nodiscard]] _virConnect* get() const { return conn_; }
+  _virConnect* release();
+  void reset(_virConnect* conn = nullptr);
+
+ private:
+  _virConnect* conn_ = nullptr;
+};
+
+// Owns a reference to a libvirt domain object (not the guest itself: freeing the handle
+// leaves the guest running).
+class DomainHandle {
+ public:
+  DomainHandle() = default;
+  explicit DomainHandle(_virDomain* dom) : dom_(dom) {}
+  DomainHandle(DomainHandle&& other) noexcept : dom_(other.release()) {}
+  DomainHandle& operator=(DomainHandle&& other) noexcept;
+  DomainHandle(const DomainHandle&) = delete;
+  DomainHandle& operator=(const DomainHandle&) = delete;
+  ~DomainHandle() { reset(); }
+
+  [[nodiscard]] _virDomain* get() const { return dom_; }
+  _virDomain* release();
+  void reset(_virDomain* dom = nullptr);
+
+ private:
+  _virDomain* dom_ = nullptr;
+};
+
+// Formats libvirt's packed version numbers: 7002000 -> "7.2.0".
+[[nodiscard]] std::string format_libvirt_version(unsigned long version);
+
+class LibvirtBackend final : public Backend {
+ public:
+  // Opens uri; an empty uri means $WEDGE_LIBVIRT_URI, else kDefaultLibvirtUri.
+  // Also silences libvirt's default error printing to stderr (errors come back as Results).
+  [[nodiscard]] static Result<std::unique_ptr<LibvirtBackend>> connect(std::string uri = "");
+
+  // Validates spec, removes a stale console log and agent socket at its paths, and starts a
+  // transient guest bound to this connection. The Instance may outlive the backend.
+  [[nodiscard]] Result<std::unique_ptr<Instance>> start(const VmSpec& spec) override;
+  [[nodiscard]] Result<std::vector<std::string>> list_wedge_domains() override;
+
+  // Stops and undefines a leftover guest by name (one from list_wedge_domains); refuses names
+  // without kDomainPrefix. A guest that is already gone is not an error.
+  [[nodiscard]] Status destroy_domain(const std::string& name);
+
+  [[nodiscard]] const std::string& uri() const { return uri_; }
+  // "7.2.0" and "9.0.0" (the daemon's libvirt), or "unknown".
+  [[nodiscard]] std::string qemu_version() const;
+  [[nodiscard]] std::string libvirt_version() const;
+
+ private:
+  LibvirtBackend(std::shared_ptr<ConnectHandle> conn, std::string uri)
+      : conn_(std::move(conn)), uri_(std::move(uri)) {}
+  std::shared_ptr<ConnectHandle> conn_;  // shared with every Instance started from it
+  std::string uri_;
+};
+
+}  // namespace wedge::vm

@@ -1,0 +1,89 @@
+// report.json: the machine-readable report every consumer (CI, dashboards, people) reads.
+#include <nlohmann/json.hpp>
+
+#include "harness/util/files.h"
+#include "reports/report.h"
+
+namespace wedge::reports {
+
+const char* to_string(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kPass: return "pass";
+    case Verdict::kHang: return "hang";
+    case Verdict::kCrash: return "crash";
+    case Verdict::kUnexpectedOom: return "unexpected_oom";
+    case Verdict::kIoError: return "io_error";
+    case Verdict::kWorkloadFailed: return "workload_failed";
+    case Verdict::kBootFailure: return "boot_failure";
+    case Verdict::kInfraError: return "infra_error";
+  }
+  return "infra_error";
+}
+
+int exit_code_for(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kPass: return 0;
+    case Verdict::kInfraError: return 125;
+    default: return 1;
+  }
+}
+
+std::string JsonWriter::render(const RunReport& r) {
+  using nlohmann::json;
+  json findings = json::array();
+  for (const auto& f : r.findings) {
+    findings.push_back({{"kind", f.kind},
+                        {"title", f.title},
+                        {"onset_s", f.onset_s},
+                        {"detected_s", f.detected_s},
+                        {"evidence", f.evidence},
+                        {"frames", f.frames}});
+  }
+  json guest = {{"pswpout", r.guest.pswpout},
+                {"pswpin", r.guest.pswpin},
+                {"swap_peak_mib", r.guest.swap_peak_mib},
+                {"memfree_min_mib", r.guest.memfree_min_mib},
+                {"samples", r.guest.samples},
+                {"workload_progress_mib", r.guest.workload_progress_mib},
+                {"workload_signal", r.guest.workload_signal}};
+  guest["workload_exit_code"] =
+      r.guest.workload_exit_code ? json(*r.guest.workload_exit_code) : json(nullptr);
+  json out = {
+      {"wedge_version", r.wedge_version},
+      {"run_id", r.run_id},
+      {"scenario", r.scenario},
+      {"scenario_file", r.scenario_file},
+      {"started_at", r.started_at},
+      {"verdict", to_string(r.verdict)},
+      {"exit_code", exit_code_for(r.verdict)},
+      {"reason", r.reason},
+      {"findings", findings},
+      {"timings", {{"boot_s", r.boot_s < 0 ? json(nullptr) : json(r.boot_s)}, {"run_s", r.run_s}}},
+      {"guest", guest},
+      {"server",
+       {{"name", r.server.name},
+        {"bytes_written", r.server.bytes_written},
+        {"bytes_read", r.server.bytes_read},
+        {"connections", r.server.connections}}},
+      {"versions",
+       {{"kernel", r.kernel_release},
+        {"qemu", r.qemu_version},
+        {"libvirt", r.libvirt_version},
+        {"wedge", r.wedge_version}}},
+      {"accel", r.accel},
+      {"image",
+       {{"hash", r.image_hash},
+        {"kernel", r.kernel_path},
+        {"initrd_bytes", r.initrd_bytes},
+        {"pinned_bytes", r.pinned_bytes}}},
+      {"agent", {{"rss_kb", r.agent_rss_kb}, {"memlocked_kb", r.agent_memlocked_kb}}},
+  };
+  if (r.verdict == Verdict::kInfraError) out["infra_error"] = r.infra_error;
+  return out.dump(2) + "\n";
+}
+
+Status JsonWriter::write(const RunReport& report, const std::filesystem::path& run_dir) const {
+  return write_file_atomic(run_dir / "report.json", render(report)).context("writing report.json");
+}
+
+}  // namespace wedge::reports

@@ -1,0 +1,103 @@
+// The run report: everything one run found and measured, as plain data, and the writer
+// interface the formats (json now; junit, html, prometheus later) implement.
+//
+//   reports::RunReport r;  r.verdict = reports::Verdict::kHang;  ...
+//   WEDGE_CHECK(reports::JsonWriter().write(r, run_dir));   // -> run_dir/report.json
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/util/result.h"
+
+namespace wedge::reports {
+
+// The three outcomes never mix: findings (kernel failed), boot failure, infra error.
+enum class Verdict {
+  kPass,
+  kHang,
+  kCrash,
+  kUnexpectedOom,
+  kIoError,
+  kWorkloadFailed,  // the user's own command reported failure with no kernel message to blame
+  kBootFailure,
+  kInfraError,
+};
+
+[[nodiscard]] const char* to_string(Verdict verdict);
+// 0 pass, 1 the kernel failed (finding or boot failure), 125 could not test.
+[[nodiscard]] int exit_code_for(Verdict verdict);
+
+struct Finding {
+  std::string kind;    // "hang", "crash", "oom_kill", "io_error", "boot_failure", ...
+  std::string title;   // names the blamed frame where there is one
+  double onset_s = 0;  // when the problem began (run clock, seconds since domain start)
+  double detected_s = 0;  // when wedge concluded it (same clock)
+  std::string evidence;   // what it was concluded from ("console line 431", "heartbeat lost")
+  std::vector<std::string> frames;
+};
+
+struct GuestNumbers {
+  uint64_t pswpout = 0;
+  uint64_t pswpin = 0;
+  double swap_peak_mib = 0;
+  double memfree_min_mib = 0;
+  uint64_t samples = 0;
+  uint64_t workload_progress_mib = 0;
+  std::optional<int> workload_exit_code;
+  int workload_signal = 0;
+};
+
+struct ServerNumbers {
+  std::string name;             // "nbd-server 3.24"
+  uint64_t bytes_written = 0;   // wire bytes the guest sent to the server
+  uint64_t bytes_read = 0;      // wire bytes the server sent to the guest
+  uint64_t connections = 0;
+};
+
+struct RunReport {
+  std::string run_id;
+  std::string scenario;
+  std::string scenario_file;
+  Verdict verdict = Verdict::kInfraError;
+  std::string reason;  // one line: why this verdict
+  std::vector<Finding> findings;
+  std::string infra_error;  // set for kInfraError
+  double boot_s = -1;       // domain start to agent ready (-1: never)
+  double run_s = 0;         // whole run, wall clock
+  std::string accel;        // "tcg" or "kvm"
+  GuestNumbers guest;
+  ServerNumbers server;
+  std::string kernel_release;
+  std::string kernel_path;
+  std::string qemu_version;
+  std::string libvirt_version;
+  std::string wedge_version;
+  std::string image_hash;
+  uint64_t initrd_bytes = 0;
+  uint64_t pinned_bytes = 0;
+  uint64_t agent_rss_kb = 0;
+  uint64_t agent_memlocked_kb = 0;
+  std::string started_at;   // ISO 8601 UTC
+};
+
+class Writer {
+ public:
+  virtual ~Writer() = default;
+  // Writes the report into run_dir (atomically: readers never see half a file).
+  [[nodiscard]] virtual Status write(const RunReport& report,
+                                     const std::filesystem::path& run_dir) const = 0;
+};
+
+class JsonWriter : public Writer {
+ public:
+  [[nodiscard]] Status write(const RunReport& report,
+                             const std::filesystem::path& run_dir) const override;
+  // The JSON text itself, for tests and `--json` output.
+  [[nodiscard]] static std::string render(const RunReport& report);
+};
+
+}  // namespace wedge::reports

@@ -1,0 +1,18 @@
+# One line per integration test file: wedge_integration_test(<file stem> <libraries>).
+# Integration tests boot real guests (TCG) and may download Debian packages into
+# ${CMAKE_BINARY_DIR}/cache; run them with `ctest -L integration`.
+
+# wedge_integration_test(NAME LIBS...): tests/integration/NAME.cpp -> executable NAME.
+function(wedge_integration_test name)
+  add_executable(${name} integration/${name}.cpp)
+  target_link_libraries(${name} PRIVATE ${ARGN} GTest::gtest_main GTest::gmock)
+  target_compile_definitions(${name} PRIVATE
+    WEDGE_TESTDATA_DIR="${CMAKE_SOURCE_DIR}/tests/testdata"
+    WEDGE_TEST_CACHE_DIR="${CMAKE_BINARY_DIR}/cache")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 30
+    PROPERTIES LABELS integration TIMEOUT 900)
+endfunction()
+
+wedge_integration_test(image_boot_test wedge_image)
+wedge_integration_test(libvirt_backend_test wedge_vm_libvirt)
+wedge_integration_test(nbd_server_test wedge_storage)

@@ -1,0 +1,479 @@
+// Runs the real wedge-agent binary in serve mode on this host, connected to a unix socket
+// the test listens on, and drives it through the protocol: hello, ping, telemetry, jobs,
+// sysrq (redirected to a file), file requests and signals. Also runs the hog workload and
+// checks the binary is static.
+#include <errno.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "harness/agent/commands.h"
+#include "harness/agent/decoder.h"
+#include "harness/agent/progress.h"
+#include "harness/agent/sample.h"
+#include "harness/agent/wire.h"
+#include "harness/util/files.h"
+#include "harness/util/process.h"
+
+namespace wedge::agent {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kAgent = WEDGE_AGENT_BINARY;
+
+// One agent process serving on a socket this fixture listens on.
+class AgentServe : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = TempDir::create("wedge-agent-test");
+    ASSERT_TRUE(dir.ok()) << dir.error().message();
+    dir_.emplace(std::move(*dir));
+    socket_path_ = dir_->path() / "agent.sock";
+    sysrq_path_ = dir_->path() / "sysrq";
+
+    listen_fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    ASSERT_TRUE(listen_fd_.valid());
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    ASSERT_LT(socket_path_.string().size(), sizeof addr.sun_path);
+    std::strcpy(addr.sun_path, socket_path_.c_str());
+    ASSERT_EQ(::bind(listen_fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::listen(listen_fd_.get(), 1), 0);
+
+    SpawnOptions options;
+    options.stdout_path = dir_->path() / "agent.log";
+    auto child = ChildProcess::spawn(
+        {kAgent, "serve", "--connect", socket_path_.string(), "--sysrq-path", sysrq_path_.string()},
+        options);
+    ASSERT_TRUE(child.ok()) << child.error().message();
+    agent_.emplace(std::move(*child));
+
+    pollfd pfd{listen_fd_.get(), POLLIN, 0};
+    ASSERT_EQ(::poll(&pfd, 1, 5000), 1) << "the agent never connected";
+    conn_.reset(::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    ASSERT_TRUE(conn_.valid());
+  }
+
+  void TearDown() override {
+    if (HasFailure() && dir_) {
+      auto log = read_file(dir_->path() / "agent.log");
+      if (log.ok()) std::cerr << "agent log:\n" << *log;
+    }
+  }
+
+  void send(const std::string& frame) {
+    size_t done = 0;
+    while (done < frame.size()) {
+      ssize_t n = ::write(conn_.get(), frame.data() + done, frame.size() - done);
+      ASSERT_GT(n, 0) << "write to agent: " << std::strerror(errno);
+      done += static_cast<size_t>(n);
+    }
+  }
+
+  // Reads until a message of type T satisfying pred arrives (or was already received and not
+  // yet taken); earlier messages of other kinds stay queued for later waits.
+  template <class T>
+  std::optional<T> wait_for(std::function<bool(const T&)> pred = nullptr,
+                            std::chrono::milliseconds timeout = 5s) {
+    auto deadline = Clock::now() + timeout;
+    for (;;) {
+      for (auto it = received_.begin(); it != received_.end(); ++it) {
+        if (const T* m = std::get_if<T>(&*it); m && (!pred || pred(*m))) {
+          T found = *m;
+          received_.erase(it);
+          return found;
+        }
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) return std::nullopt;
+      pollfd pfd{conn_.get(), POLLIN, 0};
+      if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) continue;
+      char buf[65536];
+      ssize_t n = ::read(conn_.get(), buf, sizeof buf);
+      if (n <= 0) return std::nullopt;
+      decoder_.feed(std::string_view(buf, static_cast<size_t>(n)));
+      while (std::optional<Message> m = decoder_.next()) received_.push_back(std::move(*m));
+    }
+  }
+
+  // Collects a job's stdout (stream 1) or stderr (2) until its Exited arrives.
+  struct JobResult {
+    std::string out, err;
+    std::optional<Exited> exited;
+  };
+  JobResult run_job(uint64_t job, const std::vector<std::string>& argv,
+                    const std::vector<std::string>& env = {}, std::string_view cwd = "") {
+    JobResult result;
+    auto frame = enc_.encode_exec(job, argv, env, cwd);
+    EXPECT_TRUE(frame.ok());
+    if (!frame.ok()) return result;
+    send(*frame);
+    auto started = wait_for<Started>([job](const Started& s) { return s.job == job; });
+    EXPECT_TRUE(started) << "no Started for job " << job;
+    if (!started) return result;
+    EXPECT_GT(started->pid, 0);
+    result.exited = wait_for<Exited>([job](const Exited& e) { return e.job == job; }, 10s);
+    // Output always precedes Exited in the stream, so it is all queued by now.
+    while (auto out = wait_for<Output>([job](const Output& o) { return o.job == job; }, 0ms)) {
+      EXPECT_LE(out->data.size(), 4096u);
+      (out->stream == 1 ? result.out : result.err) += out->data;
+    }
+    return result;
+  }
+
+  std::optional<TempDir> dir_;
+  std::filesystem::path socket_path_, sysrq_path_;
+  UniqueFd listen_fd_, conn_;
+  std::optional<ChildProcess> agent_;
+  Decoder decoder_;
+  CommandEncoder enc_;
+  std::deque<Message> received_;
+};
+
+TEST_F(AgentServe, HelloRepeatsUntilPingThenTelemetryFlows) {
+  auto hello = wait_for<Hello>();
+  ASSERT_TRUE(hello);
+  utsname uts{};
+  ::uname(&uts);
+  EXPECT_EQ(hello->kernel_release, uts.release);
+  EXPECT_EQ(hello->agent_version, WEDGE_VERSION);
+  EXPECT_GT(hello->uptime_ms, 0u);
+  EXPECT_GT(hello->rss_kb, 0u);
+  if (::geteuid() == 0) {
+    EXPECT_GE(hello->memlocked_kb, hello->rss_kb * 9 / 10);  // mlockall worked
+  }
+  std::cout << "[ agent   ] serve mode VmRSS " << hello->rss_kb << " kB, VmLck "
+            << hello->memlocked_kb << " kB\n";
+  // No host frame yet: the Hello comes again with the next tick.
+  EXPECT_TRUE(wait_for<Hello>(nullptr, 3s)) << "hello was not repeated";
+
+  uint64_t req = enc_.next_request_id();
+  send(enc_.encode_ping(req));
+  auto done = wait_for<Done>([req](const Done& d) { return d.request == req; }, 3s);
+  ASSERT_TRUE(done);
+
+  auto heartbeat = wait_for<Heartbeat>(nullptr, 3s);
+  ASSERT_TRUE(heartbeat);
+  EXPECT_GT(heartbeat->uptime_ms, 0u);
+  auto sample = wait_for<Sample>(nullptr, 3s);
+  ASSERT_TRUE(sample);
+  MemSnapshot snapshot = parse_sample(*sample);
+  EXPECT_GT(snapshot.mem_total_kb, 0u);
+  EXPECT_GT(snapshot.mem_available_kb, 0u);
+  EXPECT_FALSE(sample->vmstat.empty());
+  EXPECT_NE(sample->psi_memory.find("some avg10="), std::string::npos);
+
+  // Heartbeats count up; no more Hellos once the host has spoken.
+  received_.clear();
+  auto next = wait_for<Heartbeat>(nullptr, 3s);
+  ASSERT_TRUE(next);
+  EXPECT_GT(next->seq, heartbeat->seq);
+  EXPECT_FALSE(wait_for<Hello>(nullptr, 0ms));
+  EXPECT_EQ(decoder_.stats().skipped_bytes, 0u);
+  EXPECT_EQ(decoder_.stats().seq_gaps, 0u);
+}
+
+TEST_F(AgentServe, ExecEchoForwardsOutputAndExit) {
+  JobResult r = run_job(1, {"/bin/echo", "hi"});
+  ASSERT_TRUE(r.exited);
+  EXPECT_EQ(r.exited->exit_code, 0);
+  EXPECT_EQ(r.exited->signal, 0);
+  EXPECT_EQ(r.out, "hi\n");
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(AgentServe, ExecUsesPathEnvCwdAndReportsStderrAndCode) {
+  JobResult r = run_job(2, {"sh", "-c", "echo out; echo \"$FOO\" >&2; pwd; exit 3"},
+                        {"PATH=/usr/bin:/bin", "FOO=bar"}, dir_->path().string());
+  ASSERT_TRUE(r.exited);
+  EXPECT_EQ(r.exited->exit_code, 3);
+  EXPECT_EQ(r.out, "out\n" + dir_->path().string() + "\n");
+  EXPECT_EQ(r.err, "bar\n");
+  // Jobs start with an empty signal mask and default dispositions, and in their own group.
+  JobResult g = run_job(
+      3, {"sh", "-c",
+          "grep -E '^(SigBlk|SigIgn)' /proc/self/status; read pid comm state ppid pgrp rest "
+          "< /proc/$$/stat; [ \"$pgrp\" = \"$$\" ] && echo own-group"});
+  ASSERT_TRUE(g.exited);
+  EXPECT_NE(g.out.find("SigBlk:\t0000000000000000"), std::string::npos) << g.out;
+  // No standard signal (1-31) stays ignored. glibc's posix_spawn leaves its two internal
+  // real-time signals (32, 33) ignored in the child; nothing outside glibc uses those.
+  size_t ign = g.out.find("SigIgn:\t");
+  ASSERT_NE(ign, std::string::npos) << g.out;
+  uint64_t ignored = std::stoull(g.out.substr(ign + 8, 16), nullptr, 16);
+  EXPECT_EQ(ignored & 0x7fffffffu, 0u) << g.out;
+  EXPECT_NE(g.out.find("own-group"), std::string::npos) << g.out;
+}
+
+// Design: a program that cannot be found or executed is answered with Failed (ENOENT),
+// never with Started; there is no shell to turn it into "exit 127".
+TEST_F(AgentServe, ExecOfMissingProgramFails) {
+  for (uint64_t job : {4u, 5u}) {
+    std::string program = job == 4 ? "wedge-no-such-program" : "/no/such/program";
+    auto frame = enc_.encode_exec(job, {program});
+    ASSERT_TRUE(frame.ok());
+    send(*frame);
+    auto failed = wait_for<Failed>([job](const Failed& f) { return f.job == job; });
+    ASSERT_TRUE(failed) << program;
+    EXPECT_EQ(failed->err, ENOENT);
+    EXPECT_NE(failed->text.find(program), std::string::npos) << failed->text;
+    EXPECT_FALSE(wait_for<Started>([job](const Started& s) { return s.job == job; }, 0ms));
+  }
+  // A bad cwd fails the same way, and the job id is free again afterwards.
+  auto frame = enc_.encode_exec(6, {"/bin/true"}, {}, "/no/such/dir");
+  ASSERT_TRUE(frame.ok());
+  send(*frame);
+  auto failed = wait_for<Failed>([](const Failed& f) { return f.job == 6; });
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->err, ENOENT);
+  JobResult r = run_job(6, {"/bin/true"});
+  ASSERT_TRUE(r.exited);
+  EXPECT_EQ(r.exited->exit_code, 0);
+}
+
+TEST_F(AgentServe, LargeOutputArrivesCompleteInChunks) {
+  JobResult r = run_job(7, {"head", "-c", "300000", "/dev/zero"});
+  ASSERT_TRUE(r.exited);
+  EXPECT_EQ(r.exited->exit_code, 0);
+  EXPECT_EQ(r.out.size(), 300000u);
+  EXPECT_EQ(r.out.find_first_not_of('\0'), std::string::npos);
+}
+
+// The host stops reading: the ring fills with output, the job waits on its pipe, samples
+// are dropped (and the drops reported), heartbeats keep their share; nothing of the output
+// is lost once the host reads again.
+TEST_F(AgentServe, BackPressureKeepsOutputWholeAndDropsSamplesFirst) {
+  ASSERT_TRUE(wait_for<Hello>());
+  auto frame = enc_.encode_exec(10, {"head", "-c", "12000000", "/dev/zero"});
+  ASSERT_TRUE(frame.ok());
+  send(*frame);
+  std::this_thread::sleep_for(2500ms);  // not reading: about two ticks pass
+  JobResult r;
+  r.exited = wait_for<Exited>([](const Exited& e) { return e.job == 10; }, 20s);
+  ASSERT_TRUE(r.exited);
+  EXPECT_EQ(r.exited->exit_code, 0);
+  size_t bytes = 0;
+  while (auto out = wait_for<Output>([](const Output& o) { return o.job == 10; }, 0ms)) {
+    bytes += out->data.size();
+  }
+  EXPECT_EQ(bytes, 12000000u);
+  EXPECT_TRUE(wait_for<Heartbeat>(nullptr, 0ms)) << "heartbeats were crowded out";
+  auto drops = wait_for<Log>(
+      [](const Log& l) { return l.text.find("out queue full: dropped") != std::string::npos; }, 3s);
+  ASSERT_TRUE(drops);
+  EXPECT_EQ(drops->text.find("dropped 0 samples"), std::string::npos) << drops->text;
+  EXPECT_EQ(decoder_.stats().seq_gaps, 0u);  // dropped frames never got a sequence number
+}
+
+TEST_F(AgentServe, SysrqGoesToTheRedirectedFile) {
+  uint64_t req = enc_.next_request_id();
+  send(enc_.encode_sysrq(req, 'w'));
+  ASSERT_TRUE(wait_for<Done>([req](const Done& d) { return d.request == req; }));
+  auto content = read_file(sysrq_path_);
+  ASSERT_TRUE(content.ok());
+  EXPECT_EQ(*content, "w");
+  uint64_t req2 = enc_.next_request_id();
+  send(enc_.encode_sysrq(req2, 'm'));
+  ASSERT_TRUE(wait_for<Done>([req2](const Done& d) { return d.request == req2; }));
+  EXPECT_EQ(*read_file(sysrq_path_), "wm");
+}
+
+TEST_F(AgentServe, WriteFileThenReadFileRoundTrip) {
+  std::string path = (dir_->path() / "knob").string();
+  std::string data("line 1\nbinary \0 byte\n", 21);
+  uint64_t wreq = enc_.next_request_id();
+  auto write = enc_.encode_write_file(wreq, path, data);
+  ASSERT_TRUE(write.ok());
+  send(*write);
+  ASSERT_TRUE(wait_for<Done>([wreq](const Done& d) { return d.request == wreq; }));
+
+  uint64_t rreq = enc_.next_request_id();
+  auto read = enc_.encode_read_file(rreq, path);
+  ASSERT_TRUE(read.ok());
+  send(*read);
+  auto file = wait_for<File>([rreq](const File& f) { return f.request == rreq; });
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->path, path);
+  EXPECT_EQ(file->data, data);
+
+  // Overwrite truncates, like a shell redirect.
+  uint64_t wreq2 = enc_.next_request_id();
+  send(*enc_.encode_write_file(wreq2, path, "2"));
+  ASSERT_TRUE(wait_for<Done>([wreq2](const Done& d) { return d.request == wreq2; }));
+  EXPECT_EQ(*read_file(path), "2");
+
+  uint64_t missing = enc_.next_request_id();
+  send(*enc_.encode_read_file(missing, (dir_->path() / "missing").string()));
+  auto failed = wait_for<Failed>([missing](const Failed& f) { return f.request == missing; });
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->err, ENOENT);
+
+  uint64_t bad = enc_.next_request_id();
+  send(*enc_.encode_write_file(bad, "/no/such/dir/file", "x"));
+  auto failed_write = wait_for<Failed>([bad](const Failed& f) { return f.request == bad; });
+  ASSERT_TRUE(failed_write);
+  EXPECT_EQ(failed_write->err, ENOENT);
+  EXPECT_NE(failed_write->text.find("open /no/such/dir/file"), std::string::npos);
+}
+
+TEST_F(AgentServe, SignalKillsAJobsProcessGroup) {
+  auto frame = enc_.encode_exec(8, {"sleep", "30"});
+  ASSERT_TRUE(frame.ok());
+  send(*frame);
+  ASSERT_TRUE(wait_for<Started>([](const Started& s) { return s.job == 8; }));
+  auto begin = Clock::now();
+  uint64_t req = enc_.next_request_id();
+  send(enc_.encode_signal(8, SIGKILL, req));
+  auto done = wait_for<Done>([req](const Done& d) { return d.request == req; });
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->job, 8u);
+  auto exited = wait_for<Exited>([](const Exited& e) { return e.job == 8; });
+  ASSERT_TRUE(exited);
+  EXPECT_EQ(exited->signal, SIGKILL);
+  EXPECT_LT(Clock::now() - begin, 2s);
+
+  uint64_t req2 = enc_.next_request_id();
+  send(enc_.encode_signal(99, SIGTERM, req2));
+  auto failed = wait_for<Failed>([req2](const Failed& f) { return f.request == req2; });
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->err, ESRCH);
+  EXPECT_EQ(failed->job, 99u);
+}
+
+TEST_F(AgentServe, JobThatBackgroundsAHelperStillReportsExit) {
+  // The helper keeps the stdout pipe open; the agent reports the exit after a short grace.
+  JobResult r = run_job(9, {"sh", "-c", "sleep 30 & echo $!"});
+  ASSERT_TRUE(r.exited);
+  EXPECT_EQ(r.exited->exit_code, 0);
+  ASSERT_FALSE(r.out.empty());
+  pid_t helper = std::stoi(r.out);
+  EXPECT_EQ(::kill(helper, 0), 0) << "the helper should still run";
+  ::kill(helper, SIGKILL);
+}
+
+TEST_F(AgentServe, GarbageFromTheHostIsIgnored) {
+  send(std::string("\x00\x01garbage WDG1\xff\xff junk", 22));
+  send(std::string(20, 'W'));
+  uint64_t req = enc_.next_request_id();
+  send(enc_.encode_ping(req));
+  EXPECT_TRUE(wait_for<Done>([req](const Done& d) { return d.request == req; }, 3s));
+  // An unknown request type with a valid header is skipped too.
+  send(make_frame(uint16_t{4242}, 0, "future request"));
+  uint64_t req2 = enc_.next_request_id();
+  send(enc_.encode_ping(req2));
+  EXPECT_TRUE(wait_for<Done>([req2](const Done& d) { return d.request == req2; }, 3s));
+}
+
+TEST_F(AgentServe, PoweroffInServeModeOnlyStopsServing) {
+  ASSERT_TRUE(wait_for<Hello>());
+  send(enc_.encode_poweroff());
+  auto status = agent_->wait_for(5s);
+  ASSERT_TRUE(status.ok()) << status.error().message();
+  EXPECT_EQ(status->code, 0);
+  EXPECT_TRUE(
+      wait_for<Log>([](const Log& l) { return l.text.find("poweroff") != std::string::npos; }, 1s));
+}
+
+// True once pid is gone or a zombie (its new parent may not reap it right away).
+bool process_ended(pid_t pid) {
+  if (::kill(pid, 0) != 0) return true;
+  auto stat = read_file(fmt::format("/proc/{}/stat", pid));
+  if (!stat.ok()) return true;
+  size_t paren = stat->rfind(')');
+  return paren != std::string::npos && stat->size() > paren + 2 && (*stat)[paren + 2] == 'Z';
+}
+
+TEST_F(AgentServe, HostHangupEndsServeModeAndItsJobs) {
+  ASSERT_TRUE(wait_for<Hello>());
+  auto frame = enc_.encode_exec(11, {"sleep", "30"});
+  ASSERT_TRUE(frame.ok());
+  send(*frame);
+  auto started = wait_for<Started>([](const Started& s) { return s.job == 11; });
+  ASSERT_TRUE(started);
+  conn_.reset();
+  auto status = agent_->wait_for(5s);
+  ASSERT_TRUE(status.ok()) << status.error().message();
+  EXPECT_EQ(status->code, 0);
+  auto deadline = Clock::now() + 3s;
+  while (!process_ended(static_cast<pid_t>(started->pid)) && Clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(process_ended(static_cast<pid_t>(started->pid))) << "the job outlived the agent";
+}
+
+TEST(AgentHog, WritesAndVerifiesWithProgress) {
+  auto out = run_command({kAgent, "hog", "--mib", "64", "--step-mib", "16", "--verify"}, 60s);
+  ASSERT_TRUE(out.ok()) << out.error().message();
+  EXPECT_EQ(out->status.code, 0) << out->err;
+  std::istringstream lines(out->out);
+  std::string line;
+  std::vector<Progress> progress;
+  std::vector<std::string> other;
+  while (std::getline(lines, line)) {
+    if (auto p = parse_progress_line(line)) {
+      progress.push_back(*p);
+    } else {
+      other.push_back(line);
+    }
+  }
+  EXPECT_EQ(progress, (std::vector<Progress>{{16, 64}, {32, 64}, {48, 64}, {64, 64}}));
+  EXPECT_EQ(other, std::vector<std::string>{"verify ok"});
+}
+
+TEST(AgentHog, ReportsTheEndWhenNotAMultipleOfTheStep) {
+  auto out = run_command({kAgent, "hog", "--mib", "5", "--step-mib", "2"}, 30s);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->status.code, 0);
+  EXPECT_EQ(out->out, "progress 2 5\nprogress 4 5\nprogress 5 5\n");
+}
+
+TEST(AgentHog, RejectsBadArguments) {
+  for (std::vector<std::string> argv : {std::vector<std::string>{kAgent, "hog"},
+                                        {kAgent, "hog", "--mib", "0"},
+                                        {kAgent, "hog", "--mib", "x"},
+                                        {kAgent, "hog", "--mib", "4", "--step-mib", "0"},
+                                        {kAgent, "hog", "--bogus"}}) {
+    auto out = run_command(argv, 10s);
+    ASSERT_TRUE(out.ok());
+    EXPECT_EQ(out->status.code, 2) << argv.back();
+  }
+}
+
+TEST(AgentBinary, IsStaticAndHasHelp) {
+  auto file = run_command({"file", "-L", kAgent}, 10s);
+  ASSERT_TRUE(file.ok()) << file.error().message();
+  EXPECT_NE(file->out.find("statically linked"), std::string::npos) << file->out;
+  auto ldd = run_command({"ldd", kAgent}, 10s);
+  ASSERT_TRUE(ldd.ok());
+  EXPECT_NE((ldd->out + ldd->err).find("not a dynamic executable"), std::string::npos);
+  std::cout << "[ agent   ] " << kAgent << ": " << std::filesystem::file_size(kAgent) << " bytes\n";
+  for (const char* mode : {"serve", "hog"}) {
+    auto help = run_command({kAgent, mode, "--help"}, 10s);
+    ASSERT_TRUE(help.ok());
+    EXPECT_EQ(help->status.code, 0);
+    EXPECT_NE(help->out.find(std::string("usage: wedge-agent ") + mode), std::string::npos);
+  }
+  auto top = run_command({kAgent, "--help"}, 10s);
+  ASSERT_TRUE(top.ok());
+  EXPECT_EQ(top->status.code, 0);
+}
+
+}  // namespace
+}  // namespace wedge::agent

@@ -1,0 +1,153 @@
+// Console parser tests over real recorded kernel logs: each file in tests/testdata/console/
+// starts with "# expect: KIND | TITLE" and "# absent: KIND" lines, then "# ---", then the log.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "harness/console/parser.h"
+#include "harness/util/files.h"
+
+namespace wedge::console {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Case {
+  std::vector<std::pair<std::string, std::string>> expect;
+  std::vector<std::string> absent;
+  std::string log;
+};
+
+Case load_case(const fs::path& path) {
+  auto text = read_file(path);
+  EXPECT_TRUE(text.ok());
+  Case c;
+  std::string_view rest = *text;
+  while (!rest.empty()) {
+    size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    if (line == "# ---") break;
+    if (line.rfind("# expect: ", 0) == 0) {
+      std::string_view body = line.substr(10);
+      size_t bar = body.find(" | ");
+      c.expect.emplace_back(std::string(body.substr(0, bar)), std::string(body.substr(bar + 3)));
+    } else if (line.rfind("# absent: ", 0) == 0) {
+      c.absent.emplace_back(line.substr(10));
+    }
+  }
+  c.log = std::string(rest);
+  return c;
+}
+
+class RecordedLog : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(RecordedLog, YieldsExpectedEvents) {
+  Case c = load_case(fs::path(WEDGE_TESTDATA_DIR) / "console" / GetParam());
+  ASSERT_FALSE(c.log.empty());
+  ASSERT_FALSE(c.expect.empty() && c.absent.empty()) << "case file has no expectations";
+  auto events = parse_events(c.log);
+  for (const auto& [kind, title] : c.expect) {
+    bool found = false;
+    for (const auto& e : events) found |= (kind == to_string(e.kind) && e.title == title);
+    EXPECT_TRUE(found) << "missing " << kind << " | " << title;
+  }
+  for (const auto& kind : c.absent) {
+    for (const auto& e : events) {
+      EXPECT_NE(kind, to_string(e.kind)) << "unexpected event at line " << e.line << ": " << e.title;
+    }
+  }
+}
+
+std::vector<std::string> case_files() {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(fs::path(WEDGE_TESTDATA_DIR) / "console")) {
+    if (e.path().extension() == ".log") names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+INSTANTIATE_TEST_SUITE_P(Console, RecordedLog, ::testing::ValuesIn(case_files()),
+                         [](const auto& param_info) {
+                           std::string n = param_info.param.substr(0, param_info.param.rfind('.'));
+                           for (char& ch : n) if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return n;
+                         });
+
+TEST(ConsoleScanner, SplitInputGivesSameEventsAsWhole) {
+  Case c = load_case(fs::path(WEDGE_TESTDATA_DIR) / "console" /
+                     "host-nbd-server-stopped-hung-task-sysrq-w.log");
+  auto whole = parse_events(c.log);
+  ConsoleScanner scanner;
+  std::vector<Event> pieces;
+  for (size_t i = 0; i < c.log.size(); i += 37) {
+    for (auto& e : scanner.feed(std::string_view(c.log).substr(i, 37))) pieces.push_back(e);
+  }
+  for (auto& e : scanner.finish()) pieces.push_back(e);
+  ASSERT_EQ(whole.size(), pieces.size());
+  for (size_t i = 0; i < whole.size(); ++i) {
+    EXPECT_EQ(whole[i].title, pieces[i].title);
+    EXPECT_EQ(whole[i].line, pieces[i].line);
+  }
+}
+
+TEST(ConsoleScanner, HungTaskCarriesTaskPidTimestampAndFrames) {
+  Case c = load_case(fs::path(WEDGE_TESTDATA_DIR) / "console" /
+                     "host-nbd-server-stopped-hung-task-sysrq-w.log");
+  auto events = parse_events(c.log);
+  auto it = std::find_if(events.begin(), events.end(),
+                         [](const Event& e) { return e.kind == EventKind::kHungTask; });
+  ASSERT_NE(it, events.end());
+  EXPECT_EQ(it->task, "exe");
+  EXPECT_EQ(it->pid, 168);
+  ASSERT_TRUE(it->timestamp_s.has_value());
+  EXPECT_NEAR(*it->timestamp_s, 31.799692, 1e-6);
+  ASSERT_GE(it->frames.size(), 5u);
+  EXPECT_EQ(it->frames[0], "__schedule");
+  EXPECT_EQ(it->frames[4], "folio_wait_writeback");  // the '?' frame in between is dropped
+}
+
+TEST(ConsoleScanner, SyntheticMessagesAreRecognised) {
+  std::string log =
+      "[   10.000001] Out of memory: Killed process 77 (hog) total-vm:600000kB\n"
+      "[   11.5] blk_update_request: I/O error, dev nbd0, sector 2048 op 0x1:(WRITE)\n"
+      "[   12.0] Kernel panic - not syncing: Fatal exception\n"
+      "[   13.0] watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [spin:99]\n"
+      "[   13.1] RIP: 0010:wedge_spin_forever+0x10/0x20 [wedge_crash]\n"
+      "[   13.2] Call Trace:\n"
+      "[   13.3]  <TASK>\n"
+      "[   13.4]  wedge_write+0x40/0x60 [wedge_crash]\n"
+      "[   13.5]  vfs_write+0xb0/0x2a0\n"
+      "[   13.6] next line\n";
+  auto events = parse_events(log);
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0].kind, EventKind::kOomKill);
+  EXPECT_EQ(events[0].title, "out of memory: killed hog");
+  EXPECT_EQ(events[0].pid, 77);
+  EXPECT_EQ(events[1].title, "I/O error on nbd0");
+  EXPECT_EQ(events[2].title, "kernel panic: Fatal exception");
+  EXPECT_EQ(events[3].kind, EventKind::kSoftLockup);
+  EXPECT_EQ(events[3].title, "BUG: soft lockup in wedge_spin_forever");
+  EXPECT_EQ(events[3].task, "spin");
+}
+
+TEST(ConsoleScanner, FloodWithoutNewlinesStaysBounded) {
+  ConsoleScanner scanner;
+  std::string junk(1 << 20, 'x');
+  auto events = scanner.feed(junk);
+  EXPECT_TRUE(events.empty());
+  EXPECT_GE(scanner.lines(), 15);  // split into bounded pseudo-lines
+}
+
+TEST(BlamedFrame, SkipsGenericAndCompilerSplitFrames) {
+  EXPECT_EQ(blamed_frame({"__schedule", "schedule", "io_schedule", "folio_wait_bit_common",
+                          "folio_wait_writeback"}),
+            "folio_wait_writeback");
+  EXPECT_EQ(blamed_frame({"dump_stack_lvl", "sched_show_task.cold", "show_state_filter"}),
+            "show_state_filter");
+  EXPECT_EQ(blamed_frame({"schedule", "kthread"}), "");
+}
+
+}  // namespace
+}  // namespace wedge::console

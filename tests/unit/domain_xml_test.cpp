@@ -1,0 +1,217 @@
+// Tests of the libvirt domain XML builder: every element wedge relies on, and escaping.
+#include "harness/vm/libvirt/domain_xml.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace wedge::vm {
+namespace {
+
+VmSpec sample_spec() {
+  VmSpec spec;
+  spec.name = "wedge-20261121-133000-ab12";
+  spec.memory_mib = 256;
+  spec.vcpus = 2;
+  spec.kernel = "/srv/img/vmlinuz";
+  spec.initrd = "/srv/img/initrd.cpio";
+  spec.cmdline = "console=ttyS0 loglevel=7";
+  spec.console_log = "/runs/r1/console.log";
+  spec.agent_socket = "/runs/r1/agent.sock";
+  spec.owner = "wedge run r1 pid 42";
+  return spec;
+}
+
+// Returns the text between the first <tag> (or <tag ...>) and its </tag>.
+std::string element(const std::string& xml, const std::string& tag) {
+  auto open = xml.find("<" + tag);
+  if (open == std::string::npos) return "<missing>";
+  auto start = xml.find('>', open);
+  auto end = xml.find("</" + tag + ">", start);
+  if (start == std::string::npos || end == std::string::npos) return "<unclosed>";
+  return xml.substr(start + 1, end - start - 1);
+}
+
+// Tiny well-formedness check: every start tag is closed in order and no tag holds a raw '<'
+// or '"' (the builder quotes attributes with ', so a raw " means an escaping bug).
+bool balanced(const std::string& xml) {
+  std::vector<std::string> stack;
+  size_t pos = 0;
+  while ((pos = xml.find('<', pos)) != std::string::npos) {
+    size_t end = xml.find('>', pos);
+    if (end == std::string::npos) return false;
+    std::string tag = xml.substr(pos + 1, end - pos - 1);
+    pos = end + 1;
+    if (tag.empty()) return false;
+    if (tag[0] == '/') {
+      if (stack.empty() || stack.back() != tag.substr(1)) return false;
+      stack.pop_back();
+      continue;
+    }
+    if (tag.find('<') != std::string::npos || tag.find('"') != std::string::npos) return false;
+    bool self_closing = tag.back() == '/';
+    std::string name = tag.substr(0, tag.find_first_of(" /"));
+    if (!self_closing) stack.push_back(name);
+  }
+  return stack.empty();
+}
+
+TEST(DomainXml, TcgDomainHasEveryRequiredElement) {
+  std::string xml = build_domain_xml(sample_spec());
+  EXPECT_TRUE(xml.starts_with("<domain type='qemu'>")) << xml;
+  EXPECT_EQ(element(xml, "name"), "wedge-20261121-133000-ab12");
+  EXPECT_NE(xml.find("<memory unit='MiB'>256</memory>"), std::string::npos);
+  EXPECT_NE(xml.find("<currentMemory unit='MiB'>256</currentMemory>"), std::string::npos);
+  EXPECT_EQ(element(xml, "vcpu"), "2");
+  EXPECT_NE(xml.find("<type arch='x86_64' machine='pc'>hvm</type>"), std::string::npos);
+  EXPECT_EQ(element(xml, "kernel"), "/srv/img/vmlinuz");
+  EXPECT_EQ(element(xml, "initrd"), "/srv/img/initrd.cpio");
+  EXPECT_EQ(element(xml, "cmdline"), "console=ttyS0 loglevel=7");
+  EXPECT_NE(xml.find("<acpi/>"), std::string::npos);
+  EXPECT_EQ(element(xml, "on_poweroff"), "destroy");
+  EXPECT_EQ(element(xml, "on_reboot"), "destroy");
+  EXPECT_EQ(element(xml, "on_crash"), "destroy");
+  EXPECT_EQ(element(xml, "emulator"), "/usr/bin/qemu-system-x86_64");
+  EXPECT_TRUE(balanced(xml)) << xml;
+}
+
+TEST(DomainXml, MetadataCarriesOwnerInWedgeNamespace) {
+  std::string xml = build_domain_xml(sample_spec());
+  EXPECT_NE(xml.find("<wedge:instance xmlns:wedge='https://wedge.invalid/xmlns'>"),
+            std::string::npos)
+      << xml;
+  EXPECT_EQ(element(xml, "wedge:owner"), "wedge run r1 pid 42");
+  EXPECT_LT(xml.find("<metadata>"), xml.find("<wedge:owner>"));
+}
+
+TEST(DomainXml, ConsoleGoesToFileOnFirstSerialPort) {
+  std::string xml = build_domain_xml(sample_spec());
+  EXPECT_NE(xml.find("<serial type='file'>\n      <source path='/runs/r1/console.log'/>\n"
+                     "      <target port='0'/>\n    </serial>"),
+            std::string::npos)
+      << xml;
+  EXPECT_NE(xml.find("<console type='file'>\n      <source path='/runs/r1/console.log'/>\n"
+                     "      <target type='serial' port='0'/>\n    </console>"),
+            std::string::npos)
+      << xml;
+}
+
+TEST(DomainXml, AgentChannelIsVirtioSerialPortNamedForTheAgent) {
+  std::string xml = build_domain_xml(sample_spec());
+  EXPECT_NE(xml.find("<channel type='unix'>\n      <source mode='bind' "
+                     "path='/runs/r1/agent.sock'/>\n      <target type='virtio' "
+                     "name='org.wedge.agent.0'/>\n    </channel>"),
+            std::string::npos)
+      << xml;
+}
+
+TEST(DomainXml, DevicesAreUserNetBalloonAndNothingElse) {
+  std::string xml = build_domain_xml(sample_spec());
+  EXPECT_NE(xml.find("<interface type='user'>\n      <model type='virtio'/>\n    </interface>"),
+            std::string::npos);
+  EXPECT_NE(xml.find("<memballoon model='virtio'>\n      <stats period='1'/>\n"
+                     "    </memballoon>"),
+            std::string::npos);
+  EXPECT_NE(xml.find("<controller type='usb' model='none'/>"), std::string::npos);
+  for (const char* absent : {"<graphics", "<video", "<disk", "tablet", "<sound"}) {
+    EXPECT_EQ(xml.find(absent), std::string::npos) << absent;
+  }
+}
+
+TEST(DomainXml, KvmSpecAsksForKvmDomain) {
+  VmSpec spec = sample_spec();
+  spec.kvm = true;
+  EXPECT_TRUE(build_domain_xml(spec).starts_with("<domain type='kvm'>"));
+}
+
+TEST(DomainXml, EmptyInitrdAndCmdlineAreLeftOut) {
+  VmSpec spec = sample_spec();
+  spec.initrd.clear();
+  spec.cmdline.clear();
+  std::string xml = build_domain_xml(spec);
+  EXPECT_EQ(xml.find("<initrd>"), std::string::npos);
+  EXPECT_EQ(xml.find("<cmdline>"), std::string::npos);
+  EXPECT_TRUE(balanced(xml));
+}
+
+TEST(DomainXml, EscapesEverySpecialCharacter) {
+  EXPECT_EQ(xml_escape("a<b>&'\"c"), "a&lt;b&gt;&amp;&apos;&quot;c");
+  EXPECT_EQ(xml_escape("tab\there\nnl"), "tab\there\nnl");
+  EXPECT_EQ(xml_escape(std::string("bell\a") + '\x01'), "bell");
+
+  VmSpec spec = sample_spec();
+  spec.name = "wedge-<&'\">";
+  spec.owner = "o'<&>\"";
+  spec.kernel = "/k/<vm&'linuz\">";
+  spec.initrd = "/i/'&'";
+  spec.cmdline = "init=/x a=\"b c\" d='e' f<g&h";
+  spec.console_log = "/c/'console'.log";
+  spec.agent_socket = "/s/\"agent\"&.sock";
+  std::string xml = build_domain_xml(spec);
+  EXPECT_EQ(element(xml, "name"), "wedge-&lt;&amp;&apos;&quot;&gt;");
+  EXPECT_EQ(element(xml, "wedge:owner"), "o&apos;&lt;&amp;&gt;&quot;");
+  EXPECT_EQ(element(xml, "kernel"), "/k/&lt;vm&amp;&apos;linuz&quot;&gt;");
+  EXPECT_EQ(element(xml, "initrd"), "/i/&apos;&amp;&apos;");
+  EXPECT_EQ(element(xml, "cmdline"), "init=/x a=&quot;b c&quot; d=&apos;e&apos; f&lt;g&amp;h");
+  EXPECT_NE(xml.find("<source path='/c/&apos;console&apos;.log'/>"), std::string::npos);
+  EXPECT_NE(xml.find("<source mode='bind' path='/s/&quot;agent&quot;&amp;.sock'/>"),
+            std::string::npos);
+  // No raw special character survives outside markup: strip the tags and look.
+  std::string text;
+  bool in_tag = false;
+  for (char c : xml) {
+    if (c == '<') in_tag = true;
+    if (!in_tag) text += c;
+    if (c == '>') in_tag = false;
+  }
+  EXPECT_EQ(text.find_first_of("<>'\""), std::string::npos) << text;
+  EXPECT_TRUE(balanced(xml)) << xml;
+}
+
+TEST(DomainXml, ValidateAcceptsSampleSpec) { EXPECT_TRUE(validate_spec(sample_spec()).ok()); }
+
+TEST(DomainXml, ValidateRejectsBadNames) {
+  VmSpec spec = sample_spec();
+  spec.name = "myvm";
+  auto status = validate_spec(spec);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().message(), "domain name 'myvm' must start with 'wedge-' followed by an id");
+  spec.name = "wedge-";
+  EXPECT_FALSE(validate_spec(spec).ok());
+  spec.name = "wedge-a/b";
+  status = validate_spec(spec);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().message(),
+            "domain name 'wedge-a/b' may only hold letters, digits, '.', '_' and '-'");
+}
+
+TEST(DomainXml, ValidateRejectsRelativePathsControlCharsAndLongSockets) {
+  VmSpec spec = sample_spec();
+  spec.kernel = "vmlinuz";
+  auto status = validate_spec(spec);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().message(), "kernel must be an absolute path: vmlinuz");
+
+  spec = sample_spec();
+  spec.cmdline = std::string("console=ttyS0\x01");
+  status = validate_spec(spec);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().message(), "cmdline contains control character 0x01");
+
+  spec = sample_spec();
+  spec.agent_socket = "/" + std::string(120, 's');
+  status = validate_spec(spec);
+  ASSERT_FALSE(status.ok());
+  EXPECT_TRUE(status.error().message().starts_with("agent_socket path is 121 bytes")) <<
+      status.error().message();
+
+  spec = sample_spec();
+  spec.memory_mib = 0;
+  EXPECT_FALSE(validate_spec(spec).ok());
+  spec = sample_spec();
+  spec.vcpus = 0;
+  EXPECT_FALSE(validate_spec(spec).ok());
+}
+
+}  // namespace
+}  // namespace wedge::vm

@@ -1,0 +1,322 @@
+// Tests of the fault-injecting TCP relay against a local echo server on loopback.
+#include "harness/storage/relay.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <iostream>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "harness/util/files.h"
+
+namespace wedge::storage {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+UniqueFd listen_on(int port) {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  int one = 1;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return UniqueFd();
+  ::listen(fd.get(), 16);
+  return fd;
+}
+
+int local_port(int fd) {
+  sockaddr_in addr{};
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  return ntohs(addr.sin_port);
+}
+
+// Echoes every byte back on every connection, one thread per connection.
+class EchoServer {
+ public:
+  explicit EchoServer(int port = 0) : listener_(listen_on(port)) {
+    port_ = listener_.valid() ? local_port(listener_.get()) : -1;
+    acceptor_ = std::thread([this] { accept_loop(); });
+  }
+  ~EchoServer() {
+    stop_ = true;
+    acceptor_.join();
+    for (auto& t : threads_) t.join();
+  }
+  [[nodiscard]] int port() const { return port_; }
+  [[nodiscard]] int accepted() const { return accepted_.load(); }
+
+ private:
+  void accept_loop() {
+    while (!stop_) {
+      pollfd pfd{listener_.get(), POLLIN, 0};
+      if (::poll(&pfd, 1, 20) <= 0) continue;
+      int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) continue;
+      accepted_++;
+      std::lock_guard lock(mutex_);
+      threads_.emplace_back([this, fd] { echo(UniqueFd(fd)); });
+    }
+  }
+  void echo(UniqueFd fd) {
+    char buf[65536];
+    while (!stop_) {
+      pollfd pfd{fd.get(), POLLIN, 0};
+      if (::poll(&pfd, 1, 20) <= 0) continue;
+      ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
+      if (n <= 0) return;
+      for (ssize_t sent = 0; sent < n;) {
+        ssize_t m = ::send(fd.get(), buf + sent, static_cast<size_t>(n - sent), MSG_NOSIGNAL);
+        if (m <= 0) return;
+        sent += m;
+      }
+    }
+  }
+
+  UniqueFd listener_;
+  int port_ = -1;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> accepted_{0};
+  std::mutex mutex_;
+  std::vector<std::thread> threads_;  // one per connection, added by acceptor_
+  std::thread acceptor_;
+};
+
+UniqueFd connect_to(int port) {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return UniqueFd();
+  return fd;
+}
+
+void send_all(int fd, const std::string& data) {
+  for (size_t sent = 0; sent < data.size();) {
+    ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    ASSERT_GT(n, 0) << std::strerror(errno);
+    sent += static_cast<size_t>(n);
+  }
+}
+
+// Reads until `size` bytes arrived, the peer closed, or timeout passed.
+std::string recv_some(int fd, size_t size, milliseconds timeout) {
+  std::string out;
+  auto deadline = Clock::now() + timeout;
+  char buf[65536];
+  while (out.size() < size) {
+    auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) break;
+    pollfd pfd{fd, POLLIN, 0};
+    if (::poll(&pfd, 1, static_cast<int>(left)) <= 0) continue;
+    ssize_t n = ::recv(fd, buf, std::min(sizeof buf, size - out.size()), 0);
+    if (n <= 0) { std::cerr << "DBG recv " << n << " errno " << errno << " stats active " << "\n"; break; }
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+std::string pattern(size_t size) {
+  std::string s(size, '\0');
+  for (size_t i = 0; i < size; ++i) s[i] = static_cast<char>((i * 131 + 7) % 251);
+  return s;
+}
+
+template <typename F>
+bool eventually(F condition, milliseconds timeout = milliseconds(2000)) {
+  auto deadline = Clock::now() + timeout;
+  while (!condition()) {
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  return true;
+}
+
+milliseconds round_trip(int fd) {
+  auto start = Clock::now();
+  send_all(fd, "p");
+  EXPECT_EQ(recv_some(fd, 1, milliseconds(5000)), "p");
+  return std::chrono::duration_cast<milliseconds>(Clock::now() - start);
+}
+
+class RelayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_GT(echo_.port(), 0);
+    auto relay = TcpRelay::start(echo_.port());
+    ASSERT_TRUE(relay.ok()) << relay.error().message();
+    relay_ = std::move(*relay);
+    ASSERT_GT(relay_->port(), 0);
+    ASSERT_NE(relay_->port(), echo_.port());
+  }
+
+  EchoServer echo_;
+  std::unique_ptr<TcpRelay> relay_;
+};
+
+TEST_F(RelayTest, ForwardsBothWaysAndCounts) {
+  UniqueFd client = connect_to(relay_->port());
+  ASSERT_TRUE(client.valid());
+  std::string data = pattern(300 * 1024);
+  std::thread sender([&] { send_all(client.get(), data); });
+  std::string back = recv_some(client.get(), data.size(), milliseconds(10000));
+  sender.join();
+  EXPECT_EQ(back.size(), data.size());
+  EXPECT_TRUE(back == data);
+  EXPECT_TRUE(eventually([&] { return relay_->stats().bytes_to_client == data.size(); }));
+  RelayStats stats = relay_->stats();
+  EXPECT_EQ(stats.bytes_from_client, data.size());
+  EXPECT_EQ(stats.connections, 1u);
+  EXPECT_EQ(stats.active_connections, 1u);
+  EXPECT_EQ(stats.bytes_dropped, 0u);
+  EXPECT_EQ(echo_.accepted(), 1);
+
+  client.reset();  // a clean close travels through and the connection is forgotten
+  EXPECT_TRUE(eventually([&] { return relay_->stats().active_connections == 0; }));
+}
+
+TEST_F(RelayTest, DelayAddsLatencyInEachDirection) {
+  UniqueFd client = connect_to(relay_->port());
+  ASSERT_TRUE(client.valid());
+  milliseconds baseline = round_trip(client.get());
+  EXPECT_LT(baseline, milliseconds(200));
+
+  relay_->set_faults({.delay = milliseconds(150)});
+  EXPECT_EQ(relay_->faults().delay, milliseconds(150));
+  milliseconds delayed = round_trip(client.get());
+  std::cout << "round trip " << baseline.count() << " ms, with 150 ms delay "
+            << delayed.count() << " ms\n";
+  EXPECT_GE(delayed, milliseconds(295));
+  EXPECT_LT(delayed, milliseconds(1500));
+
+  relay_->clear_faults();
+  EXPECT_LT(round_trip(client.get()), milliseconds(200));
+}
+
+TEST_F(RelayTest, RateCapsThroughput) {
+  UniqueFd client = connect_to(relay_->port());
+  ASSERT_TRUE(client.valid());
+  relay_->set_faults({.rate_bytes_per_s = 100 * 1024});
+  std::string data = pattern(100 * 1024);
+  auto start = Clock::now();
+  std::thread sender([&] { send_all(client.get(), data); });
+  std::string back = recv_some(client.get(), data.size(), milliseconds(10000));
+  sender.join();
+  auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
+  std::cout << "100 KiB through a 100 KiB/s relay in " << took.count() << " ms\n";
+  EXPECT_TRUE(back == data);
+  EXPECT_GE(took, milliseconds(850));
+  EXPECT_LT(took, milliseconds(5000));
+}
+
+TEST_F(RelayTest, StallHoldsDataAndResumes) {
+  UniqueFd client = connect_to(relay_->port());
+  ASSERT_TRUE(client.valid());
+  EXPECT_LT(round_trip(client.get()), milliseconds(1000));
+  relay_->set_faults({.stall = true});
+  send_all(client.get(), "held");
+  EXPECT_EQ(recv_some(client.get(), 4, milliseconds(300)), "");
+  relay_->clear_faults();
+  EXPECT_EQ(recv_some(client.get(), 4, milliseconds(2000)), "held");
+}
+
+TEST_F(RelayTest, BlackholeDropsEverythingAndSendsNothing) {
+  UniqueFd client = connect_to(relay_->port());
+  ASSERT_TRUE(client.valid());
+  EXPECT_LT(round_trip(client.get()), milliseconds(1000));
+  relay_->set_faults({.blackhole = true});
+  std::string data = pattern(1000);
+  send_all(client.get(), data);
+  EXPECT_EQ(recv_some(client.get(), 1, milliseconds(300)), "");
+  EXPECT_TRUE(eventually([&] { return relay_->stats().bytes_dropped >= data.size(); }));
+  EXPECT_EQ(relay_->stats().bytes_from_client, data.size() + 1);
+
+  relay_->clear_faults();  // the connection is still there; the dropped bytes are gone
+  EXPECT_EQ(recv_some(client.get(), 1, milliseconds(300)), "");
+  EXPECT_LT(round_trip(client.get()), milliseconds(1000));
+}
+
+TEST_F(RelayTest, ResetConnectionsSendsRst) {
+  UniqueFd client = connect_to(relay_->port());
+  ASSERT_TRUE(client.valid());
+  EXPECT_LT(round_trip(client.get()), milliseconds(1000));
+  relay_->reset_connections();
+  pollfd pfd{client.get(), POLLIN, 0};
+  ASSERT_EQ(::poll(&pfd, 1, 2000), 1);
+  char byte;
+  errno = 0;
+  EXPECT_EQ(::recv(client.get(), &byte, 1, 0), -1);
+  EXPECT_EQ(errno, ECONNRESET);
+  EXPECT_TRUE(eventually([&] { return relay_->stats().active_connections == 0; }));
+
+  UniqueFd again = connect_to(relay_->port());  // the relay itself keeps accepting
+  ASSERT_TRUE(again.valid());
+  EXPECT_LT(round_trip(again.get()), milliseconds(1000));
+}
+
+TEST_F(RelayTest, SetTargetPortMovesNewConnectionsOnly) {
+  UniqueFd first = connect_to(relay_->port());
+  ASSERT_TRUE(first.valid());
+  EXPECT_LT(round_trip(first.get()), milliseconds(1000));
+
+  EchoServer other;
+  relay_->set_target_port(other.port());
+  EXPECT_EQ(relay_->target_port(), other.port());
+  UniqueFd second = connect_to(relay_->port());
+  ASSERT_TRUE(second.valid());
+  EXPECT_LT(round_trip(second.get()), milliseconds(1000));
+  EXPECT_EQ(echo_.accepted(), 1);
+  EXPECT_EQ(other.accepted(), 1);
+  EXPECT_LT(round_trip(first.get()), milliseconds(1000));  // still on the old server
+}
+
+TEST(Relay, WaitsForATargetThatIsStillStarting) {
+  UniqueFd probe = listen_on(0);  // find a free port, then free it
+  int port = local_port(probe.get());
+  probe.reset();
+  auto relay = TcpRelay::start(port);
+  ASSERT_TRUE(relay.ok()) << relay.error().message();
+  UniqueFd client = connect_to((*relay)->port());
+  ASSERT_TRUE(client.valid());
+  send_all(client.get(), "early");
+  std::this_thread::sleep_for(milliseconds(300));
+  EchoServer late(port);
+  ASSERT_EQ(late.port(), port);
+  EXPECT_EQ(recv_some(client.get(), 5, milliseconds(3000)), "early");
+  EXPECT_EQ((*relay)->stats().failed_connects, 0u);
+}
+
+TEST(Relay, RejectsBadTargetAndStopsIdempotently) {
+  EXPECT_FALSE(TcpRelay::start(0).ok());
+  EXPECT_FALSE(TcpRelay::start(70000).ok());
+  EchoServer echo;
+  auto relay = TcpRelay::start(echo.port());
+  ASSERT_TRUE(relay.ok());
+  UniqueFd client = connect_to((*relay)->port());
+  ASSERT_TRUE(client.valid());
+  EXPECT_LT(round_trip(client.get()), milliseconds(1000));
+  auto start = Clock::now();
+  (*relay)->stop();
+  (*relay)->stop();
+  EXPECT_LT(Clock::now() - start, milliseconds(1000));
+  EXPECT_EQ(recv_some(client.get(), 1, milliseconds(1000)), "");  // closed
+  EXPECT_FALSE(connect_to((*relay)->port()).valid());
+}
+
+}  // namespace
+}  // namespace wedge::storage

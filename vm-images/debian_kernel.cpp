@@ -1,0 +1,227 @@
+// Implementation of debian_kernel.h.
+#include "vm-images/debian_kernel.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "harness/util/files.h"
+#include "harness/util/process.h"
+#include "vm-images/image_cache.h"
+
+namespace wedge::image {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::string_view kStampFile = "default.json";
+const fs::path kAptLists = "/var/lib/apt/lists";
+
+void report(const ProgressFn& progress, const std::string& line) {
+  if (progress) progress(line);
+}
+
+// Identifies the state of apt's package lists: the metapackage can only point at a new
+// kernel after `apt-get update` changed one of them.
+std::string apt_lists_key() {
+  std::vector<std::string> parts;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(kAptLists, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.find("_Packages") == std::string::npos) continue;
+    struct stat st {};
+    if (::stat(entry.path().c_str(), &st) != 0) continue;
+    parts.push_back(
+        fmt::format("{}:{}:{}.{}", name, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec));
+  }
+  std::sort(parts.begin(), parts.end());
+  std::string key;
+  for (const auto& p : parts) key += p + ";";
+  return key;
+}
+
+fs::path extracted_root(const fs::path& kernels_dir, const std::string& release) {
+  return kernels_dir / release / "root";
+}
+
+bool is_extracted(const fs::path& kernels_dir, const std::string& release) {
+  std::error_code ec;
+  return !release.empty() &&
+         fs::exists(extracted_root(kernels_dir, release) / "boot" / ("vmlinuz-" + release), ec);
+}
+
+struct Stamp {
+  std::string apt_lists;
+  std::string release;
+};
+
+Stamp read_stamp(const fs::path& kernels_dir) {
+  auto text = read_file(kernels_dir / kStampFile);
+  if (!text) return {};
+  auto json = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object()) return {};
+  return Stamp{json.value("apt_lists", ""), json.value("release", "")};
+}
+
+Status write_stamp(const fs::path& kernels_dir, const Stamp& stamp) {
+  nlohmann::json json = {{"apt_lists", stamp.apt_lists}, {"release", stamp.release}};
+  return write_file_atomic(kernels_dir / kStampFile, json.dump(2) + "\n");
+}
+
+// apt prints its errors as "E: ..." lines among warnings; those are what the user needs.
+std::string apt_errors(const std::string& err) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < err.size()) {
+    size_t nl = err.find('\n', pos);
+    std::string line = err.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    if (line.starts_with("E: ")) out += (out.empty() ? "" : "; ") + line.substr(3);
+    if (nl == std::string::npos) break;
+    pos = nl + 1;
+  }
+  return out.empty() ? "no error message" : out;
+}
+
+// Like run_command, with dir as working directory (apt-get download writes there).
+Result<CommandOutput> run_in_dir(const std::vector<std::string>& argv, const fs::path& dir,
+                                 std::chrono::milliseconds timeout) {
+  WEDGE_TRY(TempDir logs, TempDir::create("wedge-apt"));
+  SpawnOptions options;
+  options.stdout_path = logs.path() / "out";
+  options.stderr_path = logs.path() / "err";
+  options.working_dir = dir;
+  WEDGE_TRY(ChildProcess child, ChildProcess::spawn(argv, options));
+  auto waited = child.wait_for(timeout);
+  child.stop(0ms);
+  if (!waited) return make_error("{} timed out after {} s", argv[0], timeout.count() / 1000);
+  CommandOutput result;
+  result.status = *waited;
+  if (auto out = read_file(options.stdout_path)) result.out = std::move(*out);
+  if (auto err = read_file(options.stderr_path)) result.err = std::move(*err);
+  return result;
+}
+
+// `apt-get download package` into dir; returns the .deb it wrote.
+Result<fs::path> apt_download(const std::string& package, const fs::path& dir,
+                              std::chrono::milliseconds timeout) {
+  WEDGE_TRY(CommandOutput out, run_in_dir({"apt-get", "download", package}, dir, timeout));
+  if (!out.status.success()) {
+    return make_error("apt-get download {} failed ({}): {} (run apt-get update?)", package,
+                      out.status.describe(), apt_errors(out.err));
+  }
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.starts_with(package + "_") && name.ends_with(".deb")) return entry.path();
+  }
+  return make_error("apt-get download {} succeeded but wrote no {}_*.deb in {}", package, package,
+                    dir.string());
+}
+
+// Asks apt which kernel the metapackage currently depends on.
+Result<std::string> resolve_current_release(const fs::path& kernels_dir) {
+  WEDGE_TRY(TempDir work, TempDir::create(".resolve", kernels_dir));
+  WEDGE_TRY(fs::path deb, apt_download(std::string(kDebianKernelMetapackage), work.path(), 120s));
+  WEDGE_TRY(CommandOutput depends, run_checked({"dpkg-deb", "-f", deb.string(), "Depends"}, 30s));
+  return release_from_depends(depends.out).context(deb.filename().string());
+}
+
+Status ensure_module_index(const fs::path& root, const std::string& release) {
+  if (fs::exists(root / "lib/modules" / release / "modules.dep")) return ok_status();
+  WEDGE_CHECK(run_checked({"depmod", "-b", root.string(), release}, 300s)
+                  .context(fmt::format("depmod for {}", release)));
+  return ok_status();
+}
+
+Status download_and_extract(const fs::path& kernels_dir, const std::string& release,
+                            const ProgressFn& progress) {
+  std::string package = "linux-image-" + release;
+  // Everything happens in a temp dir that is renamed into place at the end, so an
+  // interrupted download never looks like an extracted kernel.
+  WEDGE_TRY(TempDir work, TempDir::create(".fetch-" + release, kernels_dir));
+  report(progress, fmt::format("kernel: downloading {}", package));
+  WEDGE_TRY(fs::path deb, apt_download(package, work.path(), 900s));
+  report(progress, fmt::format("kernel: extracting {}", deb.filename().string()));
+  fs::path root = work.path() / "root";
+  WEDGE_CHECK(run_checked({"dpkg-deb", "-x", deb.string(), root.string()}, 600s));
+  std::error_code ec;
+  fs::remove(deb, ec);
+  if (!fs::exists(root / "boot" / ("vmlinuz-" + release))) {
+    return make_error("{} has no boot/vmlinuz-{}", deb.filename().string(), release);
+  }
+  report(progress, fmt::format("kernel: depmod {}", release));
+  WEDGE_CHECK(ensure_module_index(root, release));
+  if (::rename(work.path().c_str(), (kernels_dir / release).c_str()) != 0) {
+    int err = errno;
+    if (is_extracted(kernels_dir, release)) return ok_status();  // a parallel fetch won
+    return errno_error(
+        fmt::format("rename {} to {}", work.path().string(), (kernels_dir / release).string()),
+        err);
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Result<std::string> release_from_depends(std::string_view depends) {
+  constexpr std::string_view kPrefix = "linux-image-";
+  while (!depends.empty()) {
+    auto sep = depends.find_first_of(",|");
+    std::string_view alt = depends.substr(0, sep);
+    depends.remove_prefix(sep == std::string_view::npos ? depends.size() : sep + 1);
+    auto start = alt.find_first_not_of(" \t\n");
+    if (start == std::string_view::npos) continue;
+    alt.remove_prefix(start);
+    std::string_view name = alt.substr(0, alt.find_first_of(" \t\n(:"));
+    if (name.starts_with(kPrefix) && name.size() > kPrefix.size() &&
+        name != kDebianKernelMetapackage) {
+      return std::string(name.substr(kPrefix.size()));
+    }
+  }
+  return make_error("no linux-image-<release> in Depends");
+}
+
+Result<DebianKernel> fetch_debian_kernel(const fs::path& kernels_dir, const ProgressFn& progress) {
+  std::error_code ec;
+  fs::create_directories(kernels_dir, ec);
+  if (ec) return make_error("creating {}: {}", kernels_dir.string(), ec.message());
+  remove_abandoned_temp_dirs(kernels_dir);
+
+  Stamp stamp = read_stamp(kernels_dir);
+  std::string lists = apt_lists_key();
+  std::string release;
+  if (!stamp.release.empty() && stamp.apt_lists == lists &&
+      is_extracted(kernels_dir, stamp.release)) {
+    release = stamp.release;
+  } else {
+    report(progress, fmt::format("kernel: resolving {}", kDebianKernelMetapackage));
+    auto resolved = resolve_current_release(kernels_dir);
+    if (resolved) {
+      release = *resolved;
+    } else if (is_extracted(kernels_dir, stamp.release)) {
+      report(progress,
+             fmt::format("kernel: cannot check for a newer {} ({}); using {}",
+                         kDebianKernelMetapackage, resolved.error().message(), stamp.release));
+      release = stamp.release;
+    } else {
+      return resolved.error().context(fmt::format("resolving {}", kDebianKernelMetapackage));
+    }
+    if (!is_extracted(kernels_dir, release)) {
+      WEDGE_CHECK(download_and_extract(kernels_dir, release, progress)
+                      .context(fmt::format("fetching kernel {}", release)));
+    }
+    WEDGE_CHECK(write_stamp(kernels_dir, Stamp{lists, release}));
+  }
+  fs::path root = extracted_root(kernels_dir, release);
+  WEDGE_CHECK(ensure_module_index(root, release));
+  return DebianKernel{release, root};
+}
+
+}  // namespace wedge::image
