@@ -8,23 +8,34 @@ namespace wedge::reports {
 
 const char* to_string(Verdict verdict) {
   switch (verdict) {
-    case Verdict::kPass: return "pass";
-    case Verdict::kHang: return "hang";
-    case Verdict::kCrash: return "crash";
-    case Verdict::kUnexpectedOom: return "unexpected_oom";
-    case Verdict::kIoError: return "io_error";
-    case Verdict::kWorkloadFailed: return "workload_failed";
-    case Verdict::kBootFailure: return "boot_failure";
-    case Verdict::kInfraError: return "infra_error";
+    case Verdict::kPass:
+      return "pass";
+    case Verdict::kHang:
+      return "hang";
+    case Verdict::kCrash:
+      return "crash";
+    case Verdict::kUnexpectedOom:
+      return "unexpected_oom";
+    case Verdict::kIoError:
+      return "io_error";
+    case Verdict::kWorkloadFailed:
+      return "workload_failed";
+    case Verdict::kBootFailure:
+      return "boot_failure";
+    case Verdict::kInfraError:
+      return "infra_error";
   }
   return "infra_error";
 }
 
 int exit_code_for(Verdict verdict) {
   switch (verdict) {
-    case Verdict::kPass: return 0;
-    case Verdict::kInfraError: return 125;
-    default: return 1;
+    case Verdict::kPass:
+      return 0;
+    case Verdict::kInfraError:
+      return 125;
+    default:
+      return 1;
   }
 }
 

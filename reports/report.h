@@ -32,9 +32,9 @@ enum class Verdict {
 [[nodiscard]] int exit_code_for(Verdict verdict);
 
 struct Finding {
-  std::string kind;    // "hang", "crash", "oom_kill", "io_error", "boot_failure", ...
-  std::string title;   // names the blamed frame where there is one
-  double onset_s = 0;  // when the problem began (run clock, seconds since domain start)
+  std::string kind;       // "hang", "crash", "oom_kill", "io_error", "boot_failure", ...
+  std::string title;      // names the blamed frame where there is one
+  double onset_s = 0;     // when the problem began (run clock, seconds since domain start)
   double detected_s = 0;  // when wedge concluded it (same clock)
   std::string evidence;   // what it was concluded from ("console line 431", "heartbeat lost")
   std::vector<std::string> frames;
@@ -52,9 +52,9 @@ struct GuestNumbers {
 };
 
 struct ServerNumbers {
-  std::string name;             // "nbd-server 3.24"
-  uint64_t bytes_written = 0;   // wire bytes the guest sent to the server
-  uint64_t bytes_read = 0;      // wire bytes the server sent to the guest
+  std::string name;            // "nbd-server 3.24"
+  uint64_t bytes_written = 0;  // wire bytes the guest sent to the server
+  uint64_t bytes_read = 0;     // wire bytes the server sent to the guest
   uint64_t connections = 0;
 };
 
@@ -81,7 +81,7 @@ struct RunReport {
   uint64_t pinned_bytes = 0;
   uint64_t agent_rss_kb = 0;
   uint64_t agent_memlocked_kb = 0;
-  std::string started_at;   // ISO 8601 UTC
+  std::string started_at;  // ISO 8601 UTC
 };
 
 class Writer {

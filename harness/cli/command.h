@@ -11,10 +11,10 @@
 namespace wedge::cli {
 
 // Exit codes, chosen for `git bisect run` and CI.
-inline constexpr int kExitPass = 0;         // the kernel passed
-inline constexpr int kExitKernelFailed = 1; // a finding: hang, crash, unexpected OOM, I/O error
-inline constexpr int kExitUsage = 2;        // bad arguments or scenario file
-inline constexpr int kExitCannotTest = 125; // wedge could not test (infra error)
+inline constexpr int kExitPass = 0;          // the kernel passed
+inline constexpr int kExitKernelFailed = 1;  // a finding: hang, crash, unexpected OOM, I/O error
+inline constexpr int kExitUsage = 2;         // bad arguments or scenario file
+inline constexpr int kExitCannotTest = 125;  // wedge could not test (infra error)
 
 struct Command {
   CLI::App* app = nullptr;

@@ -1,19 +1,18 @@
 // `wedge doctor`: one line per prerequisite (ok / FAIL with the fix), exit 0 only if all pass.
 #include "harness/cli/doctor_command.h"
 
+#include <fmt/format.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
-
 #include <memory>
 
 #include "harness/run/progress.h"
+#include "harness/util/files.h"
 #include "harness/util/process.h"
 #include "harness/util/timeouts.h"
-#include "harness/util/files.h"
 #include "harness/vm/libvirt/kvm_probe.h"
 #include "harness/vm/libvirt/libvirt_backend.h"
 #include "vm-images/image.h"
@@ -86,7 +85,8 @@ int doctor(const DoctorArgs& args) {
   }
   struct statvfs fs {};
   if (::statvfs(".", &fs) == 0) {
-    double free_gib = static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize) / (1 << 30);
+    double free_gib =
+        static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize) / (1 << 30);
     if (free_gib >= 3) {
       c.ok("disk", fmt::format("{:.1f} GiB free here", free_gib));
     } else {
@@ -136,8 +136,9 @@ int doctor(const DoctorArgs& args) {
 Command add_doctor_command(CLI::App& parent) {
   auto args = std::make_shared<DoctorArgs>();
   CLI::App* app = parent.add_subcommand(
-      "doctor", "Check every prerequisite (libvirt, QEMU, KVM by a probe boot, tools, disk) and "
-                "print what is missing and how to fix it.");
+      "doctor",
+      "Check every prerequisite (libvirt, QEMU, KVM by a probe boot, tools, disk) and "
+      "print what is missing and how to fix it.");
   app->add_flag("!--no-probe", args->probe, "skip the KVM probe boot (and the image it needs)");
   app->add_option("--cache", args->cache, "image cache directory (default: ~/.cache/wedge)");
   return Command{app, [args] { return doctor(*args); }};

@@ -37,7 +37,8 @@ int run(const RunArgs& args) {
   }
   if (!args.kernel.empty()) scenario->guest.kernel = args.kernel;
   if (!args.modules.empty()) scenario->guest.modules = args.modules;
-  if (scenario->guest.kernel != "default" && !std::filesystem::is_regular_file(scenario->guest.kernel)) {
+  if (scenario->guest.kernel != "default" &&
+      !std::filesystem::is_regular_file(scenario->guest.kernel)) {
     fmt::print(stderr, "wedge run: kernel {} is not a file (give a bzImage, or \"default\")\n",
                scenario->guest.kernel);
     return kExitUsage;

@@ -2,12 +2,12 @@
 // keys were understood, so leftovers become "unknown key" errors with their line numbers.
 #include "harness/config/load_scenario.h"
 
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "harness/util/files.h"
 
@@ -49,7 +49,8 @@ class TableReader {
   }
 
   // choices empty: any string.
-  Status get_string(const char* key, std::string* out, const std::vector<std::string>& choices = {}) {
+  Status get_string(const char* key, std::string* out,
+                    const std::vector<std::string>& choices = {}) {
     const toml::node* node = find(key);
     if (!node) return ok_status();
     if (!node->is_string()) return type_error(node, key, "a string");
@@ -269,11 +270,15 @@ Result<fs::path> find_scenario(const std::string& name_or_path) {
 }
 
 std::string to_toml(const Scenario& s) {
-  toml::table guest{{"memory_mib", s.guest.memory_mib}, {"vcpus", s.guest.vcpus},
-                    {"kernel", s.guest.kernel},         {"modules", s.guest.modules},
+  toml::table guest{{"memory_mib", s.guest.memory_mib},
+                    {"vcpus", s.guest.vcpus},
+                    {"kernel", s.guest.kernel},
+                    {"modules", s.guest.modules},
                     {"cmdline", s.guest.cmdline}};
-  toml::table storage{{"transport", s.storage.transport}, {"server", s.storage.server},
-                      {"size_mib", s.storage.size_mib}, {"use", s.storage.use}};
+  toml::table storage{{"transport", s.storage.transport},
+                      {"server", s.storage.server},
+                      {"size_mib", s.storage.size_mib},
+                      {"use", s.storage.use}};
   if (!s.storage.server_binary.empty()) storage.insert("server_binary", s.storage.server_binary);
   toml::table workload{{"kind", s.workload.kind}};
   if (s.workload.kind == "command") {
@@ -286,10 +291,11 @@ std::string to_toml(const Scenario& s) {
     workload.insert("size_mib", s.workload.size_mib);
     workload.insert("verify", s.workload.verify);
   }
-  toml::table limits{{"duration_s", s.limits.duration_s}, {"stall_s", s.limits.stall_s},
+  toml::table limits{{"duration_s", s.limits.duration_s},
+                     {"stall_s", s.limits.stall_s},
                      {"oom_ok", s.limits.oom_ok}};
-  toml::table root{{"name", s.name},       {"description", s.description}, {"guest", guest},
-                   {"storage", storage},   {"workload", workload},         {"limits", limits}};
+  toml::table root{{"name", s.name},     {"description", s.description}, {"guest", guest},
+                   {"storage", storage}, {"workload", workload},         {"limits", limits}};
   std::ostringstream out;
   out << root << "\n";
   return out.str();

@@ -25,10 +25,10 @@ struct StorageConfig {
 };
 
 struct WorkloadConfig {
-  std::string kind = "swap-hog";  // or "command"
-  int size_mib = 600;             // swap-hog: how much memory to allocate and touch
-  bool verify = true;             // swap-hog: read everything back and check the pattern
-  std::vector<std::string> argv;  // command: the program and its arguments (no shell)
+  std::string kind = "swap-hog";             // or "command"
+  int size_mib = 600;                        // swap-hog: how much memory to allocate and touch
+  bool verify = true;                        // swap-hog: read everything back and check the pattern
+  std::vector<std::string> argv;             // command: the program and its arguments (no shell)
   std::vector<std::filesystem::path> files;  // command: host files copied to /extra in the guest
 };
 

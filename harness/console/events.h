@@ -8,38 +8,38 @@
 namespace wedge::console {
 
 enum class EventKind {
-  kHungTask,         // "INFO: task X:PID blocked for more than N seconds."
-  kSoftLockup,       // "watchdog: BUG: soft lockup - CPU#0 stuck for 22s!"
-  kHardLockup,       // "Watchdog detected hard LOCKUP on cpu N"
-  kRcuStall,         // "rcu: INFO: rcu_sched detected stalls"
-  kWorkqueueLockup,  // "BUG: workqueue lockup"
-  kOops,             // "Oops:", NULL dereference, page fault in kernel
-  kBug,              // "kernel BUG at file:line!"
-  kWarning,          // "WARNING: CPU: 0 PID: 1 at file:line func"
-  kGpf,              // "general protection fault"
-  kKasan,            // "BUG: KASAN: ..."
-  kPanic,            // "Kernel panic - not syncing: ..."
-  kOomKill,          // "Out of memory: Killed process PID (comm)"
-  kNbdStuckRequest,  // "block nbd0: Possible stuck request ..."
-  kIoError,          // "I/O error, dev nbd0, sector ..." / "Read-error on swap-device"
-  kNfsNotResponding, // "nfs: server X not responding"
-  kIscsiTimeout,     // "connection1:0: ping timeout" / "detected conn error"
-  kSysrqDump,        // "sysrq: Show Blocked State" / "sysrq: Show State"
-  kTaskStack,        // "task:NAME state:D ..." followed by its stack (sysrq-w/t output)
+  kHungTask,          // "INFO: task X:PID blocked for more than N seconds."
+  kSoftLockup,        // "watchdog: BUG: soft lockup - CPU#0 stuck for 22s!"
+  kHardLockup,        // "Watchdog detected hard LOCKUP on cpu N"
+  kRcuStall,          // "rcu: INFO: rcu_sched detected stalls"
+  kWorkqueueLockup,   // "BUG: workqueue lockup"
+  kOops,              // "Oops:", NULL dereference, page fault in kernel
+  kBug,               // "kernel BUG at file:line!"
+  kWarning,           // "WARNING: CPU: 0 PID: 1 at file:line func"
+  kGpf,               // "general protection fault"
+  kKasan,             // "BUG: KASAN: ..."
+  kPanic,             // "Kernel panic - not syncing: ..."
+  kOomKill,           // "Out of memory: Killed process PID (comm)"
+  kNbdStuckRequest,   // "block nbd0: Possible stuck request ..."
+  kIoError,           // "I/O error, dev nbd0, sector ..." / "Read-error on swap-device"
+  kNfsNotResponding,  // "nfs: server X not responding"
+  kIscsiTimeout,      // "connection1:0: ping timeout" / "detected conn error"
+  kSysrqDump,         // "sysrq: Show Blocked State" / "sysrq: Show State"
+  kTaskStack,         // "task:NAME state:D ..." followed by its stack (sysrq-w/t output)
 };
 
 [[nodiscard]] const char* to_string(EventKind kind);
 
 struct Event {
   EventKind kind;
-  std::string title;                 // names the blamed frame where there is a stack
-  int line = 0;                      // 1-based line in the console log where it starts
-  std::optional<double> timestamp_s; // the kernel's printk time, when printed
-  std::string task;                  // task name, when known
+  std::string title;                  // names the blamed frame where there is a stack
+  int line = 0;                       // 1-based line in the console log where it starts
+  std::optional<double> timestamp_s;  // the kernel's printk time, when printed
+  std::string task;                   // task name, when known
   int pid = 0;
-  std::string state;                 // task state letter/word for task stacks ("D", "R")
-  std::vector<std::string> frames;   // reliable frames, innermost first ("io_schedule")
-  std::string detail;                // the matched line without its timestamp
+  std::string state;                // task state letter/word for task stacks ("D", "R")
+  std::vector<std::string> frames;  // reliable frames, innermost first ("io_schedule")
+  std::string detail;               // the matched line without its timestamp
 };
 
 }  // namespace wedge::console

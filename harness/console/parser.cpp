@@ -2,35 +2,53 @@
 // a stack collector for the messages that come with a call trace, and the blamed-frame rule.
 #include "harness/console/parser.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <cstdlib>
 #include <regex>
 #include <set>
 
-#include <fmt/format.h>
-
 namespace wedge::console {
 
 const char* to_string(EventKind kind) {
   switch (kind) {
-    case EventKind::kHungTask: return "hung_task";
-    case EventKind::kSoftLockup: return "soft_lockup";
-    case EventKind::kHardLockup: return "hard_lockup";
-    case EventKind::kRcuStall: return "rcu_stall";
-    case EventKind::kWorkqueueLockup: return "workqueue_lockup";
-    case EventKind::kOops: return "oops";
-    case EventKind::kBug: return "bug";
-    case EventKind::kWarning: return "warning";
-    case EventKind::kGpf: return "general_protection_fault";
-    case EventKind::kKasan: return "kasan";
-    case EventKind::kPanic: return "panic";
-    case EventKind::kOomKill: return "oom_kill";
-    case EventKind::kNbdStuckRequest: return "nbd_stuck_request";
-    case EventKind::kIoError: return "io_error";
-    case EventKind::kNfsNotResponding: return "nfs_not_responding";
-    case EventKind::kIscsiTimeout: return "iscsi_timeout";
-    case EventKind::kSysrqDump: return "sysrq_dump";
-    case EventKind::kTaskStack: return "task_stack";
+    case EventKind::kHungTask:
+      return "hung_task";
+    case EventKind::kSoftLockup:
+      return "soft_lockup";
+    case EventKind::kHardLockup:
+      return "hard_lockup";
+    case EventKind::kRcuStall:
+      return "rcu_stall";
+    case EventKind::kWorkqueueLockup:
+      return "workqueue_lockup";
+    case EventKind::kOops:
+      return "oops";
+    case EventKind::kBug:
+      return "bug";
+    case EventKind::kWarning:
+      return "warning";
+    case EventKind::kGpf:
+      return "general_protection_fault";
+    case EventKind::kKasan:
+      return "kasan";
+    case EventKind::kPanic:
+      return "panic";
+    case EventKind::kOomKill:
+      return "oom_kill";
+    case EventKind::kNbdStuckRequest:
+      return "nbd_stuck_request";
+    case EventKind::kIoError:
+      return "io_error";
+    case EventKind::kNfsNotResponding:
+      return "nfs_not_responding";
+    case EventKind::kIscsiTimeout:
+      return "iscsi_timeout";
+    case EventKind::kSysrqDump:
+      return "sysrq_dump";
+    case EventKind::kTaskStack:
+      return "task_stack";
   }
   return "unknown";
 }
@@ -49,7 +67,8 @@ struct Pattern {
 // Order matters: the first matching pattern wins.
 const std::array kPatterns = {
     Pattern{EventKind::kHungTask, "blocked for more than",
-            R"(INFO: task (.+):(\d+) blocked for more than (\d+) seconds)", true, "INFO: task hung"},
+            R"(INFO: task (.+):(\d+) blocked for more than (\d+) seconds)", true,
+            "INFO: task hung"},
     Pattern{EventKind::kSoftLockup, "soft lockup",
             R"(BUG: soft lockup - CPU#(\d+) stuck for (\d+)s! \[(.+):(\d+)\])", true,
             "BUG: soft lockup"},
@@ -60,9 +79,8 @@ const std::array kPatterns = {
     Pattern{EventKind::kWorkqueueLockup, "workqueue lockup", R"(BUG: workqueue lockup)", false,
             "BUG: workqueue lockup"},
     Pattern{EventKind::kKasan, "KASAN", R"(BUG: KASAN: ([\w-]+))", true, "KASAN: {1}"},
-    Pattern{EventKind::kOops, "NULL pointer dereference",
-            R"(BUG: kernel NULL pointer dereference)", true,
-            "BUG: kernel NULL pointer dereference"},
+    Pattern{EventKind::kOops, "NULL pointer dereference", R"(BUG: kernel NULL pointer dereference)",
+            true, "BUG: kernel NULL pointer dereference"},
     Pattern{EventKind::kOops, "unable to handle page fault", R"(BUG: unable to handle page fault)",
             true, "BUG: unable to handle page fault"},
     Pattern{EventKind::kBug, "kernel BUG at", R"(kernel BUG at ([^!]+)!)", true, "kernel BUG"},
@@ -80,12 +98,12 @@ const std::array kPatterns = {
             R"((Memory cgroup o|O)ut of memory: Killed process (\d+) \(([^)]*)\))", false,
             "out of memory: killed {3}"},
     Pattern{EventKind::kNbdStuckRequest, "Possible stuck request",
-            R"(block (nbd\d+): Possible stuck request)", false, "nbd: possible stuck request on {1}"},
+            R"(block (nbd\d+): Possible stuck request)", false,
+            "nbd: possible stuck request on {1}"},
     Pattern{EventKind::kIoError, "I/O error", R"((?:Buffer )?I/O error,? (?:on )?dev (\w+))", false,
             "I/O error on {1}"},
     Pattern{EventKind::kIoError, "-error on swap-device",
-            R"((Read|Write)-error on swap-device \(([^)]*)\))", false,
-            "{1} error on swap device"},
+            R"((Read|Write)-error on swap-device \(([^)]*)\))", false, "{1} error on swap device"},
     Pattern{EventKind::kNfsNotResponding, "not responding", R"(nfs: server (\S+) not responding)",
             false, "nfs: server not responding"},
     Pattern{EventKind::kIscsiTimeout, "connection",
@@ -108,27 +126,83 @@ const std::vector<std::regex>& compiled_patterns() {
 // Generic frames: where tasks wait, lock, allocate or enter the kernel. Blaming them says
 // nothing about which subsystem is stuck, so titles name the first frame past them.
 const std::set<std::string>& generic_frames() {
-  static const std::set<std::string> frames = {
-      "__schedule", "schedule", "schedule_timeout", "io_schedule", "io_schedule_timeout",
-      "schedule_preempt_disabled", "preempt_schedule_common", "__cond_resched",
-      "schedule_hrtimeout_range", "schedule_hrtimeout_range_clock", "folio_wait_bit_common",
-      "__folio_lock", "folio_wait_bit", "__wait_on_bit", "out_of_line_wait_on_bit",
-      "wait_for_completion", "wait_for_completion_io", "wait_for_completion_timeout",
-      "__wait_for_common", "wait_for_common", "__mutex_lock", "__mutex_lock_slowpath",
-      "mutex_lock", "mutex_lock_nested", "rwsem_down_read_slowpath",
-      "rwsem_down_write_slowpath", "down_read", "down_write", "__down", "down",
-      "_raw_spin_lock", "_raw_spin_lock_irqsave", "_raw_spin_lock_irq",
-      "native_queued_spin_lock_slowpath", "queued_spin_lock_slowpath", "mempool_alloc",
-      "__alloc_pages", "__alloc_pages_slowpath", "__alloc_pages_direct_reclaim",
-      "alloc_pages", "__folio_alloc", "folio_alloc", "__perform_reclaim", "kthread",
-      "ret_from_fork", "ret_from_fork_asm", "do_syscall_64", "entry_SYSCALL_64_after_hwframe",
-      "asm_exc_page_fault", "exc_page_fault", "do_user_addr_fault", "handle_mm_fault",
-      "__handle_mm_fault", "asm_sysvec_apic_timer_interrupt", "sysvec_apic_timer_interrupt",
-      "dump_stack", "dump_stack_lvl", "panic", "show_stack", "sched_show_task",
-      "rcu_dump_cpu_stacks", "nmi_cpu_backtrace", "native_safe_halt", "default_idle",
-      "default_idle_call", "do_idle", "cpu_startup_entry", "asm_common_interrupt",
-      "process_one_work", "worker_thread", "msleep", "usleep_range_state", "schedule_timeout_uninterruptible",
-      "__x64_sys_futex", "do_futex", "futex_wait", "futex_wait_queue"};
+  static const std::set<std::string> frames = {"__schedule",
+                                               "schedule",
+                                               "schedule_timeout",
+                                               "io_schedule",
+                                               "io_schedule_timeout",
+                                               "schedule_preempt_disabled",
+                                               "preempt_schedule_common",
+                                               "__cond_resched",
+                                               "schedule_hrtimeout_range",
+                                               "schedule_hrtimeout_range_clock",
+                                               "folio_wait_bit_common",
+                                               "__folio_lock",
+                                               "folio_wait_bit",
+                                               "__wait_on_bit",
+                                               "out_of_line_wait_on_bit",
+                                               "wait_for_completion",
+                                               "wait_for_completion_io",
+                                               "wait_for_completion_timeout",
+                                               "__wait_for_common",
+                                               "wait_for_common",
+                                               "__mutex_lock",
+                                               "__mutex_lock_slowpath",
+                                               "mutex_lock",
+                                               "mutex_lock_nested",
+                                               "rwsem_down_read_slowpath",
+                                               "rwsem_down_write_slowpath",
+                                               "down_read",
+                                               "down_write",
+                                               "__down",
+                                               "down",
+                                               "_raw_spin_lock",
+                                               "_raw_spin_lock_irqsave",
+                                               "_raw_spin_lock_irq",
+                                               "native_queued_spin_lock_slowpath",
+                                               "queued_spin_lock_slowpath",
+                                               "mempool_alloc",
+                                               "__alloc_pages",
+                                               "__alloc_pages_slowpath",
+                                               "__alloc_pages_direct_reclaim",
+                                               "alloc_pages",
+                                               "__folio_alloc",
+                                               "folio_alloc",
+                                               "__perform_reclaim",
+                                               "kthread",
+                                               "ret_from_fork",
+                                               "ret_from_fork_asm",
+                                               "do_syscall_64",
+                                               "entry_SYSCALL_64_after_hwframe",
+                                               "asm_exc_page_fault",
+                                               "exc_page_fault",
+                                               "do_user_addr_fault",
+                                               "handle_mm_fault",
+                                               "__handle_mm_fault",
+                                               "asm_sysvec_apic_timer_interrupt",
+                                               "sysvec_apic_timer_interrupt",
+                                               "dump_stack",
+                                               "dump_stack_lvl",
+                                               "panic",
+                                               "show_stack",
+                                               "sched_show_task",
+                                               "rcu_dump_cpu_stacks",
+                                               "nmi_cpu_backtrace",
+                                               "native_safe_halt",
+                                               "default_idle",
+                                               "default_idle_call",
+                                               "do_idle",
+                                               "cpu_startup_entry",
+                                               "asm_common_interrupt",
+                                               "process_one_work",
+                                               "worker_thread",
+                                               "msleep",
+                                               "usleep_range_state",
+                                               "schedule_timeout_uninterruptible",
+                                               "__x64_sys_futex",
+                                               "do_futex",
+                                               "futex_wait",
+                                               "futex_wait_queue"};
   return frames;
 }
 
@@ -194,14 +268,47 @@ std::string frame_of(std::string_view message) {
 // Lines that belong to a trace without being frames.
 bool is_trace_context(std::string_view message) {
   std::string_view s = trim(message);
-  static const std::array prefixes = {"Call Trace:", "<TASK>", "</TASK>", "<IRQ>", "</IRQ>",
-                                      "<NMI>", "</NMI>", "RIP:", "RSP:", "RAX:", "RDX:", "RBP:",
-                                      "R10:", "R13:", "FS:", "CS:", "CR2:", "DR0:", "DR3:",
-                                      "Code:", "PKRU:", "Modules linked in:", "CPU:", "Hardware name:",
-                                      "Workqueue:", "Tainted:", "Not tainted", "---[ end trace",
-                                      "ORIG_RAX:", "irq event stamp:", "hardirqs ", "softirqs ",
-                                      "Sending NMI", "NMI backtrace", "rcu:", "\"echo 0 >",
-                                      "Kernel Offset:", "#PF:", "PGD ", "Oops:", "Showing"};
+  static const std::array prefixes = {"Call Trace:",
+                                      "<TASK>",
+                                      "</TASK>",
+                                      "<IRQ>",
+                                      "</IRQ>",
+                                      "<NMI>",
+                                      "</NMI>",
+                                      "RIP:",
+                                      "RSP:",
+                                      "RAX:",
+                                      "RDX:",
+                                      "RBP:",
+                                      "R10:",
+                                      "R13:",
+                                      "FS:",
+                                      "CS:",
+                                      "CR2:",
+                                      "DR0:",
+                                      "DR3:",
+                                      "Code:",
+                                      "PKRU:",
+                                      "Modules linked in:",
+                                      "CPU:",
+                                      "Hardware name:",
+                                      "Workqueue:",
+                                      "Tainted:",
+                                      "Not tainted",
+                                      "---[ end trace",
+                                      "ORIG_RAX:",
+                                      "irq event stamp:",
+                                      "hardirqs ",
+                                      "softirqs ",
+                                      "Sending NMI",
+                                      "NMI backtrace",
+                                      "rcu:",
+                                      "\"echo 0 >",
+                                      "Kernel Offset:",
+                                      "#PF:",
+                                      "PGD ",
+                                      "Oops:",
+                                      "Showing"};
   for (const char* p : prefixes) {
     if (s.rfind(p, 0) == 0) return true;
   }

@@ -20,7 +20,7 @@ struct DetectorConfig {
   double stall_s = 20;           // no workload progress this long while armed = hang
   double heartbeat_lost_s = 10;  // no agent heartbeat this long while armed = hang
   bool oom_ok = false;
-  double crash_grace_s = 2;      // after a crash message, wait this long for the rest of it
+  double crash_grace_s = 2;  // after a crash message, wait this long for the rest of it
 };
 
 class Detector {

@@ -15,7 +15,6 @@ namespace wedge::run {
 // accel: "auto", "kvm" or "tcg". Returns true for KVM.
 [[nodiscard]] Result<bool> choose_accel(const std::string& accel, vm::Backend& backend,
                                         const image::GuestImage& image,
-                                        const std::filesystem::path& cache_dir,
-                                        Progress& progress);
+                                        const std::filesystem::path& cache_dir, Progress& progress);
 
 }  // namespace wedge::run

@@ -1,10 +1,10 @@
 // Implementation of guest_session.h.
 #include "harness/run/guest_session.h"
 
+#include <nlohmann/json.hpp>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
+#include "harness/run/interrupt.h"
 #include "harness/util/files.h"
 
 namespace wedge::run {
@@ -13,7 +13,10 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 GuestSession::GuestSession(vm::Instance& vm, fs::path run_dir, Clock clock, Observer observer)
-    : vm_(vm), run_dir_(std::move(run_dir)), clock_(std::move(clock)), observer_(std::move(observer)) {}
+    : vm_(vm),
+      run_dir_(std::move(run_dir)),
+      clock_(std::move(clock)),
+      observer_(std::move(observer)) {}
 
 void GuestSession::log_event(const std::string& json_line) {
   (void)append_file(run_dir_ / "events.jsonl", json_line + "\n");
@@ -25,8 +28,11 @@ Pumped GuestSession::pump() {
   if (auto console = vm_.read_console(); console.ok() && !console->empty()) {
     out.console_events = scanner_.feed(*console);
     for (const auto& e : out.console_events) {
-      nlohmann::json j = {{"t_s", now}, {"source", "console"}, {"kind", console::to_string(e.kind)},
-                          {"title", e.title}, {"line", e.line}};
+      nlohmann::json j = {{"t_s", now},
+                          {"source", "console"},
+                          {"kind", console::to_string(e.kind)},
+                          {"title", e.title},
+                          {"line", e.line}};
       if (e.timestamp_s) j["printk_s"] = *e.timestamp_s;
       log_event(j.dump());
     }
@@ -49,8 +55,11 @@ void GuestSession::handle(const agent::Message& message, Pumped* out) {
         using T = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<T, agent::Hello>) {
           if (!hello_) {
-            log_event(nlohmann::json({{"t_s", now}, {"source", "agent"}, {"kind", "hello"},
-                                      {"kernel", m.kernel_release}, {"rss_kb", m.rss_kb}})
+            log_event(nlohmann::json({{"t_s", now},
+                                      {"source", "agent"},
+                                      {"kind", "hello"},
+                                      {"kernel", m.kernel_release},
+                                      {"rss_kb", m.rss_kb}})
                           .dump());
           }
           hello_ = m;
@@ -59,9 +68,9 @@ void GuestSession::handle(const agent::Message& message, Pumped* out) {
           out->heartbeats++;
         } else if constexpr (std::is_same_v<T, agent::Sample>) {
           agent::MemSnapshot snap = agent::parse_sample(m);
-          (void)append_file(run_dir_ / "samples.jsonl",
-                            fmt::format("{{\"t_s\":{:.3f},\"sample\":{}}}\n", now,
-                                        agent::to_json_line(snap)));
+          (void)append_file(
+              run_dir_ / "samples.jsonl",
+              fmt::format("{{\"t_s\":{:.3f},\"sample\":{}}}\n", now, agent::to_json_line(snap)));
           out->samples.push_back(snap);
         } else if constexpr (std::is_same_v<T, agent::Started>) {
           if (auto it = jobs_.find(m.job); it != jobs_.end()) {
@@ -71,8 +80,8 @@ void GuestSession::handle(const agent::Message& message, Pumped* out) {
         } else if constexpr (std::is_same_v<T, agent::Output>) {
           auto it = jobs_.find(m.job);
           if (it == jobs_.end()) return;
-          (void)append_file(run_dir_ / (it->second.name == "workload" ? "workload.log" : "setup.log"),
-                            m.data);
+          (void)append_file(
+              run_dir_ / (it->second.name == "workload" ? "workload.log" : "setup.log"), m.data);
           if (it->second.output.size() < 64 * 1024) it->second.output += m.data;
           std::string& partial = partial_lines_[m.job];
           partial += m.data;
@@ -89,8 +98,11 @@ void GuestSession::handle(const agent::Message& message, Pumped* out) {
           it->second.exit_code = m.exit_code;
           it->second.signal = m.signal;
           out->exited_jobs.push_back(m.job);
-          log_event(nlohmann::json({{"t_s", now}, {"source", "agent"}, {"kind", "job_exit"},
-                                    {"job", it->second.name}, {"exit_code", m.exit_code},
+          log_event(nlohmann::json({{"t_s", now},
+                                    {"source", "agent"},
+                                    {"kind", "job_exit"},
+                                    {"job", it->second.name},
+                                    {"exit_code", m.exit_code},
                                     {"signal", m.signal}})
                         .dump());
         } else if constexpr (std::is_same_v<T, agent::Failed>) {
@@ -119,6 +131,13 @@ Result<agent::Hello> GuestSession::wait_for_hello(std::chrono::milliseconds time
   bool ping_sent = false;
   while (std::chrono::steady_clock::now() < deadline) {
     Pumped p = pump();
+    for (const auto& e : p.console_events) {
+      // A kernel that panics while booting will never say hello: stop waiting.
+      if (e.kind == console::EventKind::kPanic) {
+        return make_error("{} (console line {})", e.title, e.line);
+      }
+    }
+    if (interrupted()) return make_error("interrupted by signal {}", interrupt_signal());
     if (hello_ && !ping_sent) {
       if (auto s = send(encoder_.encode_ping(ping)); s.ok()) ping_sent = true;
     }
@@ -154,16 +173,17 @@ Result<JobState> GuestSession::run_step(const std::string& name,
     }
     Pumped p = pump();
     if (p.channel_error) return make_error("{}: {}", name, *p.channel_error);
+    if (interrupted()) return make_error("{}: interrupted by signal {}", name, interrupt_signal());
     std::this_thread::sleep_for(20ms);
   }
   const JobState& job = jobs_[id];
   if (job.spawn_failed || job.exit_code != 0 || job.signal != 0) {
     std::string out = job.output;
     while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-    return make_error("{} failed ({}){}{}", name,
-                      job.signal ? fmt::format("signal {}", job.signal)
-                                 : fmt::format("exit {}", job.exit_code),
-                      out.empty() ? "" : ": ", out);
+    return make_error(
+        "{} failed ({}){}{}", name,
+        job.signal ? fmt::format("signal {}", job.signal) : fmt::format("exit {}", job.exit_code),
+        out.empty() ? "" : ": ", out);
   }
   return job;
 }

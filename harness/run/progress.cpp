@@ -1,11 +1,10 @@
 // Implementation of progress.h.
 #include "harness/run/progress.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdio>
-
-#include <fmt/format.h>
 
 namespace wedge::run {
 

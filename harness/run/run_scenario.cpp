@@ -114,8 +114,8 @@ class Runner {
 
 std::vector<std::string> Runner::workload_argv() const {
   if (scenario_.workload.kind == "command") return scenario_.workload.argv;
-  std::vector<std::string> argv = {"/init", "hog", "--mib", std::to_string(scenario_.workload.size_mib),
-                                   "--step-mib", "8"};
+  std::vector<std::string> argv = {
+      "/init", "hog", "--mib", std::to_string(scenario_.workload.size_mib), "--step-mib", "8"};
   if (scenario_.workload.verify) argv.push_back("--verify");
   return argv;
 }
@@ -138,7 +138,8 @@ void Runner::on_pumped(const Pumped& p, detect::Detector* detector) {
     g.samples++;
     g.pswpout = snap.pswpout;
     g.pswpin = snap.pswpin;
-    double swap_used = (static_cast<double>(snap.swap_total_kb) - static_cast<double>(snap.swap_free_kb)) / 1024.0;
+    double swap_used =
+        (static_cast<double>(snap.swap_total_kb) - static_cast<double>(snap.swap_free_kb)) / 1024.0;
     g.swap_peak_mib = std::max(g.swap_peak_mib, swap_used);
     double free_mib = static_cast<double>(snap.mem_free_kb) / 1024.0;
     swap_used_mib_ = swap_used;
@@ -189,13 +190,15 @@ void Runner::monitor(GuestSession& session, uint32_t workload_job, detect::Detec
       const JobState& js = session.job(job);
       result_.report.guest.workload_exit_code = js.exit_code;
       result_.report.guest.workload_signal = js.signal;
-      if (!js.output.empty() && js.spawn_failed) progress_.step("workload failed to start: " + js.output);
+      if (!js.output.empty() && js.spawn_failed)
+        progress_.step("workload failed to start: " + js.output);
       detector.on_workload_exit(js.exit_code, js.signal, verify_failed_, now);
     }
     if (p.channel_error) detector.on_domain_gone("agent channel lost: " + *p.channel_error, now);
-    if (auto st = res_.vm->state(); st.ok() && *st != vm::DomainState::kRunning &&
-                                    *st != vm::DomainState::kPaused) {
-      detector.on_domain_gone(fmt::format("guest stopped unexpectedly (domain {})", vm::to_string(*st)), now);
+    if (auto st = res_.vm->state();
+        st.ok() && *st != vm::DomainState::kRunning && *st != vm::DomainState::kPaused) {
+      detector.on_domain_gone(
+          fmt::format("guest stopped unexpectedly (domain {})", vm::to_string(*st)), now);
     }
     detector.tick(now);
     if (interrupted()) {
@@ -253,7 +256,8 @@ Status Runner::boot_and_run() {
   WEDGE_TRY(res_.backend, vm::LibvirtBackend::connect().context("connecting to libvirt"));
   r.qemu_version = res_.backend->qemu_version();
   r.libvirt_version = res_.backend->libvirt_version();
-  WEDGE_TRY(bool kvm, choose_accel(options_.accel, *res_.backend, *img, options_.cache_dir, progress_));
+  WEDGE_TRY(bool kvm,
+            choose_accel(options_.accel, *res_.backend, *img, options_.cache_dir, progress_));
   r.accel = kvm ? "kvm" : "tcg";
   timeouts_ = Timeouts::for_accel(!kvm);
 
@@ -294,9 +298,11 @@ Status Runner::boot_and_run() {
       .stall_s = static_cast<double>(scenario_.limits.stall_s) * timeouts_.scale,
       .heartbeat_lost_s = std::chrono::duration<double>(timeouts_.heartbeat_lost()).count() * 2,
       .oom_ok = scenario_.limits.oom_ok});
-  GuestSession session(*res_.vm, result_.run_dir, [this] { return now_s(); },
-                       [this](const Pumped& p) { on_pumped(p, &*detector_); });
+  GuestSession session(
+      *res_.vm, result_.run_dir, [this] { return now_s(); },
+      [this](const Pumped& p) { on_pumped(p, &*detector_); });
   auto hello = session.wait_for_hello(timeouts_.boot());
+  if (!hello && interrupted()) return hello.error();
   if (!hello) {
     boot_failed_ = true;
     auto console = read_file(spec.console_log);
@@ -306,7 +312,8 @@ Status Runner::boot_and_run() {
       if (e.kind == console::EventKind::kPanic) why = e.title;
     }
     boot_failure_ = why;
-    progress_.step("boot failed: " + why + "; console ends with:" + console_tail(spec.console_log, 8));
+    progress_.step("boot failed: " + why +
+                   "; console ends with:" + console_tail(spec.console_log, 8));
     return ok_status();
   }
   r.boot_s = now_s();
@@ -376,7 +383,8 @@ RunResult Runner::run() {
     r.verdict = Verdict::kInfraError;
     r.infra_error = status.error().message();
     // A kernel failure seen while we were setting up still counts against the kernel.
-    if (detector_ && !detector_->findings().empty() && detector_->verdict() != Verdict::kInfraError &&
+    if (detector_ && !detector_->findings().empty() &&
+        detector_->verdict() != Verdict::kInfraError &&
         detector_->verdict() != Verdict::kWorkloadFailed) {
       r.verdict = detector_->verdict();
     }
@@ -393,7 +401,8 @@ RunResult Runner::run() {
   if (detector_) {
     for (const auto& f : detector_->findings()) r.findings.push_back(f);
   }
-  if (r.reason.empty()) r.reason = r.verdict == Verdict::kInfraError ? r.infra_error : detector_->reason();
+  if (r.reason.empty())
+    r.reason = r.verdict == Verdict::kInfraError ? r.infra_error : detector_->reason();
   if (auto s = reports::JsonWriter().write(r, result_.run_dir); !s) {
     progress_.step("could not write report.json: " + s.error().message());
   }

@@ -16,11 +16,11 @@
 namespace wedge::run {
 
 struct RunOptions {
-  std::filesystem::path out_dir;     // exact run directory; empty: ./wedge-runs/<run id>
-  std::string accel = "auto";        // auto | tcg | kvm
-  std::filesystem::path cache_dir;   // image cache; empty: default
-  bool keep_export = false;          // keep the server's export file after the run
-  bool quiet = false;                // no progress output
+  std::filesystem::path out_dir;    // exact run directory; empty: ./wedge-runs/<run id>
+  std::string accel = "auto";       // auto | tcg | kvm
+  std::filesystem::path cache_dir;  // image cache; empty: default
+  bool keep_export = false;         // keep the server's export file after the run
+  bool quiet = false;               // no progress output
 };
 
 struct RunResult {

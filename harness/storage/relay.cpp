@@ -51,8 +51,9 @@ struct TcpRelay::Impl {
   std::atomic<uint64_t> active{0};
   std::atomic<uint64_t> failed_connects{0};
 
-  // I/O thread only.
-  std::unordered_map<Connection*, std::weak_ptr<Connection>> live;
+  // I/O thread only. The relay owns its connections (not their pending operations: a stalled
+  // connection has none), until Connection::close removes them.
+  std::unordered_map<Connection*, std::shared_ptr<Connection>> live;
   Clock::time_point link_free_at[2] = {};  // rate limiting: when each direction is free again
 
   std::mutex stop_mutex;
@@ -80,7 +81,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         to_client_(kToClient, target_, client_, relay.io) {}
 
   void start() {
-    relay_.live[this] = weak_from_this();
+    relay_.live[this] = shared_from_this();
     connect_deadline_ = Clock::now() + TcpRelay::kConnectTimeout;
     connect_target();
   }
@@ -97,8 +98,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Closes both sockets; with reset, each peer gets an RST instead of a FIN.
   void close(bool reset) {
     if (closed_) return;
-    fprintf(stderr, "DBG close reset %d\n", (int)reset);
     closed_ = true;
+    auto keep_alive = shared_from_this();  // erasing it from live below may drop the last owner
     error_code ec;
     for (tcp::socket* s : {&client_, &target_}) {
       if (!s->is_open()) continue;
@@ -202,7 +203,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
     }
     if (ec == asio::error::eof) {
-      fprintf(stderr, "DBG eof dir %d n %zu target %d\n", (int)p.dir, n, relay_.target_port.load());
       p.eof = true;
     } else if (ec) {
       if (ec != asio::error::operation_aborted) close(true);  // a reset passes on as a reset
@@ -295,9 +295,8 @@ template <typename F>
 void TcpRelay::Impl::for_each_live(F f) {
   // Copy first: closing a connection removes it from the map.
   std::vector<std::shared_ptr<Connection>> current;
-  for (auto& [raw, weak] : live) {
-    if (auto c = weak.lock()) current.push_back(std::move(c));
-  }
+  current.reserve(live.size());
+  for (auto& [raw, connection] : live) current.push_back(connection);
   for (auto& c : current) f(*c);
 }
 

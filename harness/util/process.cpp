@@ -83,11 +83,11 @@ Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv,
   auto impl = std::make_unique<Impl>();
   std::error_code ec;
   // The child dies with us even if wedge is SIGKILLed (its own children are stopped by group).
-  auto die_with_parent = bp::extend::on_exec_setup(
-      [](auto&) { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
-  boost::filesystem::path start_dir =
-      options.working_dir.empty() ? boost::filesystem::current_path()
-                                  : boost::filesystem::path(options.working_dir.string());
+  auto die_with_parent =
+      bp::extend::on_exec_setup([](auto&) { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
+  boost::filesystem::path start_dir = options.working_dir.empty()
+                                          ? boost::filesystem::current_path()
+                                          : boost::filesystem::path(options.working_dir.string());
   try {
     if (err == out) {
       impl->child = bp::child(boost::filesystem::path(exe.string()), bp::args(args),
@@ -119,7 +119,8 @@ bool ChildProcess::running() {
 Status ChildProcess::signal_group(int sig) {
   if (!impl_) return make_error("{}: no process", name_);
   pid_t pgid = impl_->group.native_handle();
-  if (::kill(-pgid, sig) != 0) return errno_error(fmt::format("kill -{} group of {}", sig, name_), errno);
+  if (::kill(-pgid, sig) != 0)
+    return errno_error(fmt::format("kill -{} group of {}", sig, name_), errno);
   return ok_status();
 }
 

@@ -8,12 +8,12 @@
 // WEDGE_TRY(auto port, pick_free_port()); does the same in one line.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
-
-#include <fmt/format.h>
 
 namespace wedge {
 
@@ -44,7 +44,7 @@ template <typename... Args>
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
+  Result(T value) : value_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit
   Result(Error error) : value_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
 
   [[nodiscard]] bool ok() const { return value_.index() == 0; }
@@ -103,14 +103,14 @@ using Status = Result<void>;
 
 // WEDGE_TRY(auto x, expr): evaluates expr (a Result); on error returns the error
 // from the enclosing function, else binds the value to the declaration.
-#define WEDGE_TRY(decl, expr)                                              \
-  auto WEDGE_CONCAT_(wedge_try_, __LINE__) = (expr);                       \
+#define WEDGE_TRY(decl, expr)                                                                   \
+  auto WEDGE_CONCAT_(wedge_try_, __LINE__) = (expr);                                            \
   if (!WEDGE_CONCAT_(wedge_try_, __LINE__)) return WEDGE_CONCAT_(wedge_try_, __LINE__).error(); \
   decl = std::move(*WEDGE_CONCAT_(wedge_try_, __LINE__))
 
 // WEDGE_CHECK(expr): evaluates a Status; on error returns it.
-#define WEDGE_CHECK(expr)                                                   \
-  do {                                                                      \
-    auto wedge_check_status_ = (expr);                                      \
-    if (!wedge_check_status_) return wedge_check_status_.error();           \
+#define WEDGE_CHECK(expr)                                         \
+  do {                                                            \
+    auto wedge_check_status_ = (expr);                            \
+    if (!wedge_check_status_) return wedge_check_status_.error(); \
   } while (0)

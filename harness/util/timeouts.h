@@ -12,13 +12,13 @@ struct Timeouts {
   using ms = std::chrono::milliseconds;
   double scale = 1.0;  // multiplies every guest-facing wait below
 
-  ms boot_base{30000};            // domain start to agent hello
-  ms agent_command_base{60000};   // a setup command in the guest (modprobe, mkswap, ...)
-  ms heartbeat_lost_base{5000};   // no heartbeat this long: the agent is stuck
-  ms stall_base{10000};           // no progress this long: hang (scenario may override)
-  ms server_start{10000};         // a host storage server answering on its port (host-side)
-  ms teardown{10000};             // destroying a domain, stopping a server (host-side)
-  ms kvm_probe{8000};             // the KVM probe boot (host-side)
+  ms boot_base{30000};           // domain start to agent hello
+  ms agent_command_base{60000};  // a setup command in the guest (modprobe, mkswap, ...)
+  ms heartbeat_lost_base{5000};  // no heartbeat this long: the agent is stuck
+  ms stall_base{10000};          // no progress this long: hang (scenario may override)
+  ms server_start{10000};        // a host storage server answering on its port (host-side)
+  ms teardown{10000};            // destroying a domain, stopping a server (host-side)
+  ms kvm_probe{8000};            // the KVM probe boot (host-side)
 
   [[nodiscard]] ms boot() const { return scaled(boot_base); }
   [[nodiscard]] ms agent_command() const { return scaled(agent_command_base); }

@@ -2,11 +2,12 @@
 // image under libvirt (TCG), swaps over a real NBD server, and we check what the guest itself
 // reported, plus the failure paths (missing or broken server, bad input) and leaks.
 #include <dirent.h>
+#include <gtest/gtest.h>
+#include <signal.h>
 
 #include <fstream>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "harness/util/files.h"
 #include "harness/util/process.h"
@@ -119,8 +120,8 @@ TEST_F(RunTest, NbdSwapHogSwapsOverNbdAndPasses) {
   }
   ASSERT_GT(n, 3) << "too few samples with swap on";
   EXPECT_GE(total, 1000ull * 1024) << "swap device is not the 1 GiB NBD export";
-  EXPECT_GE(first_free - min_free, 200ull * 1024) << "SwapFree dropped only "
-                                                  << (first_free - min_free) / 1024 << " MiB";
+  EXPECT_GE(first_free - min_free, 200ull * 1024)
+      << "SwapFree dropped only " << (first_free - min_free) / 1024 << " MiB";
   auto console = read_file(out / "console.log");
   ASSERT_TRUE(console.ok());
   EXPECT_NE(console->find("nbd0"), std::string::npos) << "kernel never mentioned nbd0";
@@ -191,11 +192,65 @@ TEST_F(RunTest, BadScenarioIsUsageErrorWithFileAndLine) {
 }
 
 TEST_F(RunTest, MissingKernelIsUsageError) {
-  WedgeRun r = run_wedge({"run", "--kernel", "/nonexistent/bzImage", "--out",
-                          (dir() / "run").string()},
-                         30s);
+  WedgeRun r = run_wedge(
+      {"run", "--kernel", "/nonexistent/bzImage", "--out", (dir() / "run").string()}, 30s);
   EXPECT_EQ(r.status.code, 2);
   EXPECT_NE(r.err.find("/nonexistent/bzImage is not a file"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace wedge
+
+namespace wedge {
+namespace {
+
+// A kernel that cannot find its init panics at boot: that is the kernel's failure (exit 1,
+// boot_failure), found from the console without waiting for the agent's boot timeout.
+TEST_F(RunTest, KernelThatPanicsAtBootIsBootFailure) {
+  fs::path scenario = write_scenario("noinit", R"(
+[guest]
+cmdline = "rdinit=/nonexistent init=/nonexistent"
+)");
+  fs::path out = dir() / "run";
+  auto started = std::chrono::steady_clock::now();
+  WedgeRun r = run_wedge({"run", scenario.string(), "--out", out.string()}, 300s);
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_EQ(r.status.code, 1) << r.out << r.err;
+  json report = load_json(out / "report.json");
+  EXPECT_EQ(report["verdict"], "boot_failure");
+  EXPECT_NE(report["reason"].get<std::string>().find("kernel panic"), std::string::npos)
+      << report["reason"];
+  EXPECT_TRUE(report["timings"]["boot_s"].is_null());
+  EXPECT_LT(took, 50) << "boot failure was not detected from the console";
+  expect_nothing_leaked(out);
+}
+
+// SIGINT in the middle of the workload: clean teardown, report says why, exit 125.
+TEST_F(RunTest, InterruptMidRunTearsDownAndReports) {
+  fs::path out = dir() / "run";
+  fs::path log = dir() / "stdout";
+  SpawnOptions options;
+  options.stdout_path = log;
+  auto child =
+      ChildProcess::spawn({WEDGE_BINARY, "run", "nbd-swap-hog", "--out", out.string()}, options);
+  ASSERT_TRUE(child.ok()) << child.error().message();
+  bool in_workload = false;
+  for (int i = 0; i < 1200 && !in_workload; ++i) {
+    auto text = read_file(log);
+    in_workload = text.ok() && text->find("workload:") != std::string::npos;
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(in_workload) << "run never reached its workload";
+  ASSERT_EQ(::kill(child->pid(), SIGINT), 0);
+  auto status = child->wait_for(60s);
+  ASSERT_TRUE(status.ok()) << "wedge did not stop after SIGINT";
+  EXPECT_EQ(status->code, 125);
+  json report = load_json(out / "report.json");
+  EXPECT_EQ(report["verdict"], "infra_error");
+  EXPECT_NE(report["infra_error"].get<std::string>().find("interrupted by signal 2"),
+            std::string::npos)
+      << report["infra_error"];
+  expect_nothing_leaked(out);
 }
 
 }  // namespace

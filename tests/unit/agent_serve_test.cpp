@@ -248,6 +248,23 @@ TEST_F(AgentServe, ExecOfMissingProgramFails) {
   EXPECT_EQ(r.exited->exit_code, 0);
 }
 
+TEST_F(AgentServe, JobsLeakNoDescriptors) {
+  auto count_fds = [this] {
+    auto dir = std::filesystem::path("/proc") / std::to_string(agent_->pid()) / "fd";
+    return std::distance(std::filesystem::directory_iterator(dir), {});
+  };
+  ASSERT_TRUE(run_job(20, {"/bin/true"}).exited);
+  auto before = count_fds();
+  for (uint64_t job = 21; job < 31; ++job) {
+    ASSERT_TRUE(run_job(job, {"/bin/echo", "x"}).exited);
+    send(*enc_.encode_exec(100 + job, {"/no/such"}));
+    send(*enc_.encode_exec(200 + job, {"/bin/true"}, {}, "/no/such/dir"));
+    ASSERT_TRUE(wait_for<Failed>([job](const Failed& f) { return f.job == 100 + job; }));
+    ASSERT_TRUE(wait_for<Failed>([job](const Failed& f) { return f.job == 200 + job; }));
+  }
+  EXPECT_EQ(count_fds(), before);
+}
+
 TEST_F(AgentServe, LargeOutputArrivesCompleteInChunks) {
   JobResult r = run_job(7, {"head", "-c", "300000", "/dev/zero"});
   ASSERT_TRUE(r.exited);

@@ -77,9 +77,9 @@ TEST(Config, CommandFilesResolveRelativeToScenarioAndMustExist) {
   EXPECT_EQ(s->workload.files[0], dir->path() / "repro");
   EXPECT_EQ(s->workload.argv[1], "--fast");
 
-  auto missing = parse_scenario(
-      "[workload]\nkind = \"command\"\nargv = [\"/extra/x\"]\nfiles = [\"nope\"]\n",
-      dir->path() / "case.toml");
+  auto missing =
+      parse_scenario("[workload]\nkind = \"command\"\nargv = [\"/extra/x\"]\nfiles = [\"nope\"]\n",
+                     dir->path() / "case.toml");
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message().find("case.toml:4: [workload] files:"), std::string::npos)
       << missing.error().message();
@@ -91,7 +91,8 @@ TEST(Config, SyntaxErrorHasLineAndColumn) {
 }
 
 TEST(Config, RoundTripsThroughToToml) {
-  auto s = parse_scenario("name = \"rt\"\n[guest]\nmemory_mib = 192\ncmdline = \"a=b\"\n", "t.toml");
+  auto s =
+      parse_scenario("name = \"rt\"\n[guest]\nmemory_mib = 192\ncmdline = \"a=b\"\n", "t.toml");
   ASSERT_TRUE(s.ok());
   auto again = parse_scenario(to_toml(*s), "again.toml");
   ASSERT_TRUE(again.ok()) << again.error().message() << "\n" << to_toml(*s);

@@ -54,7 +54,8 @@ TEST_P(RecordedLog, YieldsExpectedEvents) {
   }
   for (const auto& kind : c.absent) {
     for (const auto& e : events) {
-      EXPECT_NE(kind, to_string(e.kind)) << "unexpected event at line " << e.line << ": " << e.title;
+      EXPECT_NE(kind, to_string(e.kind))
+          << "unexpected event at line " << e.line << ": " << e.title;
     }
   }
 }
@@ -71,7 +72,8 @@ std::vector<std::string> case_files() {
 INSTANTIATE_TEST_SUITE_P(Console, RecordedLog, ::testing::ValuesIn(case_files()),
                          [](const auto& param_info) {
                            std::string n = param_info.param.substr(0, param_info.param.rfind('.'));
-                           for (char& ch : n) if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           for (char& ch : n)
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
                            return n;
                          });
 

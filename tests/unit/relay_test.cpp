@@ -125,7 +125,7 @@ std::string recv_some(int fd, size_t size, milliseconds timeout) {
     pollfd pfd{fd, POLLIN, 0};
     if (::poll(&pfd, 1, static_cast<int>(left)) <= 0) continue;
     ssize_t n = ::recv(fd, buf, std::min(sizeof buf, size - out.size()), 0);
-    if (n <= 0) { std::cerr << "DBG recv " << n << " errno " << errno << " stats active " << "\n"; break; }
+    if (n <= 0) break;
     out.append(buf, static_cast<size_t>(n));
   }
   return out;
@@ -233,6 +233,19 @@ TEST_F(RelayTest, StallHoldsDataAndResumes) {
   EXPECT_EQ(recv_some(client.get(), 4, milliseconds(300)), "");
   relay_->clear_faults();
   EXPECT_EQ(recv_some(client.get(), 4, milliseconds(2000)), "held");
+}
+
+// A stalled connection has no I/O in flight at all; it must survive that.
+TEST_F(RelayTest, StallRightAfterConnectKeepsTheConnection) {
+  UniqueFd client = connect_to(relay_->port());
+  ASSERT_TRUE(client.valid());
+  relay_->set_faults({.stall = true});
+  ASSERT_TRUE(eventually([&] { return relay_->stats().connections == 1; }));
+  send_all(client.get(), "x");
+  EXPECT_EQ(recv_some(client.get(), 1, milliseconds(300)), "");
+  relay_->clear_faults();
+  EXPECT_EQ(recv_some(client.get(), 1, milliseconds(2000)), "x");
+  EXPECT_EQ(relay_->stats().active_connections, 1u);
 }
 
 TEST_F(RelayTest, BlackholeDropsEverythingAndSendsNothing) {

@@ -1,7 +1,6 @@
 // Unit tests for harness/util: Result context chaining, atomic writes, child processes.
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include "harness/util/files.h"
 #include "harness/util/process.h"

@@ -35,6 +35,11 @@ ReplyTo for_job(uint64_t job) {
   return to;
 }
 
+void close_pair(const int fds[2]) {
+  close(fds[0]);
+  close(fds[1]);
+}
+
 void close_fd(int& fd) {
   if (fd >= 0) close(fd);
   fd = -1;
@@ -137,18 +142,6 @@ void JobTable::exec(const ExecRequest& request) {
     send_failed(to, ENOENT, what);
     return;
   }
-  if (request.cwd != nullptr) {
-    int dir = open(request.cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir < 0) {
-      int err = errno;
-      char what[320];
-      snprintf(what, sizeof what, "exec: cwd %.256s", request.cwd);
-      send_failed(to, err, what);
-      return;
-    }
-    dup3(dir, cwd_slot_, O_CLOEXEC);
-    close(dir);
-  }
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0) {
     send_failed(to, errno, "exec: pipe");
@@ -156,10 +149,23 @@ void JobTable::exec(const ExecRequest& request) {
   }
   if (pipe2(err_pipe, O_CLOEXEC) != 0) {
     int err = errno;
-    close(out_pipe[0]);
-    close(out_pipe[1]);
+    close_pair(out_pipe);
     send_failed(to, err, "exec: pipe");
     return;
+  }
+  if (request.cwd != nullptr) {
+    int dir = open(request.cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) {
+      int err = errno;
+      close_pair(out_pipe);
+      close_pair(err_pipe);
+      char what[320];
+      snprintf(what, sizeof what, "exec: cwd %.256s", request.cwd);
+      send_failed(to, err, what);
+      return;
+    }
+    dup3(dir, cwd_slot_, O_CLOEXEC);
+    close(dir);
   }
   // Only the agent's ends are non-blocking; the job sees ordinary blocking pipes.
   fcntl(out_pipe[0], F_SETFL, O_NONBLOCK);

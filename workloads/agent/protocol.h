@@ -83,7 +83,10 @@ struct FrameHeader {
 };
 static_assert(sizeof(FrameHeader) == kHeaderSize);
 
-inline void store_u16(uint8_t* p, uint16_t v) { p[0] = uint8_t(v); p[1] = uint8_t(v >> 8); }
+inline void store_u16(uint8_t* p, uint16_t v) {
+  p[0] = uint8_t(v);
+  p[1] = uint8_t(v >> 8);
+}
 inline void store_u32(uint8_t* p, uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = uint8_t(v >> (8 * i));
 }
@@ -145,7 +148,10 @@ class FieldWriter {
   [[nodiscard]] const uint8_t* data() const { return buf_; }
   [[nodiscard]] size_t size() const { return size_; }
   [[nodiscard]] bool overflow() const { return overflow_; }
-  void clear() { size_ = 0; overflow_ = false; }
+  void clear() {
+    size_ = 0;
+    overflow_ = false;
+  }
 
  private:
   uint8_t* buf_;

@@ -17,8 +17,8 @@ struct ServeConfig {
 // a disconnected host is waited for, with output kept in the ring.
 int serve(const ServeConfig& config);
 
-// Reaps every exited child without blocking (PID 1 inherits orphans); calls on_job_exit for
-// each, if given.
+// Reaps every exited child without blocking (PID 1 inherits orphans), calling on_exit (if
+// given) for each.
 void reap_children(void (*on_exit)(int pid, int status, void* ctx), void* ctx);
 
 }  // namespace wedge::guest
