@@ -85,6 +85,7 @@ std::string JsonWriter::render(const RunReport& r) {
       {"image",
        {{"hash", r.image_hash},
         {"kernel", r.kernel_path},
+        {"kernel_source", r.kernel_source},
         {"initrd_bytes", r.initrd_bytes},
         {"pinned_bytes", r.pinned_bytes}}},
       {"agent", {{"rss_kb", r.agent_rss_kb}, {"memlocked_kb", r.agent_memlocked_kb}}},

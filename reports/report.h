@@ -72,7 +72,8 @@ struct RunReport {
   GuestNumbers guest;
   ServerNumbers server;
   std::string kernel_release;
-  std::string kernel_path;
+  std::string kernel_path;    // the kernel booted (in the image cache)
+  std::string kernel_source;  // what the user asked for: "default" or their bzImage path
   std::string qemu_version;
   std::string libvirt_version;
   std::string wedge_version;

@@ -9,8 +9,9 @@ namespace wedge::detect {
 using console::EventKind;
 using reports::Verdict;
 
-void Detector::arm(double now_s) {
+void Detector::arm(double now_s, bool track_progress) {
   armed_ = true;
+  track_progress_ = track_progress;
   last_heartbeat_s_ = now_s;
   last_progress_s_ = now_s;
 }
@@ -85,7 +86,7 @@ void Detector::tick(double now_s) {
     add_finding("hang", fmt::format("agent heartbeat lost for {:.0f} s", now_s - last_heartbeat_s_),
                 last_heartbeat_s_, now_s, "heartbeat");
     done_ = true;
-  } else if (now_s - last_progress_s_ >= config_.stall_s) {
+  } else if (track_progress_ && now_s - last_progress_s_ >= config_.stall_s) {
     add_finding("hang", fmt::format("no workload progress for {:.0f} s", now_s - last_progress_s_),
                 last_progress_s_, now_s, "progress");
     done_ = true;

@@ -27,7 +27,9 @@ class Detector {
  public:
   explicit Detector(DetectorConfig config) : config_(config) {}
 
-  void arm(double now_s);
+  // The workload started. track_progress: it reports progress (the hog does), so a stall in
+  // its progress is a hang; a user's command need not, and only heartbeat loss counts.
+  void arm(double now_s, bool track_progress = true);
   void on_console_event(const console::Event& event, double now_s);
   void on_heartbeat(double now_s);
   void on_progress(double now_s);
@@ -46,6 +48,7 @@ class Detector {
 
   DetectorConfig config_;
   bool armed_ = false;
+  bool track_progress_ = true;
   bool done_ = false;
   bool workload_exited_ = false;
   bool workload_ok_ = false;

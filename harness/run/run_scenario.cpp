@@ -31,26 +31,26 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using reports::Verdict;
 
-std::string make_run_id() {
+namespace {
+
+// The current UTC time in a strftime format.
+std::string utc_now(const char* format) {
   std::time_t t = std::time(nullptr);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+
+}  // namespace
+
+std::string make_run_id() {
   std::random_device rd;
-  return fmt::format("{}-{:04x}", buf, rd() & 0xffff);
+  return fmt::format("{}-{:04x}", utc_now("%Y%m%d-%H%M%S"), rd() & 0xffff);
 }
 
 namespace {
-
-std::string iso_now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // The last lines of the console, for boot-failure reasons.
 std::string console_tail(const fs::path& log, size_t lines) {
@@ -238,6 +238,7 @@ Status Runner::boot_and_run() {
   if (!img) return img.error().context("building the guest image");
   r.kernel_release = img->kernel_release;
   r.kernel_path = img->kernel.string();
+  r.kernel_source = scenario_.guest.kernel;
   r.image_hash = img->hash;
   r.initrd_bytes = img->initrd_bytes;
   r.pinned_bytes = img->pinned_bytes;
@@ -327,7 +328,7 @@ Status Runner::boot_and_run() {
   }
   progress_.step(fmt::format("workload: {}", fmt::join(workload_argv(), " ")));
   WEDGE_TRY(uint32_t job, session.start_job("workload", workload_argv()));
-  detector_->arm(now_s());
+  detector_->arm(now_s(), scenario_.workload.kind == "swap-hog");
   monitor(session, job, *detector_);
   return ok_status();
 }
@@ -365,7 +366,7 @@ RunResult Runner::run() {
   r.scenario = scenario_.name;
   r.scenario_file = scenario_.source.string();
   r.wedge_version = WEDGE_VERSION;
-  r.started_at = iso_now();
+  r.started_at = utc_now("%Y-%m-%dT%H:%M:%SZ");
   run_start_ = std::chrono::steady_clock::now();
   Status status = prepare_run_dir();
   if (!status) {

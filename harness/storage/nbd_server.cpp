@@ -30,8 +30,8 @@ constexpr milliseconds kQuickExit{1000};
 constexpr int kMaxQuickExits = 5;
 
 bool is_export_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '.' || c == '_' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
 }
 
 Status validate(const NbdServerOptions& options) {
@@ -105,8 +105,7 @@ std::string nbd_server_config(int port, const NbdServerOptions& options,
 
 // "This is nbd-server version 3.24" -> "nbd-server 3.24"; "nbdkit 1.32.5" -> "nbdkit 1.32.5".
 Result<std::string> query_version(const fs::path& exe, const std::string& flavour) {
-  std::vector<std::string> argv = {exe.string(),
-                                   flavour == kNbdServer ? "-V" : "--version"};
+  std::vector<std::string> argv = {exe.string(), flavour == kNbdServer ? "-V" : "--version"};
   WEDGE_TRY(CommandOutput out, run_checked(argv, kVersionTimeout));
   std::string_view text = out.out.empty() ? std::string_view(out.err) : std::string_view(out.out);
   text = text.substr(0, text.find('\n'));
@@ -118,21 +117,14 @@ Result<std::string> query_version(const fs::path& exe, const std::string& flavou
   return fmt::format("{} {}", flavour, text.substr(space + 1));
 }
 
-std::vector<std::string> server_argv(const fs::path& exe, const NbdServerOptions& options,
-                                     int port, const fs::path& export_file,
-                                     const fs::path& config) {
+std::vector<std::string> server_argv(const fs::path& exe, const NbdServerOptions& options, int port,
+                                     const fs::path& export_file, const fs::path& config) {
   if (options.flavour == kNbdServer) {
     // -d: stay in the foreground as our child (see nbd_server.h for what else it implies).
     return {exe.string(), "-C", config.string(), "-d"};
   }
-  std::vector<std::string> argv = {exe.string(),
-                                   "-f",
-                                   "--exit-with-parent",
-                                   "-i",
-                                   "127.0.0.1",
-                                   "-p",
-                                   std::to_string(port),
-                                   "-e",
+  std::vector<std::string> argv = {exe.string(),       "-f", "--exit-with-parent", "-i",
+                                   "127.0.0.1",        "-p", std::to_string(port), "-e",
                                    options.export_name};
   for (const auto& filter : options.nbdkit_filters) argv.push_back("--filter=" + filter);
   argv.push_back("file");

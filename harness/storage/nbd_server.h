@@ -9,12 +9,16 @@
 //   WEDGE_CHECK(nbd->signal(SIGSTOP));
 //
 // nbd-server 3.24 has no "foreground, many clients" mode: without -d it daemon()s out of our
-// process group (and nothing would reap it), with -d it stays our child but serves one
+// process group (and nothing here would reap it), with -d it stays our child but serves one
 // connection and then exits (handle_modern_connection runs the session inline, then exit()).
-// We use -d and start the next nbd-server whenever one exits after its session, so it keeps
-// serving new connections, one at a time: a client that connects while another session is
-// running waits in the listen backlog and is reset when that session's process exits. Use
+// We use -d and start the next nbd-server whenever one ends its session (an exit, or SIGPIPE
+// when the client vanished mid-reply; never after SIGKILL or a crash, which must stay visible),
+// so it keeps serving new connections, one at a time: a client that connects during another
+// session waits in the listen backlog and is reset when that session's process exits. Use
 // nbdkit when a guest needs several connections at once (nbd-client -C N).
+//
+// Like every ChildProcess, the server gets SIGKILL when the *thread* that started it exits
+// (PR_SET_PDEATHSIG): call start() from a thread that lives as long as the server.
 #pragma once
 
 #include <sys/types.h>
@@ -43,8 +47,8 @@ struct NbdServerOptions {
   std::string binary;                  // program to run; empty: the flavour's name on PATH
   std::filesystem::path export_file;   // created sparse (or resized) to size_bytes
   uint64_t size_bytes = 0;
-  std::filesystem::path work_dir;      // config and <flavour>.log go here
-  std::string export_name = "wedge";   // letters, digits, '.', '_', '-'
+  std::filesystem::path work_dir;     // config and <flavour>.log go here
+  std::string export_name = "wedge";  // letters, digits, '.', '_', '-'
   // nbdkit only: filters in order (--filter=NAME, e.g. "delay", "error", "pause", "rate"),
   // and key=value parameters for them and the file plugin ("delay-read=1s").
   std::vector<std::string> nbdkit_filters;
@@ -55,8 +59,8 @@ class NbdServer final : public Server {
  public:
   // Creates the export file, starts the server on a free loopback port, waits until it
   // listens (at most timeout), then puts a relay in front of it.
-  [[nodiscard]] static Result<std::unique_ptr<NbdServer>> start(
-      const NbdServerOptions& options, std::chrono::milliseconds timeout);
+  [[nodiscard]] static Result<std::unique_ptr<NbdServer>> start(const NbdServerOptions& options,
+                                                                std::chrono::milliseconds timeout);
   ~NbdServer() override;  // stop()
   NbdServer(const NbdServer&) = delete;
   NbdServer& operator=(const NbdServer&) = delete;
@@ -82,9 +86,9 @@ class NbdServer final : public Server {
   [[nodiscard]] const std::string& flavour() const { return options_.flavour; }
 
  private:
-  NbdServer(NbdServerOptions options, std::vector<std::string> argv,
-            std::filesystem::path log_path, int server_port, std::string description,
-            ChildProcess child, std::unique_ptr<TcpRelay> relay);
+  NbdServer(NbdServerOptions options, std::vector<std::string> argv, std::filesystem::path log_path,
+            int server_port, std::string description, ChildProcess child,
+            std::unique_ptr<TcpRelay> relay);
   void supervise();
 
   const NbdServerOptions options_;

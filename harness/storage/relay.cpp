@@ -140,9 +140,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void connect_target() {
     tcp::endpoint endpoint(asio::ip::address_v4::loopback(),
                            static_cast<unsigned short>(relay_.target_port.load()));
-    target_.async_connect(endpoint, [self = shared_from_this()](const error_code& ec) {
-      self->on_connect(ec);
-    });
+    target_.async_connect(
+        endpoint, [self = shared_from_this()](const error_code& ec) { self->on_connect(ec); });
   }
 
   void on_connect(const error_code& ec) {
@@ -195,10 +194,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (faults.blackhole) {
         relay_.dropped += n;
       } else {
-        p.queue.push_back(
-            Chunk{{p.buffer.begin(), p.buffer.begin() + static_cast<ptrdiff_t>(n)},
-                  0,
-                  Clock::now() + faults.delay});
+        p.queue.push_back(Chunk{{p.buffer.begin(), p.buffer.begin() + static_cast<ptrdiff_t>(n)},
+                                0,
+                                Clock::now() + faults.delay});
         p.queued += n;
       }
     }

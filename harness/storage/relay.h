@@ -24,9 +24,9 @@ struct RelayFaults {
   std::chrono::milliseconds delay{0};  // added latency: a chunk is forwarded this long after it
                                        // arrived (throughput is kept: chunks are pipelined)
   uint64_t rate_bytes_per_s = 0;       // cap per direction, shared by all connections; 0: none
-  bool stall = false;     // stop forwarding and stop reading (TCP backpressure) until cleared;
-                          // nothing is lost, so the connection resumes afterwards (a peer
-                          // that closes meanwhile is noticed only then)
+  bool stall = false;      // stop forwarding and stop reading (TCP backpressure) until cleared;
+                           // nothing is lost, so the connection resumes afterwards (a peer
+                           // that closes meanwhile is noticed only then)
   bool blackhole = false;  // keep reading, but drop everything and send nothing; data read
                            // while it is set is lost for good (the stream is then corrupt)
 };

@@ -103,8 +103,8 @@ TEST_P(NbdServerTest, ServesWritesThroughRelayFreezesOnSigstopAndStopsClean) {
   auto started = NbdServer::start(options(), seconds(10));
   ASSERT_TRUE(started.ok()) << started.error().message();
   std::unique_ptr<NbdServer> server = std::move(*started);
-  std::cout << server->describe() << ": server port " << server->server_port()
-            << ", guest port " << server->guest_port() << "\n";
+  std::cout << server->describe() << ": server port " << server->server_port() << ", guest port "
+            << server->guest_port() << "\n";
   if (GetParam() == "nbd-server") {
     EXPECT_EQ(server->describe(), "nbd-server 3.24");
   } else {
@@ -183,9 +183,9 @@ TEST_P(NbdServerTest, MissingBinaryGivesClearError) {
   started = NbdServer::start(options(), seconds(10));
   ::setenv("PATH", saved.c_str(), 1);
   ASSERT_FALSE(started.ok());
-  EXPECT_EQ(started.error().message(),
-            fmt::format("starting {0}: {0} not found on PATH (is its package installed?)",
-                        GetParam()));
+  EXPECT_EQ(
+      started.error().message(),
+      fmt::format("starting {0}: {0} not found on PATH (is its package installed?)", GetParam()));
 }
 
 INSTANTIATE_TEST_SUITE_P(Flavours, NbdServerTest, ::testing::Values("nbd-server", "nbdkit"),

@@ -71,7 +71,7 @@ WedgeRun run_wedge(const std::vector<std::string>& args, std::chrono::millisecon
 }
 
 class RunTest : public ::testing::Test {
- protected:
+ public:
   void SetUp() override {
     auto d = TempDir::create("wedge-run-test");
     ASSERT_TRUE(d.ok());
@@ -148,37 +148,29 @@ size_mib = 400
   expect_nothing_leaked(out);
 }
 
-// The server binary is missing: wedge could not test (125), and says why in report.json.
-TEST_F(RunTest, MissingServerIsInfraError) {
-  fs::path scenario = write_scenario("missing", R"(
-[storage]
-server_binary = "/nonexistent/nbd-server"
-)");
-  fs::path out = dir() / "run";
+// A storage server that cannot serve: wedge could not test (125), report.json says why.
+void expect_infra_error(RunTest& t, const fs::path& scenario, const std::string& why) {
+  fs::path out = t.dir() / "run";
   WedgeRun r = run_wedge({"run", scenario.string(), "--out", out.string()}, 300s);
   EXPECT_EQ(r.status.code, 125) << r.out << r.err;
   json report = load_json(out / "report.json");
   EXPECT_EQ(report["verdict"], "infra_error");
-  EXPECT_NE(report["infra_error"].get<std::string>().find("/nonexistent/nbd-server"),
-            std::string::npos)
+  EXPECT_NE(report["infra_error"].get<std::string>().find(why), std::string::npos)
       << report["infra_error"];
   expect_nothing_leaked(out);
 }
 
-// The server starts and dies at once: also 125, with the server's own words in the report.
+// The server binary is missing.
+TEST_F(RunTest, MissingServerIsInfraError) {
+  expect_infra_error(
+      *this, write_scenario("missing", "[storage]\nserver_binary = \"/nonexistent/nbd-server\"\n"),
+      "/nonexistent/nbd-server");
+}
+
+// The server starts and dies at once: the report quotes how it ended.
 TEST_F(RunTest, ServerThatDiesAtStartIsInfraError) {
-  fs::path scenario = write_scenario("dies", R"(
-[storage]
-server_binary = "/bin/false"
-)");
-  fs::path out = dir() / "run";
-  WedgeRun r = run_wedge({"run", scenario.string(), "--out", out.string()}, 300s);
-  EXPECT_EQ(r.status.code, 125) << r.out << r.err;
-  json report = load_json(out / "report.json");
-  EXPECT_EQ(report["verdict"], "infra_error");
-  EXPECT_NE(report["infra_error"].get<std::string>().find("exit"), std::string::npos)
-      << report["infra_error"];
-  expect_nothing_leaked(out);
+  expect_infra_error(*this, write_scenario("dies", "[storage]\nserver_binary = \"/bin/false\"\n"),
+                     "exit");
 }
 
 TEST_F(RunTest, BadScenarioIsUsageErrorWithFileAndLine) {
@@ -250,6 +242,75 @@ TEST_F(RunTest, InterruptMidRunTearsDownAndReports) {
   EXPECT_NE(report["infra_error"].get<std::string>().find("interrupted by signal 2"),
             std::string::npos)
       << report["infra_error"];
+  expect_nothing_leaked(out);
+}
+
+}  // namespace
+}  // namespace wedge
+
+namespace wedge {
+namespace {
+
+// The user's own reproducer: a host file copied into the guest under /extra and run by argv.
+// Exit 0 passes; a non-zero exit with no kernel message to blame is "workload_failed" (exit 1).
+TEST_F(RunTest, CommandWorkloadRunsUserFilesFromExtra) {
+  fs::copy_file(fs::path(WEDGE_TESTDATA_DIR) / "scenarios" / "repro.sh", dir() / "repro.sh");
+  for (int code : {0, 3}) {
+    fs::path scenario = write_scenario(fmt::format("cmd{}", code), fmt::format(R"(
+[workload]
+kind = "command"
+argv = ["/bin/sh", "/extra/repro.sh", "{}"]
+files = ["repro.sh"]
+)",
+                                                                               code));
+    fs::path out = dir() / fmt::format("run{}", code);
+    WedgeRun r = run_wedge({"run", scenario.string(), "--out", out.string(), "-q"}, 300s);
+    json report = load_json(out / "report.json");
+    auto log = read_file(out / "workload.log");
+    ASSERT_TRUE(log.ok());
+    EXPECT_NE(log->find("repro: swap is on nbd0"), std::string::npos) << *log;
+    EXPECT_EQ(report["guest"]["workload_exit_code"], code);
+    if (code == 0) {
+      EXPECT_EQ(r.status.code, 0) << r.out << r.err;
+      EXPECT_EQ(report["verdict"], "pass");
+    } else {
+      EXPECT_EQ(r.status.code, 1) << r.out << r.err;
+      EXPECT_EQ(report["verdict"], "workload_failed");
+      EXPECT_EQ(report["findings"][0]["title"], "workload exited 3");
+    }
+    expect_nothing_leaked(out);
+  }
+}
+
+// A user's own kernel: a bzImage plus a modules directory (INSTALL_MOD_PATH layout). Here the
+// Debian kernel stands in, copied out of the cache so wedge sees only a path and a directory.
+TEST_F(RunTest, CustomKernelWithModulesDirectory) {
+  fs::path cache = fs::path(std::getenv("HOME")) / ".cache" / "wedge" / "kernels";
+  fs::path root;
+  for (const auto& e : fs::directory_iterator(cache)) {
+    if (fs::exists(e.path() / "root" / "lib" / "modules")) root = e.path() / "root";
+  }
+  ASSERT_FALSE(root.empty()) << "no cached Debian kernel (the default-scenario test fetches it)";
+  fs::path bz;
+  for (const auto& e : fs::directory_iterator(root / "boot")) {
+    if (e.path().filename().string().rfind("vmlinuz-", 0) == 0) bz = e.path();
+  }
+  fs::copy_file(bz, dir() / "bzImage");
+  fs::create_directories(dir() / "mods" / "lib");
+  fs::create_directory_symlink(root / "lib" / "modules", dir() / "mods" / "lib" / "modules");
+  fs::path scenario = write_scenario("custom", R"(
+[workload]
+size_mib = 320
+)");
+  fs::path out = dir() / "run";
+  WedgeRun r = run_wedge({"run", scenario.string(), "--kernel", (dir() / "bzImage").string(),
+                          "--modules", (dir() / "mods").string(), "--out", out.string(), "-q"},
+                         300s);
+  EXPECT_EQ(r.status.code, 0) << r.out << r.err;
+  json report = load_json(out / "report.json");
+  EXPECT_EQ(report["verdict"], "pass");
+  EXPECT_EQ(report["image"]["kernel_source"], (dir() / "bzImage").string());
+  EXPECT_GT(report["guest"]["pswpout"].get<uint64_t>(), 0u);
   expect_nothing_leaked(out);
 }
 

@@ -14,7 +14,7 @@ function(wedge_integration_test name)
 endfunction()
 
 wedge_integration_test(image_boot_test wedge_image)
-wedge_integration_test(libvirt_backend_test wedge_vm_libvirt)
+wedge_integration_test(libvirt_backend_test wedge_vm_libvirt wedge_image)
 wedge_integration_test(nbd_server_test wedge_storage)
 wedge_integration_test(run_test wedge_vm_libvirt wedge_util nlohmann_json::nlohmann_json)
 target_compile_definitions(run_test PRIVATE WEDGE_BINARY="$<TARGET_FILE:wedge>")

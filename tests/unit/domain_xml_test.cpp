@@ -175,7 +175,8 @@ TEST(DomainXml, ValidateRejectsBadNames) {
   spec.name = "myvm";
   auto status = validate_spec(spec);
   ASSERT_FALSE(status.ok());
-  EXPECT_EQ(status.error().message(), "domain name 'myvm' must start with 'wedge-' followed by an id");
+  EXPECT_EQ(status.error().message(),
+            "domain name 'myvm' must start with 'wedge-' followed by an id");
   spec.name = "wedge-";
   EXPECT_FALSE(validate_spec(spec).ok());
   spec.name = "wedge-a/b";
@@ -202,8 +203,8 @@ TEST(DomainXml, ValidateRejectsRelativePathsControlCharsAndLongSockets) {
   spec.agent_socket = "/" + std::string(120, 's');
   status = validate_spec(spec);
   ASSERT_FALSE(status.ok());
-  EXPECT_TRUE(status.error().message().starts_with("agent_socket path is 121 bytes")) <<
-      status.error().message();
+  EXPECT_TRUE(status.error().message().starts_with("agent_socket path is 121 bytes"))
+      << status.error().message();
 
   spec = sample_spec();
   spec.memory_mib = 0;

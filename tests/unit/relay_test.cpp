@@ -199,8 +199,8 @@ TEST_F(RelayTest, DelayAddsLatencyInEachDirection) {
   relay_->set_faults({.delay = milliseconds(150)});
   EXPECT_EQ(relay_->faults().delay, milliseconds(150));
   milliseconds delayed = round_trip(client.get());
-  std::cout << "round trip " << baseline.count() << " ms, with 150 ms delay "
-            << delayed.count() << " ms\n";
+  std::cout << "round trip " << baseline.count() << " ms, with 150 ms delay " << delayed.count()
+            << " ms\n";
   EXPECT_GE(delayed, milliseconds(295));
   EXPECT_LT(delayed, milliseconds(1500));
 

@@ -14,8 +14,8 @@ bool is_forbidden_control(unsigned char c) {
 }
 
 bool is_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '.' || c == '_' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
 }
 
 Status check_text(std::string_view what, std::string_view text) {
@@ -32,7 +32,8 @@ Status check_path(std::string_view what, const std::filesystem::path& path, bool
     if (required) return make_error("{} is not set", what);
     return ok_status();
   }
-  if (!path.is_absolute()) return make_error("{} must be an absolute path: {}", what, path.string());
+  if (!path.is_absolute())
+    return make_error("{} must be an absolute path: {}", what, path.string());
   return check_text(what, path.string());
 }
 
@@ -137,8 +138,7 @@ std::string build_domain_xml(const VmSpec& spec) {
   add("      <target type='serial' port='0'/>");
   add("    </console>");
   add("    <channel type='unix'>");
-  add(fmt::format("      <source mode='bind' path='{}'/>",
-                  xml_escape(spec.agent_socket.string())));
+  add(fmt::format("      <source mode='bind' path='{}'/>", xml_escape(spec.agent_socket.string())));
   add(fmt::format("      <target type='virtio' name='{}'/>",
                   xml_escape(agent_protocol::kPortName)));
   add("    </channel>");

@@ -150,6 +150,7 @@ class LibvirtInstance final : public Instance {
   off_t console_offset_ = 0;
   UniqueFd agent_fd_;
   bool agent_closed_ = false;
+  bool agent_write_cut_ = false;  // a write stalled after sending part of its bytes
 };
 
 Result<std::string> LibvirtInstance::read_console() {
@@ -236,6 +237,10 @@ Status LibvirtInstance::write_agent(const std::string& bytes) {
     }
     std::this_thread::sleep_for(milliseconds(20));
   }
+  if (agent_write_cut_) {
+    // Part of a frame went out: whatever follows would be misread by the agent.
+    return make_error("{}: agent channel: an earlier write was cut short", spec_.name);
+  }
   auto deadline = steady_clock::now() + kAgentWriteTimeout;
   size_t sent = 0;
   while (sent < bytes.size()) {
@@ -252,6 +257,7 @@ Status LibvirtInstance::write_agent(const std::string& bytes) {
     }
     auto left = std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now());
     if (left.count() <= 0) {
+      if (sent > 0) agent_write_cut_ = true;
       return make_error("{}: agent channel: write stalled ({} of {} bytes sent in {} ms)",
                         spec_.name, sent, bytes.size(), kAgentWriteTimeout.count());
     }
@@ -297,8 +303,7 @@ Status LibvirtInstance::send_sysrq(char key) {
 
 Status LibvirtInstance::set_balloon_mib(int mib) {
   if (mib < 1 || mib > spec_.memory_mib) {
-    return make_error("{}: balloon target {} MiB outside 1..{}", spec_.name, mib,
-                      spec_.memory_mib);
+    return make_error("{}: balloon target {} MiB outside 1..{}", spec_.name, mib, spec_.memory_mib);
   }
   unsigned long kib = static_cast<unsigned long>(mib) * 1024;
   if (virDomainSetMemoryFlags(dom_.get(), kib, VIR_DOMAIN_AFFECT_LIVE) != 0) {
@@ -426,8 +431,6 @@ Status LibvirtBackend::destroy_domain(const std::string& name) {
 
 std::string LibvirtBackend::qemu_version() const { return hypervisor_version(conn_->get()); }
 
-std::string LibvirtBackend::libvirt_version() const {
-  return daemon_libvirt_version(conn_->get());
-}
+std::string LibvirtBackend::libvirt_version() const { return daemon_libvirt_version(conn_->get()); }
 
 }  // namespace wedge::vm

@@ -2,9 +2,11 @@
 // die with our connection even if wedge crashes), the console read from its log file, the
 // agent reached through the unix socket of a virtio-serial channel.
 //
-//   WEDGE_TRY(auto backend, vm::LibvirtBackend::connect());   // WEDGE_LIBVIRT_URI or qemu:///system
-//   WEDGE_TRY(auto guest, backend->start(spec));
+//   WEDGE_TRY(auto backend, vm::LibvirtBackend::connect());   // WEDGE_LIBVIRT_URI or
+//   qemu:///system WEDGE_TRY(auto guest, backend->start(spec));
 //   WEDGE_CHECK(guest->send_sysrq('w'));
+//
+// An Instance is used by one thread at a time; the backend itself may be shared.
 //
 // libvirt types stay out of this header (only their opaque struct names are declared), so code
 // that includes it does not include libvirt.
