@@ -30,6 +30,12 @@ packages=(
   procps psmisc
 )
 
+# The guest kernel is fetched with `apt-get download`, which needs package lists.
+if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
+  say "no apt package lists yet: apt-get update"
+  apt-get update -q
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

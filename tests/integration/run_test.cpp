@@ -316,3 +316,39 @@ size_mib = 320
 
 }  // namespace
 }  // namespace wedge
+
+namespace wedge {
+namespace {
+
+// wedge SIGKILLed mid-run runs no teardown at all: the guest must still go (libvirt
+// auto-destroys it with our connection) and so must the storage server (it dies with us).
+TEST_F(RunTest, SigkillMidRunLeavesNoGuestOrServer) {
+  fs::path out = dir() / "run";
+  fs::path log = dir() / "stdout";
+  SpawnOptions options;
+  options.stdout_path = log;
+  auto child =
+      ChildProcess::spawn({WEDGE_BINARY, "run", "nbd-swap-hog", "--out", out.string()}, options);
+  ASSERT_TRUE(child.ok()) << child.error().message();
+  bool in_workload = false;
+  for (int i = 0; i < 1200 && !in_workload; ++i) {
+    auto text = read_file(log);
+    in_workload = text.ok() && text->find("workload:") != std::string::npos;
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(in_workload) << "run never reached its workload";
+  ASSERT_EQ(::kill(child->pid(), SIGKILL), 0);
+  ASSERT_TRUE(child->wait_for(10s).ok());
+  bool clean = false;
+  for (int i = 0; i < 200 && !clean; ++i) {
+    auto backend = vm::LibvirtBackend::connect();
+    ASSERT_TRUE(backend.ok());
+    auto domains = (*backend)->list_wedge_domains();
+    clean = domains.ok() && domains->empty() && processes_mentioning(out.string()).empty();
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(clean) << "guest or server outlived a SIGKILLed wedge";
+}
+
+}  // namespace
+}  // namespace wedge
