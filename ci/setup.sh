@@ -58,30 +58,47 @@ mkdir -p /var/log/libvirt /var/lib/libvirt/qemu /var/cache/libvirt /var/run/libv
 # Our qemu.conf settings: run QEMU as root without relabelling or cgroups
 # (containers here have neither a security driver nor a cgroup manager).
 qemu_conf=/etc/libvirt/qemu.conf
+# set_conf FILE KEY VALUE: sets "KEY = VALUE" in a libvirt-style config file.
 set_conf() {
-  local key=$1 value=$2
-  if grep -qE "^${key}[[:space:]]*=" "$qemu_conf"; then
-    sed -i -E "s|^${key}[[:space:]]*=.*|${key} = ${value}|" "$qemu_conf"
+  local file=$1 key=$2 value=$3
+  if grep -qE "^${key}[[:space:]]*=" "$file"; then
+    sed -i -E "s|^${key}[[:space:]]*=.*|${key} = ${value}|" "$file"
   else
-    printf '%s = %s\n' "$key" "$value" >>"$qemu_conf"
+    printf '%s = %s\n' "$key" "$value" >>"$file"
   fi
 }
 touch "$qemu_conf"
 before=$(md5sum "$qemu_conf")
-set_conf user '"root"'
-set_conf group '"root"'
-set_conf dynamic_ownership 0
-set_conf security_driver '"none"'
-set_conf cgroup_controllers '[ ]'
+set_conf "$qemu_conf" user '"root"'
+set_conf "$qemu_conf" group '"root"'
+set_conf "$qemu_conf" dynamic_ownership 0
+set_conf "$qemu_conf" security_driver '"none"'
+set_conf "$qemu_conf" cgroup_controllers '[ ]'
 conf_changed=0
 [ "$before" = "$(md5sum "$qemu_conf")" ] || conf_changed=1
+
+# virtlogd writes every guest's serial console and rotates it at max_size (2 MiB by default,
+# too small for sysrq-t dumps). 256 MiB with one backup also bounds a guest flooding its console.
+logd_conf=/etc/libvirt/virtlogd.conf
+touch "$logd_conf"
+before_logd=$(md5sum "$logd_conf")
+set_conf "$logd_conf" max_size 268435456
+set_conf "$logd_conf" max_backups 1
+logd_changed=0
+[ "$before_logd" = "$(md5sum "$logd_conf")" ] || logd_changed=1
 
 running() { pgrep -x "$1" >/dev/null 2>&1; }
 if [ -d /run/systemd/system ]; then
   say "systemd present: using systemctl"
   systemctl start virtlogd libvirtd
+  [ $logd_changed -eq 0 ] || systemctl restart virtlogd
   [ $conf_changed -eq 0 ] || systemctl restart libvirtd
 else
+  if running virtlogd && [ $logd_changed -eq 1 ]; then
+    say "virtlogd.conf changed: restarting virtlogd"
+    pkill -x virtlogd || true
+    for _ in $(seq 50); do running virtlogd || break; sleep 0.1; done
+  fi
   running virtlogd || { say "starting virtlogd"; virtlogd -d; }
   if running libvirtd && [ $conf_changed -eq 1 ]; then
     say "qemu.conf changed: restarting libvirtd"

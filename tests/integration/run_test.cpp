@@ -352,3 +352,24 @@ TEST_F(RunTest, SigkillMidRunLeavesNoGuestOrServer) {
 
 }  // namespace
 }  // namespace wedge
+
+namespace wedge {
+namespace {
+
+// libvirtd is not there (its socket is gone): wedge could not test, and says what it tried.
+TEST_F(RunTest, DeadLibvirtDaemonIsInfraError) {
+  ::setenv("WEDGE_LIBVIRT_URI", "qemu:///system?socket=/nonexistent/libvirt-sock", 1);
+  fs::path out = dir() / "run";
+  WedgeRun r = run_wedge({"run", "nbd-swap-hog", "--out", out.string()}, 120s);
+  ::unsetenv("WEDGE_LIBVIRT_URI");
+  EXPECT_EQ(r.status.code, 125) << r.out << r.err;
+  json report = load_json(out / "report.json");
+  EXPECT_EQ(report["verdict"], "infra_error");
+  EXPECT_NE(report["infra_error"].get<std::string>().find("connecting to libvirt"),
+            std::string::npos)
+      << report["infra_error"];
+  expect_nothing_leaked(out);
+}
+
+}  // namespace
+}  // namespace wedge

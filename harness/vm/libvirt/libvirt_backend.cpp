@@ -174,7 +174,18 @@ Result<std::string> LibvirtInstance::read_console() {
       if (errno == EINTR) continue;
       return errno_error(fmt::format("read console log {}", spec_.console_log.string()), errno);
     }
-    if (n == 0) break;
+    if (n == 0) {
+      // virtlogd writes the console and rotates it at its max_size (console.log becomes
+      // console.log.0): once the old file is drained, follow the new one.
+      struct stat now {};
+      if (::stat(spec_.console_log.c_str(), &now) != 0 || now.st_ino == st.st_ino) break;
+      UniqueFd fd(::open(spec_.console_log.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!fd.valid()) break;
+      console_fd_ = std::move(fd);
+      console_offset_ = 0;
+      if (::fstat(console_fd_.get(), &st) != 0) break;
+      continue;
+    }
     out.append(buf, static_cast<size_t>(n));
     console_offset_ += n;
   }
