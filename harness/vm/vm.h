@@ -51,6 +51,17 @@ class Instance {
   [[nodiscard]] virtual Result<DomainState> state() = 0;
   // Host-side sysrq (keyboard Alt+SysRq+key), for when the agent is silent.
   [[nodiscard]] virtual Status send_sysrq(char key) = 0;
+  // Host-side sysrq over the serial line: a BREAK then the key on the console's telnet
+  // chardev. Reaches the kernel even in a livelock, when the keyboard route may not.
+  [[nodiscard]] virtual Status send_serial_sysrq(char key) = 0;
+  // A QEMU human-monitor command ("info registers -a"); returns what the monitor printed.
+  [[nodiscard]] virtual Result<std::string> monitor_command(const std::string& hmp) = 0;
+  // A memory-only, kdump-compressed dump of guest RAM, for crash/drgn (needs vmcoreinfo).
+  [[nodiscard]] virtual Status dump_memory(const std::filesystem::path& path) = 0;
+  // An NMI to every vCPU (with unknown_nmi_panic the kernel prints all tasks, then dies).
+  [[nodiscard]] virtual Status inject_nmi() = 0;
+  // Leaves the guest running after this Instance goes away (--keep-wedged).
+  virtual void release() = 0;
   // Sets the balloon target (guest memory in MiB).
   [[nodiscard]] virtual Status set_balloon_mib(int mib) = 0;
   // Stops the guest now. Safe to call more than once.

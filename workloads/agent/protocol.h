@@ -33,7 +33,9 @@ enum class MsgType : uint16_t {
   kFailed = 7,     // a request could not be carried out: job id / request, errno, text
   kDone = 8,       // a request without output finished (sysrq, write-file): request id
   kLog = 9,        // the agent's own diagnostics: text
-  kFile = 10,      // reply to kReadFile: request id, path, data
+  kFile = 10,      // reply to kReadFile: request id, path, data (kOffset: where it starts)
+  kTask = 11,      // reply to kScanTasks, one per matching task: request id, pid, comm,
+                   // state, wchan, raw /proc/PID/stack text (kData)
   // host -> guest
   kExec = 100,       // run argv as job id (no shell)
   kSignal = 101,     // send a signal to a job's process group
@@ -43,6 +45,8 @@ enum class MsgType : uint16_t {
   kPoweroff = 105,   // sync and power off
   kPing = 106,       // request id; answered with kDone. Until the first host frame arrives,
                      // the agent repeats kHello with every heartbeat.
+  kScanTasks = 107,  // request id, kText = task states to report ("DR"): one kTask per task,
+                     // then kDone. Reads /proc without forking or allocating.
 };
 
 namespace field {
@@ -71,6 +75,10 @@ enum : uint16_t {
   kCwd = 22,
   kMemlockedKb = 23,  // the agent's own VmLck
   kRssKb = 24,        // the agent's own VmRSS
+  kState = 25,        // one task-state letter ("D", "R", ...)
+  kComm = 26,         // task name (/proc/PID/comm)
+  kWchan = 27,        // /proc/PID/wchan
+  kOffset = 28,       // kReadFile: byte offset to read from (absent: 0), echoed in kFile
 };
 }  // namespace field
 

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <libvirt/libvirt.h>
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 #include <linux/input-event-codes.h>
 #include <poll.h>
@@ -127,6 +128,11 @@ class LibvirtInstance final : public Instance {
   Status send_sysrq(char key) override;
   Status set_balloon_mib(int mib) override;
   Status destroy() override;
+  Status send_serial_sysrq(char key) override;
+  Result<std::string> monitor_command(const std::string& hmp) override;
+  Status dump_memory(const std::filesystem::path& path) override;
+  Status inject_nmi() override;
+  void release() override { destroyed_ = true; }
   std::string qemu_version() override { return qemu_version_; }
   std::string libvirt_version() override { return libvirt_version_; }
   const std::string& name() const override { return spec_.name; }
@@ -331,6 +337,38 @@ Status LibvirtInstance::destroy() {
     return libvirt_error(fmt::format("{}: virDomainDestroy", spec_.name));
   }
   destroyed_ = true;
+  return ok_status();
+}
+
+Status LibvirtInstance::send_serial_sysrq(char key) {
+  return make_error("{}: serial sysrq '{}' needs a telnet serial chardev (not configured)",
+                    spec_.name, key);
+}
+
+Result<std::string> LibvirtInstance::monitor_command(const std::string& hmp) {
+  char* reply = nullptr;
+  if (virDomainQemuMonitorCommand(dom_.get(), hmp.c_str(), &reply,
+                                  VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP) != 0) {
+    return libvirt_error(fmt::format("{}: monitor command '{}'", spec_.name, hmp));
+  }
+  std::string out = reply != nullptr ? reply : "";
+  std::free(reply);
+  return out;
+}
+
+Status LibvirtInstance::dump_memory(const std::filesystem::path& path) {
+  if (virDomainCoreDumpWithFormat(dom_.get(), path.c_str(),
+                                  VIR_DOMAIN_CORE_DUMP_FORMAT_KDUMP_ZLIB,
+                                  VIR_DUMP_MEMORY_ONLY) != 0) {
+    return libvirt_error(fmt::format("{}: memory dump to {}", spec_.name, path.string()));
+  }
+  return ok_status();
+}
+
+Status LibvirtInstance::inject_nmi() {
+  if (virDomainInjectNMI(dom_.get(), 0) != 0) {
+    return libvirt_error(fmt::format("{}: inject NMI", spec_.name));
+  }
   return ok_status();
 }
 
