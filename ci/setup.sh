@@ -26,8 +26,12 @@ packages=(
   nbd-server nbdkit nbd-client
   # guest image ingredients
   busybox-static kmod e2fsprogs cpio
+  # headers for the test module workloads/kmod (same 6.1.0-NN release as linux-image-cloud-amd64)
+  linux-headers-cloud-amd64
   # tools used by tests and benchmarks
   procps psmisc
+  # reads the memory dumps wedge takes (libvirt_backend_test checks one with it)
+  crash
 )
 
 # The guest kernel is fetched with `apt-get download`, which needs package lists.

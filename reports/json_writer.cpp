@@ -1,4 +1,6 @@
 // report.json: the machine-readable report every consumer (CI, dashboards, people) reads.
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include "harness/util/files.h"
@@ -39,17 +41,44 @@ int exit_code_for(Verdict verdict) {
   }
 }
 
+std::string describe(const Finding& f) {
+  std::string out = f.kind;
+  if (!f.subkind.empty()) out += fmt::format(" ({})", f.subkind);
+  out += " - " + f.title;
+  std::vector<std::string> when;
+  if (f.onset_s) when.push_back(fmt::format("onset {:.1f} s", *f.onset_s));
+  if (f.detected_s) when.push_back(fmt::format("detected {:.1f} s", *f.detected_s));
+  if (f.during_fault) when.push_back("during an injected fault");
+  if (!when.empty()) out += fmt::format(" ({})", fmt::join(when, ", "));
+  return out;
+}
+
+nlohmann::json finding_json(const Finding& f) {
+  using nlohmann::json;
+  auto optional = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+  json stacks = json::array();
+  for (const auto& g : f.stacks) {
+    stacks.push_back(
+        {{"count", g.count}, {"state", g.state}, {"tasks", g.tasks}, {"frames", g.frames}});
+  }
+  json out = {{"kind", f.kind},
+              {"title", f.title},
+              {"onset_s", optional(f.onset_s)},
+              {"detected_s", optional(f.detected_s)},
+              {"evidence", f.evidence},
+              {"frames", f.frames},
+              {"stacks", stacks},
+              {"routes", f.routes},
+              {"traces_s", optional(f.traces_s)}};
+  if (!f.subkind.empty()) out["subkind"] = f.subkind;
+  if (f.during_fault) out["during_fault"] = true;
+  return out;
+}
+
 std::string JsonWriter::render(const RunReport& r) {
   using nlohmann::json;
   json findings = json::array();
-  for (const auto& f : r.findings) {
-    findings.push_back({{"kind", f.kind},
-                        {"title", f.title},
-                        {"onset_s", f.onset_s},
-                        {"detected_s", f.detected_s},
-                        {"evidence", f.evidence},
-                        {"frames", f.frames}});
-  }
+  for (const auto& f : r.findings) findings.push_back(finding_json(f));
   json guest = {{"pswpout", r.guest.pswpout},
                 {"pswpin", r.guest.pswpin},
                 {"swap_peak_mib", r.guest.swap_peak_mib},

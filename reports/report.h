@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,13 +32,26 @@ enum class Verdict {
 // 0 pass, 1 the kernel failed (finding or boot failure), 125 could not test.
 [[nodiscard]] int exit_code_for(Verdict verdict);
 
+// Tasks with the same state and the same stack, as a kernel developer reads a task dump.
+struct StackGroup {
+  int count = 0;
+  std::string state;                // "D", "R", ...
+  std::vector<std::string> tasks;   // "comm:pid"
+  std::vector<std::string> frames;  // innermost first
+};
+
 struct Finding {
-  std::string kind;       // "hang", "crash", "oom_kill", "io_error", "boot_failure", ...
-  std::string title;      // names the blamed frame where there is one
-  double onset_s = 0;     // when the problem began (run clock, seconds since domain start)
-  double detected_s = 0;  // when wedge concluded it (same clock)
-  std::string evidence;   // what it was concluded from ("console line 431", "heartbeat lost")
+  std::string kind;                  // "hang", "crash", "oom_kill", "io_error", "boot_failure", ...
+  std::string title;                 // names the blamed frame where there is one
+  std::optional<double> onset_s;     // when the problem began (null: unknown, e.g. plain dmesg)
+  std::optional<double> detected_s;  // when wedge concluded it
+  std::string evidence;  // what it was concluded from ("console line 431", "heartbeat lost")
   std::vector<std::string> frames;
+  std::string subkind;              // hangs: "deadlock" (vCPUs idle) or "livelock" (busy)
+  std::optional<double> traces_s;   // when this finding's traces were on disk
+  std::vector<std::string> routes;  // trace routes that delivered ("agent", "sysrq-key", ...)
+  std::vector<StackGroup> stacks;   // blocked/running tasks grouped, most frequent first
+  bool during_fault = false;        // seen while an injected fault was active
 };
 
 struct GuestNumbers {
@@ -92,6 +106,13 @@ class Writer {
   [[nodiscard]] virtual Status write(const RunReport& report,
                                      const std::filesystem::path& run_dir) const = 0;
 };
+
+// One line for people: "hang (deadlock) - INFO: task hung in folio_wait_writeback (onset 12.0 s,
+// detected 14.1 s)".
+[[nodiscard]] std::string describe(const Finding& finding);
+
+// One finding as the JSON object report.json and `wedge analyze --json` use.
+[[nodiscard]] nlohmann::json finding_json(const Finding& finding);
 
 class JsonWriter : public Writer {
  public:

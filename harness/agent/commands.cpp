@@ -2,6 +2,9 @@
 // limits the agent enforces.
 #include "harness/agent/commands.h"
 
+#include <cctype>
+#include <cstdint>
+
 #include "harness/agent/wire.h"
 #include "workloads/agent/protocol.h"
 
@@ -16,6 +19,7 @@ namespace {
 constexpr size_t kMaxArgs = 256;
 constexpr size_t kMaxStringBytes = 64 * 1024;
 constexpr size_t kMaxPath = 4095;
+constexpr size_t kMaxStates = 16;
 
 Status check_string(std::string_view what, std::string_view s) {
   if (s.find('\0') != std::string_view::npos) return make_error("{} contains a NUL byte", what);
@@ -100,6 +104,32 @@ Result<std::string> CommandEncoder::encode_read_file(uint64_t request, std::stri
   PayloadBuilder b;
   b.u64(field::kRequestId, request).bytes(field::kPath, path);
   return frame(static_cast<uint16_t>(ap::MsgType::kReadFile), b.payload());
+}
+
+Result<std::string> CommandEncoder::encode_read_file(uint64_t request, std::string_view path,
+                                                     uint64_t offset) {
+  WEDGE_CHECK(check_path(path).context("read-file"));
+  if (offset > static_cast<uint64_t>(INT64_MAX)) {
+    return make_error("read-file: offset {} out of range", offset);
+  }
+  PayloadBuilder b;
+  b.u64(field::kRequestId, request).bytes(field::kPath, path).u64(field::kOffset, offset);
+  return frame(static_cast<uint16_t>(ap::MsgType::kReadFile), b.payload());
+}
+
+Result<std::string> CommandEncoder::encode_scan_tasks(uint64_t request, std::string_view states) {
+  // The agent keeps the set in a 32-byte buffer; there are fewer task states than that.
+  if (states.empty() || states.size() > kMaxStates) {
+    return make_error("scan-tasks: {} state letters, want 1 to {}", states.size(), kMaxStates);
+  }
+  for (char c : states) {
+    if (!std::isalpha(static_cast<unsigned char>(c))) {
+      return make_error("scan-tasks: '{}' is not a task state letter", c);
+    }
+  }
+  PayloadBuilder b;
+  b.u64(field::kRequestId, request).bytes(field::kText, states);
+  return frame(static_cast<uint16_t>(ap::MsgType::kScanTasks), b.payload());
 }
 
 std::string CommandEncoder::encode_ping(uint64_t request) {

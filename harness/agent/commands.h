@@ -36,6 +36,16 @@ class CommandEncoder {
                                                       std::string_view data);
   // Reads path (at most 60 KiB); answered by File{request, path, data} or Failed.
   [[nodiscard]] Result<std::string> encode_read_file(uint64_t request, std::string_view path);
+  // Reads up to 60 KiB of path starting at byte offset, answered by File{request, path, data,
+  // offset}; page through a big file (/proc/kallsyms) until a piece comes back short:
+  //   enc.encode_read_file(req, "/proc/kallsyms", 61440);
+  [[nodiscard]] Result<std::string> encode_read_file(uint64_t request, std::string_view path,
+                                                     uint64_t offset);
+  // Lists every task (thread) whose state letter is in states ("D", "DR"), kernel threads
+  // included, the agent excepted: one Task{request, ...} each (2000 at most), then
+  // Done{request}. Failed with EBUSY while another scan runs. Fails here if states is empty
+  // or holds anything but letters.
+  [[nodiscard]] Result<std::string> encode_scan_tasks(uint64_t request, std::string_view states);
   // Answered by Done{request}; also ends the agent's repeated Hellos.
   [[nodiscard]] std::string encode_ping(uint64_t request);
   // sync() and power off (PID 1 only; serve mode stops serving). No answer.

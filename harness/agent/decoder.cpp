@@ -92,7 +92,11 @@ std::optional<Message> build(ap::MsgType type, Fields& f) {
     case ap::MsgType::kLog:
       return Log{f.str(field::kText)};
     case ap::MsgType::kFile:
-      return File{f.u64(field::kRequestId), f.str(field::kPath), f.str(field::kData)};
+      return File{f.u64(field::kRequestId), f.str(field::kPath), f.str(field::kData),
+                  f.u64(field::kOffset)};
+    case ap::MsgType::kTask:
+      return Task{f.u64(field::kRequestId), f.i64(field::kPid),   f.str(field::kComm),
+                  f.str(field::kState),     f.str(field::kWchan), f.str(field::kData)};
     default:
       return std::nullopt;  // host->guest types and unknown numbers
   }

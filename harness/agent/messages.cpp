@@ -33,6 +33,7 @@ const char* message_name(const Message& message) {
                         [](const Done&) { return "done"; },
                         [](const Log&) { return "log"; },
                         [](const File&) { return "file"; },
+                        [](const Task&) { return "task"; },
                     },
                     message);
 }
@@ -95,8 +96,17 @@ std::string encode_message(const Message& message, uint32_t seq) {
           },
           [&](const File& m) {
             put_id(b, field::kRequestId, m.request);
-            b.bytes(field::kPath, m.path).bytes(field::kData, m.data);
+            b.bytes(field::kPath, m.path).u64(field::kOffset, m.offset).bytes(field::kData, m.data);
             return ap::MsgType::kFile;
+          },
+          [&](const Task& m) {
+            put_id(b, field::kRequestId, m.request);
+            b.i64(field::kPid, m.pid)
+                .bytes(field::kComm, m.comm)
+                .bytes(field::kState, m.state)
+                .bytes(field::kWchan, m.wchan)
+                .bytes(field::kData, m.stack);
+            return ap::MsgType::kTask;
           },
       },
       message);

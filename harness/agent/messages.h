@@ -81,15 +81,29 @@ struct Log {
   bool operator==(const Log&) const = default;
 };
 
+// A piece of a file: data starts at byte offset of path; fewer bytes than asked for
+// (60 KiB at most per piece) means the end of the file was reached.
 struct File {
   uint64_t request = 0;
   std::string path;
   std::string data;
+  uint64_t offset = 0;
   bool operator==(const File&) const = default;
 };
 
+// One task (thread) found by a task scan; a scan ends with Done{request}.
+struct Task {
+  uint64_t request = 0;
+  int64_t pid = 0;    // the thread id (equal to the process id for single-threaded ones)
+  std::string comm;   // /proc/PID/comm
+  std::string state;  // one letter: "D", "R", "S", ...
+  std::string wchan;  // /proc/PID/wchan ("0" or empty when running)
+  std::string stack;  // raw /proc/PID/stack text ("[<0>] folio_wait_bit_common+0x13d/0x380")
+  bool operator==(const Task&) const = default;
+};
+
 using Message =
-    std::variant<Hello, Heartbeat, Sample, Started, Output, Exited, Failed, Done, Log, File>;
+    std::variant<Hello, Heartbeat, Sample, Started, Output, Exited, Failed, Done, Log, File, Task>;
 
 // The message's protocol name ("hello", "heartbeat", ...), for logs.
 [[nodiscard]] const char* message_name(const Message& message);

@@ -57,10 +57,7 @@ int run(const RunArgs& args) {
   run::RunResult result = run::run_scenario(*scenario, options);
   const auto& r = result.report;
   fmt::print("\n{} {}: {}\n", r.scenario, reports::to_string(r.verdict), r.reason);
-  for (const auto& f : r.findings) {
-    fmt::print("  finding: {} - {} (onset {:.1f} s, detected {:.1f} s)\n", f.kind, f.title,
-               f.onset_s, f.detected_s);
-  }
+  for (const auto& f : r.findings) fmt::print("  finding: {}\n", reports::describe(f));
   if (r.boot_s >= 0) {
     fmt::print("  boot {:.1f} s, run {:.1f} s ({}); kernel {}\n", r.boot_s, r.run_s, r.accel,
                r.kernel_release);

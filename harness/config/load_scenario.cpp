@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "harness/faults/trigger.h"
 #include "harness/util/files.h"
 
 namespace wedge::config {
@@ -37,6 +38,21 @@ class TableReader {
                         prefix(), key, *value, min, max);
     }
     *out = static_cast<int>(*value);
+    return ok_status();
+  }
+
+  // An integer or a float.
+  Status get_double(const char* key, double* out, double min, double max) {
+    const toml::node* node = find(key);
+    if (!node) return ok_status();
+    if (!node->is_number()) return type_error(node, key, "a number");
+    double value =
+        node->is_integer() ? static_cast<double>(*node->value<int64_t>()) : *node->value<double>();
+    if (!(value >= min && value <= max)) {
+      return make_error("{}: {}{} = {}: must be between {} and {}", where(file_, node->source()),
+                        prefix(), key, value, min, max);
+    }
+    *out = value;
     return ok_status();
   }
 
@@ -193,7 +209,157 @@ Status read_limits(const toml::table& root, const fs::path& file, LimitsConfig* 
   WEDGE_CHECK(r.get_int("duration_s", &limits->duration_s, 10, 7 * 24 * 3600));
   WEDGE_CHECK(r.get_int("stall_s", &limits->stall_s, 1, 3600));
   WEDGE_CHECK(r.get_bool("oom_ok", &limits->oom_ok));
+  WEDGE_CHECK(r.get_bool("recover", &limits->recover));
   return r.reject_unknown();
+}
+
+// What each fault kind takes besides at_s/when: its routes (the first is the default; empty:
+// no via key), whether it has a duration, and its one required parameter key.
+struct FaultKind {
+  const char* name;
+  std::vector<std::string> routes;
+  bool lasting;       // takes duration_s
+  const char* param;  // required key, or nullptr
+};
+
+const std::vector<FaultKind>& fault_kinds() {
+  static const std::vector<FaultKind> kinds = {
+      {"server-stall", {"signal", "pause", "relay"}, true, nullptr},
+      {"server-crash", {}, false, nullptr},
+      {"server-restart", {}, false, "restart_after_s"},
+      {"delay", {}, true, "delay_ms"},
+      {"rate", {"relay", "nbdkit"}, true, "rate_kib_s"},
+      {"error", {}, true, "error_rate"},
+      {"blackhole", {}, true, nullptr},
+      {"reset", {}, false, nullptr},
+      {"balloon", {}, true, "balloon_mib"},
+      {"memory-max", {}, true, "memory_max_mib"},
+  };
+  return kinds;
+}
+
+constexpr const char* kFaultParams[] = {"delay_ms",    "rate_kib_s",     "error_rate",
+                                        "balloon_mib", "memory_max_mib", "restart_after_s"};
+
+Status read_fault(const toml::table& table, const fs::path& file, const Scenario& s,
+                  FaultConfig* fault) {
+  const std::string at = where(file, table.source());
+  fault->line = static_cast<int>(table.source().begin.line);
+  TableReader r(table, "[fault]", file);
+  std::vector<std::string> kind_names;
+  std::string kind_list;
+  for (const FaultKind& k : fault_kinds()) {
+    kind_names.push_back(k.name);
+    kind_list += fmt::format("{}\"{}\"", kind_list.empty() ? "" : ", ", k.name);
+  }
+  WEDGE_CHECK(r.get_string("kind", &fault->kind, kind_names));
+  if (fault->kind.empty()) {
+    return make_error("{}: [[fault]] needs kind = one of {}", at, kind_list);
+  }
+  const FaultKind& kind = *std::find_if(fault_kinds().begin(), fault_kinds().end(),
+                                        [&](const FaultKind& k) { return fault->kind == k.name; });
+  const std::string what = fmt::format("[[fault]] kind = \"{}\"", fault->kind);
+
+  double at_s = -1;
+  WEDGE_CHECK(r.get_double("at_s", &at_s, 0, 7 * 24 * 3600));
+  WEDGE_CHECK(r.get_string("when", &fault->when));
+  if ((at_s >= 0) == (r.node_of("when") != nullptr)) {
+    return make_error("{}: {} needs exactly one of at_s = SECONDS or when = \"EXPRESSION\"", at,
+                      what);
+  }
+  if (at_s >= 0) fault->at_s = at_s;
+  if (const toml::node* node = r.node_of("when")) {
+    if (auto trigger = faults::parse_trigger(fault->when); !trigger) {
+      return make_error("{}: [[fault]] when = \"{}\": {}", where(file, node->source()), fault->when,
+                        trigger.error().message());
+    }
+  }
+
+  WEDGE_CHECK(r.get_double("duration_s", &fault->duration_s, 0, 7 * 24 * 3600));
+  if (kind.lasting && !r.node_of("duration_s")) {
+    return make_error("{}: {} needs duration_s (0: until the end of the run)", at, what);
+  }
+  if (!kind.lasting && r.node_of("duration_s")) {
+    return make_error("{}: {} takes no duration_s ({})",
+                      where(file, r.node_of("duration_s")->source()), what,
+                      fault->kind == "server-restart" ? "it lasts restart_after_s"
+                      : fault->kind == "reset"        ? "it is an instant"
+                                                      : "the server stays down");
+  }
+
+  WEDGE_CHECK(r.get_string("via", &fault->via, kind.routes));
+  if (kind.routes.empty() && r.node_of("via")) {
+    return make_error("{}: {} takes no via (it has one route)",
+                      where(file, r.node_of("via")->source()), what);
+  }
+  if (fault->via.empty() && !kind.routes.empty()) fault->via = kind.routes.front();
+
+  WEDGE_CHECK(r.get_int("delay_ms", &fault->delay_ms, 1, 600000));
+  WEDGE_CHECK(r.get_int("rate_kib_s", &fault->rate_kib_s, 1, 10 * 1024 * 1024));
+  WEDGE_CHECK(r.get_double("error_rate", &fault->error_rate, 0, 1));
+  WEDGE_CHECK(r.get_int("balloon_mib", &fault->balloon_mib, 16, 65536));
+  WEDGE_CHECK(r.get_int("memory_max_mib", &fault->memory_max_mib, 1, 1024 * 1024));
+  WEDGE_CHECK(r.get_double("restart_after_s", &fault->restart_after_s, 0, 3600));
+  for (const char* param : kFaultParams) {
+    const toml::node* node = r.node_of(param);
+    bool wanted = kind.param && std::string_view(param) == kind.param;
+    if (wanted && !node) return make_error("{}: {} needs {}", at, what, param);
+    if (!wanted && node) {
+      return make_error("{}: {} takes no {}{}", where(file, node->source()), what, param,
+                        kind.param ? fmt::format(" (it takes {})", kind.param) : "");
+    }
+  }
+  WEDGE_CHECK(r.reject_unknown());
+
+  if (fault->kind == "balloon" && fault->balloon_mib >= s.guest.memory_mib) {
+    return make_error("{}: {} balloon_mib = {} must be below [guest] memory_mib = {}",
+                      where(file, r.node_of("balloon_mib")->source()), what, fault->balloon_mib,
+                      s.guest.memory_mib);
+  }
+  bool needs_nbdkit = fault->kind == "error" || fault->via == "pause" || fault->via == "nbdkit";
+  if (needs_nbdkit && s.storage.server != "nbdkit") {
+    return make_error(
+        "{}: {}{} needs [storage] server = \"nbdkit\" (it uses an nbdkit filter); "
+        "\"{}\" has no such control",
+        at, what, fault->via.empty() ? "" : fmt::format(" via = \"{}\"", fault->via),
+        s.storage.server);
+  }
+  bool endless = fault->kind == "server-crash" || (kind.lasting && fault->duration_s == 0);
+  if (endless && s.limits.recover) {
+    return make_error(
+        "{}: {} never ends, so the run cannot recover from it: set [limits] recover = false{}", at,
+        what, kind.lasting ? " or give it a duration_s" : "");
+  }
+  return ok_status();
+}
+
+Status read_faults(const toml::table& root, const fs::path& file, Scenario* s) {
+  const toml::node* node = root.get("fault");
+  if (!node) return ok_status();
+  const toml::array* array = node->as_array();
+  if (!array || !array->is_array_of_tables()) {
+    return make_error("{}: 'fault' must be an array of tables ([[fault]])",
+                      where(file, node->source()));
+  }
+  const FaultConfig* first_error = nullptr;
+  for (const toml::node& element : *array) {
+    FaultConfig fault;
+    WEDGE_CHECK(read_fault(*element.as_table(), file, *s, &fault));
+    s->faults.push_back(std::move(fault));
+  }
+  // nbdkit's error filter has one error-rate, fixed when the server starts.
+  for (const FaultConfig& fault : s->faults) {
+    if (fault.kind != "error") continue;
+    if (!first_error) {
+      first_error = &fault;
+    } else if (fault.error_rate != first_error->error_rate) {
+      return make_error(
+          "{}:{}: [[fault]] kind = \"error\" error_rate = {} differs from the one at line {} ({}): "
+          "nbdkit's error filter has one rate per run",
+          file.string(), fault.line, fault.error_rate, first_error->line, first_error->error_rate);
+    }
+  }
+  return ok_status();
 }
 
 }  // namespace
@@ -211,7 +377,7 @@ Result<Scenario> parse_scenario(std::string_view text, const fs::path& source_na
   TableReader top(root, "", source_name);
   WEDGE_CHECK(top.get_string("name", &s.name));
   WEDGE_CHECK(top.get_string("description", &s.description));
-  WEDGE_CHECK(top.reject_unknown({"guest", "storage", "workload", "limits"}));
+  WEDGE_CHECK(top.reject_unknown({"guest", "storage", "workload", "limits", "fault"}));
   if (s.name.empty()) {
     s.name = source_name.stem().string();
   }
@@ -225,6 +391,7 @@ Result<Scenario> parse_scenario(std::string_view text, const fs::path& source_na
   WEDGE_CHECK(read_storage(root, source_name, &s.storage));
   WEDGE_CHECK(read_workload(root, source_name, &s.workload));
   WEDGE_CHECK(read_limits(root, source_name, &s.limits));
+  WEDGE_CHECK(read_faults(root, source_name, &s));
 
   if (s.storage.use == "swap" && s.workload.kind == "swap-hog" &&
       s.workload.size_mib >= s.guest.memory_mib + s.storage.size_mib) {
@@ -293,9 +460,29 @@ std::string to_toml(const Scenario& s) {
   }
   toml::table limits{{"duration_s", s.limits.duration_s},
                      {"stall_s", s.limits.stall_s},
-                     {"oom_ok", s.limits.oom_ok}};
+                     {"oom_ok", s.limits.oom_ok},
+                     {"recover", s.limits.recover}};
   toml::table root{{"name", s.name},     {"description", s.description}, {"guest", guest},
                    {"storage", storage}, {"workload", workload},         {"limits", limits}};
+  if (!s.faults.empty()) {
+    toml::array faults;
+    for (const FaultConfig& f : s.faults) {
+      toml::table t{{"kind", f.kind}};
+      if (f.at_s) t.insert("at_s", *f.at_s);
+      if (!f.when.empty()) t.insert("when", f.when);
+      bool lasting = f.kind != "server-crash" && f.kind != "server-restart" && f.kind != "reset";
+      if (lasting) t.insert("duration_s", f.duration_s);
+      if (!f.via.empty()) t.insert("via", f.via);
+      if (f.kind == "delay") t.insert("delay_ms", f.delay_ms);
+      if (f.kind == "rate") t.insert("rate_kib_s", f.rate_kib_s);
+      if (f.kind == "error") t.insert("error_rate", f.error_rate);
+      if (f.kind == "balloon") t.insert("balloon_mib", f.balloon_mib);
+      if (f.kind == "memory-max") t.insert("memory_max_mib", f.memory_max_mib);
+      if (f.kind == "server-restart") t.insert("restart_after_s", f.restart_after_s);
+      faults.push_back(std::move(t));
+    }
+    root.insert("fault", std::move(faults));
+  }
   std::ostringstream out;
   out << root << "\n";
   return out.str();

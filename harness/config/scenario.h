@@ -1,8 +1,9 @@
-// The scenario model: what one wedge run does (guest, storage, workload, limits), as loaded
-// from a TOML scenario file. Plain data; loading and validation live in load_scenario.h.
+// The scenario model: what one wedge run does (guest, storage, workload, limits, faults), as
+// loaded from a TOML scenario file. Plain data; loading and validation live in load_scenario.h.
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,35 @@ struct LimitsConfig {
   int duration_s = 300;  // hard limit for the whole run
   int stall_s = 10;      // no progress this long (guest time under TCG, scaled) = hang
   bool oom_ok = false;   // is the OOM killer an acceptable outcome?
+  bool recover = true;   // after every fault ended, the run must still finish normally
+};
+
+// One [[fault]] table: what to break, when, for how long. Which keys a kind takes:
+//   server-stall  duration_s, via = "signal" (SIGSTOP the server) | "pause" (nbdkit pause
+//                 filter) | "relay" (the relay stops forwarding)
+//   server-crash  (nothing: the server stays dead; needs [limits] recover = false)
+//   server-restart restart_after_s (killed, then started again on the same export and port)
+//   delay         duration_s, delay_ms (relay latency, both directions)
+//   rate          duration_s, rate_kib_s, via = "relay" | "nbdkit" (rate filter)
+//   error         duration_s, error_rate 0..1 (nbdkit error filter; EIO on that share of requests)
+//   blackhole     duration_s (the relay drops everything)
+//   reset         (an instant: the relay resets every connection)
+//   balloon       duration_s, balloon_mib (guest shrunk through the balloon, then restored)
+//   memory-max    duration_s, memory_max_mib (the workload cgroup's memory.max, then "max")
+// duration_s = 0 means until the end of the run.
+struct FaultConfig {
+  std::string kind;
+  std::optional<double> at_s = std::nullopt;  // seconds after the workload started; or:
+  std::string when;  // a trigger expression (harness/faults/trigger.h), checked at load
+  double duration_s = 0;
+  std::string via;  // the route; set to the kind's default at load ("" for kinds with one route)
+  int delay_ms = 0;
+  int rate_kib_s = 0;
+  double error_rate = 0;
+  int balloon_mib = 0;
+  int memory_max_mib = 0;
+  double restart_after_s = 0;
+  int line = 0;  // where the [[fault]] table starts in the scenario file (0: unknown)
 };
 
 struct Scenario {
@@ -45,7 +75,8 @@ struct Scenario {
   StorageConfig storage;
   WorkloadConfig workload;
   LimitsConfig limits;
-  std::filesystem::path source;  // the file it came from (empty for built-ins given as text)
+  std::vector<FaultConfig> faults;  // in file order; indices are the faults' ids in logs
+  std::filesystem::path source;     // the file it came from (empty for built-ins given as text)
 };
 
 }  // namespace wedge::config

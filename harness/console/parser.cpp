@@ -110,7 +110,7 @@ const std::array kPatterns = {
             R"((connection\d+:\d+): (ping timeout|detected conn error))", false, "iscsi: {2}"},
     Pattern{EventKind::kSysrqDump, "sysrq: Show", R"(sysrq: (Show Blocked State|Show State))",
             false, "sysrq: {1}"},
-    Pattern{EventKind::kTaskStack, "state:", R"(^task:(\S+)\s+state:(\S+).*pid:\s*(\d+))", true,
+    Pattern{EventKind::kTaskStack, "state:", R"(^task:(\S+)\s+state:(\S+).*\spid:\s*(\d+))", true,
             "task {1} ({2})"},
 };
 

@@ -1,5 +1,6 @@
 // Detector rules: which console events are kernel failures, when silence becomes a hang,
-// and how findings rank into one verdict.
+// when a hang during an injected fault is forgiven (the guest recovered), and how findings
+// rank into one verdict.
 #include "harness/detect/detector.h"
 
 #include <fmt/format.h>
@@ -16,25 +17,52 @@ void Detector::arm(double now_s, bool track_progress) {
   last_progress_s_ = now_s;
 }
 
-void Detector::add_finding(std::string kind, std::string title, double onset_s, double now_s,
-                           std::string evidence, std::vector<std::string> frames) {
+void Detector::add_finding(const std::string& kind, const std::string& title, double onset_s,
+                           double now_s, const std::string& evidence,
+                           const std::vector<std::string>& frames, bool wants_traces) {
   for (const auto& f : findings_) {
     if (f.kind == kind && f.title == title) return;  // repeated messages are one finding
   }
-  findings_.push_back(reports::Finding{std::move(kind), std::move(title), onset_s, now_s,
-                                       std::move(evidence), std::move(frames)});
+  reports::Finding f;
+  f.kind = kind;
+  f.title = title;
+  f.onset_s = onset_s;
+  f.detected_s = now_s;
+  f.evidence = evidence;
+  f.frames = frames;
+  f.during_fault = fault_active_;
+  findings_.push_back(std::move(f));
+  if (wants_traces) trace_requests_.push_back(findings_.size() - 1);
+}
+
+void Detector::declare_hang(const std::string& title, double onset_s, double now_s,
+                            const std::string& evidence, const std::vector<std::string>& frames) {
+  if (hang_declared_ && !(fault_active_ && config_.recover)) {
+    // One hang is enough to end the run; later signs of it add nothing.
+    return;
+  }
+  bool first = !hang_declared_;
+  hang_declared_ = true;
+  add_finding("hang", title, onset_s, now_s, evidence, frames, first);
+  if (fault_active_ && config_.recover) {
+    hung_in_fault_ = true;  // keep running: the guest must recover once the fault ends
+  } else {
+    done_ = true;
+  }
 }
 
 void Detector::on_console_event(const console::Event& e, double now_s) {
   std::string evidence = fmt::format("console line {}", e.line);
   switch (e.kind) {
     case EventKind::kPanic:
+      if (nmi_expected_ && e.title.find("NMI") != std::string::npos) return;  // our own route
+      [[fallthrough]];
     case EventKind::kOops:
     case EventKind::kBug:
     case EventKind::kGpf:
     case EventKind::kKasan:
     case EventKind::kWarning:
-      add_finding("crash", e.title, now_s, now_s, evidence, e.frames);
+      add_finding("crash", e.title, now_s, now_s, evidence, e.frames, crash_seen_s_ < 0);
       if (crash_seen_s_ < 0) crash_seen_s_ = now_s;
       break;
     case EventKind::kHungTask:
@@ -42,8 +70,12 @@ void Detector::on_console_event(const console::Event& e, double now_s) {
     case EventKind::kHardLockup:
     case EventKind::kRcuStall:
     case EventKind::kWorkqueueLockup:
-      add_finding("hang", e.title, now_s, now_s, evidence, e.frames);
-      done_ = true;
+      if (!armed_) {
+        add_finding("hang", e.title, now_s, now_s, evidence, e.frames, true);
+        done_ = true;
+      } else {
+        declare_hang(e.title, now_s, now_s, evidence, e.frames);
+      }
       break;
     case EventKind::kOomKill:
       if (!config_.oom_ok) add_finding("oom_kill", e.title, now_s, now_s, evidence);
@@ -57,7 +89,20 @@ void Detector::on_console_event(const console::Event& e, double now_s) {
 }
 
 void Detector::on_heartbeat(double now_s) { last_heartbeat_s_ = now_s; }
-void Detector::on_progress(double now_s) { last_progress_s_ = now_s; }
+
+void Detector::on_progress(double now_s) {
+  double gap = now_s - last_progress_s_;
+  if (armed_ && gap >= config_.min_stall_s && gap < config_.stall_s && !hang_declared_) {
+    stalls_.push_back(Stall{last_progress_s_, gap, fault_active_ || fault_seen_});
+  }
+  if (hung_in_fault_ && !fault_active_) recovered_ = true;
+  last_progress_s_ = now_s;
+  if (recovered_ && hung_in_fault_) {
+    // Forgiven: the guest moved again after the fault ended. New hangs count afresh.
+    hung_in_fault_ = false;
+    hang_declared_ = false;
+  }
+}
 
 void Detector::on_workload_exit(int exit_code, int signal, bool verify_failed, double now_s) {
   workload_exited_ = true;
@@ -65,11 +110,15 @@ void Detector::on_workload_exit(int exit_code, int signal, bool verify_failed, d
   if (verify_failed) {
     add_finding("io_error", "swapped-out memory read back wrong", now_s, now_s,
                 "workload verify mismatch");
-  } else if (!workload_ok_ && findings_.empty()) {
-    add_finding("workload_failed",
-                signal ? fmt::format("workload killed by signal {}", signal)
-                       : fmt::format("workload exited {}", exit_code),
-                now_s, now_s, "workload exit status");
+  } else if (!workload_ok_) {
+    bool explained = false;
+    for (const auto& f : findings_) explained |= counts(f);
+    if (!explained) {
+      add_finding("workload_failed",
+                  signal ? fmt::format("workload killed by signal {}", signal)
+                         : fmt::format("workload exited {}", exit_code),
+                  now_s, now_s, "workload exit status");
+    }
   }
   done_ = true;
 }
@@ -79,25 +128,69 @@ void Detector::on_domain_gone(const std::string& why, double now_s) {
   done_ = true;
 }
 
+void Detector::on_fault(bool active, double now_s) {
+  if (active) {
+    fault_active_ = true;
+    fault_seen_ = true;
+  } else if (fault_active_) {
+    fault_active_ = false;
+    fault_end_s_ = now_s;
+  }
+}
+
 void Detector::tick(double now_s) {
   if (crash_seen_s_ >= 0 && now_s - crash_seen_s_ >= config_.crash_grace_s) done_ = true;
   if (!armed_ || done_) return;
-  if (now_s - last_heartbeat_s_ >= config_.heartbeat_lost_s) {
-    add_finding("hang", fmt::format("agent heartbeat lost for {:.0f} s", now_s - last_heartbeat_s_),
-                last_heartbeat_s_, now_s, "heartbeat");
+  if (hung_in_fault_ && !fault_active_ && fault_end_s_ >= 0 &&
+      now_s - std::max(fault_end_s_, last_progress_s_) >= config_.stall_s) {
+    hung_in_fault_ = false;
+    add_finding("hang",
+                fmt::format("no recovery within {:.0f} s after the fault ended", config_.stall_s),
+                fault_end_s_, now_s, "progress after fault", {}, true);
     done_ = true;
-  } else if (track_progress_ && now_s - last_progress_s_ >= config_.stall_s) {
-    add_finding("hang", fmt::format("no workload progress for {:.0f} s", now_s - last_progress_s_),
-                last_progress_s_, now_s, "progress");
-    done_ = true;
+    return;
   }
+  if (hang_declared_) return;
+  if (now_s - last_heartbeat_s_ >= config_.heartbeat_lost_s) {
+    declare_hang(fmt::format("agent heartbeat lost for {:.0f} s", now_s - last_heartbeat_s_),
+                 last_heartbeat_s_, now_s, "heartbeat");
+  } else if (track_progress_ && now_s - last_progress_s_ >= config_.stall_s) {
+    declare_hang(fmt::format("no workload progress for {:.0f} s", now_s - last_progress_s_),
+                 last_progress_s_, now_s, "progress");
+  }
+}
+
+std::optional<size_t> Detector::take_trace_request() {
+  if (trace_requests_.empty()) return std::nullopt;
+  size_t i = trace_requests_.front();
+  trace_requests_.erase(trace_requests_.begin());
+  return i;
+}
+
+void Detector::attach_traces(size_t finding, double traces_s, std::vector<std::string> routes,
+                             std::vector<reports::StackGroup> stacks, std::string subkind,
+                             std::string better_title) {
+  if (finding >= findings_.size()) return;
+  auto& f = findings_[finding];
+  f.traces_s = traces_s;
+  f.routes = std::move(routes);
+  f.stacks = std::move(stacks);
+  if (f.kind == "hang" && !subkind.empty()) f.subkind = std::move(subkind);
+  if (!better_title.empty()) f.title = std::move(better_title);
+}
+
+// A hang seen during an injected fault does not count when the scenario asked for recovery
+// and the guest recovered (or the run ended before the verdict on recovery was due).
+bool Detector::counts(const reports::Finding& f) const {
+  if (f.during_fault && config_.recover && f.kind == "hang") return false;
+  return true;
 }
 
 Verdict Detector::verdict() const {
   // Most severe first: a crash explains a hang that follows it, a hang explains an OOM.
   for (const char* kind : {"crash", "hang", "oom_kill", "io_error", "workload_failed"}) {
     for (const auto& f : findings_) {
-      if (f.kind != kind) continue;
+      if (f.kind != kind || !counts(f)) continue;
       if (f.kind == "crash") return Verdict::kCrash;
       if (f.kind == "hang") return Verdict::kHang;
       if (f.kind == "oom_kill") return Verdict::kUnexpectedOom;
@@ -110,13 +203,15 @@ Verdict Detector::verdict() const {
 
 std::string Detector::reason() const {
   Verdict v = verdict();
+  const char* wanted = v == Verdict::kUnexpectedOom ? "oom_kill" : reports::to_string(v);
   for (const auto& f : findings_) {
-    if (reports::to_string(v) == f.kind || (v == Verdict::kUnexpectedOom && f.kind == "oom_kill") ||
-        (v == Verdict::kWorkloadFailed && f.kind == "workload_failed")) {
-      return f.title;
-    }
+    if (f.kind == wanted && counts(f)) return f.title;
   }
-  return v == Verdict::kPass ? "workload finished, no kernel findings" : "run did not finish";
+  if (v == Verdict::kPass) {
+    return recovered_ ? "workload finished; the guest recovered after the injected fault"
+                      : "workload finished, no kernel findings";
+  }
+  return "run did not finish";
 }
 
 }  // namespace wedge::detect

@@ -1,13 +1,15 @@
 // The detector turns what a run observes (console events, agent heartbeats, workload progress
-// and exit, domain state) into findings and a verdict. It never reads a clock: every input
-// carries the run time in seconds, so tests replay recorded streams with their timing.
+// and exit, domain state, fault windows) into findings and a verdict. It never reads a clock:
+// every input carries the run time in seconds, so tests replay recorded streams with timing.
 //
-//   detect::Detector d({.stall_s = 20, .heartbeat_lost_s = 10, .oom_ok = false});
+//   detect::Detector d({.stall_s = 20, .heartbeat_lost_s = 10, .recover = true});
 //   d.arm(t);                       // the workload started: stalls count from now
 //   d.on_console_event(e, t); d.on_heartbeat(t); d.on_progress(t); d.tick(t);
+//   if (auto i = d.take_trace_request()) { collect traces; d.attach_traces(*i, ...); }
 //   if (d.done()) report(d.verdict(), d.findings());
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,7 +22,16 @@ struct DetectorConfig {
   double stall_s = 20;           // no workload progress this long while armed = hang
   double heartbeat_lost_s = 10;  // no agent heartbeat this long while armed = hang
   bool oom_ok = false;
+  bool recover = true;       // after a fault ends, the run must make progress again
   double crash_grace_s = 2;  // after a crash message, wait this long for the rest of it
+  double min_stall_s = 3;    // shorter progress gaps are not worth recording
+};
+
+// A progress gap that ended by itself before the hang threshold.
+struct Stall {
+  double start_s = 0;
+  double duration_s = 0;
+  bool during_fault = false;
 };
 
 class Detector {
@@ -35,16 +46,34 @@ class Detector {
   void on_progress(double now_s);
   void on_workload_exit(int exit_code, int signal, bool verify_failed, double now_s);
   void on_domain_gone(const std::string& why, double now_s);
+  // An injected fault became active / inactive (a stall, crash, squeeze...).
+  void on_fault(bool active, double now_s);
+  // The run is about to inject an NMI itself: the panic that follows is a trace route.
+  void expect_nmi_panic() { nmi_expected_ = true; }
   void tick(double now_s);
+
+  // Index of a finding whose traces should be collected now (each is asked for once).
+  [[nodiscard]] std::optional<size_t> take_trace_request();
+  void attach_traces(size_t finding, double traces_s, std::vector<std::string> routes,
+                     std::vector<reports::StackGroup> stacks, std::string subkind,
+                     std::string better_title);
 
   [[nodiscard]] bool done() const { return done_; }
   [[nodiscard]] reports::Verdict verdict() const;
   [[nodiscard]] std::string reason() const;
   [[nodiscard]] const std::vector<reports::Finding>& findings() const { return findings_; }
+  [[nodiscard]] const std::vector<Stall>& stalls() const { return stalls_; }
+  // True once the guest made progress again after a hang seen during a fault.
+  [[nodiscard]] bool recovered() const { return recovered_; }
 
  private:
-  void add_finding(std::string kind, std::string title, double onset_s, double now_s,
-                   std::string evidence, std::vector<std::string> frames = {});
+  void add_finding(const std::string& kind, const std::string& title, double onset_s, double now_s,
+                   const std::string& evidence, const std::vector<std::string>& frames = {},
+                   bool wants_traces = false);
+  void declare_hang(const std::string& title, double onset_s, double now_s,
+                    const std::string& evidence, const std::vector<std::string>& frames = {});
+  [[nodiscard]] bool in_fault() const { return fault_active_; }
+  [[nodiscard]] bool counts(const reports::Finding& f) const;
 
   DetectorConfig config_;
   bool armed_ = false;
@@ -52,10 +81,19 @@ class Detector {
   bool done_ = false;
   bool workload_exited_ = false;
   bool workload_ok_ = false;
+  bool fault_active_ = false;
+  bool fault_seen_ = false;
+  double fault_end_s_ = -1;
+  bool hung_in_fault_ = false;  // a hang was declared while a fault was active
+  bool recovered_ = false;
+  bool hang_declared_ = false;
+  bool nmi_expected_ = false;
   double last_heartbeat_s_ = 0;
   double last_progress_s_ = 0;
   double crash_seen_s_ = -1;
   std::vector<reports::Finding> findings_;
+  std::vector<size_t> trace_requests_;
+  std::vector<Stall> stalls_;
 };
 
 }  // namespace wedge::detect

@@ -391,7 +391,12 @@ RunResult Runner::run() {
     }
   } else if (boot_failed_) {
     r.verdict = Verdict::kBootFailure;
-    r.findings.push_back({"boot_failure", boot_failure_, 0, r.run_s, "no agent hello", {}});
+    reports::Finding boot;
+    boot.kind = "boot_failure";
+    boot.title = boot_failure_;
+    boot.detected_s = r.run_s;
+    boot.evidence = "no agent hello";
+    r.findings.push_back(boot);
     r.reason = boot_failure_;
     r.infra_error.clear();
   } else if (!r.infra_error.empty() && (!detector_ || !detector_->done())) {

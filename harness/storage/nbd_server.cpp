@@ -135,21 +135,68 @@ std::vector<std::string> server_argv(const fs::path& exe, const NbdServerOptions
 
 }  // namespace
 
-NbdServer::NbdServer(NbdServerOptions options, std::vector<std::string> argv, fs::path log_path,
-                     int server_port, std::string description, ChildProcess child,
-                     std::unique_ptr<TcpRelay> relay)
+NbdServer::NbdServer(NbdServerOptions options, fs::path exe, fs::path export_file,
+                     std::vector<std::string> argv, fs::path log_path, int server_port,
+                     std::string description, ChildProcess child, std::unique_ptr<TcpRelay> relay)
     : options_(std::move(options)),
-      argv_(std::move(argv)),
+      exe_(std::move(exe)),
+      export_file_(std::move(export_file)),
       log_path_(std::move(log_path)),
-      server_port_(server_port),
       description_(std::move(description)),
       relay_(std::move(relay)),
+      argv_(std::move(argv)),
+      server_port_(server_port),
       child_(std::move(child)),
       spawned_at_(Clock::now()) {
   if (options_.flavour == kNbdServer) supervisor_ = std::thread([this] { supervise(); });
 }
 
 NbdServer::~NbdServer() { (void)stop(); }
+
+namespace {
+
+struct Spawned {
+  std::vector<std::string> argv;
+  int port = 0;
+  ChildProcess child;
+};
+
+// Starts the server and waits until it listens: on preferred_port first (0: none), then on
+// free ports, since another process can take a port before the server binds it.
+Result<Spawned> spawn_listening(const fs::path& exe, const NbdServerOptions& options,
+                                const fs::path& export_file, const fs::path& work_dir,
+                                const fs::path& log, int preferred_port, milliseconds timeout) {
+  const fs::path config = work_dir / "nbd-server.conf";
+  Error last_error("no attempt made");
+  for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
+    int port = preferred_port;
+    if (attempt > 0 || port == 0) {
+      auto picked = pick_free_loopback_port();
+      if (!picked) return picked.error();
+      port = *picked;
+    }
+    if (options.flavour == kNbdServer) {
+      WEDGE_CHECK(write_file_atomic(config, nbd_server_config(port, options, export_file)));
+    }
+    std::vector<std::string> argv = server_argv(exe, options, port, export_file, config);
+    SpawnOptions spawn;
+    spawn.stdout_path = log;
+    spawn.working_dir = work_dir;
+    WEDGE_TRY(ChildProcess child, ChildProcess::spawn(argv, spawn));
+    auto listening = wait_until_listening(port, child, log, timeout);
+    if (!listening) {
+      last_error = listening.error();
+      bool exited = !child.running();
+      child.stop(milliseconds(0));
+      if (exited) continue;  // most likely lost the port to someone else: pick another
+      break;
+    }
+    return Spawned{std::move(argv), port, std::move(child)};
+  }
+  return last_error;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<NbdServer>> NbdServer::start(const NbdServerOptions& options,
                                                     milliseconds timeout) {
@@ -171,41 +218,16 @@ Result<std::unique_ptr<NbdServer>> NbdServer::start(const NbdServerOptions& opti
   if (!description) return description.error().context(what);
 
   const fs::path log = work_dir / (options.flavour + ".log");
-  const fs::path config = work_dir / "nbd-server.conf";
-  Error last_error("no attempt made");
-  for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
-    auto port = pick_free_loopback_port();
-    if (!port) return port.error().context(what);
-    if (options.flavour == kNbdServer) {
-      if (auto written = write_file_atomic(config, nbd_server_config(*port, options, export_file));
-          !written) {
-        return written.error().context(what);
-      }
-    }
-    std::vector<std::string> argv = server_argv(*exe, options, *port, export_file, config);
-    SpawnOptions spawn;
-    spawn.stdout_path = log;
-    spawn.working_dir = work_dir;
-    auto child = ChildProcess::spawn(argv, spawn);
-    if (!child) return child.error().context(what);
-    auto listening = wait_until_listening(*port, *child, log, timeout);
-    if (!listening) {
-      last_error = listening.error();
-      bool exited = !child->running();
-      child->stop(milliseconds(0));
-      if (exited) continue;  // most likely lost the port to someone else: pick another
-      break;
-    }
-    auto relay = TcpRelay::start(*port);
-    if (!relay) {
-      child->stop(kStopGrace);
-      return relay.error().context(what);
-    }
-    return std::unique_ptr<NbdServer>(new NbdServer(options, std::move(argv), log, *port,
-                                                    std::move(*description), std::move(*child),
-                                                    std::move(*relay)));
+  auto spawned = spawn_listening(*exe, options, export_file, work_dir, log, 0, timeout);
+  if (!spawned) return spawned.error().context(what);
+  auto relay = TcpRelay::start(spawned->port);
+  if (!relay) {
+    spawned->child.stop(kStopGrace);
+    return relay.error().context(what);
   }
-  return last_error.context(what);
+  return std::unique_ptr<NbdServer>(
+      new NbdServer(options, *exe, export_file, std::move(spawned->argv), log, spawned->port,
+                    std::move(*description), std::move(spawned->child), std::move(*relay)));
 }
 
 void NbdServer::supervise() {
@@ -238,7 +260,7 @@ bool NbdServer::healthy() {
     std::lock_guard lock(mutex_);
     if (stopped_ || !child_ || !child_->running()) return false;
   }
-  auto listening = loopback_port_listening(server_port_);
+  auto listening = loopback_port_listening(server_port());
   return listening.ok() && *listening;
 }
 
@@ -269,6 +291,50 @@ Status NbdServer::stop() {
   }
   stopped_ = true;
   return ok_status();
+}
+
+Status NbdServer::kill() {
+  std::lock_guard lock(mutex_);
+  if (stopped_ || stopping_) return make_error("{}: server is stopped", description_);
+  if (!child_) return make_error("{}: server is not running (killed before?)", description_);
+  child_->stop(milliseconds(0));  // SIGCONT + SIGKILL to the group, then reap
+  child_.reset();
+  return ok_status();
+}
+
+Status NbdServer::restart(milliseconds timeout) {
+  const std::string what = fmt::format("restarting {}", description_);
+  int old_port = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_ || stopping_) return make_error("{}: server is stopped", what);
+    if (child_) child_->stop(milliseconds(0));
+    child_.reset();
+    old_port = server_port_;
+  }
+  uint64_t number = restarts_.load() + 1;
+  std::error_code ec;
+  fs::rename(log_path_, fs::path(log_path_.string() + "." + std::to_string(number)), ec);
+  auto spawned = spawn_listening(exe_, options_, export_file_, log_path_.parent_path(), log_path_,
+                                 old_port, timeout);
+  if (!spawned) return spawned.error().context(what);
+  std::lock_guard lock(mutex_);
+  if (stopping_ || stopped_) {
+    spawned->child.stop(milliseconds(0));
+    return make_error("{}: server was stopped meanwhile", what);
+  }
+  if (spawned->port != old_port) relay_->set_target_port(spawned->port);
+  argv_ = std::move(spawned->argv);
+  server_port_ = spawned->port;
+  child_ = std::move(spawned->child);
+  spawned_at_ = Clock::now();
+  restarts_++;
+  return ok_status();
+}
+
+int NbdServer::server_port() const {
+  std::lock_guard lock(mutex_);
+  return server_port_;
 }
 
 Status NbdServer::signal(int sig) {

@@ -7,6 +7,8 @@
 //   WEDGE_TRY(auto nbd, storage::NbdServer::start(options, timeouts.server_start));
 //   nbd->guest_port();              // the guest runs nbd-client 10.0.2.2 PORT -N wedge
 //   WEDGE_CHECK(nbd->signal(SIGSTOP));
+//   WEDGE_CHECK(nbd->kill());                 // a crash: the relay stays, the guest's dials fail
+//   WEDGE_CHECK(nbd->restart(timeouts.server_start));  // same export, name and relay port
 //
 // nbd-server 3.24 has no "foreground, many clients" mode: without -d it daemon()s out of our
 // process group (and nothing here would reap it), with -d it stays our child but serves one
@@ -74,37 +76,50 @@ class NbdServer final : public Server {
 
   // Sends sig to the server's whole process group (SIGSTOP/SIGCONT to freeze and thaw it).
   [[nodiscard]] Status signal(int sig);
+  // SIGKILLs the server's process group, as a crash would; nothing restarts it until restart().
+  // The relay stays up, so the guest's connections fail (or wait) instead of being refused.
+  [[nodiscard]] Status kill();
+  // Starts the server again (killing the current one first, if any) on the same export file,
+  // export name and filters, preferably on the same port; on another port the relay is
+  // retargeted, so guest_port() never changes. The old log is kept as <log>.<restart number>.
+  // Not safe to call concurrently with itself.
+  [[nodiscard]] Status restart(std::chrono::milliseconds timeout);
   // The relay in front of the server, for network faults.
   [[nodiscard]] TcpRelay& relay() { return *relay_; }
   // Where the server itself listens on 127.0.0.1 (the relay forwards there).
-  [[nodiscard]] int server_port() const { return server_port_; }
+  [[nodiscard]] int server_port() const;
   // The current server process (it is also its group id), or -1.
   [[nodiscard]] pid_t pid() const;
   // nbd-server: how many times a new process was started after one ended its session.
   [[nodiscard]] uint64_t respawns() const { return respawns_.load(); }
+  // How many times restart() started the server again.
+  [[nodiscard]] uint64_t restarts() const { return restarts_.load(); }
   [[nodiscard]] const std::filesystem::path& log_path() const { return log_path_; }
   [[nodiscard]] const std::string& flavour() const { return options_.flavour; }
 
  private:
-  NbdServer(NbdServerOptions options, std::vector<std::string> argv, std::filesystem::path log_path,
-            int server_port, std::string description, ChildProcess child,
-            std::unique_ptr<TcpRelay> relay);
+  NbdServer(NbdServerOptions options, std::filesystem::path exe, std::filesystem::path export_file,
+            std::vector<std::string> argv, std::filesystem::path log_path, int server_port,
+            std::string description, ChildProcess child, std::unique_ptr<TcpRelay> relay);
   void supervise();
 
   const NbdServerOptions options_;
-  const std::vector<std::string> argv_;
+  const std::filesystem::path exe_;
+  const std::filesystem::path export_file_;  // absolute
   const std::filesystem::path log_path_;
-  const int server_port_;
   const std::string description_;
   std::unique_ptr<TcpRelay> relay_;
 
-  mutable std::mutex mutex_;  // guards child_, stopping_, stopped_
+  mutable std::mutex mutex_;  // guards argv_, server_port_, child_, stopping_, stopped_
+  std::vector<std::string> argv_;
+  int server_port_;
   std::condition_variable wake_;
   std::optional<ChildProcess> child_;
   std::chrono::steady_clock::time_point spawned_at_;
   bool stopping_ = false;
   bool stopped_ = false;
   std::atomic<uint64_t> respawns_{0};
+  std::atomic<uint64_t> restarts_{0};
   std::thread supervisor_;  // nbd-server only
 };
 

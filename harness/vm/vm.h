@@ -21,16 +21,22 @@ namespace wedge::vm {
 inline constexpr std::string_view kDomainPrefix = "wedge-";
 
 struct VmSpec {
-  std::string name;          // libvirt domain name, e.g. "wedge-20261121-133000-ab12"
-  int memory_mib = 256;      // guest RAM (also the balloon's maximum)
+  std::string name;      // libvirt domain name, e.g. "wedge-20261121-133000-ab12"
+  int memory_mib = 256;  // guest RAM (also the balloon's maximum)
   int vcpus = 1;
-  bool kvm = false;          // false: TCG (<domain type='qemu'>)
+  bool kvm = false;  // false: TCG (<domain type='qemu'>)
   std::filesystem::path kernel;
   std::filesystem::path initrd;
-  std::string cmdline;       // full kernel command line
-  std::filesystem::path console_log;   // the serial console is written here, live
+  std::string cmdline;                // full kernel command line
+  std::filesystem::path console_log;  // the serial console is written here, live, from boot on
+  // The serial console is also a telnet server on 127.0.0.1:serial_port (for BREAK sysrq and
+  // for a human on a kept guest). 0: start() picks a free port.
+  int serial_port = 0;
   std::filesystem::path agent_socket;  // unix socket for the agent's virtio-serial channel
-  std::string owner;         // written into the domain metadata, to find orphans later
+  std::string owner;                   // written into the domain metadata, to find orphans later
+  // false: the guest dies with the backend's connection even if wedge crashes. true: it may
+  // outlive it once released (--keep-wedged); list_wedge_domains finds it later.
+  bool keep_after_exit = false;
 };
 
 enum class DomainState { kRunning, kPaused, kShutoff, kCrashed, kOther };
@@ -60,7 +66,9 @@ class Instance {
   [[nodiscard]] virtual Status dump_memory(const std::filesystem::path& path) = 0;
   // An NMI to every vCPU (with unknown_nmi_panic the kernel prints all tasks, then dies).
   [[nodiscard]] virtual Status inject_nmi() = 0;
-  // Leaves the guest running after this Instance goes away (--keep-wedged).
+  // Leaves the guest running after this Instance goes away (--keep-wedged); destroy() then
+  // does nothing. Only a guest started with VmSpec::keep_after_exit also outlives the
+  // backend's connection.
   virtual void release() = 0;
   // Sets the balloon target (guest memory in MiB).
   [[nodiscard]] virtual Status set_balloon_mib(int mib) = 0;
@@ -70,6 +78,8 @@ class Instance {
   [[nodiscard]] virtual std::string qemu_version() = 0;
   [[nodiscard]] virtual std::string libvirt_version() = 0;
   [[nodiscard]] virtual const std::string& name() const = 0;
+  // The console's telnet port on 127.0.0.1 (`telnet 127.0.0.1 PORT` on a kept guest).
+  [[nodiscard]] virtual int serial_port() const = 0;
 };
 
 class Backend {

@@ -19,3 +19,8 @@ wedge_integration_test(nbd_server_test wedge_storage)
 wedge_integration_test(run_test wedge_vm_libvirt wedge_util nlohmann_json::nlohmann_json)
 target_compile_definitions(run_test PRIVATE WEDGE_BINARY="$<TARGET_FILE:wedge>")
 add_dependencies(run_test wedge)
+wedge_integration_test(faults_test wedge_faults wedge_storage wedge_util)
+wedge_integration_test(crash_module_test wedge_vm_libvirt wedge_util nlohmann_json::nlohmann_json fmt::fmt)
+target_compile_definitions(crash_module_test PRIVATE WEDGE_BINARY="$<TARGET_FILE:wedge>"
+  WEDGE_CRASH_KO="${WEDGE_CRASH_KO}")
+add_dependencies(crash_module_test wedge wedge_crash_module)

@@ -144,3 +144,36 @@ TEST(AgentCommands, FileRequests) {
 
 }  // namespace
 }  // namespace wedge::agent
+
+namespace wedge::agent {
+namespace {
+
+TEST(AgentCommands, ReadFileAtAnOffset) {
+  CommandEncoder enc;
+  Parsed plain = parse(*enc.encode_read_file(7, "/proc/kallsyms"));
+  EXPECT_EQ(plain.fields.count(field::kOffset), 0u);  // the old form: from byte 0
+  Parsed paged = parse(*enc.encode_read_file(8, "/proc/kallsyms", 61440));
+  EXPECT_EQ(paged.header.type, static_cast<uint16_t>(ap::MsgType::kReadFile));
+  EXPECT_EQ(paged.u64(field::kRequestId), 8u);
+  EXPECT_EQ(paged.one(field::kPath), "/proc/kallsyms");
+  EXPECT_EQ(paged.u64(field::kOffset), 61440u);
+  EXPECT_FALSE(enc.encode_read_file(9, "", 0).ok());
+  EXPECT_FALSE(enc.encode_read_file(9, "/x", ~0ull).ok());
+}
+
+TEST(AgentCommands, ScanTasks) {
+  CommandEncoder enc;
+  auto frame = enc.encode_scan_tasks(5, "DR");
+  ASSERT_TRUE(frame.ok()) << frame.error().message();
+  Parsed scan = parse(*frame);
+  EXPECT_EQ(scan.header.type, static_cast<uint16_t>(ap::MsgType::kScanTasks));
+  EXPECT_EQ(scan.u64(field::kRequestId), 5u);
+  EXPECT_EQ(scan.one(field::kText), "DR");
+  EXPECT_FALSE(enc.encode_scan_tasks(6, "").ok());
+  EXPECT_FALSE(enc.encode_scan_tasks(6, "D R").ok());
+  EXPECT_FALSE(enc.encode_scan_tasks(6, std::string("D\0", 2)).ok());
+  EXPECT_FALSE(enc.encode_scan_tasks(6, std::string(17, 'D')).ok());
+}
+
+}  // namespace
+}  // namespace wedge::agent

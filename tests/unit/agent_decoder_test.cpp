@@ -35,6 +35,10 @@ std::vector<Message> all_kinds() {
       Done{13, 3},
       Log{"module /lib/modules/x.ko: finit_module: Invalid argument"},
       File{14, "/proc/sys/vm/swappiness", "60\n"},
+      File{15, "/proc/kallsyms", "ffffffff81000000 T _stext\n", 61440},
+      Task{16, 143, "nbd-server", "D", "mempool_alloc",
+           "[<0>] mempool_alloc+0x172/0x1b0\n[<0>] bio_alloc_bioset+0x1e2/0x490\n"},
+      Task{16, 2, "kthreadd", "S", "kthreadd", ""},
   };
 }
 
@@ -65,6 +69,7 @@ TEST(AgentDecoder, RoundTripsEveryMessageType) {
 TEST(AgentDecoder, NamesMessages) {
   EXPECT_STREQ(message_name(Heartbeat{}), "heartbeat");
   EXPECT_STREQ(message_name(File{}), "file");
+  EXPECT_STREQ(message_name(Task{}), "task");
 }
 
 TEST(AgentDecoder, InputSplitAtEveryBytePosition) {
@@ -262,6 +267,32 @@ TEST(AgentDecoder, FuzzedInputNeverBreaksTheDecoder) {
     while (std::optional<Message> m = decoder.next()) seen |= *m == Message(Log{"marker"});
     ASSERT_TRUE(seen) << "round " << round;
   }
+}
+
+}  // namespace
+}  // namespace wedge::agent
+
+namespace wedge::agent {
+namespace {
+
+// A kFile from an older agent has no kOffset: it is a piece from byte 0.
+TEST(AgentDecoder, FileWithoutOffsetStartsAtZeroAndTaskPidMustBeEightBytes) {
+  namespace ap = agent_protocol;
+  namespace field = agent_protocol::field;
+  bool malformed = false;
+  auto file = decode_payload(static_cast<uint16_t>(ap::MsgType::kFile),
+                             PayloadBuilder()
+                                 .u64(field::kRequestId, 3)
+                                 .bytes(field::kPath, "/x")
+                                 .bytes(field::kData, "abc")
+                                 .take(),
+                             &malformed);
+  ASSERT_TRUE(file);
+  EXPECT_EQ(std::get<File>(*file), (File{3, "/x", "abc", 0}));
+  auto task = decode_payload(static_cast<uint16_t>(ap::MsgType::kTask),
+                             PayloadBuilder().bytes(field::kPid, "12").take(), &malformed);
+  EXPECT_FALSE(task);
+  EXPECT_TRUE(malformed);
 }
 
 }  // namespace

@@ -1,16 +1,20 @@
 // Runs the real wedge-agent binary in serve mode on this host, connected to a unix socket
 // the test listens on, and drives it through the protocol: hello, ping, telemetry, jobs,
-// sysrq (redirected to a file), file requests and signals. Also runs the hog workload and
+// sysrq (redirected to a file), file requests (paged, and blocked in the file worker), task
+// scans and signals. Also runs the hog workload and
 // checks the binary is static.
 #include <errno.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -27,6 +31,7 @@
 #include "harness/agent/progress.h"
 #include "harness/agent/sample.h"
 #include "harness/agent/wire.h"
+#include "harness/traces/proc_stack.h"
 #include "harness/util/files.h"
 #include "harness/util/process.h"
 
@@ -433,6 +438,204 @@ TEST_F(AgentServe, HostHangupEndsServeModeAndItsJobs) {
     std::this_thread::sleep_for(20ms);
   }
   EXPECT_TRUE(process_ended(static_cast<pid_t>(started->pid))) << "the job outlived the agent";
+}
+
+// Collects one task scan: every Task of request req until its Done.
+struct Scan {
+  std::vector<Task> tasks;
+  bool done = false;
+  std::chrono::microseconds took{};
+};
+
+TEST_F(AgentServe, ScanTasksFindsSleepersAndKernelThreadsButNotTheAgent) {
+  auto frame = enc_.encode_exec(40, {"sleep", "30"});
+  ASSERT_TRUE(frame.ok());
+  send(*frame);
+  auto started = wait_for<Started>([](const Started& s) { return s.job == 40; });
+  ASSERT_TRUE(started);
+  std::this_thread::sleep_for(200ms);  // let it reach nanosleep
+
+  auto scan = [this](const std::string& states) {
+    Scan result;
+    uint64_t req = enc_.next_request_id();
+    auto begin = Clock::now();
+    send(*enc_.encode_scan_tasks(req, states));
+    result.done =
+        wait_for<Done>([req](const Done& d) { return d.request == req; }, 10s).has_value();
+    result.took = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - begin);
+    while (auto t = wait_for<Task>([req](const Task& m) { return m.request == req; }, 0ms)) {
+      result.tasks.push_back(*t);
+    }
+    return result;
+  };
+  Scan sleeping = scan("S");
+  ASSERT_TRUE(sleeping.done);
+  auto find = [](const Scan& s, auto pred) {
+    auto it = std::find_if(s.tasks.begin(), s.tasks.end(), pred);
+    return it == s.tasks.end() ? std::optional<Task>() : std::optional<Task>(*it);
+  };
+  auto sleeper = find(sleeping, [&](const Task& t) { return t.pid == started->pid; });
+  ASSERT_TRUE(sleeper) << "the sleeping job was not reported";
+  EXPECT_EQ(sleeper->comm, "sleep");
+  EXPECT_EQ(sleeper->state, "S");
+  EXPECT_EQ(sleeper->wchan, "hrtimer_nanosleep");
+  std::vector<std::string> frames = traces::parse_proc_stack(sleeper->stack);
+  if (::geteuid() == 0) {
+    ASSERT_FALSE(frames.empty()) << sleeper->stack;
+    EXPECT_EQ(frames.front(), "hrtimer_nanosleep") << sleeper->stack;
+  }
+  if (std::filesystem::exists("/proc/2/comm")) {  // a pid namespace hides kernel threads
+    EXPECT_TRUE(find(sleeping, [](const Task& t) { return t.pid == 2 && t.comm == "kthreadd"; }));
+  }
+  for (const Task& t : sleeping.tasks) {
+    EXPECT_EQ(t.state, "S") << t.comm;
+    // The agent leaves itself out: its main thread and its file worker.
+    EXPECT_FALSE(std::filesystem::exists(fmt::format("/proc/{}/task/{}", agent_->pid(), t.pid)))
+        << "the agent reported its own thread " << t.pid;
+  }
+
+  Scan all = scan("RSDTtXZIPWK");
+  ASSERT_TRUE(all.done);
+  EXPECT_GE(all.tasks.size(), sleeping.tasks.size());
+  size_t with_stack = std::count_if(all.tasks.begin(), all.tasks.end(),
+                                    [](const Task& t) { return !t.stack.empty(); });
+  std::cout << "[ agent   ] task scan: " << all.tasks.size() << " tasks (" << with_stack
+            << " with a stack) in " << all.took.count() / 1000.0
+            << " ms; sleeping only: " << sleeping.tasks.size() << " in "
+            << sleeping.took.count() / 1000.0 << " ms\n";
+  EXPECT_EQ(decoder_.stats().seq_gaps, 0u);
+  EXPECT_EQ(decoder_.stats().malformed, 0u);
+}
+
+TEST_F(AgentServe, SecondScanWhileOneRunsIsRefusedAndBadStatesFail) {
+  uint64_t first = enc_.next_request_id(), second = enc_.next_request_id();
+  // One write: the agent reads both requests before the first scan takes its first step.
+  send(*enc_.encode_scan_tasks(first, "S") + *enc_.encode_scan_tasks(second, "D"));
+  auto busy = wait_for<Failed>([second](const Failed& f) { return f.request == second; });
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(busy->err, EBUSY);
+  ASSERT_TRUE(wait_for<Done>([first](const Done& d) { return d.request == first; }, 10s));
+  uint64_t bad = enc_.next_request_id();
+  send(make_frame(agent_protocol::MsgType::kScanTasks, 0,
+                  PayloadBuilder().u64(agent_protocol::field::kRequestId, bad).take()));
+  auto failed = wait_for<Failed>([bad](const Failed& f) { return f.request == bad; });
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->err, EINVAL);
+}
+
+TEST_F(AgentServe, ReadFilePagesThroughABigFileByOffset) {
+  std::string content;
+  for (int i = 0; content.size() < 150000; ++i) content += fmt::format("line {}\n", i);
+  std::string path = (dir_->path() / "big").string();
+  ASSERT_TRUE(write_file_atomic(path, content).ok());
+  std::string joined;
+  uint64_t offset = 0;
+  int pieces = 0;
+  for (;;) {
+    uint64_t req = enc_.next_request_id();
+    send(*enc_.encode_read_file(req, path, offset));
+    auto file = wait_for<File>([req](const File& f) { return f.request == req; });
+    ASSERT_TRUE(file);
+    EXPECT_EQ(file->offset, offset);
+    joined += file->data;
+    ++pieces;
+    if (file->data.size() < 60 * 1024) break;
+    offset += file->data.size();
+  }
+  EXPECT_EQ(pieces, 3);
+  EXPECT_EQ(joined, content);
+
+  // Past the end: an empty piece. A pipe can only be read from its start.
+  uint64_t past = enc_.next_request_id();
+  send(*enc_.encode_read_file(past, path, content.size() + 10));
+  auto empty = wait_for<File>([past](const File& f) { return f.request == past; });
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->data, "");
+
+  // /proc/kallsyms, the file this is for: pieces join into whole symbol lines.
+  std::string syms;
+  auto begin = Clock::now();
+  for (uint64_t off = 0; off < 3 * 61440;) {
+    uint64_t req = enc_.next_request_id();
+    send(*enc_.encode_read_file(req, "/proc/kallsyms", off));
+    auto piece = wait_for<File>([req](const File& f) { return f.request == req; });
+    ASSERT_TRUE(piece);
+    if (piece->data.empty()) break;
+    syms += piece->data;
+    off += piece->data.size();
+  }
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - begin);
+  std::cout << "[ agent   ] /proc/kallsyms: first " << syms.size() << " bytes in 3 pieces, "
+            << took.count() << " ms\n";
+  std::istringstream lines(syms.substr(0, syms.rfind('\n')));
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    ++n;
+    ASSERT_GT(line.size(), 19u) << "line " << n;
+    EXPECT_EQ(line[16], ' ') << line;
+    EXPECT_EQ(line[18], ' ') << line;
+  }
+  EXPECT_GT(n, 1000);
+}
+
+// The file worker: a write that blocks (open of a FIFO nobody reads) holds up neither
+// heartbeats nor sysrq nor pings; file requests queue behind it in order, and a full queue
+// is refused at once.
+TEST_F(AgentServe, BlockedWriteStallsNeitherHeartbeatsNorSysrq) {
+  std::string fifo = (dir_->path() / "fifo").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string knob = (dir_->path() / "knob").string();
+  ASSERT_TRUE(write_file_atomic(knob, "max\n").ok());
+  ASSERT_TRUE(wait_for<Hello>());
+
+  uint64_t blocked = enc_.next_request_id();
+  send(*enc_.encode_write_file(blocked, fifo, "12345"));
+  std::vector<uint64_t> queued;
+  for (int i = 0; i < 3; ++i) {
+    queued.push_back(enc_.next_request_id());
+    send(*enc_.encode_read_file(queued.back(), knob));
+  }
+  uint64_t refused = enc_.next_request_id();
+  send(*enc_.encode_read_file(refused, knob));
+  auto busy = wait_for<Failed>([refused](const Failed& f) { return f.request == refused; });
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(busy->err, EAGAIN);
+  EXPECT_NE(busy->text.find("file worker busy"), std::string::npos) << busy->text;
+
+  received_.clear();
+  auto h1 = wait_for<Heartbeat>(nullptr, 3s);
+  auto h2 = wait_for<Heartbeat>(nullptr, 3s);
+  ASSERT_TRUE(h1 && h2) << "heartbeats stopped behind a blocked write";
+  EXPECT_GT(h2->seq, h1->seq);
+  uint64_t sysrq = enc_.next_request_id();
+  auto asked = Clock::now();
+  send(enc_.encode_sysrq(sysrq, 'w'));
+  ASSERT_TRUE(wait_for<Done>([sysrq](const Done& d) { return d.request == sysrq; }, 1s));
+  std::cout << "[ agent   ] sysrq answered in "
+            << std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - asked).count()
+            << " us while the file worker is blocked\n";
+  EXPECT_EQ(*read_file(sysrq_path_), "w");
+  uint64_t scan = enc_.next_request_id();
+  send(*enc_.encode_scan_tasks(scan, "D"));
+  EXPECT_TRUE(wait_for<Done>([scan](const Done& d) { return d.request == scan; }, 5s));
+  EXPECT_FALSE(wait_for<Done>([blocked](const Done& d) { return d.request == blocked; }, 0ms));
+
+  // A reader appears: the write completes, then the queued reads, in order.
+  UniqueFd reader(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  ASSERT_TRUE(reader.valid());
+  ASSERT_TRUE(wait_for<Done>([blocked](const Done& d) { return d.request == blocked; }));
+  char got[16] = {};
+  EXPECT_EQ(::read(reader.get(), got, sizeof got), 5);
+  EXPECT_STREQ(got, "12345");
+  std::vector<uint64_t> order;
+  for (size_t i = 0; i < queued.size(); ++i) {
+    auto file = wait_for<File>();
+    ASSERT_TRUE(file);
+    EXPECT_EQ(file->data, "max\n");
+    order.push_back(file->request);
+  }
+  EXPECT_EQ(order, queued);
 }
 
 TEST(AgentHog, WritesAndVerifiesWithProgress) {

@@ -107,5 +107,179 @@ TEST(Config, UnknownScenarioNameListsBuiltins) {
   EXPECT_NE(p.error().message().find("nbd-swap-hog"), std::string::npos) << p.error().message();
 }
 
+// [[fault]] tables: a valid list loads with defaults filled in, and round-trips.
+TEST(ConfigFaults, ValidFaultsLoadAndRoundTrip) {
+  auto s = parse_scenario(
+      "[storage]\nserver = \"nbdkit\"\n"
+      "[[fault]]\nkind = \"server-stall\"\nat_s = 20\nduration_s = 30\n"
+      "[[fault]]\nkind = \"server-restart\"\nwhen = \"swap_used_mib > 100\"\nrestart_after_s = "
+      "2.5\n"
+      "[[fault]]\nkind = \"rate\"\nvia = \"nbdkit\"\nat_s = 1.5\nduration_s = 10\nrate_kib_s = "
+      "512\n"
+      "[[fault]]\nkind = \"error\"\nat_s = 3\nduration_s = 4\nerror_rate = 0.25\n"
+      "[[fault]]\nkind = \"balloon\"\nat_s = 3\nduration_s = 4\nballoon_mib = 128\n"
+      "[[fault]]\nkind = \"memory-max\"\nat_s = 3\nduration_s = 4\nmemory_max_mib = 100\n"
+      "[[fault]]\nkind = \"delay\"\nat_s = 3\nduration_s = 4\ndelay_ms = 200\n"
+      "[[fault]]\nkind = \"reset\"\nat_s = 9\n"
+      "[limits]\nstall_s = 10\n",
+      "t.toml");
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  ASSERT_EQ(s->faults.size(), 8u);
+  EXPECT_TRUE(s->limits.recover);
+  const FaultConfig& stall = s->faults[0];
+  EXPECT_EQ(stall.kind, "server-stall");
+  EXPECT_EQ(stall.at_s, 20.0);
+  EXPECT_EQ(stall.duration_s, 30.0);
+  EXPECT_EQ(stall.via, "signal");  // the default route
+  EXPECT_EQ(stall.line, 3);
+  const FaultConfig& restart = s->faults[1];
+  EXPECT_FALSE(restart.at_s.has_value());
+  EXPECT_EQ(restart.when, "swap_used_mib > 100");
+  EXPECT_EQ(restart.restart_after_s, 2.5);
+  EXPECT_EQ(restart.via, "");
+  EXPECT_EQ(s->faults[2].via, "nbdkit");
+  EXPECT_EQ(s->faults[2].rate_kib_s, 512);
+  EXPECT_EQ(s->faults[3].error_rate, 0.25);
+  EXPECT_EQ(s->faults[4].balloon_mib, 128);
+  EXPECT_EQ(s->faults[5].memory_max_mib, 100);
+  EXPECT_EQ(s->faults[6].delay_ms, 200);
+  EXPECT_EQ(s->faults[7].kind, "reset");
+
+  auto again = parse_scenario(to_toml(*s), "again.toml");
+  ASSERT_TRUE(again.ok()) << again.error().message() << "\n" << to_toml(*s);
+  ASSERT_EQ(again->faults.size(), 8u);
+  for (size_t i = 0; i < 8; ++i) {
+    const FaultConfig& a = s->faults[i];
+    const FaultConfig& b = again->faults[i];
+    EXPECT_EQ(a.kind, b.kind);
+    EXPECT_EQ(a.at_s, b.at_s);
+    EXPECT_EQ(a.when, b.when);
+    EXPECT_EQ(a.duration_s, b.duration_s);
+    EXPECT_EQ(a.via, b.via);
+    EXPECT_EQ(a.delay_ms, b.delay_ms);
+    EXPECT_EQ(a.rate_kib_s, b.rate_kib_s);
+    EXPECT_EQ(a.error_rate, b.error_rate);
+    EXPECT_EQ(a.balloon_mib, b.balloon_mib);
+    EXPECT_EQ(a.memory_max_mib, b.memory_max_mib);
+    EXPECT_EQ(a.restart_after_s, b.restart_after_s);
+  }
+}
+
+TEST(ConfigFaults, RecoverIsReadAndWritten) {
+  auto s = parse_scenario("[limits]\nrecover = false\n", "t.toml");
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  EXPECT_FALSE(s->limits.recover);
+  auto again = parse_scenario(to_toml(*s), "again.toml");
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->limits.recover);
+  EXPECT_EQ(error_of("[limits]\nrecover = \"yes\"\n"),
+            "t.toml:2: [limits] recover must be true or false");
+}
+
+TEST(ConfigFaults, TriggerAndTimingErrors) {
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"delay\"\ndelay_ms = 1\nduration_s = 1\n"),
+            "t.toml:1: [[fault]] kind = \"delay\" needs exactly one of at_s = SECONDS or when = "
+            "\"EXPRESSION\"");
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"reset\"\nat_s = 1\nwhen = \"pswpout > 1\"\n"),
+            "t.toml:1: [[fault]] kind = \"reset\" needs exactly one of at_s = SECONDS or when = "
+            "\"EXPRESSION\"");
+  EXPECT_EQ(error_of("\n[[fault]]\nkind = \"reset\"\nwhen = \"swap_used_mb > 100\"\n"),
+            "t.toml:4: [[fault]] when = \"swap_used_mb > 100\": column 1: unknown name "
+            "'swap_used_mb' (known: elapsed_s, swap_used_mib, memfree_mib, dirty_mib, "
+            "writeback_mib, pswpout, workload_mib)");
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"reset\"\nwhen = \"pswpout >\"\n"),
+            "t.toml:3: [[fault]] when = \"pswpout >\": column 10: expected a number after "
+            "'pswpout >', got 'the end'");
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"reset\"\nat_s = -1\n"),
+            "t.toml:3: [[fault]] at_s = -1: must be between 0 and 604800");
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"blackhole\"\nat_s = 1\nduration_s = -2\n"),
+            "t.toml:4: [[fault]] duration_s = -2: must be between 0 and 604800");
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"blackhole\"\nat_s = \"soon\"\n"),
+            "t.toml:3: [[fault]] at_s must be a number");
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"blackhole\"\nat_s = 1\n"),
+            "t.toml:1: [[fault]] kind = \"blackhole\" needs duration_s (0: until the end of the "
+            "run)");
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"reset\"\nat_s = 1\nduration_s = 5\n"),
+            "t.toml:4: [[fault]] kind = \"reset\" takes no duration_s (it is an instant)");
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"server-restart\"\nat_s = 1\nrestart_after_s = 1\n"
+                     "duration_s = 5\n"),
+            "t.toml:5: [[fault]] kind = \"server-restart\" takes no duration_s (it lasts "
+            "restart_after_s)");
+}
+
+TEST(ConfigFaults, KindsAndTheirKeys) {
+  EXPECT_EQ(error_of("[[fault]]\nat_s = 1\n"),
+            "t.toml:1: [[fault]] needs kind = one of \"server-stall\", \"server-crash\", "
+            "\"server-restart\", \"delay\", \"rate\", \"error\", \"blackhole\", \"reset\", "
+            "\"balloon\", \"memory-max\"");
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"slow\"\n"),
+            "t.toml:2: [[fault]] kind = \"slow\": must be one of \"server-stall\", "
+            "\"server-crash\", \"server-restart\", \"delay\", \"rate\", \"error\", \"blackhole\", "
+            "\"reset\", \"balloon\", \"memory-max\"");
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"reset\"\nat_s = 1\nduraton_s = 5\n"),
+            "t.toml:4: unknown key 'duraton_s' in [[fault]]");
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"delay\"\nat_s = 1\nduration_s = 5\n"),
+            "t.toml:1: [[fault]] kind = \"delay\" needs delay_ms");
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"delay\"\nat_s = 1\nduration_s = 5\ndelay_ms = 5\n"
+                     "rate_kib_s = 10\n"),
+            "t.toml:6: [[fault]] kind = \"delay\" takes no rate_kib_s (it takes delay_ms)");
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"blackhole\"\nat_s = 1\nduration_s = 5\n"
+                     "balloon_mib = 100\n"),
+            "t.toml:5: [[fault]] kind = \"blackhole\" takes no balloon_mib");
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"server-restart\"\nat_s = 1\n"),
+            "t.toml:1: [[fault]] kind = \"server-restart\" needs restart_after_s");
+  EXPECT_EQ(error_of("[storage]\nserver = \"nbdkit\"\n[[fault]]\nkind = \"error\"\nat_s = 1\n"
+                     "duration_s = 5\nerror_rate = 1.5\n"),
+            "t.toml:7: [[fault]] error_rate = 1.5: must be between 0 and 1");
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"balloon\"\nat_s = 1\nduration_s = 5\n"
+                     "balloon_mib = 256\n"),
+            "t.toml:5: [[fault]] kind = \"balloon\" balloon_mib = 256 must be below [guest] "
+            "memory_mib = 256");
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"rate\"\nvia = \"tc\"\nat_s = 1\nduration_s = 5\n"
+                     "rate_kib_s = 1\n"),
+            "t.toml:3: [[fault]] via = \"tc\": must be one of \"relay\", \"nbdkit\"");
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"delay\"\nvia = \"relay\"\nat_s = 1\nduration_s = 5\n"
+                     "delay_ms = 1\n"),
+            "t.toml:3: [[fault]] kind = \"delay\" takes no via (it has one route)");
+  EXPECT_EQ(error_of("fault = 3\n"), "t.toml:1: 'fault' must be an array of tables ([[fault]])");
+  EXPECT_EQ(error_of("[fault]\nkind = \"reset\"\n"),
+            "t.toml:1: 'fault' must be an array of tables ([[fault]])");
+}
+
+TEST(ConfigFaults, NbdkitOnlyFaultsNeedNbdkit) {
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"error\"\nat_s = 1\nduration_s = 5\nerror_rate = 1\n"),
+            "t.toml:1: [[fault]] kind = \"error\" needs [storage] server = \"nbdkit\" (it uses "
+            "an nbdkit filter); \"nbd-server\" has no such control");
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"server-stall\"\nvia = \"pause\"\nat_s = 1\n"
+                     "duration_s = 5\n"),
+            "t.toml:1: [[fault]] kind = \"server-stall\" via = \"pause\" needs [storage] server = "
+            "\"nbdkit\" (it uses an nbdkit filter); \"nbd-server\" has no such control");
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"rate\"\nvia = \"nbdkit\"\nat_s = 1\nduration_s = 5\n"
+                     "rate_kib_s = 1\n"),
+            "t.toml:1: [[fault]] kind = \"rate\" via = \"nbdkit\" needs [storage] server = "
+            "\"nbdkit\" (it uses an nbdkit filter); \"nbd-server\" has no such control");
+  // The relay and signal routes work for nbd-server.
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"server-stall\"\nvia = \"relay\"\nat_s = 1\n"
+                     "duration_s = 5\n[[fault]]\nkind = \"rate\"\nat_s = 1\nduration_s = 5\n"
+                     "rate_kib_s = 1\n"),
+            "(loaded)");
+  EXPECT_EQ(error_of("[storage]\nserver = \"nbdkit\"\n"
+                     "[[fault]]\nkind = \"error\"\nat_s = 1\nduration_s = 5\nerror_rate = 1\n"
+                     "[[fault]]\nkind = \"error\"\nat_s = 9\nduration_s = 5\nerror_rate = 0.5\n"),
+            "t.toml:8: [[fault]] kind = \"error\" error_rate = 0.5 differs from the one at line 3 "
+            "(1): nbdkit's error filter has one rate per run");
+}
+
+TEST(ConfigFaults, EndlessFaultsNeedRecoverFalse) {
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"server-crash\"\nat_s = 1\n"),
+            "t.toml:1: [[fault]] kind = \"server-crash\" never ends, so the run cannot recover "
+            "from it: set [limits] recover = false");
+  EXPECT_EQ(error_of("[[fault]]\nkind = \"blackhole\"\nat_s = 1\nduration_s = 0\n"),
+            "t.toml:1: [[fault]] kind = \"blackhole\" never ends, so the run cannot recover from "
+            "it: set [limits] recover = false or give it a duration_s");
+  EXPECT_EQ(error_of("[limits]\nrecover = false\n[[fault]]\nkind = \"server-crash\"\nat_s = 1\n"),
+            "(loaded)");
+}
+
 }  // namespace
 }  // namespace wedge::config

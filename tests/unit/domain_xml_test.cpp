@@ -17,6 +17,7 @@ VmSpec sample_spec() {
   spec.initrd = "/srv/img/initrd.cpio";
   spec.cmdline = "console=ttyS0 loglevel=7";
   spec.console_log = "/runs/r1/console.log";
+  spec.serial_port = 40123;
   spec.agent_socket = "/runs/r1/agent.sock";
   spec.owner = "wedge run r1 pid 42";
   return spec;
@@ -84,16 +85,31 @@ TEST(DomainXml, MetadataCarriesOwnerInWedgeNamespace) {
   EXPECT_LT(xml.find("<metadata>"), xml.find("<wedge:owner>"));
 }
 
-TEST(DomainXml, ConsoleGoesToFileOnFirstSerialPort) {
+TEST(DomainXml, ConsoleIsLoopbackTelnetServerLoggedToFileOnFirstSerialPort) {
   std::string xml = build_domain_xml(sample_spec());
-  EXPECT_NE(xml.find("<serial type='file'>\n      <source path='/runs/r1/console.log'/>\n"
+  EXPECT_NE(xml.find("<serial type='tcp'>\n"
+                     "      <source mode='bind' host='127.0.0.1' service='40123'/>\n"
+                     "      <protocol type='telnet'/>\n"
+                     "      <log file='/runs/r1/console.log' append='off'/>\n"
                      "      <target port='0'/>\n    </serial>"),
             std::string::npos)
       << xml;
-  EXPECT_NE(xml.find("<console type='file'>\n      <source path='/runs/r1/console.log'/>\n"
+  EXPECT_NE(xml.find("<console type='tcp'>\n"
+                     "      <source mode='bind' host='127.0.0.1' service='40123'/>\n"
+                     "      <protocol type='telnet'/>\n"
+                     "      <log file='/runs/r1/console.log' append='off'/>\n"
                      "      <target type='serial' port='0'/>\n    </console>"),
             std::string::npos)
       << xml;
+  // One serial port only, never listening beyond loopback, never a plain file chardev.
+  EXPECT_EQ(xml.find("<serial", xml.find("</serial>")), std::string::npos) << xml;
+  EXPECT_EQ(xml.find("type='file'"), std::string::npos) << xml;
+  EXPECT_EQ(xml.find("0.0.0.0"), std::string::npos) << xml;
+}
+
+TEST(DomainXml, FeaturesEnableVmcoreinfoForDumps) {
+  std::string xml = build_domain_xml(sample_spec());
+  EXPECT_EQ(element(xml, "features"), "\n    <acpi/>\n    <vmcoreinfo state='on'/>\n  ") << xml;
 }
 
 TEST(DomainXml, AgentChannelIsVirtioSerialPortNamedForTheAgent) {
@@ -153,7 +169,7 @@ TEST(DomainXml, EscapesEverySpecialCharacter) {
   EXPECT_EQ(element(xml, "kernel"), "/k/&lt;vm&amp;&apos;linuz&quot;&gt;");
   EXPECT_EQ(element(xml, "initrd"), "/i/&apos;&amp;&apos;");
   EXPECT_EQ(element(xml, "cmdline"), "init=/x a=&quot;b c&quot; d=&apos;e&apos; f&lt;g&amp;h");
-  EXPECT_NE(xml.find("<source path='/c/&apos;console&apos;.log'/>"), std::string::npos);
+  EXPECT_NE(xml.find("<log file='/c/&apos;console&apos;.log' append='off'/>"), std::string::npos);
   EXPECT_NE(xml.find("<source mode='bind' path='/s/&quot;agent&quot;&amp;.sock'/>"),
             std::string::npos);
   // No raw special character survives outside markup: strip the tags and look.
@@ -205,6 +221,16 @@ TEST(DomainXml, ValidateRejectsRelativePathsControlCharsAndLongSockets) {
   ASSERT_FALSE(status.ok());
   EXPECT_TRUE(status.error().message().starts_with("agent_socket path is 121 bytes"))
       << status.error().message();
+
+  spec = sample_spec();
+  spec.serial_port = 65536;
+  status = validate_spec(spec);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().message(), "serial_port 65536 is not a TCP port");
+  spec.serial_port = -1;
+  EXPECT_FALSE(validate_spec(spec).ok());
+  spec.serial_port = 0;  // start() picks one
+  EXPECT_TRUE(validate_spec(spec).ok());
 
   spec = sample_spec();
   spec.memory_mib = 0;

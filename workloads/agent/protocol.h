@@ -41,7 +41,7 @@ enum class MsgType : uint16_t {
   kSignal = 101,     // send a signal to a job's process group
   kSysrq = 102,      // write a key to /proc/sysrq-trigger
   kWriteFile = 103,  // write data to a path (sysctls, cgroup files) without forking
-  kReadFile = 104,   // read a path (up to kMaxPayload) without forking
+  kReadFile = 104,   // read up to 60 KiB of a path from kOffset (absent: 0) without forking
   kPoweroff = 105,   // sync and power off
   kPing = 106,       // request id; answered with kDone. Until the first host frame arrives,
                      // the agent repeats kHello with every heartbeat.

@@ -17,24 +17,34 @@ void put_ids(ap::FieldWriter& w, const ReplyTo& to) {
 }
 }  // namespace
 
-void send_done(const ReplyTo& to) {
-  uint8_t payload[64];
-  ap::FieldWriter w(payload, sizeof payload);
+size_t build_done(uint8_t* out, size_t cap, const ReplyTo& to) {
+  ap::FieldWriter w(out, cap);
   put_ids(w, to);
-  outq().push(ap::MsgType::kDone, w.data(), w.size(), Priority::kReply);
+  return w.size();
 }
 
-void send_failed(const ReplyTo& to, int err, const char* what) {
+size_t build_failed(uint8_t* out, size_t cap, const ReplyTo& to, int err, const char* what) {
   char text[768];
   int n = snprintf(text, sizeof text, "%s: %s", what, errno_text(err));
   size_t len =
       n < 0 ? 0 : (static_cast<size_t>(n) < sizeof text ? static_cast<size_t>(n) : sizeof text - 1);
-  uint8_t payload[900];
-  ap::FieldWriter w(payload, sizeof payload);
+  ap::FieldWriter w(out, cap);
   put_ids(w, to);
   w.put_i64(ap::field::kErrno, err);
   w.put_bytes(ap::field::kText, text, len);
-  outq().push(ap::MsgType::kFailed, w.data(), w.size(), Priority::kReply);
+  return w.size();
+}
+
+void send_done(const ReplyTo& to) {
+  uint8_t payload[64];
+  size_t len = build_done(payload, sizeof payload, to);
+  outq().push(ap::MsgType::kDone, payload, len, Priority::kReply);
+}
+
+void send_failed(const ReplyTo& to, int err, const char* what) {
+  uint8_t payload[900];
+  size_t len = build_failed(payload, sizeof payload, to, err, what);
+  outq().push(ap::MsgType::kFailed, payload, len, Priority::kReply);
 }
 
 }  // namespace wedge::guest

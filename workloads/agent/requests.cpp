@@ -9,9 +9,11 @@
 #include <sys/reboot.h>
 #include <unistd.h>
 
+#include "workloads/agent/file_worker.h"
 #include "workloads/agent/log.h"
 #include "workloads/agent/outq.h"
 #include "workloads/agent/replies.h"
+#include "workloads/agent/task_scan.h"
 #include "workloads/agent/util.h"
 
 namespace wedge::guest {
@@ -21,7 +23,6 @@ namespace ap = agent_protocol;
 namespace {
 constexpr int kMaxArgs = 256;
 constexpr size_t kArgSpace = 64 * 1024;
-constexpr size_t kMaxRead = 60 * 1024;
 constexpr const char* kDefaultEnv = "PATH=/sbin:/bin:/usr/sbin:/usr/bin";
 
 // Storage for one request's strings; requests are handled one at a time.
@@ -29,9 +30,6 @@ char g_args[kArgSpace];
 char* g_argv[kMaxArgs + 1];
 char* g_envp[kMaxArgs + 1];
 char g_cwd[PATH_MAX];
-char g_path[PATH_MAX];
-uint8_t g_file_data[kMaxRead];
-uint8_t g_reply[ap::kMaxPayload];
 
 // The ids every request may carry; bad == true if an id field had the wrong size.
 struct Ids {
@@ -49,26 +47,33 @@ void take_id(uint16_t tag, const uint8_t* data, uint32_t len, Ids* ids) {
   }
 }
 
-// Collects ids and the path field of a payload; false (after answering kFailed) if malformed.
-bool read_path_request(const uint8_t* payload, size_t len, Ids* ids, const uint8_t** data,
-                       uint32_t* data_len, const char* what) {
-  ap::FieldReader r(payload, len);
+// Collects a file request's ids, path, data (kWrite) and offset (kRead) into a worker slot;
+// false (after answering kFailed) if malformed.
+bool parse_file_request(const uint8_t* payload, size_t len, FileRequest* r, const char* what) {
+  ap::FieldReader reader(payload, len);
   uint16_t tag;
   const uint8_t* p;
   uint32_t n;
-  bool have_path = false, path_ok = true;
-  while (r.next(&tag, &p, &n)) {
-    take_id(tag, p, n, ids);
+  Ids ids;
+  bool have_path = false, path_ok = true, fields_ok = true;
+  while (reader.next(&tag, &p, &n)) {
+    take_id(tag, p, n, &ids);
     if (tag == ap::field::kPath) {
       have_path = true;
-      path_ok = copy_cstr(g_path, sizeof g_path, p, n) && n > 0;
-    } else if (tag == ap::field::kData && data != nullptr) {
-      *data = p;
-      *data_len = n;
+      path_ok = copy_cstr(r->path, sizeof r->path, p, n) && n > 0;
+    } else if (tag == ap::field::kData && r->kind == FileRequest::Kind::kWrite) {
+      fields_ok &= n <= sizeof r->buf;
+      if (n <= sizeof r->buf) {
+        memcpy(r->buf, p, n);
+        r->data_len = n;
+      }
+    } else if (tag == ap::field::kOffset && r->kind == FileRequest::Kind::kRead) {
+      fields_ok &= field_u64(p, n, &r->offset) && r->offset <= static_cast<uint64_t>(INT64_MAX);
     }
   }
-  if (r.malformed() || ids->bad || !have_path || !path_ok) {
-    send_failed(ids->to, EINVAL, what);
+  r->to = ids.to;
+  if (reader.malformed() || ids.bad || !have_path || !path_ok || !fields_ok) {
+    send_failed(ids.to, EINVAL, what);
     return false;
   }
   return true;
@@ -95,6 +100,9 @@ void Requests::handle(uint16_t type, const uint8_t* payload, size_t len) {
       break;
     case ap::MsgType::kPing:
       ping(payload, len);
+      break;
+    case ap::MsgType::kScanTasks:
+      scan_tasks(payload, len);
       break;
     case ap::MsgType::kPoweroff:
       poweroff();
@@ -207,70 +215,57 @@ void Requests::sysrq(const uint8_t* payload, size_t len) {
 }
 
 void Requests::write_file(const uint8_t* payload, size_t len) {
-  Ids ids;
-  const uint8_t* data = nullptr;
-  uint32_t data_len = 0;
-  if (!read_path_request(payload, len, &ids, &data, &data_len, "write-file: malformed request")) {
-    return;
-  }
-  char what[PATH_MAX + 32];
-  // Shell-redirect semantics ("echo x > path"): sysctl, sysfs and cgroup files take it too.
-  int fd = open(g_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
-  if (fd < 0) {
-    snprintf(what, sizeof what, "open %s", g_path);
-    send_failed(ids.to, errno, what);
-    return;
-  }
-  bool ok = write_all(fd, data, data_len);
-  int err = errno;
-  if (close(fd) != 0 && ok) {
-    ok = false;
-    err = errno;
-  }
-  if (!ok) {
-    snprintf(what, sizeof what, "write %s", g_path);
-    send_failed(ids.to, err, what);
-    return;
-  }
-  send_done(ids.to);
+  file_request(FileRequest::Kind::kWrite, payload, len, "write-file");
 }
 
 void Requests::read_file(const uint8_t* payload, size_t len) {
+  file_request(FileRequest::Kind::kRead, payload, len, "read-file");
+}
+
+void Requests::file_request(FileRequest::Kind kind, const uint8_t* payload, size_t len,
+                            const char* name) {
+  char what[64];
+  FileRequest* r = file_worker().reserve();
+  if (r == nullptr) {
+    // The worker is stuck (a write blocked in reclaim) with its queue full: say so now
+    // rather than leave the host waiting behind it.
+    Ids ids;
+    ap::FieldReader reader(payload, len);
+    uint16_t tag;
+    const uint8_t* p;
+    uint32_t n;
+    while (reader.next(&tag, &p, &n)) take_id(tag, p, n, &ids);
+    snprintf(what, sizeof what, "%s: file worker busy", name);
+    send_failed(ids.to, EAGAIN, what);
+    return;
+  }
+  r->kind = kind;
+  snprintf(what, sizeof what, "%s: malformed request", name);
+  if (!parse_file_request(payload, len, r, what)) return;
+  file_worker().submit();
+}
+
+void Requests::scan_tasks(const uint8_t* payload, size_t len) {
+  ap::FieldReader r(payload, len);
+  uint16_t tag;
+  const uint8_t* p;
+  uint32_t n;
   Ids ids;
-  if (!read_path_request(payload, len, &ids, nullptr, nullptr, "read-file: malformed request")) {
-    return;
-  }
-  char what[PATH_MAX + 32];
-  // O_NONBLOCK: a FIFO must not stall the agent.
-  int fd = open(g_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) {
-    snprintf(what, sizeof what, "open %s", g_path);
-    send_failed(ids.to, errno, what);
-    return;
-  }
-  size_t path_len = strlen(g_path);
-  size_t cap = ap::kMaxPayload - 64 - path_len;
-  if (cap > kMaxRead) cap = kMaxRead;
-  size_t used = 0;
-  while (used < cap) {
-    ssize_t n = read(fd, g_file_data + used, cap - used);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      snprintf(what, sizeof what, "read %s", g_path);
-      send_failed(ids.to, err, what);
-      return;
+  const uint8_t* states = nullptr;
+  uint32_t states_len = 0;
+  while (r.next(&tag, &p, &n)) {
+    take_id(tag, p, n, &ids);
+    if (tag == ap::field::kText) {
+      states = p;
+      states_len = n;
     }
-    if (n == 0) break;
-    used += static_cast<size_t>(n);
   }
-  close(fd);
-  ap::FieldWriter w(g_reply, sizeof g_reply);
-  if (ids.to.has_request) w.put_u64(ap::field::kRequestId, ids.to.request);
-  w.put_bytes(ap::field::kPath, g_path, path_len);
-  w.put_bytes(ap::field::kData, g_file_data, used);
-  outq().push(ap::MsgType::kFile, w.data(), w.size(), Priority::kReply);
+  bool clean = states != nullptr && states_len > 0 && memchr(states, 0, states_len) == nullptr;
+  if (r.malformed() || ids.bad || !clean) {
+    send_failed(ids.to, EINVAL, "scan-tasks: malformed request");
+    return;
+  }
+  (void)task_scan().begin(ids.to, reinterpret_cast<const char*>(states), states_len);
 }
 
 void Requests::ping(const uint8_t* payload, size_t len) {

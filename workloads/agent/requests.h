@@ -1,10 +1,12 @@
 // Carries out the host's requests (kExec, kSignal, kSysrq, kWriteFile, kReadFile, kPing,
-// kPoweroff) from validated frames; every field is bounds-checked before use.
+// kPoweroff, kScanTasks) from validated frames; every field is bounds-checked before use.
+// File requests go to the file worker thread, task scans to the resumable TaskScan.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
+#include "workloads/agent/file_worker.h"
 #include "workloads/agent/jobs.h"
 
 namespace wedge::guest {
@@ -32,7 +34,9 @@ class Requests {
   void sysrq(const uint8_t* payload, size_t len);
   void write_file(const uint8_t* payload, size_t len);
   void read_file(const uint8_t* payload, size_t len);
+  void file_request(FileRequest::Kind kind, const uint8_t* payload, size_t len, const char* name);
   void ping(const uint8_t* payload, size_t len);
+  void scan_tasks(const uint8_t* payload, size_t len);
   void poweroff();
 
   JobTable& jobs_;

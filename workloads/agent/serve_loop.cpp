@@ -11,12 +11,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "workloads/agent/file_worker.h"
 #include "workloads/agent/inq.h"
 #include "workloads/agent/jobs.h"
 #include "workloads/agent/log.h"
 #include "workloads/agent/outq.h"
 #include "workloads/agent/requests.h"
 #include "workloads/agent/sampler.h"
+#include "workloads/agent/task_scan.h"
 #include "workloads/agent/util.h"
 
 namespace wedge::guest {
@@ -25,6 +27,9 @@ namespace {
 JobTable g_jobs;
 Sampler g_sampler;
 InQueue g_inq;
+// /proc entries a task scan visits per poll round: small enough that heartbeats, sysrq and
+// new requests are served in between.
+constexpr int kScanStep = 32;
 
 // Touches stack pages now so that, locked by mlockall, deep calls later never fault.
 [[gnu::noinline]] void prefault_stack() {
@@ -104,10 +109,12 @@ int serve(const ServeConfig& config) {
   if (sysrq_fd < 0) agent_log("open %s: %s", config.sysrq_path, errno_text(errno));
   g_sampler.open_files();
   g_jobs.init();
+  // After the signalfd: the worker inherits nothing it could take SIGCHLD with.
+  (void)file_worker().start();
   Requests requests(g_jobs, sysrq_fd, config.sysrq_path, config.may_power_off);
 
   g_sampler.send_hello();
-  constexpr int kFixed = 3;
+  constexpr int kFixed = 4;
   static pollfd fds[kFixed + JobTable::kMaxPollFds];
   static uint16_t tags[JobTable::kMaxPollFds];
   // A virtio port reports POLLHUP for as long as no host is connected; it is left out of the
@@ -124,10 +131,17 @@ int serve(const ServeConfig& config) {
     fds[n++] = {timer_fd, POLLIN, 0};
     int sig_index = n;
     fds[n++] = {sig_fd, POLLIN, 0};
+    int worker_index = -1;
+    if (file_worker().reply_fd() >= 0) {
+      worker_index = n;
+      fds[n++] = {file_worker().reply_fd(), POLLIN, 0};
+    }
     int jobs_index = n;
     n += g_jobs.fill_poll(fds + n, tags, JobTable::kMaxPollFds);
 
-    int rc = poll(fds, static_cast<nfds_t>(n), g_jobs.next_deadline_ms(monotonic_ms()));
+    // A task scan with room to go on does not wait: it takes one bounded step per round.
+    int timeout = task_scan().can_step() ? 0 : g_jobs.next_deadline_ms(monotonic_ms());
+    int rc = poll(fds, static_cast<nfds_t>(n), timeout);
     if (rc < 0 && errno != EINTR) {
       agent_log("poll: %s", errno_text(errno));
       return stop_serving(1);
@@ -170,6 +184,9 @@ int serve(const ServeConfig& config) {
       if (fds[i].revents) g_jobs.on_poll(tags[i - jobs_index], fds[i].revents);
     }
     g_jobs.service(monotonic_ms());
+    if (worker_index >= 0 && (fds[worker_index].revents & POLLIN)) file_worker().collect();
+    if (file_worker().replies_waiting()) file_worker().collect();
+    if (task_scan().can_step()) task_scan().step(kScanStep);
 
     if (!port_paused && !outq().empty() && !outq().flush(config.port_fd)) {
       if (config.port_is_socket) return stop_serving(0);

@@ -88,6 +88,9 @@ Status validate_spec(const VmSpec& spec) {
                       spec.agent_socket.string().size(), kMaxSocketPath,
                       spec.agent_socket.string());
   }
+  if (spec.serial_port < 0 || spec.serial_port > 65535) {
+    return make_error("serial_port {} is not a TCP port", spec.serial_port);
+  }
   WEDGE_CHECK(check_text("cmdline", spec.cmdline));
   WEDGE_CHECK(check_text("owner", spec.owner));
   return ok_status();
@@ -122,6 +125,9 @@ std::string build_domain_xml(const VmSpec& spec) {
   add("  </os>");
   add("  <features>");
   add("    <acpi/>");
+  // QEMU's vmcoreinfo device: a guest with qemu_fw_cfg loaded tells QEMU where its
+  // VMCOREINFO note is, and memory dumps carry it (crash and drgn need it).
+  add("    <vmcoreinfo state='on'/>");
   add("  </features>");
   // A guest that powers off, reboots or crashes is over: the run decides what happens next.
   add("  <on_poweroff>destroy</on_poweroff>");
@@ -129,14 +135,17 @@ std::string build_domain_xml(const VmSpec& spec) {
   add("  <on_crash>destroy</on_crash>");
   add("  <devices>");
   add(fmt::format("    <emulator>{}</emulator>", xml_escape(kEmulator)));
-  add("    <serial type='file'>");
-  add(fmt::format("      <source path='{}'/>", console));
-  add("      <target port='0'/>");
-  add("    </serial>");
-  add("    <console type='file'>");
-  add(fmt::format("      <source path='{}'/>", console));
-  add("      <target type='serial' port='0'/>");
-  add("    </console>");
+  // The console is a telnet server (for BREAK sysrq); virtlogd writes every byte to the log
+  // file from boot on, whether or not a client is connected.
+  for (std::string_view element : {"serial", "console"}) {
+    add(fmt::format("    <{} type='tcp'>", element));
+    add(fmt::format("      <source mode='bind' host='127.0.0.1' service='{}'/>", spec.serial_port));
+    add("      <protocol type='telnet'/>");
+    add(fmt::format("      <log file='{}' append='off'/>", console));
+    add(element == "serial" ? "      <target port='0'/>"
+                            : "      <target type='serial' port='0'/>");
+    add(fmt::format("    </{}>", element));
+  }
   add("    <channel type='unix'>");
   add(fmt::format("      <source mode='bind' path='{}'/>", xml_escape(spec.agent_socket.string())));
   add(fmt::format("      <target type='virtio' name='{}'/>",

@@ -1,5 +1,6 @@
 // The libvirt domain XML for a VmSpec: a transient, disk-less guest booted straight from a
-// kernel and initramfs, with its serial console in a file and the agent on a virtio-serial port.
+// kernel and initramfs, its serial console a loopback telnet server logged to a file, the
+// agent on a virtio-serial port, and QEMU's vmcoreinfo device for analysable memory dumps.
 // Pure string building, so it is unit-tested without libvirt.
 //
 //   WEDGE_CHECK(validate_spec(spec));
@@ -27,11 +28,11 @@ inline constexpr size_t kMaxSocketPath = 107;
 
 // Checks what libvirt and QEMU would reject later with less clear messages: the name
 // (prefix kDomainPrefix, then letters, digits, '.', '_', '-'), sizes, absolute paths,
-// control characters, and the socket path length.
+// control characters, the socket path length, and the serial port (0 allowed: not yet picked).
 [[nodiscard]] Status validate_spec(const VmSpec& spec);
 
-// Builds the <domain> document for spec. Every value taken from spec is escaped; an empty
-// initrd or cmdline leaves out its element.
+// Builds the <domain> document for spec, whose serial_port must already be chosen. Every value
+// taken from spec is escaped; an empty initrd or cmdline leaves out its element.
 [[nodiscard]] std::string build_domain_xml(const VmSpec& spec);
 
 }  // namespace wedge::vm

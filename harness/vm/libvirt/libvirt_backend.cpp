@@ -2,8 +2,8 @@
 #include "harness/vm/libvirt/libvirt_backend.h"
 
 #include <fcntl.h>
-#include <libvirt/libvirt.h>
 #include <libvirt/libvirt-qemu.h>
+#include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <linux/input-event-codes.h>
 #include <poll.h>
@@ -20,7 +20,10 @@
 #include <thread>
 
 #include "harness/util/files.h"
+#include "harness/util/net.h"
+#include "harness/vm/kdump_file.h"
 #include "harness/vm/libvirt/domain_xml.h"
+#include "harness/vm/serial_sysrq.h"
 
 namespace wedge::vm {
 
@@ -37,6 +40,8 @@ constexpr size_t kMaxConsoleChunk = 4 << 20;
 constexpr milliseconds kAgentWriteTimeout{2000};
 // How long write_agent waits for the channel's socket to appear before giving up.
 constexpr milliseconds kAgentConnectTimeout{1000};
+// Another process may bind the console port we picked before QEMU does: pick again this often.
+constexpr int kSerialPortAttempts = 5;
 
 void ignore_libvirt_error(void* /*user_data*/, virErrorPtr /*error*/) {}
 
@@ -132,10 +137,11 @@ class LibvirtInstance final : public Instance {
   Result<std::string> monitor_command(const std::string& hmp) override;
   Status dump_memory(const std::filesystem::path& path) override;
   Status inject_nmi() override;
-  void release() override { destroyed_ = true; }
+  void release() override { released_ = true; }
   std::string qemu_version() override { return qemu_version_; }
   std::string libvirt_version() override { return libvirt_version_; }
   const std::string& name() const override { return spec_.name; }
+  int serial_port() const override { return spec_.serial_port; }
 
  private:
   // Connects to the agent socket if not yet connected. False: the socket is not there yet.
@@ -152,6 +158,7 @@ class LibvirtInstance final : public Instance {
   std::string qemu_version_;
   std::string libvirt_version_;
   bool destroyed_ = false;
+  bool released_ = false;
   UniqueFd console_fd_;
   off_t console_offset_ = 0;
   UniqueFd agent_fd_;
@@ -330,7 +337,7 @@ Status LibvirtInstance::set_balloon_mib(int mib) {
 }
 
 Status LibvirtInstance::destroy() {
-  if (destroyed_) return ok_status();
+  if (destroyed_ || released_) return ok_status();
   agent_fd_.reset();
   agent_closed_ = true;  // QEMU takes the socket with it
   if (virDomainDestroy(dom_.get()) != 0 && !last_error_is_gone()) {
@@ -341,8 +348,9 @@ Status LibvirtInstance::destroy() {
 }
 
 Status LibvirtInstance::send_serial_sysrq(char key) {
-  return make_error("{}: serial sysrq '{}' needs a telnet serial chardev (not configured)",
-                    spec_.name, key);
+  // A fresh connection each time: a client that stays connected but stops reading would fill
+  // its socket, and QEMU would then hold back console output (the log file included).
+  return send_telnet_break_sysrq(spec_.serial_port, key).context(spec_.name);
 }
 
 Result<std::string> LibvirtInstance::monitor_command(const std::string& hmp) {
@@ -357,11 +365,41 @@ Result<std::string> LibvirtInstance::monitor_command(const std::string& hmp) {
 }
 
 Status LibvirtInstance::dump_memory(const std::filesystem::path& path) {
-  if (virDomainCoreDumpWithFormat(dom_.get(), path.c_str(),
-                                  VIR_DOMAIN_CORE_DUMP_FORMAT_KDUMP_ZLIB,
+  const std::string what = fmt::format("{}: memory dump to {}", spec_.name, path.string());
+  if (auto made = ensure_parent(path); !made) return made.error().context(what);
+  // QEMU (before 8.2) writes kdump formats flattened; the seekable file is rebuilt from it.
+  const fs::path flat = path.string() + ".flat";
+  if (auto removed = remove_stale(flat); !removed) return removed.error().context(what);
+  if (virDomainCoreDumpWithFormat(dom_.get(), flat.c_str(), VIR_DOMAIN_CORE_DUMP_FORMAT_KDUMP_ZLIB,
                                   VIR_DUMP_MEMORY_ONLY) != 0) {
-    return libvirt_error(fmt::format("{}: memory dump to {}", spec_.name, path.string()));
+    Error error = libvirt_error(what);
+    (void)remove_stale(flat);
+    return error;
   }
+  std::string head(16, '\0');
+  {
+    UniqueFd fd(::open(flat.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return errno_error(fmt::format("{}: {}", what, flat.string()), errno);
+    ssize_t n = ::read(fd.get(), head.data(), head.size());
+    head.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  }
+  Status done = ok_status();
+  switch (detect_dump_format(head)) {
+    case DumpFormat::kFlattened:
+      done = unflatten_kdump(flat, path);
+      break;
+    case DumpFormat::kKdump: {
+      std::error_code ec;
+      fs::rename(flat, path, ec);
+      if (ec) done = make_error("renaming {}: {}", flat.string(), ec.message());
+      break;
+    }
+    case DumpFormat::kUnknown:
+      done = make_error("{} is neither a kdump nor a flattened kdump file", flat.string());
+      break;
+  }
+  (void)remove_stale(flat);
+  if (!done) return done.error().context(what);
   return ok_status();
 }
 
@@ -436,10 +474,26 @@ Result<std::unique_ptr<Instance>> LibvirtBackend::start(const VmSpec& spec) {
     // previous guest's output. A leftover socket file would make QEMU's bind() fail.
     if (auto removed = remove_stale(path); !removed) return removed.error().context(what);
   }
-  const std::string xml = build_domain_xml(spec);
-  DomainHandle dom(virDomainCreateXML(conn_->get(), xml.c_str(), VIR_DOMAIN_START_AUTODESTROY));
-  if (dom.get() == nullptr) return libvirt_error(fmt::format("{}: virDomainCreateXML", what));
-  return std::unique_ptr<Instance>(std::make_unique<LibvirtInstance>(conn_, std::move(dom), spec));
+  // AUTODESTROY ties the guest to this connection, so it dies with wedge even on SIGKILL.
+  const unsigned int flags = spec.keep_after_exit ? 0 : VIR_DOMAIN_START_AUTODESTROY;
+  VmSpec chosen = spec;
+  const bool pick_port = spec.serial_port == 0;
+  for (int attempt = 1;; ++attempt) {
+    if (pick_port) {
+      auto port = pick_free_loopback_port();
+      if (!port) return port.error().context(what);
+      chosen.serial_port = *port;
+    }
+    const std::string xml = build_domain_xml(chosen);
+    DomainHandle dom(virDomainCreateXML(conn_->get(), xml.c_str(), flags));
+    if (dom.get() != nullptr) {
+      return std::unique_ptr<Instance>(
+          std::make_unique<LibvirtInstance>(conn_, std::move(dom), std::move(chosen)));
+    }
+    Error error = libvirt_error(fmt::format("{}: virDomainCreateXML", what));
+    const bool port_taken = error.message().find("Address already in use") != std::string::npos;
+    if (!pick_port || !port_taken || attempt == kSerialPortAttempts) return error;
+  }
 }
 
 Result<std::vector<std::string>> LibvirtBackend::list_wedge_domains() {

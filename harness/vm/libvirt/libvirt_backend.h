@@ -1,10 +1,12 @@
 // The Vm interface on libvirt: transient guests (virDomainCreateXML with AUTODESTROY, so they
-// die with our connection even if wedge crashes), the console read from its log file, the
-// agent reached through the unix socket of a virtio-serial channel.
+// die with our connection even if wedge crashes, unless VmSpec::keep_after_exit), the console
+// read from its log file and reachable as a loopback telnet server, the agent reached through
+// the unix socket of a virtio-serial channel.
 //
-//   WEDGE_TRY(auto backend, vm::LibvirtBackend::connect());   // WEDGE_LIBVIRT_URI or
-//   qemu:///system WEDGE_TRY(auto guest, backend->start(spec));
-//   WEDGE_CHECK(guest->send_sysrq('w'));
+//   // $WEDGE_LIBVIRT_URI or qemu:///system
+//   WEDGE_TRY(auto backend, vm::LibvirtBackend::connect());
+//   WEDGE_TRY(auto guest, backend->start(spec));
+//   WEDGE_CHECK(guest->send_serial_sysrq('w'));
 //
 // An Instance is used by one thread at a time; the backend itself may be shared.
 //
@@ -76,8 +78,10 @@ class LibvirtBackend final : public Backend {
   // Also silences libvirt's default error printing to stderr (errors come back as Results).
   [[nodiscard]] static Result<std::unique_ptr<LibvirtBackend>> connect(std::string uri = "");
 
-  // Validates spec, removes a stale console log and agent socket at its paths, and starts a
-  // transient guest bound to this connection. The Instance may outlive the backend.
+  // Validates spec, removes a stale console log and agent socket at its paths, picks a free
+  // loopback port for the console when spec.serial_port is 0 (again if QEMU finds it taken),
+  // and starts a transient guest, bound to this connection unless spec.keep_after_exit. The
+  // Instance may outlive the backend.
   [[nodiscard]] Result<std::unique_ptr<Instance>> start(const VmSpec& spec) override;
   [[nodiscard]] Result<std::vector<std::string>> list_wedge_domains() override;
 

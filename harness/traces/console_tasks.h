@@ -1,0 +1,28 @@
+// Task stacks out of console text: the per-task dumps of sysrq-w ("Show Blocked State"),
+// sysrq-t ("Show State") and an NMI panic with panic_print, plus the stacks of hung-task
+// warnings. Built on console::ConsoleScanner's kTaskStack and kHungTask events, so the
+// console is parsed by one parser only.
+//
+//   std::vector<TaskTrace> tasks = traces::console_task_traces(console_log);
+//   auto groups = traces::group_stacks(tasks);
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "harness/console/events.h"
+#include "harness/traces/task_trace.h"
+
+namespace wedge::traces {
+
+// The tasks of every dump in a whole console log, in log order. A task dumped twice (sysrq-w
+// then sysrq-t) appears twice, with different sources.
+[[nodiscard]] std::vector<TaskTrace> console_task_traces(std::string_view log);
+
+// The same from events already parsed (e.g. by the run's live ConsoleScanner). Each task's
+// source is set by the dump header event before it: "sysrq: Show Blocked State" -> "sysrq-w",
+// "sysrq: Show State" -> "sysrq-t", a kernel panic -> "nmi"; "console" if none came before.
+[[nodiscard]] std::vector<TaskTrace> task_traces_from_events(
+    const std::vector<console::Event>& events);
+
+}  // namespace wedge::traces

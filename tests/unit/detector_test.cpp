@@ -1,0 +1,189 @@
+// Detector tests: scripted streams of heartbeats, progress, console events and fault windows
+// with their timing, and the findings and verdict each must produce.
+#include "harness/detect/detector.h"
+
+#include <gtest/gtest.h>
+
+namespace wedge::detect {
+namespace {
+
+using reports::Verdict;
+
+console::Event event(console::EventKind kind, const std::string& title) {
+  console::Event e{};
+  e.kind = kind;
+  e.title = title;
+  e.line = 1;
+  return e;
+}
+
+// Drives a detector with a heartbeat every second and progress every second while `moving`
+// says so, from t0 to t1 in 0.5 s steps.
+void run_for(
+    Detector& d, double t0, double t1, const std::function<bool(double)>& moving,
+    const std::function<bool(double)>& beating = [](double) { return true; }) {
+  for (double t = t0; t <= t1 && !d.done(); t += 0.5) {
+    if (beating(t)) d.on_heartbeat(t);
+    if (moving(t)) d.on_progress(t);
+    d.tick(t);
+  }
+}
+
+TEST(Detector, SteadyProgressThenExitIsPass) {
+  Detector d({.stall_s = 10, .heartbeat_lost_s = 5});
+  d.arm(0);
+  run_for(d, 0, 30, [](double) { return true; });
+  d.on_workload_exit(0, 0, false, 30);
+  EXPECT_TRUE(d.done());
+  EXPECT_EQ(d.verdict(), Verdict::kPass);
+  EXPECT_TRUE(d.findings().empty());
+  EXPECT_TRUE(d.stalls().empty());
+}
+
+TEST(Detector, ShortGapIsAStallNotAHang) {
+  Detector d({.stall_s = 10, .heartbeat_lost_s = 5});
+  d.arm(0);
+  run_for(d, 0, 40, [](double t) { return t < 12 || t >= 18; });  // 6 s without progress
+  d.on_workload_exit(0, 0, false, 40);
+  EXPECT_EQ(d.verdict(), Verdict::kPass);
+  ASSERT_EQ(d.stalls().size(), 1u);
+  EXPECT_NEAR(d.stalls()[0].start_s, 11.5, 1e-9);
+  EXPECT_NEAR(d.stalls()[0].duration_s, 6.5, 1e-9);
+}
+
+TEST(Detector, NoProgressForStallThresholdIsAHangAtTheThreshold) {
+  Detector d({.stall_s = 10, .heartbeat_lost_s = 5});
+  d.arm(0);
+  run_for(d, 0, 100, [](double t) { return t < 20; });
+  ASSERT_TRUE(d.done());
+  EXPECT_EQ(d.verdict(), Verdict::kHang);
+  ASSERT_EQ(d.findings().size(), 1u);
+  const auto& f = d.findings()[0];
+  EXPECT_EQ(f.title, "no workload progress for 10 s");
+  EXPECT_NEAR(*f.onset_s, 19.5, 1e-9);
+  EXPECT_NEAR(*f.detected_s, 29.5, 1e-9);
+  EXPECT_EQ(d.take_trace_request(), std::optional<size_t>(0));
+  EXPECT_EQ(d.take_trace_request(), std::nullopt);  // asked for once
+}
+
+TEST(Detector, LostHeartbeatIsAHangEvenWithoutProgressTracking) {
+  Detector d({.stall_s = 10, .heartbeat_lost_s = 5});
+  d.arm(0, /*track_progress=*/false);
+  run_for(
+      d, 0, 100, [](double) { return false; }, [](double t) { return t < 7; });
+  ASSERT_TRUE(d.done());
+  EXPECT_EQ(d.verdict(), Verdict::kHang);
+  EXPECT_EQ(d.findings()[0].title, "agent heartbeat lost for 5 s");
+  EXPECT_NEAR(*d.findings()[0].detected_s, 11.5, 1e-9);
+}
+
+TEST(Detector, HangDuringFaultThatRecoversIsForgiven) {
+  Detector d({.stall_s = 10, .heartbeat_lost_s = 30, .recover = true});
+  d.arm(0);
+  run_for(d, 0, 9.5, [](double) { return true; });
+  d.on_fault(true, 10);  // the server is stopped for 30 s
+  run_for(d, 10, 39.5, [](double) { return false; });
+  EXPECT_FALSE(d.done()) << "a hang during a fault must not end a run that may recover";
+  ASSERT_EQ(d.findings().size(), 1u);
+  EXPECT_TRUE(d.findings()[0].during_fault);
+  EXPECT_TRUE(d.take_trace_request().has_value()) << "traces are still wanted";
+  d.on_fault(false, 40);
+  run_for(d, 40, 60, [](double t) { return t >= 43; });
+  d.on_workload_exit(0, 0, false, 60);
+  EXPECT_TRUE(d.recovered());
+  EXPECT_EQ(d.verdict(), Verdict::kPass);
+  EXPECT_EQ(d.reason(), "workload finished; the guest recovered after the injected fault");
+}
+
+TEST(Detector, NoRecoveryAfterTheFaultIsAHang) {
+  Detector d({.stall_s = 10, .heartbeat_lost_s = 60, .recover = true});
+  d.arm(0);
+  run_for(d, 0, 9.5, [](double) { return true; });
+  d.on_fault(true, 10);
+  run_for(d, 10, 39.5, [](double) { return false; });
+  d.on_fault(false, 40);
+  run_for(d, 40, 100, [](double) { return false; });
+  ASSERT_TRUE(d.done());
+  EXPECT_EQ(d.verdict(), Verdict::kHang);
+  EXPECT_EQ(d.reason(), "no recovery within 10 s after the fault ended");
+  EXPECT_NEAR(*d.findings().back().detected_s, 50, 1e-9);
+}
+
+TEST(Detector, WithoutRecoverAHangDuringAFaultCounts) {
+  Detector d({.stall_s = 10, .heartbeat_lost_s = 60, .recover = false});
+  d.arm(0);
+  d.on_fault(true, 1);
+  run_for(d, 0, 100, [](double) { return false; });
+  ASSERT_TRUE(d.done());
+  EXPECT_EQ(d.verdict(), Verdict::kHang);
+}
+
+TEST(Detector, HungTaskMessageIsAHangAtOnce) {
+  Detector d({.stall_s = 100, .heartbeat_lost_s = 100});
+  d.arm(0);
+  d.on_console_event(
+      event(console::EventKind::kHungTask, "INFO: task hung in folio_wait_writeback"), 31.8);
+  EXPECT_TRUE(d.done());
+  EXPECT_EQ(d.verdict(), Verdict::kHang);
+  EXPECT_EQ(d.reason(), "INFO: task hung in folio_wait_writeback");
+}
+
+TEST(Detector, CrashWaitsForTheRestOfTheOopsThenWins) {
+  Detector d({.stall_s = 10, .heartbeat_lost_s = 5});
+  d.arm(0);
+  d.on_console_event(event(console::EventKind::kOops, "BUG: kernel NULL pointer dereference in f"),
+                     5);
+  d.on_heartbeat(6);
+  d.tick(6);
+  EXPECT_FALSE(d.done());
+  d.tick(7.5);
+  EXPECT_TRUE(d.done());
+  EXPECT_EQ(d.verdict(), Verdict::kCrash);
+}
+
+TEST(Detector, PanicFromOurOwnNmiIsNotACrash) {
+  Detector d({.stall_s = 10, .heartbeat_lost_s = 5});
+  d.arm(0);
+  d.on_console_event(event(console::EventKind::kHungTask, "INFO: task hung in x"), 20);
+  d.expect_nmi_panic();
+  d.on_console_event(event(console::EventKind::kPanic, "kernel panic: NMI: Not continuing"), 25);
+  EXPECT_EQ(d.verdict(), Verdict::kHang);
+  EXPECT_EQ(d.findings().size(), 1u);
+}
+
+TEST(Detector, OomKillCountsOnlyWhenNotAllowed) {
+  for (bool oom_ok : {false, true}) {
+    Detector d({.stall_s = 10, .heartbeat_lost_s = 5, .oom_ok = oom_ok});
+    d.arm(0);
+    d.on_console_event(event(console::EventKind::kOomKill, "out of memory: killed hog"), 3);
+    d.on_workload_exit(0, 9, false, 4);
+    EXPECT_EQ(d.verdict(), oom_ok ? Verdict::kWorkloadFailed : Verdict::kUnexpectedOom);
+  }
+}
+
+TEST(Detector, VerifyMismatchIsAnIoError) {
+  Detector d({});
+  d.arm(0);
+  d.on_workload_exit(3, 0, true, 4);
+  EXPECT_EQ(d.verdict(), Verdict::kIoError);
+  EXPECT_EQ(d.reason(), "swapped-out memory read back wrong");
+}
+
+TEST(Detector, TracesImproveTheHangFinding) {
+  Detector d({.stall_s = 10, .heartbeat_lost_s = 60});
+  d.arm(0);
+  run_for(d, 0, 100, [](double) { return false; });
+  auto i = d.take_trace_request();
+  ASSERT_TRUE(i.has_value());
+  reports::StackGroup g{
+      3, "D", {"hog:1", "hog:2", "kswapd0:36"}, {"io_schedule", "folio_wait_writeback"}};
+  d.attach_traces(*i, 12.5, {"agent"}, {g}, "deadlock", "hang in folio_wait_writeback");
+  const auto& f = d.findings()[*i];
+  EXPECT_EQ(f.subkind, "deadlock");
+  EXPECT_EQ(f.title, "hang in folio_wait_writeback");
+  EXPECT_EQ(*f.traces_s, 12.5);
+  EXPECT_EQ(f.stacks[0].count, 3);
+}
+
+}  // namespace
+}  // namespace wedge::detect
