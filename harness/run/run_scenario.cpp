@@ -17,6 +17,7 @@
 #include "harness/run/accel.h"
 #include "harness/run/guest_session.h"
 #include "harness/run/interrupt.h"
+#include "harness/run/monitor.h"
 #include "harness/run/progress.h"
 #include "harness/storage/nbd_server.h"
 #include "harness/util/files.h"
@@ -87,7 +88,6 @@ class Runner {
   Status boot_and_run();
   Status setup_swap(GuestSession& session);
   void monitor(GuestSession& session, uint32_t workload_job, detect::Detector& detector);
-  void on_pumped(const Pumped& p, detect::Detector* detector);
   void teardown();
   double now_s() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
@@ -105,11 +105,7 @@ class Runner {
   bool boot_failed_ = false;
   std::string boot_failure_;
   std::optional<detect::Detector> detector_;
-  uint64_t last_pswp_ = 0;
-  double swap_used_mib_ = 0;
-  double memfree_mib_ = 0;
-  uint64_t workload_mib_ = 0;
-  bool verify_failed_ = false;
+  std::optional<Monitor> monitor_;
 };
 
 std::vector<std::string> Runner::workload_argv() const {
@@ -129,37 +125,6 @@ Status Runner::prepare_run_dir() {
   result_.run_dir = fs::absolute(dir, ec);
   WEDGE_CHECK(write_file_atomic(result_.run_dir / "scenario.toml", config::to_toml(scenario_)));
   return ok_status();
-}
-
-void Runner::on_pumped(const Pumped& p, detect::Detector* detector) {
-  double now = now_s();
-  auto& g = result_.report.guest;
-  for (const auto& snap : p.samples) {
-    g.samples++;
-    g.pswpout = snap.pswpout;
-    g.pswpin = snap.pswpin;
-    double swap_used =
-        (static_cast<double>(snap.swap_total_kb) - static_cast<double>(snap.swap_free_kb)) / 1024.0;
-    g.swap_peak_mib = std::max(g.swap_peak_mib, swap_used);
-    double free_mib = static_cast<double>(snap.mem_free_kb) / 1024.0;
-    swap_used_mib_ = swap_used;
-    memfree_mib_ = free_mib;
-    g.memfree_min_mib = g.samples == 1 ? free_mib : std::min(g.memfree_min_mib, free_mib);
-    if (detector && snap.pswpout + snap.pswpin != last_pswp_) detector->on_progress(now);
-    last_pswp_ = snap.pswpout + snap.pswpin;
-  }
-  for (const auto& [job, line] : p.output_lines) {
-    if (auto prog = agent::parse_progress_line(line)) {
-      if (prog->done_mib != workload_mib_ && detector) detector->on_progress(now);
-      workload_mib_ = prog->done_mib;
-      g.workload_progress_mib = workload_mib_;
-    }
-    if (line.rfind("verify mismatch", 0) == 0) verify_failed_ = true;
-  }
-  if (detector) {
-    for (int i = 0; i < p.heartbeats; ++i) detector->on_heartbeat(now);
-    for (const auto& e : p.console_events) detector->on_console_event(e, now);
-  }
 }
 
 Status Runner::setup_swap(GuestSession& session) {
@@ -192,7 +157,7 @@ void Runner::monitor(GuestSession& session, uint32_t workload_job, detect::Detec
       result_.report.guest.workload_signal = js.signal;
       if (!js.output.empty() && js.spawn_failed)
         progress_.step("workload failed to start: " + js.output);
-      detector.on_workload_exit(js.exit_code, js.signal, verify_failed_, now);
+      detector.on_workload_exit(js.exit_code, js.signal, monitor_->numbers().verify_failed, now);
     }
     if (p.channel_error) detector.on_domain_gone("agent channel lost: " + *p.channel_error, now);
     if (auto st = res_.vm->state();
@@ -213,12 +178,12 @@ void Runner::monitor(GuestSession& session, uint32_t workload_job, detect::Detec
     }
     if (now - last_status >= 1) {
       last_status = now;
-      const auto& g = result_.report.guest;
+      const LiveNumbers& n = monitor_->numbers();
       progress_.status(fmt::format(
           "workload {}/{} MiB | swap used {:.0f} MiB (peak {:.0f}) | pswpout {} | MemFree {:.0f} "
           "MiB | heartbeat {:.1f} s ago",
-          workload_mib_, scenario_.workload.size_mib, swap_used_mib_, g.swap_peak_mib, g.pswpout,
-          memfree_mib_, now - session.last_heartbeat_s()));
+          n.workload_mib, scenario_.workload.size_mib, n.swap_used_mib, n.guest.swap_peak_mib,
+          n.guest.pswpout, n.memfree_mib, now - session.last_heartbeat_s()));
     }
     std::this_thread::sleep_for(100ms);
   }
@@ -299,9 +264,10 @@ Status Runner::boot_and_run() {
       .stall_s = static_cast<double>(scenario_.limits.stall_s) * timeouts_.scale,
       .heartbeat_lost_s = std::chrono::duration<double>(timeouts_.heartbeat_lost()).count() * 2,
       .oom_ok = scenario_.limits.oom_ok});
+  monitor_.emplace(&*detector_);
   GuestSession session(
       *res_.vm, result_.run_dir, [this] { return now_s(); },
-      [this](const Pumped& p) { on_pumped(p, &*detector_); });
+      [this](const Pumped& p) { monitor_->absorb(p, now_s()); });
   auto hello = session.wait_for_hello(timeouts_.boot());
   if (!hello && interrupted()) return hello.error();
   if (!hello) {
@@ -406,6 +372,12 @@ RunResult Runner::run() {
   }
   if (detector_) {
     for (const auto& f : detector_->findings()) r.findings.push_back(f);
+  }
+  if (monitor_) {
+    reports::GuestNumbers numbers = monitor_->numbers().guest;
+    numbers.workload_exit_code = r.guest.workload_exit_code;
+    numbers.workload_signal = r.guest.workload_signal;
+    r.guest = numbers;
   }
   if (r.reason.empty())
     r.reason = r.verdict == Verdict::kInfraError ? r.infra_error : detector_->reason();

@@ -1,0 +1,39 @@
+// Routes what each pump of the guest streams brought in (samples, progress lines, heartbeats,
+// console events) to the live numbers and to the detector. No clock, no I/O: the run loop and
+// the scripted fake-Vm tests both drive it with their own time.
+//
+//   run::Monitor m(detector);
+//   GuestSession s(vm, dir, clock, [&](const Pumped& p) { m.absorb(p, clock()); });
+#pragma once
+
+#include <cstdint>
+
+#include "harness/detect/detector.h"
+#include "harness/run/guest_session.h"
+#include "reports/report.h"
+
+namespace wedge::run {
+
+struct LiveNumbers {
+  reports::GuestNumbers guest;  // what goes into report.json
+  double swap_used_mib = 0;     // latest sample
+  double memfree_mib = 0;
+  double dirty_mib = 0;
+  double writeback_mib = 0;
+  uint64_t workload_mib = 0;
+  bool verify_failed = false;
+};
+
+class Monitor {
+ public:
+  explicit Monitor(detect::Detector* detector) : detector_(detector) {}
+  void absorb(const Pumped& p, double now_s);
+  [[nodiscard]] const LiveNumbers& numbers() const { return numbers_; }
+
+ private:
+  detect::Detector* detector_;
+  LiveNumbers numbers_;
+  uint64_t last_swap_pages_ = 0;
+};
+
+}  // namespace wedge::run
