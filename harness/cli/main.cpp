@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <vector>
 
+#include "harness/cli/analyze_command.h"
 #include "harness/cli/command.h"
 #include "harness/cli/doctor_command.h"
 #include "harness/cli/image_command.h"
@@ -16,7 +17,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", WEDGE_VERSION);
   app.require_subcommand(1);
   std::vector<Command> commands = {add_run_command(app), add_doctor_command(app),
-                                   add_image_command(app)};
+                                   add_image_command(app), add_analyze_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

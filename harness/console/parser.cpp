@@ -255,6 +255,7 @@ std::string frame_of(std::string_view message) {
     unreliable = true;
     s.remove_prefix(2);
   }
+  if (unreliable && s.rfind("0x", 0) == 0) return "?";  // "? 0xffffffffc035d000": a bare address
   size_t plus = s.find("+0x");
   if (plus == std::string_view::npos || plus == 0) return "";
   std::string_view name = s.substr(0, plus);
@@ -428,6 +429,11 @@ void ConsoleScanner::on_line(std::string_view raw, std::vector<Event>* out) {
       static const std::regex task_re(R"(^task:(\S+)\s+state:(\S+))");
       std::string s(t);
       if (std::regex_search(s, m, task_re)) pending_event_.state = m[2].str();
+      return;
+    }
+    if (t.rfind("---[ end trace", 0) == 0) {
+      // The kernel's own end marker: the report is complete even if the console then goes quiet.
+      complete_pending(out);
       return;
     }
     bool before_trace = !in_trace_ && line_no_ - pending_event_.line < 12;

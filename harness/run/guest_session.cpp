@@ -123,6 +123,24 @@ void GuestSession::handle(const agent::Message& message, Pumped* out) {
       message);
 }
 
+Pumped GuestSession::finish_console() {
+  Pumped out;
+  if (auto console = vm_.read_console(); console.ok() && !console->empty()) {
+    out.console_events = scanner_.feed(*console);
+  }
+  for (auto& e : scanner_.finish()) out.console_events.push_back(std::move(e));
+  for (const auto& e : out.console_events) {
+    log_event(nlohmann::json({{"t_s", clock_()},
+                              {"source", "console"},
+                              {"kind", console::to_string(e.kind)},
+                              {"title", e.title},
+                              {"line", e.line}})
+                  .dump());
+  }
+  if (observer_) observer_(out);
+  return out;
+}
+
 Status GuestSession::send(const std::string& frame) { return vm_.write_agent(frame); }
 
 Result<agent::Hello> GuestSession::wait_for_hello(std::chrono::milliseconds timeout) {

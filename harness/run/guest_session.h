@@ -54,6 +54,8 @@ class GuestSession {
 
   // Reads whatever the guest sent since the last call. Never blocks.
   Pumped pump();
+  // Ends the console stream: completes an event whose report was the last console output.
+  Pumped finish_console();
   // Pumps until the agent says hello (and answers a ping), or the timeout passes.
   [[nodiscard]] Result<agent::Hello> wait_for_hello(std::chrono::milliseconds timeout);
   [[nodiscard]] Result<uint32_t> start_job(const std::string& name,

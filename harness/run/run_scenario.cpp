@@ -188,6 +188,13 @@ void Runner::monitor(GuestSession& session, uint32_t workload_job, detect::Detec
     std::this_thread::sleep_for(100ms);
   }
   progress_.finish_status();
+  // The workload may have died from an oops whose report is the console's last output: give
+  // the rest of it a moment to arrive, then close the console stream before the verdict.
+  for (int i = 0; i < 10; ++i) {
+    (void)session.pump();
+    std::this_thread::sleep_for(100ms);
+  }
+  (void)session.finish_console();
 }
 
 Status Runner::boot_and_run() {

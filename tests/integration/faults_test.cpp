@@ -97,7 +97,9 @@ class FaultsTest : public ::testing::Test {
   int port() const { return server_->guest_port(); }
 
   void TearDown() override {
-    if (server_) EXPECT_TRUE(server_->stop().ok());
+    if (server_) {
+      EXPECT_TRUE(server_->stop().ok());
+    }
   }
 
   std::unique_ptr<TempDir> dir_;

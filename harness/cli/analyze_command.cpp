@@ -1,0 +1,66 @@
+// `wedge analyze`: reads a console log (a run's console.log, a dmesg, a bug report), runs the
+// same parser and verdict rules as `wedge run`, prints findings as text or JSON.
+#include "harness/cli/analyze_command.h"
+
+#include <fmt/format.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "harness/detect/analyze.h"
+#include "harness/util/files.h"
+
+namespace wedge::cli {
+
+namespace {
+
+struct AnalyzeArgs {
+  std::string log;
+  bool json = false;
+  bool oom_ok = false;
+};
+
+int analyze(const AnalyzeArgs& args) {
+  auto text = read_file(args.log);
+  if (!text) {
+    fmt::print(stderr, "wedge analyze: {}\n", text.error().message());
+    return kExitUsage;
+  }
+  detect::Analysis a = detect::analyze_console_log(*text, {.oom_ok = args.oom_ok});
+  if (args.json) {
+    nlohmann::json findings = nlohmann::json::array();
+    for (const auto& f : a.findings) findings.push_back(reports::finding_json(f));
+    nlohmann::json out = {
+        {"verdict", reports::to_string(a.verdict)}, {"reason", a.reason}, {"findings", findings}};
+    fmt::print("{}\n", out.dump(2));
+  } else {
+    fmt::print("{}: {}\n", reports::to_string(a.verdict), a.reason);
+    for (const auto& f : a.findings) {
+      fmt::print("  finding: {}\n", reports::describe(f));
+      for (const auto& g : f.stacks) {
+        fmt::print("    {} task(s) in state {}: {}\n", g.count, g.state, fmt::join(g.tasks, " "));
+        size_t shown = std::min<size_t>(g.frames.size(), 12);
+        for (size_t i = 0; i < shown; ++i) fmt::print("      {}\n", g.frames[i]);
+        if (shown < g.frames.size()) fmt::print("      ... {} more\n", g.frames.size() - shown);
+      }
+    }
+  }
+  return reports::exit_code_for(a.verdict);
+}
+
+}  // namespace
+
+Command add_analyze_command(CLI::App& parent) {
+  auto args = std::make_shared<AnalyzeArgs>();
+  CLI::App* app = parent.add_subcommand(
+      "analyze",
+      "Find hangs, crashes, OOM kills and I/O errors in a saved console log (a run's "
+      "console.log, a dmesg, a bug report) with the same rules as `wedge run`.\nExit: 0 no "
+      "findings, 1 findings, 2 unreadable log.");
+  app->add_option("console_log", args->log, "the log file")->required();
+  app->add_flag("--json", args->json, "print {verdict, reason, findings} as JSON");
+  app->add_flag("--oom-ok", args->oom_ok, "OOM kills are acceptable, not findings");
+  return Command{app, [args] { return analyze(*args); }};
+}
+
+}  // namespace wedge::cli

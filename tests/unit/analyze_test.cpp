@@ -1,0 +1,115 @@
+// Offline analysis of recorded console logs: the verdict, the hang's subkind (deadlock vs
+// livelock), the grouped stacks, and findings from logs with and without timestamps.
+#include "harness/detect/analyze.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "harness/util/files.h"
+
+namespace wedge::detect {
+namespace {
+
+namespace fs = std::filesystem;
+using reports::Verdict;
+
+std::string recorded(const std::string& name) {
+  auto text = read_file(fs::path(WEDGE_TESTDATA_DIR) / "console" / name);
+  EXPECT_TRUE(text.ok());
+  return text->substr(text->find("# ---\n") + 6);
+}
+
+const reports::StackGroup* group_with(const reports::Finding& f, const std::string& task_prefix,
+                                      const std::string& state) {
+  for (const auto& g : f.stacks) {
+    for (const auto& t : g.tasks) {
+      if (g.state == state && t.rfind(task_prefix, 0) == 0) return &g;
+    }
+  }
+  return nullptr;
+}
+
+bool has(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+TEST(Analyze, LoopbackNbdDeadlockWithoutHungTaskMessage) {
+  Analysis a = analyze_console_log(recorded("guest-loopback-nbd-deadlock.log"));
+  EXPECT_EQ(a.verdict, Verdict::kHang);
+  ASSERT_EQ(a.findings.size(), 1u);
+  const auto& f = a.findings[0];
+  EXPECT_EQ(f.title, "nbd: possible stuck request on nbd0");
+  EXPECT_EQ(f.subkind, "deadlock");
+  ASSERT_TRUE(f.onset_s.has_value());
+  EXPECT_NEAR(*f.onset_s, 50.335786 - 30, 1e-6);  // first stuck request, minus its runtime
+  const auto* nbd = group_with(f, "nbd-server:", "D");
+  ASSERT_NE(nbd, nullptr) << "nbd-server's stack missing from the report";
+  EXPECT_TRUE(has(nbd->frames, "mempool_alloc"));
+  EXPECT_TRUE(has(nbd->frames, "try_to_free_pages"));
+  EXPECT_TRUE(has(f.routes, "sysrq-w"));
+}
+
+TEST(Analyze, IoFlusherLivelockIsALivelock) {
+  Analysis a = analyze_console_log(recorded("guest-loopback-nbd-ioflusher-livelock.log"));
+  EXPECT_EQ(a.verdict, Verdict::kHang);
+  EXPECT_EQ(a.findings[0].subkind, "livelock");
+  const auto* nbd = group_with(a.findings[0], "nbd-server:", "R");
+  ASSERT_NE(nbd, nullptr);
+  EXPECT_TRUE(has(nbd->frames, "shrink_node"));
+}
+
+TEST(Analyze, HostServerStoppedHungTaskWithOnsetFromTheMessage) {
+  Analysis a = analyze_console_log(recorded("host-nbd-server-stopped-hung-task-sysrq-w.log"));
+  EXPECT_EQ(a.verdict, Verdict::kHang);
+  EXPECT_EQ(a.reason, "INFO: task hung in folio_wait_writeback");
+  EXPECT_NEAR(*a.findings[0].onset_s, 31.799692 - 10, 1e-6);
+  EXPECT_EQ(a.findings[0].subkind, "deadlock");
+  // Blocked tasks are grouped by identical stack, most frequent first.
+  ASSERT_GE(a.findings[0].stacks.size(), 2u);
+  EXPECT_GE(a.findings[0].stacks[0].count, a.findings[0].stacks[1].count);
+}
+
+TEST(Analyze, NmiPanicIsATraceRouteNotACrash) {
+  Analysis a = analyze_console_log(recorded("host-nbd-stopped-nmi-panic-dump.log"));
+  EXPECT_EQ(a.verdict, Verdict::kHang);
+  for (const auto& f : a.findings) EXPECT_NE(f.kind, "crash") << f.title;
+  EXPECT_TRUE(has(a.findings[0].routes, "nmi"));
+}
+
+TEST(Analyze, CleanRunsPass) {
+  for (const char* name : {"iscsi-swap-hog-900-pass.log", "nfs-swapfile-hog-900-pass.log"}) {
+    Analysis a = analyze_console_log(recorded(name));
+    EXPECT_EQ(a.verdict, Verdict::kPass) << name;
+    EXPECT_TRUE(a.findings.empty()) << name;
+  }
+}
+
+TEST(Analyze, OopsFromTheCrashModule) {
+  Analysis a = analyze_console_log(recorded("wedge-crash-oops.log"));
+  EXPECT_EQ(a.verdict, Verdict::kCrash);
+  EXPECT_EQ(a.reason, "BUG: kernel NULL pointer dereference in wedge_crash_oops");
+}
+
+// A plain dmesg: no timestamps, still findings from messages and stacks.
+TEST(Analyze, PlainDmesgWithoutTimestamps) {
+  std::string log =
+      "INFO: task kworker/0:1:12 blocked for more than 120 seconds.\n"
+      "task:kworker/0:1     state:D stack:0     pid:12    ppid:2      flags:0x00004000\n"
+      "Call Trace:\n"
+      " <TASK>\n"
+      " __schedule+0x34d/0xa00\n"
+      " schedule+0x5a/0xd0\n"
+      " io_schedule+0x42/0x70\n"
+      " nfs_wait_bit_killable+0x20/0x90 [nfs]\n"
+      " </TASK>\n"
+      "nfs: server 10.0.2.2 not responding, still trying\n";
+  Analysis a = analyze_console_log(log);
+  EXPECT_EQ(a.verdict, Verdict::kHang);
+  EXPECT_EQ(a.reason, "INFO: task hung in nfs_wait_bit_killable");
+  EXPECT_FALSE(a.findings[0].onset_s.has_value());
+  EXPECT_FALSE(a.findings[0].detected_s.has_value());
+}
+
+}  // namespace
+}  // namespace wedge::detect
