@@ -79,6 +79,20 @@ std::string JsonWriter::render(const RunReport& r) {
   using nlohmann::json;
   json findings = json::array();
   for (const auto& f : r.findings) findings.push_back(finding_json(f));
+  json faults = json::array();
+  for (const auto& f : r.faults) {
+    json j = {{"kind", f.kind},
+              {"start_s", f.start_s},
+              {"stop_s", f.stop_s ? json(*f.stop_s) : json(nullptr)}};
+    if (!f.error.empty()) j["error"] = f.error;
+    faults.push_back(j);
+  }
+  json stalls = json::array();
+  for (const auto& st : r.stalls) {
+    stalls.push_back({{"start_s", st.start_s},
+                      {"duration_s", st.duration_s},
+                      {"during_fault", st.during_fault}});
+  }
   json guest = {{"pswpout", r.guest.pswpout},
                 {"pswpin", r.guest.pswpin},
                 {"swap_peak_mib", r.guest.swap_peak_mib},
@@ -98,6 +112,8 @@ std::string JsonWriter::render(const RunReport& r) {
       {"exit_code", exit_code_for(r.verdict)},
       {"reason", r.reason},
       {"findings", findings},
+      {"faults", faults},
+      {"stalls", stalls},
       {"timings", {{"boot_s", r.boot_s < 0 ? json(nullptr) : json(r.boot_s)}, {"run_s", r.run_s}}},
       {"guest", guest},
       {"server",

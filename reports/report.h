@@ -54,6 +54,21 @@ struct Finding {
   bool during_fault = false;        // seen while an injected fault was active
 };
 
+// An injected fault as it happened (host run time).
+struct FaultRecord {
+  std::string kind;
+  double start_s = 0;
+  std::optional<double> stop_s;
+  std::string error;  // why it could not be applied, if it could not
+};
+
+// A progress gap that ended by itself before the hang threshold.
+struct StallRecord {
+  double start_s = 0;
+  double duration_s = 0;
+  bool during_fault = false;
+};
+
 struct GuestNumbers {
   uint64_t pswpout = 0;
   uint64_t pswpin = 0;
@@ -79,6 +94,8 @@ struct RunReport {
   Verdict verdict = Verdict::kInfraError;
   std::string reason;  // one line: why this verdict
   std::vector<Finding> findings;
+  std::vector<FaultRecord> faults;
+  std::vector<StallRecord> stalls;
   std::string infra_error;  // set for kInfraError
   double boot_s = -1;       // domain start to agent ready (-1: never)
   double run_s = 0;         // whole run, wall clock

@@ -145,7 +145,9 @@ Result<GuestImage> build_into_cache(Plan& plan, const KernelFiles& kernel,
 }  // namespace
 
 std::vector<std::string> default_boot_modules() {
-  return {"virtio_pci", "virtio_console", "virtio_net", "virtio_balloon"};
+  return {"virtio_pci", "virtio_console", "virtio_net", "virtio_balloon",
+          // exposes QEMU's vmcoreinfo device, so memory dumps name their kernel
+          "qemu_fw_cfg"};
 }
 
 std::vector<std::string> default_extra_modules() { return {"nbd"}; }

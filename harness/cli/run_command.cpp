@@ -22,6 +22,9 @@ struct RunArgs {
   std::string cache;
   bool keep_export = false;
   bool quiet = false;
+  bool no_dump = false;
+  bool nmi = false;
+  bool keep_wedged = false;
 };
 
 int run(const RunArgs& args) {
@@ -54,6 +57,9 @@ int run(const RunArgs& args) {
   options.cache_dir = args.cache;
   options.keep_export = args.keep_export;
   options.quiet = args.quiet;
+  options.memory_dump = !args.no_dump;
+  options.nmi_last_resort = args.nmi;
+  options.keep_wedged = args.keep_wedged;
   run::RunResult result = run::run_scenario(*scenario, options);
   const auto& r = result.report;
   fmt::print("\n{} {}: {}\n", r.scenario, reports::to_string(r.verdict), r.reason);
@@ -91,6 +97,13 @@ Command add_run_command(CLI::App& parent) {
   app->add_option("--cache", args->cache, "image cache directory (default: ~/.cache/wedge)");
   app->add_flag("--keep-export", args->keep_export, "keep the storage export file in the run dir");
   app->add_flag("-q,--quiet", args->quiet, "no progress output, only the summary");
+  app->add_flag("--no-dump", args->no_dump,
+                "do not dump guest memory with the traces of a hang or crash");
+  app->add_flag("--nmi-last-resort", args->nmi,
+                "when no other route gets stacks out, inject an NMI (unknown_nmi_panic + "
+                "panic_print): every task is printed and the guest dies");
+  app->add_flag("--keep-wedged", args->keep_wedged,
+                "leave a hung or crashed guest running for post-mortem and print how to reach it");
   return Command{app, [args] { return run(*args); }};
 }
 

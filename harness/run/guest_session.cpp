@@ -27,6 +27,7 @@ Pumped GuestSession::pump() {
   double now = clock_();
   if (auto console = vm_.read_console(); console.ok() && !console->empty()) {
     out.console_events = scanner_.feed(*console);
+    remember(out.console_events);
     for (const auto& e : out.console_events) {
       nlohmann::json j = {{"t_s", now},
                           {"source", "console"},
@@ -114,7 +115,13 @@ void GuestSession::handle(const agent::Message& message, Pumped* out) {
             out->exited_jobs.push_back(m.job);
           }
           done_requests_[m.request] = true;
+          failed_requests_[m.request] = m.text;
         } else if constexpr (std::is_same_v<T, agent::Done>) {
+          done_requests_[m.request] = true;
+        } else if constexpr (std::is_same_v<T, agent::Task>) {
+          if (tasks_[m.request].size() < 5000) tasks_[m.request].push_back(m);
+        } else if constexpr (std::is_same_v<T, agent::File>) {
+          files_[m.request] = m;
           done_requests_[m.request] = true;
         } else if constexpr (std::is_same_v<T, agent::Log>) {
           (void)append_file(run_dir_ / "agent.log", m.text + "\n");
@@ -123,12 +130,28 @@ void GuestSession::handle(const agent::Message& message, Pumped* out) {
       message);
 }
 
+void GuestSession::remember(const std::vector<console::Event>& events) {
+  recent_events_.insert(recent_events_.end(), events.begin(), events.end());
+  if (recent_events_.size() > 8000) {
+    recent_events_.erase(recent_events_.begin(), recent_events_.end() - 4000);
+  }
+}
+
+std::vector<console::Event> GuestSession::console_events_after(int line) const {
+  std::vector<console::Event> out;
+  for (const auto& e : recent_events_) {
+    if (e.line > line) out.push_back(e);
+  }
+  return out;
+}
+
 Pumped GuestSession::finish_console() {
   Pumped out;
   if (auto console = vm_.read_console(); console.ok() && !console->empty()) {
     out.console_events = scanner_.feed(*console);
   }
   for (auto& e : scanner_.finish()) out.console_events.push_back(std::move(e));
+  remember(out.console_events);
   for (const auto& e : out.console_events) {
     log_event(nlohmann::json({{"t_s", clock_()},
                               {"source", "console"},
@@ -138,6 +161,67 @@ Pumped GuestSession::finish_console() {
                   .dump());
   }
   if (observer_) observer_(out);
+  return out;
+}
+
+Status GuestSession::wait_request(uint64_t request, std::chrono::milliseconds timeout,
+                                  const std::string& what) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done_requests_.count(request)) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return make_error("agent did not answer {} within {} ms", what, timeout.count());
+    }
+    Pumped p = pump();
+    if (p.channel_error) return make_error("{}: {}", what, *p.channel_error);
+    std::this_thread::sleep_for(10ms);
+  }
+  if (auto it = failed_requests_.find(request); it != failed_requests_.end()) {
+    return make_error("agent could not {}: {}", what, it->second);
+  }
+  return ok_status();
+}
+
+Status GuestSession::agent_sysrq(char key, std::chrono::milliseconds timeout) {
+  uint64_t request = next_request_++;
+  WEDGE_CHECK(send(encoder_.encode_sysrq(request, key)));
+  return wait_request(request, timeout, fmt::format("sysrq-{}", key));
+}
+
+Result<std::vector<agent::Task>> GuestSession::scan_tasks(const std::string& states,
+                                                          std::chrono::milliseconds timeout) {
+  uint64_t request = next_request_++;
+  WEDGE_TRY(std::string frame, encoder_.encode_scan_tasks(request, states));
+  WEDGE_CHECK(send(frame));
+  WEDGE_CHECK(wait_request(request, timeout, "scan tasks"));
+  std::vector<agent::Task> out = std::move(tasks_[request]);
+  tasks_.erase(request);
+  return out;
+}
+
+Status GuestSession::write_guest_file(const std::string& path, const std::string& data,
+                                      std::chrono::milliseconds timeout) {
+  uint64_t request = next_request_++;
+  WEDGE_TRY(std::string frame, encoder_.encode_write_file(request, path, data));
+  WEDGE_CHECK(send(frame));
+  return wait_request(request, timeout, "write " + path);
+}
+
+Result<std::string> GuestSession::read_guest_file(const std::string& path, size_t max_bytes,
+                                                  std::chrono::milliseconds timeout) {
+  std::string out;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (out.size() < max_bytes) {
+    uint64_t request = next_request_++;
+    WEDGE_TRY(std::string frame, encoder_.encode_read_file(request, path, out.size()));
+    WEDGE_CHECK(send(frame));
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    WEDGE_CHECK(wait_request(request, std::max(left, 1ms), "read " + path));
+    std::string piece = std::move(files_[request].data);
+    files_.erase(request);
+    if (piece.empty()) break;
+    out += piece;
+  }
   return out;
 }
 

@@ -64,6 +64,18 @@ class GuestSession {
   [[nodiscard]] Result<JobState> run_step(const std::string& name,
                                           const std::vector<std::string>& argv,
                                           std::chrono::milliseconds timeout);
+  // Agent requests that work in a wedged guest (the agent is mlocked and never forks):
+  // sysrq through /proc/sysrq-trigger, a scan of tasks in the given states, a paged file read.
+  [[nodiscard]] Status agent_sysrq(char key, std::chrono::milliseconds timeout);
+  [[nodiscard]] Result<std::vector<agent::Task>> scan_tasks(const std::string& states,
+                                                            std::chrono::milliseconds timeout);
+  [[nodiscard]] Status write_guest_file(const std::string& path, const std::string& data,
+                                        std::chrono::milliseconds timeout);
+  [[nodiscard]] Result<std::string> read_guest_file(const std::string& path, size_t max_bytes,
+                                                    std::chrono::milliseconds timeout);
+  // Console events seen after console line `line` (kept for the last few thousand events).
+  [[nodiscard]] std::vector<console::Event> console_events_after(int line) const;
+  [[nodiscard]] int console_lines() const { return scanner_.lines(); }
   [[nodiscard]] const JobState& job(uint32_t id) const { return jobs_.at(id); }
   [[nodiscard]] std::optional<agent::Hello> hello() const { return hello_; }
   [[nodiscard]] double last_heartbeat_s() const { return last_heartbeat_s_; }
@@ -74,6 +86,7 @@ class GuestSession {
  private:
   void handle(const agent::Message& message, Pumped* out);
   void log_event(const std::string& json_line);
+  void remember(const std::vector<console::Event>& events);
 
   vm::Instance& vm_;
   std::filesystem::path run_dir_;
@@ -85,9 +98,17 @@ class GuestSession {
   std::optional<agent::Hello> hello_;
   std::map<uint32_t, JobState> jobs_;
   std::map<uint32_t, std::string> partial_lines_;
-  std::map<uint32_t, bool> done_requests_;
+  // Waits (pumping) until request is answered; false on timeout or a Failed reply.
+  [[nodiscard]] Status wait_request(uint64_t request, std::chrono::milliseconds timeout,
+                                    const std::string& what);
+
+  std::vector<console::Event> recent_events_;
+  std::map<uint64_t, bool> done_requests_;
+  std::map<uint64_t, std::string> failed_requests_;
+  std::map<uint64_t, std::vector<agent::Task>> tasks_;
+  std::map<uint64_t, agent::File> files_;
   uint32_t next_job_ = 1;
-  uint32_t next_request_ = 1;
+  uint64_t next_request_ = 1;
   double last_heartbeat_s_ = 0;
 };
 

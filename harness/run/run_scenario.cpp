@@ -13,12 +13,17 @@
 #include "harness/agent/progress.h"
 #include "harness/agent/sample.h"
 #include "harness/config/load_scenario.h"
+#include "harness/detect/analyze.h"
 #include "harness/detect/detector.h"
+#include "harness/faults/fault_log.h"
+#include "harness/faults/injectors.h"
+#include "harness/faults/schedule.h"
 #include "harness/run/accel.h"
 #include "harness/run/guest_session.h"
 #include "harness/run/interrupt.h"
 #include "harness/run/monitor.h"
 #include "harness/run/progress.h"
+#include "harness/run/trace_collector.h"
 #include "harness/storage/nbd_server.h"
 #include "harness/util/files.h"
 #include "harness/util/process.h"
@@ -73,7 +78,9 @@ std::string console_tail(const fs::path& log, size_t lines) {
 struct RunResources {
   std::unique_ptr<vm::LibvirtBackend> backend;
   std::unique_ptr<storage::NbdServer> server;
+  std::unique_ptr<faults::ServerControl> server_control;
   std::unique_ptr<vm::Instance> vm;
+  std::vector<std::unique_ptr<faults::Injector>> injectors;
 };
 
 class Runner {
@@ -88,6 +95,11 @@ class Runner {
   Status boot_and_run();
   Status setup_swap(GuestSession& session);
   void monitor(GuestSession& session, uint32_t workload_job, detect::Detector& detector);
+  void collect_pending_traces(GuestSession& session, detect::Detector& detector);
+  Status prepare_faults(GuestSession& session);
+  void step_faults(double now, detect::Detector& detector);
+  void step_faults_now(double now, detect::Detector& detector);
+  void stop_all_faults(double now);
   void teardown();
   double now_s() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
@@ -106,12 +118,41 @@ class Runner {
   std::string boot_failure_;
   std::optional<detect::Detector> detector_;
   std::optional<Monitor> monitor_;
+  bool wedged_ = false;  // a hang or crash was found (for --keep-wedged)
+  faults::NbdkitSetup nbdkit_setup_;
+  std::optional<faults::Schedule> schedule_;
+  std::optional<faults::FaultLog> fault_log_;
+  std::vector<size_t> fault_record_;  // fault index -> index in report.faults (or SIZE_MAX)
+  double workload_start_s_ = 0;
+  bool workload_started_ = false;
+  bool stepping_faults_ = false;  // step_faults may pump (memory-max writes): no re-entry
+  int active_faults_ = 0;
+  GuestSession* session_ = nullptr;
 };
 
+bool needs_cgroup(const config::Scenario& s) {
+  for (const auto& f : s.faults) {
+    if (f.kind == "memory-max") return true;
+  }
+  return false;
+}
+
 std::vector<std::string> Runner::workload_argv() const {
-  if (scenario_.workload.kind == "command") return scenario_.workload.argv;
-  std::vector<std::string> argv = {
-      "/init", "hog", "--mib", std::to_string(scenario_.workload.size_mib), "--step-mib", "8"};
+  std::vector<std::string> argv;
+  if (needs_cgroup(scenario_)) {
+    // The workload runs in its own cgroup so that memory-max faults squeeze it alone. The
+    // script is a constant; the workload's argv follows as its positional parameters.
+    argv = {"/bin/busybox", "sh", "-c",
+            "echo $$ > /sys/fs/cgroup/wedge/cgroup.procs && exec \"$@\"", "wedge-cgroup"};
+  }
+  if (scenario_.workload.kind == "command") {
+    argv.insert(argv.end(), scenario_.workload.argv.begin(), scenario_.workload.argv.end());
+    return argv;
+  }
+  for (std::string a : {"/init", "hog", "--mib"}) argv.push_back(a);
+  argv.push_back(std::to_string(scenario_.workload.size_mib));
+  argv.push_back("--step-mib");
+  argv.push_back("8");
   if (scenario_.workload.verify) argv.push_back("--verify");
   return argv;
 }
@@ -165,7 +206,9 @@ void Runner::monitor(GuestSession& session, uint32_t workload_job, detect::Detec
       detector.on_domain_gone(
           fmt::format("guest stopped unexpectedly (domain {})", vm::to_string(*st)), now);
     }
+    step_faults(now, detector);
     detector.tick(now);
+    collect_pending_traces(session, detector);
     if (interrupted()) {
       result_.report.infra_error = fmt::format("interrupted by signal {}", interrupt_signal());
       return;
@@ -188,6 +231,7 @@ void Runner::monitor(GuestSession& session, uint32_t workload_job, detect::Detec
     std::this_thread::sleep_for(100ms);
   }
   progress_.finish_status();
+  stop_all_faults(now_s());
   // The workload may have died from an oops whose report is the console's last output: give
   // the rest of it a moment to arrive, then close the console stream before the verdict.
   for (int i = 0; i < 10; ++i) {
@@ -195,6 +239,143 @@ void Runner::monitor(GuestSession& session, uint32_t workload_job, detect::Detec
     std::this_thread::sleep_for(100ms);
   }
   (void)session.finish_console();
+  collect_pending_traces(session, detector);
+}
+
+Status Runner::prepare_faults(GuestSession& session) {
+  session_ = &session;
+  if (scenario_.faults.empty()) return ok_status();
+  if (needs_cgroup(scenario_)) {
+    auto enabled = session.write_guest_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory",
+                                            timeouts_.agent_command());
+    if (!enabled) return enabled.error().context("enabling the memory controller");
+    auto made = session.run_step("guest: mkdir workload cgroup",
+                                 {"/bin/busybox", "mkdir", "-p", "/sys/fs/cgroup/wedge"},
+                                 timeouts_.agent_command());
+    if (!made) return made.error();
+  }
+  faults::InjectorTargets targets;
+  targets.server = res_.server_control.get();
+  targets.relay = &res_.server->relay();
+  targets.nbdkit = nbdkit_setup_;
+  vm::Instance* vm = res_.vm.get();
+  targets.set_balloon_mib = [vm](int mib) { return vm->set_balloon_mib(mib); };
+  targets.guest_memory_mib = scenario_.guest.memory_mib;
+  targets.set_memory_max = [this](std::optional<int> mib) -> Status {
+    std::string value = mib ? std::to_string(static_cast<long long>(*mib) << 20) : "max";
+    return session_->write_guest_file("/sys/fs/cgroup/wedge/memory.max", value, 10s);
+  };
+  WEDGE_TRY(res_.injectors, faults::make_injectors(scenario_.faults, targets));
+  WEDGE_TRY(faults::Schedule schedule, faults::Schedule::create(scenario_.faults));
+  schedule_.emplace(std::move(schedule));
+  fault_log_.emplace(result_.run_dir / "faults.jsonl");
+  fault_record_.assign(scenario_.faults.size(), SIZE_MAX);
+  return ok_status();
+}
+
+void Runner::step_faults(double now, detect::Detector& detector) {
+  if (!schedule_ || stepping_faults_) return;
+  stepping_faults_ = true;
+  step_faults_now(now, detector);
+  stepping_faults_ = false;
+}
+
+void Runner::step_faults_now(double now, detect::Detector& detector) {
+  const LiveNumbers& n = monitor_->numbers();
+  faults::GuestNumbers numbers;
+  if (n.guest.samples > 0) {
+    numbers.swap_used_mib = n.swap_used_mib;
+    numbers.memfree_mib = n.memfree_mib;
+    numbers.dirty_mib = n.dirty_mib;
+    numbers.writeback_mib = n.writeback_mib;
+    numbers.pswpout = static_cast<double>(n.guest.pswpout);
+  }
+  numbers.workload_mib = static_cast<double>(n.workload_mib);
+  faults::ScheduleStep step = schedule_->step(now - workload_start_s_, numbers);
+  auto& report_faults = result_.report.faults;
+  for (size_t i : step.stop) {
+    const auto& fault = scenario_.faults[i];
+    Status s = res_.injectors[i]->stop();
+    if (fault_record_[i] != SIZE_MAX) report_faults[fault_record_[i]].stop_s = now;
+    if (s) {
+      (void)fault_log_->record_stop(now, i, fault);
+      progress_.step(fmt::format("fault ended: {}", res_.injectors[i]->describe()));
+    } else {
+      (void)fault_log_->record_error(now, i, fault, "stop", s.error());
+      progress_.step(
+          fmt::format("fault {} could not be stopped: {}", fault.kind, s.error().message()));
+    }
+    active_faults_--;
+  }
+  for (size_t i : step.start) {
+    const auto& fault = scenario_.faults[i];
+    progress_.finish_status();
+    Status s = res_.injectors[i]->start();
+    reports::FaultRecord record;
+    record.kind = fault.kind;
+    record.start_s = now;
+    fault_record_[i] = report_faults.size();
+    if (s) {
+      (void)fault_log_->record_start(now, i, fault);
+      progress_.step(fmt::format("fault: {}", res_.injectors[i]->describe()));
+      active_faults_++;
+    } else {
+      record.error = s.error().message();
+      (void)fault_log_->record_error(now, i, fault, "start", s.error());
+      progress_.step(
+          fmt::format("fault {} could not be applied: {}", fault.kind, s.error().message()));
+    }
+    report_faults.push_back(record);
+  }
+  detector.on_fault(active_faults_ > 0, now);
+}
+
+void Runner::stop_all_faults(double now) {
+  if (!schedule_) return;
+  for (size_t i : schedule_->stop_remaining()) {
+    Status s = res_.injectors[i]->stop();
+    if (fault_record_[i] != SIZE_MAX) result_.report.faults[fault_record_[i]].stop_s = now;
+    if (s) {
+      (void)fault_log_->record_stop(now, i, scenario_.faults[i]);
+    } else {
+      (void)fault_log_->record_error(now, i, scenario_.faults[i], "stop", s.error());
+    }
+  }
+  active_faults_ = 0;
+}
+
+void Runner::collect_pending_traces(GuestSession& session, detect::Detector& detector) {
+  while (auto index = detector.take_trace_request()) {
+    // A copy: collecting traces pumps the guest, and new findings may move the vector.
+    const reports::Finding f = detector.findings()[*index];
+    progress_.finish_status();
+    progress_.step(fmt::format("{}: {} - collecting traces", f.kind, f.title));
+    TraceOptions to;
+    to.agent_alive = now_s() - session.last_heartbeat_s() < 3;
+    to.crash = f.kind == "crash";
+    to.memory_dump = options_.memory_dump;
+    to.nmi_last_resort = options_.nmi_last_resort;
+    TraceCollector collector(session, *res_.vm, result_.run_dir, [this] { return now_s(); });
+    TraceResult tr = collector.collect(*index, to, [&] { detector.expect_nmi_panic(); });
+    std::vector<reports::StackGroup> stacks = detect::report_stacks(tr.tasks);
+    std::string title;
+    if (f.kind == "hang" && (f.evidence == "progress" || f.evidence == "heartbeat") &&
+        !stacks.empty()) {
+      const auto& top = stacks.front();
+      std::string blamed = console::blamed_frame(top.frames);
+      if (!blamed.empty()) {
+        title = fmt::format("tasks {} in {} ({})", top.state == "R" ? "spinning" : "blocked",
+                            blamed, f.title);
+      }
+    }
+    detector.attach_traces(*index, now_s(), tr.routes, stacks, tr.subkind, title);
+    for (const auto& problem : tr.problems) progress_.step("  trace route failed: " + problem);
+    progress_.step(
+        fmt::format("traces in {} via {} ({} tasks{})", tr.dir.string(),
+                    tr.routes.empty() ? "no route" : fmt::format("{}", fmt::join(tr.routes, ", ")),
+                    tr.tasks.size(), tr.subkind.empty() ? "" : ", " + tr.subkind));
+    wedged_ = true;
+  }
 }
 
 Status Runner::boot_and_run() {
@@ -243,9 +424,15 @@ Status Runner::boot_and_run() {
   so.export_file = result_.run_dir / "export.img";
   so.size_bytes = static_cast<uint64_t>(scenario_.storage.size_mib) << 20;
   so.work_dir = result_.run_dir;
+  nbdkit_setup_ = faults::nbdkit_filters_for(scenario_.faults, result_.run_dir);
+  if (so.flavour == "nbdkit") {
+    so.nbdkit_filters = nbdkit_setup_.filters;
+    so.nbdkit_params = nbdkit_setup_.params;
+  }
   WEDGE_TRY(res_.server, storage::NbdServer::start(so, timeouts_.server_start)
                              .context(fmt::format("starting {}", scenario_.storage.server)));
   r.server.name = res_.server->describe();
+  res_.server_control = faults::control_of(*res_.server, timeouts_.server_start);
 
   // Guest.
   vm::VmSpec spec;
@@ -258,6 +445,11 @@ Status Runner::boot_and_run() {
   spec.cmdline =
       "console=ttyS0 loglevel=7 panic=0 net.ifnames=0 sysctl.kernel.hung_task_timeout_secs=10 "
       "sysctl.kernel.hung_task_warnings=-1 sysctl.kernel.sysrq=1";
+  if (options_.nmi_last_resort) {
+    // An NMI then panics the guest and prints every task (panic_print bit 0).
+    spec.cmdline += " sysctl.kernel.unknown_nmi_panic=1 sysctl.kernel.panic_print=1";
+  }
+  spec.keep_after_exit = options_.keep_wedged;
   if (!scenario_.guest.cmdline.empty()) spec.cmdline += " " + scenario_.guest.cmdline;
   spec.console_log = result_.run_dir / "console.log";
   spec.agent_socket = result_.run_dir / "agent.sock";
@@ -270,11 +462,16 @@ Status Runner::boot_and_run() {
   detector_.emplace(detect::DetectorConfig{
       .stall_s = static_cast<double>(scenario_.limits.stall_s) * timeouts_.scale,
       .heartbeat_lost_s = std::chrono::duration<double>(timeouts_.heartbeat_lost()).count() * 2,
-      .oom_ok = scenario_.limits.oom_ok});
+      .oom_ok = scenario_.limits.oom_ok,
+      .recover = scenario_.limits.recover});
   monitor_.emplace(&*detector_);
   GuestSession session(
       *res_.vm, result_.run_dir, [this] { return now_s(); },
-      [this](const Pumped& p) { monitor_->absorb(p, now_s()); });
+      [this](const Pumped& p) {
+        monitor_->absorb(p, now_s());
+        // Faults keep their schedule even while a trace collection waits on the guest.
+        if (workload_started_) step_faults(now_s(), *detector_);
+      });
   auto hello = session.wait_for_hello(timeouts_.boot());
   if (!hello && interrupted()) return hello.error();
   if (!hello) {
@@ -300,15 +497,26 @@ Status Runner::boot_and_run() {
     WEDGE_CHECK(setup_swap(session).context("setting up swap over NBD"));
   }
   progress_.step(fmt::format("workload: {}", fmt::join(workload_argv(), " ")));
+  WEDGE_CHECK(prepare_faults(session).context("preparing faults"));
   WEDGE_TRY(uint32_t job, session.start_job("workload", workload_argv()));
   detector_->arm(now_s(), scenario_.workload.kind == "swap-hog");
+  workload_start_s_ = now_s();
+  workload_started_ = true;
   monitor(session, job, *detector_);
   return ok_status();
 }
 
 void Runner::teardown() {
   auto& r = result_.report;
-  if (res_.vm) {
+  if (res_.vm && options_.keep_wedged && wedged_) {
+    res_.vm->release();
+    progress_.step(fmt::format(
+        "--keep-wedged: {} is still running. Console: telnet 127.0.0.1 {} (or virsh -c "
+        "qemu:///system console {}); monitor: virsh -c qemu:///system qemu-monitor-command --hmp "
+        "{} 'info registers -a'; when done: virsh -c qemu:///system destroy {}",
+        res_.vm->name(), res_.vm->serial_port(), res_.vm->name(), res_.vm->name(),
+        res_.vm->name()));
+  } else if (res_.vm) {
     if (auto s = res_.vm->destroy(); !s && r.infra_error.empty()) {
       r.infra_error = s.error().context("destroying the guest").message();
     }
@@ -379,6 +587,9 @@ RunResult Runner::run() {
   }
   if (detector_) {
     for (const auto& f : detector_->findings()) r.findings.push_back(f);
+    for (const auto& st : detector_->stalls()) {
+      r.stalls.push_back({st.start_s, st.duration_s, st.during_fault});
+    }
   }
   if (monitor_) {
     reports::GuestNumbers numbers = monitor_->numbers().guest;

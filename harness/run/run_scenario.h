@@ -21,6 +21,9 @@ struct RunOptions {
   std::filesystem::path cache_dir;  // image cache; empty: default
   bool keep_export = false;         // keep the server's export file after the run
   bool quiet = false;               // no progress output
+  bool memory_dump = true;          // dump guest memory with the traces of a hang or crash
+  bool nmi_last_resort = false;     // when nothing else got stacks out: NMI + panic_print
+  bool keep_wedged = false;         // leave a hung or crashed guest running for post-mortem
 };
 
 struct RunResult {

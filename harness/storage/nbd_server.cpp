@@ -315,8 +315,11 @@ Status NbdServer::restart(milliseconds timeout) {
   uint64_t number = restarts_.load() + 1;
   std::error_code ec;
   fs::rename(log_path_, fs::path(log_path_.string() + "." + std::to_string(number)), ec);
+  // Someone else listening on the old port would pass for our server: then use another.
+  auto taken = loopback_port_listening(old_port);
+  int preferred = taken.ok() && !*taken ? old_port : 0;
   auto spawned = spawn_listening(exe_, options_, export_file_, log_path_.parent_path(), log_path_,
-                                 old_port, timeout);
+                                 preferred, timeout);
   if (!spawned) return spawned.error().context(what);
   std::lock_guard lock(mutex_);
   if (stopping_ || stopped_) {

@@ -111,7 +111,8 @@ TEST_F(BuildImage, BuildsThenHitsTheCache) {
   EXPECT_EQ(built->boot_modules_in_order,
             (std::vector<std::string>{"virtio_ring", "virtio", "virtio_pci_modern_dev",
                                       "virtio_pci_legacy_dev", "virtio_pci", "virtio_console",
-                                      "failover", "net_failover", "virtio_net", "virtio_balloon"}));
+                                      "failover", "net_failover", "virtio_net", "virtio_balloon",
+                                      "qemu_fw_cfg"}));
 
   std::vector<std::string> names = list(built->initrd);
   for (const char* expected :
@@ -128,7 +129,7 @@ TEST_F(BuildImage, BuildsThenHitsTheCache) {
 
   std::string load = extract(built->initrd, "etc/wedge/modules.load");
   EXPECT_TRUE(load.starts_with(mods + "kernel/drivers/virtio/virtio_ring.ko\n")) << load;
-  EXPECT_EQ(std::count(load.begin(), load.end(), '\n'), 10);
+  EXPECT_EQ(std::count(load.begin(), load.end(), '\n'), 11);
   EXPECT_EQ(load.find("nbd"), std::string::npos);  // on demand, not at boot
   std::string dep = extract(built->initrd, mods + "modules.dep");
   EXPECT_NE(dep.find("kernel/drivers/block/nbd.ko:"), std::string::npos) << dep;
@@ -174,7 +175,8 @@ TEST_F(BuildImage, ModulesDirWithoutIndexIsIndexedOnTheSide) {
   // Stand-in modules have no symbols, so depmod finds no dependencies between them.
   EXPECT_EQ(
       built->boot_modules_in_order,
-      (std::vector<std::string>{"virtio_pci", "virtio_console", "virtio_net", "virtio_balloon"}));
+      (std::vector<std::string>{"virtio_pci", "virtio_console", "virtio_net", "virtio_balloon",
+                                "qemu_fw_cfg"}));
   EXPECT_FALSE(fs::exists(tree / "modules.dep"));  // the user's tree is left alone
 }
 

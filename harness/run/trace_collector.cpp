@@ -1,0 +1,187 @@
+// Implementation of trace_collector.h. Each route is tried in order; a failed route is noted
+// and the next one tried, so one broken route never costs the others.
+#include "harness/run/trace_collector.h"
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "harness/detect/analyze.h"
+#include "harness/traces/console_tasks.h"
+#include "harness/traces/proc_stack.h"
+#include "harness/util/files.h"
+
+namespace wedge::run {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::vector<traces::TaskTrace> TraceCollector::console_tasks_after(int mark, double seconds) {
+  std::vector<traces::TaskTrace> tasks;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  size_t last_count = 0;
+  auto quiet_since = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() < deadline) {
+    (void)session_.pump();
+    tasks = traces::task_traces_from_events(session_.console_events_after(mark));
+    if (tasks.size() != last_count) {
+      last_count = tasks.size();
+      quiet_since = std::chrono::steady_clock::now();
+    } else if (!tasks.empty() && std::chrono::steady_clock::now() - quiet_since > 700ms) {
+      break;  // the dump has stopped growing
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  // A final flush completes the last task's stack.
+  (void)session_.finish_console();
+  return traces::task_traces_from_events(session_.console_events_after(mark));
+}
+
+void TraceCollector::load_symbols() {
+  if (symbols_tried_) return;
+  symbols_tried_ = true;
+  // Through the agent, when it still answers (KASLR makes the host's System.map useless).
+  auto text = session_.read_guest_file("/proc/kallsyms", 32u << 20, 20s);
+  if (!text) return;
+  (void)write_file_atomic(run_dir_ / "traces" / "kallsyms", *text);
+  auto table = traces::SymbolTable::from_kallsyms(*text);
+  if (table) symbols_ = std::move(*table);
+}
+
+TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
+                                    const std::function<void()>& before_nmi) {
+  TraceResult r;
+  r.dir = run_dir_ / "traces" / std::to_string(index);
+  std::error_code ec;
+  fs::create_directories(r.dir, ec);
+  auto note = [&](const std::string& route, const Error& e) {
+    r.problems.push_back(route + ": " + e.message());
+  };
+
+  // 1. The agent.
+  if (options.agent_alive && !options.crash) {
+    int mark = session_.console_lines();
+    if (auto s = session_.agent_sysrq('w', 3s); !s) note("agent sysrq-w", s.error());
+    // Reading /proc needs kernel memory: in a guest whose swap is stuck the scan itself can
+    // block in reclaim. Give it a few seconds, then stop relying on the agent.
+    auto tasks = session_.scan_tasks("DR", 5s);
+    if (tasks) {
+      nlohmann::json raw = nlohmann::json::array();
+      for (const auto& t : *tasks) {
+        raw.push_back({{"pid", t.pid},
+                       {"comm", t.comm},
+                       {"state", t.state},
+                       {"wchan", t.wchan},
+                       {"stack", t.stack}});
+        r.tasks.push_back(traces::task_trace_from_agent(t));
+      }
+      (void)write_file_atomic(r.dir / "agent-tasks.json", raw.dump(2) + "\n");
+      r.routes.push_back("agent");
+    } else {
+      note("agent task scan", tasks.error());
+      agent_answering_ = false;
+    }
+    if (r.tasks.empty()) {
+      // The scan failed, but the agent's sysrq-w may still have reached the console.
+      r.tasks = console_tasks_after(mark, 3);
+      if (!r.tasks.empty()) r.routes.push_back("agent-sysrq");
+    }
+  }
+
+  // 2. Host-side sysrq when the agent gave nothing.
+  if (r.tasks.empty() && !options.crash) {
+    int mark = session_.console_lines();
+    if (auto s = vm_.send_sysrq('w'); s) {
+      r.tasks = console_tasks_after(mark, 4);
+      if (!r.tasks.empty()) r.routes.push_back("sysrq-key");
+    } else {
+      note("sysrq-key", s.error());
+    }
+    if (r.tasks.empty()) {
+      mark = session_.console_lines();
+      if (auto s = vm_.send_serial_sysrq('w'); s) {
+        r.tasks = console_tasks_after(mark, 4);
+        if (!r.tasks.empty()) r.routes.push_back("sysrq-serial");
+      } else {
+        note("sysrq-serial", s.error());
+      }
+    }
+  }
+
+  // 3. vCPU registers: a sleeping deadlock halts the vCPUs, a livelock keeps them busy.
+  std::string raw_registers;
+  for (int sample = 0; sample < 3; ++sample) {
+    auto regs = vm_.monitor_command("info registers -a");
+    if (!regs) {
+      note("registers", regs.error());
+      break;
+    }
+    raw_registers += *regs + "\n";
+    if (auto parsed = traces::parse_info_registers(*regs); parsed) {
+      r.vcpus.insert(r.vcpus.end(), parsed->begin(), parsed->end());
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  if (!r.vcpus.empty()) {
+    r.routes.push_back("registers");
+    bool any_busy = false;
+    for (const auto& v : r.vcpus) any_busy |= !v.halted;
+    if (options.agent_alive && agent_answering_) load_symbols();
+    std::string text = raw_registers;
+    text += "\n# symbolized\n";
+    for (const auto& v : r.vcpus) {
+      text += fmt::format("CPU#{} {} RIP={:016x} {}\n", v.cpu, v.halted ? "halted" : "running",
+                          v.rip, symbols_ ? symbols_->symbolize(v.rip) : "");
+    }
+    (void)write_file_atomic(r.dir / "registers.txt", text);
+    // The agent's own work keeps a vCPU busy now and then: "busy" needs every sample busy
+    // or tasks spinning in reclaim.
+    std::string by_tasks = detect::hang_subkind(r.tasks);
+    bool all_busy = true;
+    for (const auto& v : r.vcpus) all_busy &= !v.halted;
+    if (by_tasks == "livelock" || all_busy) {
+      r.subkind = "livelock";
+    } else if (!any_busy || by_tasks == "deadlock") {
+      r.subkind = "deadlock";
+    }
+  } else {
+    r.subkind = detect::hang_subkind(r.tasks);
+  }
+
+  // 4. A memory dump for crash/drgn.
+  if (options.memory_dump) {
+    fs::path dump = r.dir / "vmcore.kdump";
+    if (auto s = vm_.dump_memory(dump); s) {
+      r.routes.push_back("dump");
+    } else {
+      note("dump", s.error());
+    }
+  }
+
+  // 5. Last resort, opt-in: NMI -> panic with every task's stack; the guest is gone after.
+  if (options.nmi_last_resort && r.tasks.empty()) {
+    if (before_nmi) before_nmi();
+    int mark = session_.console_lines();
+    if (auto s = vm_.inject_nmi(); s) {
+      r.tasks = console_tasks_after(mark, 8);
+      if (!r.tasks.empty()) r.routes.push_back("nmi");
+    } else {
+      note("nmi", s.error());
+    }
+  }
+
+  nlohmann::json summary = {{"routes", r.routes}, {"subkind", r.subkind}, {"problems", r.problems}};
+  nlohmann::json tasks = nlohmann::json::array();
+  for (const auto& t : r.tasks) {
+    tasks.push_back({{"pid", t.pid},
+                     {"comm", t.comm},
+                     {"state", t.state},
+                     {"wchan", t.wchan},
+                     {"frames", t.frames},
+                     {"source", t.source}});
+  }
+  summary["tasks"] = tasks;
+  (void)write_file_atomic(r.dir / "summary.json", summary.dump(2) + "\n");
+  return r;
+}
+
+}  // namespace wedge::run

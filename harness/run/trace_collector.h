@@ -1,0 +1,65 @@
+// Trace collection after a hang or crash, layered by route so that something always gets out:
+// 1. the agent (mlocked, never forks): sysrq-w through /proc/sysrq-trigger and a scan of every
+//    D/R task's /proc/PID/stack; 2. from the host when the agent is silent: sysrq by keyboard
+//    (libvirt send-key), then by serial BREAK (works in a livelock); 3. vCPU registers through
+//    the QEMU monitor (HLT tells a sleeping deadlock from a spinning livelock); 4. a memory dump;
+//    5. opt-in: an NMI with unknown_nmi_panic, which prints every task and kills the guest.
+// Everything lands in <run dir>/traces/<n>/, parsed (summary.json) and raw.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "harness/run/guest_session.h"
+#include "harness/traces/registers.h"
+#include "harness/traces/task_trace.h"
+#include "harness/vm/vm.h"
+
+namespace wedge::run {
+
+struct TraceOptions {
+  bool agent_alive = true;  // heartbeat fresh: try the agent first
+  bool memory_dump = true;
+  bool nmi_last_resort = false;
+  bool crash = false;  // a crash: the console already has the stack; registers + dump
+};
+
+struct TraceResult {
+  std::vector<std::string> routes;  // that delivered: "agent", "sysrq-key", "sysrq-serial",
+                                    // "registers", "dump", "nmi"
+  std::vector<traces::TaskTrace> tasks;
+  std::vector<traces::VcpuState> vcpus;
+  std::string subkind;  // "deadlock" / "livelock" / "" (unknown)
+  std::filesystem::path dir;
+  std::vector<std::string> problems;  // routes that failed, and why
+};
+
+class TraceCollector {
+ public:
+  using Clock = std::function<double()>;
+  TraceCollector(GuestSession& session, vm::Instance& vm, std::filesystem::path run_dir,
+                 Clock clock)
+      : session_(session), vm_(vm), run_dir_(std::move(run_dir)), clock_(std::move(clock)) {}
+
+  // Collects traces for finding number `index` (names the traces/<index> directory).
+  // before_nmi is called right before an NMI is injected (so the detector can ignore the panic).
+  TraceResult collect(size_t index, const TraceOptions& options,
+                      const std::function<void()>& before_nmi = {});
+
+ private:
+  // Waits up to `seconds`, pumping, for console task dumps after console line `mark`.
+  std::vector<traces::TaskTrace> console_tasks_after(int mark, double seconds);
+  void load_symbols();
+
+  GuestSession& session_;
+  vm::Instance& vm_;
+  std::filesystem::path run_dir_;
+  Clock clock_;
+  std::optional<traces::SymbolTable> symbols_;
+  bool symbols_tried_ = false;
+  bool agent_answering_ = true;
+};
+
+}  // namespace wedge::run
