@@ -30,6 +30,10 @@ enum class EventKind {
 
 [[nodiscard]] const char* to_string(EventKind kind);
 
+// The finding a kernel message stands for: "crash", "hang", "oom_kill", "io_error", or ""
+// for messages that are evidence only (stuck requests, sysrq dumps, task stacks).
+[[nodiscard]] const char* finding_kind(EventKind kind);
+
 struct Event {
   EventKind kind;
   std::string title;                  // names the blamed frame where there is a stack

@@ -53,6 +53,30 @@ const char* to_string(EventKind kind) {
   return "unknown";
 }
 
+const char* finding_kind(EventKind kind) {
+  switch (kind) {
+    case EventKind::kPanic:
+    case EventKind::kOops:
+    case EventKind::kBug:
+    case EventKind::kGpf:
+    case EventKind::kKasan:
+    case EventKind::kWarning:
+      return "crash";
+    case EventKind::kHungTask:
+    case EventKind::kSoftLockup:
+    case EventKind::kHardLockup:
+    case EventKind::kRcuStall:
+    case EventKind::kWorkqueueLockup:
+      return "hang";
+    case EventKind::kOomKill:
+      return "oom_kill";
+    case EventKind::kIoError:
+      return "io_error";
+    default:
+      return "";
+  }
+}
+
 namespace {
 
 // One known kernel message. `guard` is a substring that must be present before the regex runs.

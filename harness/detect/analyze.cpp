@@ -104,43 +104,20 @@ Analysis analyze_console_log(std::string_view log, const AnalyzeOptions& options
   bool nmi_route = false;
   const console::Event* first_stuck = nullptr;
   for (const auto& e : events) {
-    switch (e.kind) {
-      case EventKind::kPanic:
-        if (e.title.find("NMI") != std::string::npos) {
-          nmi_route = true;  // an NMI with unknown_nmi_panic: a way to dump tasks, not a bug
-          break;
-        }
-        [[fallthrough]];
-      case EventKind::kOops:
-      case EventKind::kBug:
-      case EventKind::kGpf:
-      case EventKind::kKasan:
-      case EventKind::kWarning:
-        add("crash", e, e.timestamp_s);
-        break;
-      case EventKind::kHungTask:
-        add("hang", e, minus(e.timestamp_s, seconds_in(e.detail, "blocked for more than ")));
-        break;
-      case EventKind::kSoftLockup:
-        add("hang", e, minus(e.timestamp_s, seconds_in(e.detail, "stuck for ")));
-        break;
-      case EventKind::kHardLockup:
-      case EventKind::kRcuStall:
-      case EventKind::kWorkqueueLockup:
-        add("hang", e, e.timestamp_s);
-        break;
-      case EventKind::kOomKill:
-        if (!options.oom_ok) add("oom_kill", e, e.timestamp_s);
-        break;
-      case EventKind::kIoError:
-        add("io_error", e, e.timestamp_s);
-        break;
-      case EventKind::kNbdStuckRequest:
-        if (!first_stuck) first_stuck = &e;
-        break;
-      default:
-        break;
+    std::string kind = console::finding_kind(e.kind);
+    if (e.kind == EventKind::kNbdStuckRequest && !first_stuck) first_stuck = &e;
+    if (kind.empty()) continue;
+    if (e.kind == EventKind::kPanic && e.title.find("NMI") != std::string::npos) {
+      nmi_route = true;  // an NMI with unknown_nmi_panic: a way to dump tasks, not a bug
+      continue;
     }
+    if (kind == "oom_kill" && options.oom_ok) continue;
+    // When the message says how long the task was stuck, the hang began that long before.
+    double stuck_for = e.kind == EventKind::kHungTask
+                           ? seconds_in(e.detail, "blocked for more than ")
+                       : e.kind == EventKind::kSoftLockup ? seconds_in(e.detail, "stuck for ")
+                                                          : 0;
+    add(kind, e, minus(e.timestamp_s, stuck_for));
   }
 
   std::vector<traces::TaskTrace> tasks = traces::task_traces_from_events(events);

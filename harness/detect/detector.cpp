@@ -53,39 +53,26 @@ void Detector::declare_hang(const std::string& title, double onset_s, double now
 
 void Detector::on_console_event(const console::Event& e, double now_s) {
   std::string evidence = fmt::format("console line {}", e.line);
-  switch (e.kind) {
-    case EventKind::kPanic:
-      if (nmi_expected_ && e.title.find("NMI") != std::string::npos) return;  // our own route
-      [[fallthrough]];
-    case EventKind::kOops:
-    case EventKind::kBug:
-    case EventKind::kGpf:
-    case EventKind::kKasan:
-    case EventKind::kWarning:
-      add_finding("crash", e.title, now_s, now_s, evidence, e.frames, crash_seen_s_ < 0);
-      if (crash_seen_s_ < 0) crash_seen_s_ = now_s;
-      break;
-    case EventKind::kHungTask:
-    case EventKind::kSoftLockup:
-    case EventKind::kHardLockup:
-    case EventKind::kRcuStall:
-    case EventKind::kWorkqueueLockup:
-      if (!armed_) {
-        add_finding("hang", e.title, now_s, now_s, evidence, e.frames, true);
-        done_ = true;
-      } else {
-        declare_hang(e.title, now_s, now_s, evidence, e.frames);
-      }
-      break;
-    case EventKind::kOomKill:
-      if (!config_.oom_ok) add_finding("oom_kill", e.title, now_s, now_s, evidence);
-      break;
-    case EventKind::kIoError:
-      add_finding("io_error", e.title, now_s, now_s, evidence);
-      break;
-    default:
-      break;  // stuck requests, sysrq output: evidence for traces, not verdicts by themselves
+  std::string kind = console::finding_kind(e.kind);
+  if (kind == "crash") {
+    if (e.kind == EventKind::kPanic && nmi_expected_ && e.title.find("NMI") != std::string::npos) {
+      return;  // the panic our own NMI trace route causes
+    }
+    add_finding("crash", e.title, now_s, now_s, evidence, e.frames, crash_seen_s_ < 0);
+    if (crash_seen_s_ < 0) crash_seen_s_ = now_s;
+  } else if (kind == "hang") {
+    if (!armed_) {
+      add_finding("hang", e.title, now_s, now_s, evidence, e.frames, true);
+      done_ = true;
+    } else {
+      declare_hang(e.title, now_s, now_s, evidence, e.frames);
+    }
+  } else if (kind == "oom_kill") {
+    if (!config_.oom_ok) add_finding("oom_kill", e.title, now_s, now_s, evidence);
+  } else if (kind == "io_error") {
+    add_finding("io_error", e.title, now_s, now_s, evidence);
   }
+  // Stuck requests and sysrq output are evidence for traces, not verdicts by themselves.
 }
 
 void Detector::on_heartbeat(double now_s) { last_heartbeat_s_ = now_s; }

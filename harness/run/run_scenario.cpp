@@ -25,6 +25,7 @@
 #include "harness/run/progress.h"
 #include "harness/run/trace_collector.h"
 #include "harness/storage/nbd_server.h"
+#include "harness/storage/ports.h"
 #include "harness/util/files.h"
 #include "harness/util/process.h"
 #include "harness/util/timeouts.h"
@@ -57,22 +58,6 @@ std::string make_run_id() {
 }
 
 namespace {
-
-// The last lines of the console, for boot-failure reasons.
-std::string console_tail(const fs::path& log, size_t lines) {
-  auto text = read_file(log);
-  if (!text) return "";
-  std::string_view s = *text;
-  size_t pos = s.size();
-  for (size_t n = 0; n <= lines && pos > 0; ++n) {
-    pos = s.rfind('\n', pos - 1);
-    if (pos == std::string_view::npos) {
-      pos = 0;
-      break;
-    }
-  }
-  return std::string(s.substr(pos));
-}
 
 // Everything a run owns, torn down in reverse order of creation by the destructor.
 struct RunResources {
@@ -483,8 +468,8 @@ Status Runner::boot_and_run() {
       if (e.kind == console::EventKind::kPanic) why = e.title;
     }
     boot_failure_ = why;
-    progress_.step("boot failed: " + why +
-                   "; console ends with:" + console_tail(spec.console_log, 8));
+    progress_.step("boot failed: " + why + "; console ends with:" + "\n" +
+                   storage::log_tail(spec.console_log, 8));
     return ok_status();
   }
   r.boot_s = now_s();

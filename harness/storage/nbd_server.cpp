@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "harness/storage/ports.h"
+#include "harness/util/net.h"
 #include "harness/storage/proc_net_tcp.h"
 #include "harness/util/files.h"
 

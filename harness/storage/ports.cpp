@@ -12,23 +12,6 @@
 
 namespace wedge::storage {
 
-Result<int> pick_free_loopback_port() {
-  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return errno_error("picking a free port: socket", errno);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    return errno_error("picking a free port: bind 127.0.0.1:0", errno);
-  }
-  socklen_t len = sizeof addr;
-  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    return errno_error("picking a free port: getsockname", errno);
-  }
-  return static_cast<int>(ntohs(addr.sin_port));
-}
-
 std::string log_tail(const std::filesystem::path& log, size_t lines) {
   auto text = read_file(log);
   if (!text) return "";

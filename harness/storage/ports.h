@@ -1,7 +1,6 @@
-// Helpers every userspace storage server needs: a free loopback port, waiting until the
+// Helpers every userspace storage server needs: waiting until the
 // server listens on it (or failing with its log when it died), and the tail of that log.
 //
-//   WEDGE_TRY(int port, storage::pick_free_loopback_port());
 //   WEDGE_CHECK(storage::wait_until_listening(port, child, log, 10s));
 #pragma once
 
@@ -13,10 +12,6 @@
 #include "harness/util/result.h"
 
 namespace wedge::storage {
-
-// A port that was free on 127.0.0.1 a moment ago (the kernel's choice for an ephemeral bind).
-// Another process may take it before the server binds: callers retry on a bind failure.
-[[nodiscard]] Result<int> pick_free_loopback_port();
 
 // The last `lines` lines of a log file ("" when it is missing or empty).
 [[nodiscard]] std::string log_tail(const std::filesystem::path& log, size_t lines = 10);

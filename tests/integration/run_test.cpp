@@ -218,23 +218,28 @@ cmdline = "rdinit=/nonexistent init=/nonexistent"
 }
 
 // SIGINT in the middle of the workload: clean teardown, report says why, exit 125.
-TEST_F(RunTest, InterruptMidRunTearsDownAndReports) {
-  fs::path out = dir() / "run";
-  fs::path log = dir() / "stdout";
+// Starts `wedge run nbd-swap-hog` in the background and returns once its workload runs.
+ChildProcess start_run_until_workload(const fs::path& out, const fs::path& log) {
   SpawnOptions options;
   options.stdout_path = log;
   auto child =
       ChildProcess::spawn({WEDGE_BINARY, "run", "nbd-swap-hog", "--out", out.string()}, options);
-  ASSERT_TRUE(child.ok()) << child.error().message();
+  EXPECT_TRUE(child.ok()) << child.error().message();
   bool in_workload = false;
   for (int i = 0; i < 1200 && !in_workload; ++i) {
     auto text = read_file(log);
     in_workload = text.ok() && text->find("workload:") != std::string::npos;
     std::this_thread::sleep_for(100ms);
   }
-  ASSERT_TRUE(in_workload) << "run never reached its workload";
-  ASSERT_EQ(::kill(child->pid(), SIGINT), 0);
-  auto status = child->wait_for(60s);
+  EXPECT_TRUE(in_workload) << "run never reached its workload";
+  return std::move(*child);
+}
+
+TEST_F(RunTest, InterruptMidRunTearsDownAndReports) {
+  fs::path out = dir() / "run";
+  ChildProcess child = start_run_until_workload(out, dir() / "stdout");
+  ASSERT_EQ(::kill(child.pid(), SIGINT), 0);
+  auto status = child.wait_for(60s);
   ASSERT_TRUE(status.ok()) << "wedge did not stop after SIGINT";
   EXPECT_EQ(status->code, 125);
   json report = load_json(out / "report.json");
@@ -324,21 +329,9 @@ namespace {
 // auto-destroys it with our connection) and so must the storage server (it dies with us).
 TEST_F(RunTest, SigkillMidRunLeavesNoGuestOrServer) {
   fs::path out = dir() / "run";
-  fs::path log = dir() / "stdout";
-  SpawnOptions options;
-  options.stdout_path = log;
-  auto child =
-      ChildProcess::spawn({WEDGE_BINARY, "run", "nbd-swap-hog", "--out", out.string()}, options);
-  ASSERT_TRUE(child.ok()) << child.error().message();
-  bool in_workload = false;
-  for (int i = 0; i < 1200 && !in_workload; ++i) {
-    auto text = read_file(log);
-    in_workload = text.ok() && text->find("workload:") != std::string::npos;
-    std::this_thread::sleep_for(100ms);
-  }
-  ASSERT_TRUE(in_workload) << "run never reached its workload";
-  ASSERT_EQ(::kill(child->pid(), SIGKILL), 0);
-  ASSERT_TRUE(child->wait_for(10s).ok());
+  ChildProcess child = start_run_until_workload(out, dir() / "stdout");
+  ASSERT_EQ(::kill(child.pid(), SIGKILL), 0);
+  ASSERT_TRUE(child.wait_for(10s).ok());
   bool clean = false;
   for (int i = 0; i < 200 && !clean; ++i) {
     auto backend = vm::LibvirtBackend::connect();
@@ -368,6 +361,55 @@ TEST_F(RunTest, DeadLibvirtDaemonIsInfraError) {
   EXPECT_NE(report["infra_error"].get<std::string>().find("connecting to libvirt"),
             std::string::npos)
       << report["infra_error"];
+  expect_nothing_leaked(out);
+}
+
+}  // namespace
+}  // namespace wedge
+
+namespace wedge {
+namespace {
+
+// Issue proof (a): the host's NBD server is stopped mid-swap. The hang is found well before
+// the stall ends, blocked tasks' stacks come back through the guest, the fault is on the
+// timeline, and once the server resumes the guest recovers and the run passes.
+TEST_F(RunTest, ServerStalledMidSwapIsCaughtWithStacksAndRecovers) {
+  fs::path out = dir() / "run";
+  WedgeRun r = run_wedge({"run", "nbd-server-stall", "--out", out.string(), "-q"}, 600s);
+  ASSERT_EQ(r.status.code, 0) << r.out << r.err;
+  json report = load_json(out / "report.json");
+  EXPECT_EQ(report["verdict"], "pass") << report.dump(2);
+  ASSERT_EQ(report["faults"].size(), 1u);
+  const json& fault = report["faults"][0];
+  EXPECT_EQ(fault["kind"], "server-stall");
+  double stall_start = fault["start_s"], stall_stop = fault["stop_s"];
+  EXPECT_NEAR(stall_stop - stall_start, 30, 3) << "the stall did not keep its duration";
+
+  json hang;
+  for (const auto& f : report["findings"]) {
+    if (f["kind"] == "hang") hang = f;
+  }
+  ASSERT_FALSE(hang.is_null()) << "the stall was not detected as a hang";
+  EXPECT_TRUE(hang["during_fault"].get<bool>());
+  double detected = hang["detected_s"];
+  EXPECT_GT(detected, stall_start);
+  EXPECT_LT(detected, stall_stop) << "hang found only after the server came back";
+  EXPECT_EQ(hang["subkind"], "deadlock");  // vCPU halted, tasks asleep on swap I/O
+  ASSERT_FALSE(hang["traces_s"].is_null());
+  EXPECT_LT(hang["traces_s"].get<double>() - detected, 30) << "traces took too long";
+  ASSERT_FALSE(hang["stacks"].empty()) << "no blocked task stacks";
+  bool swap_writer_blocked = false;
+  for (const auto& g : hang["stacks"]) {
+    auto frames = g["frames"].get<std::vector<std::string>>();
+    swap_writer_blocked |= g["state"] == "D" && std::find(frames.begin(), frames.end(),
+                                                          "__swap_writepage") != frames.end();
+  }
+  EXPECT_TRUE(swap_writer_blocked) << hang["stacks"].dump(2);
+  auto routes = hang["routes"].get<std::vector<std::string>>();
+  EXPECT_TRUE(std::find(routes.begin(), routes.end(), "registers") != routes.end());
+  EXPECT_TRUE(fs::exists(out / "traces" / "0" / "summary.json"));
+  EXPECT_TRUE(fs::exists(out / "faults.jsonl"));
+  EXPECT_EQ(report["guest"]["workload_exit_code"], 0);
   expect_nothing_leaked(out);
 }
 
