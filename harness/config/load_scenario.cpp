@@ -156,12 +156,21 @@ Status read_storage(const toml::table& root, const fs::path& file, StorageConfig
   WEDGE_TRY(const toml::table* table, subtable(root, "storage", file));
   if (!table) return ok_status();
   TableReader r(*table, "storage", file);
-  WEDGE_CHECK(r.get_string("transport", &storage->transport, {"nbd"}));
+  WEDGE_CHECK(r.get_string("transport", &storage->transport, {"nbd", "nbd-loopback"}));
   WEDGE_CHECK(r.get_string("server", &storage->server, {"nbd-server", "nbdkit"}));
   WEDGE_CHECK(r.get_string("server_binary", &storage->server_binary));
   WEDGE_CHECK(r.get_int("size_mib", &storage->size_mib, 16, 1024 * 1024));
   WEDGE_CHECK(r.get_string("use", &storage->use, {"swap"}));
-  return r.reject_unknown();
+  WEDGE_CHECK(r.reject_unknown());
+  if (storage->transport == "nbd-loopback" &&
+      (storage->server != "nbd-server" || !storage->server_binary.empty())) {
+    // The server runs inside the guest: it is Debian's nbd-server, copied into the image.
+    return make_error(
+        "{}: [storage] transport = \"nbd-loopback\" runs nbd-server inside the "
+        "guest: server must be \"nbd-server\" and server_binary unset",
+        where(file, r.node_of("transport")->source()));
+  }
+  return ok_status();
 }
 
 Status read_workload(const toml::table& root, const fs::path& file, WorkloadConfig* workload) {
@@ -392,6 +401,16 @@ Result<Scenario> parse_scenario(std::string_view text, const fs::path& source_na
   WEDGE_CHECK(read_workload(root, source_name, &s.workload));
   WEDGE_CHECK(read_limits(root, source_name, &s.limits));
   WEDGE_CHECK(read_faults(root, source_name, &s));
+  if (s.storage.transport == "nbd-loopback") {
+    for (const FaultConfig& fault : s.faults) {
+      if (fault.kind != "balloon" && fault.kind != "memory-max") {
+        return make_error(
+            "{}:{}: [[fault]] kind = \"{}\" acts on the host's server or link; "
+            "with transport = \"nbd-loopback\" the server is inside the guest",
+            source_name.string(), fault.line, fault.kind);
+      }
+    }
+  }
 
   if (s.storage.use == "swap" && s.workload.kind == "swap-hog" &&
       s.workload.size_mib >= s.guest.memory_mib + s.storage.size_mib) {

@@ -26,6 +26,7 @@
 #include "harness/run/trace_collector.h"
 #include "harness/storage/nbd_server.h"
 #include "harness/storage/ports.h"
+#include "harness/storage/proc_net_tcp.h"
 #include "harness/util/files.h"
 #include "harness/util/process.h"
 #include "harness/util/timeouts.h"
@@ -82,6 +83,9 @@ class Runner {
   void monitor(GuestSession& session, uint32_t workload_job, detect::Detector& detector);
   void collect_pending_traces(GuestSession& session, detect::Detector& detector);
   Status prepare_faults(GuestSession& session);
+  Status start_guest_nbd_server(GuestSession& session);
+  [[nodiscard]] bool loopback() const { return scenario_.storage.transport == "nbd-loopback"; }
+  static constexpr int kGuestNbdPort = 10809;
   void step_faults(double now, detect::Detector& detector);
   void step_faults_now(double now, detect::Detector& detector);
   void stop_all_faults(double now);
@@ -153,6 +157,38 @@ Status Runner::prepare_run_dir() {
   return ok_status();
 }
 
+// nbd-loopback: nbd-server runs inside the guest, exporting the guest's own virtio disk,
+// and the guest swaps through it: the server needs memory to write out the memory the
+// kernel is trying to free ("an NBD that functions reliably, even when accessing an exported
+// block device locally").
+Status Runner::start_guest_nbd_server(GuestSession& session) {
+  progress_.step("guest: modprobe virtio_blk");
+  auto blk =
+      session.run_step("guest: modprobe virtio_blk", {"/bin/busybox", "modprobe", "virtio_blk"},
+                       timeouts_.agent_command());
+  if (!blk) return blk.error();
+  WEDGE_CHECK(session.write_guest_file(
+      "/tmp/nbd-server.conf",
+      fmt::format("[generic]\nlistenaddr = 127.0.0.1\nport = {}\n[wedge]\nexportname = /dev/vda\n",
+                  kGuestNbdPort),
+      timeouts_.agent_command()));
+  WEDGE_TRY(fs::path nbd_server, find_executable("nbd-server"));
+  progress_.step("guest: nbd-server on 127.0.0.1 exporting /dev/vda");
+  WEDGE_TRY(uint32_t job, session.start_job("guest nbd-server", {nbd_server.string(), "-C",
+                                                                 "/tmp/nbd-server.conf", "-d"}));
+  auto deadline = std::chrono::steady_clock::now() + timeouts_.agent_command();
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (session.job(job).exited) {
+      return make_error("nbd-server in the guest exited ({}): {}", session.job(job).exit_code,
+                        session.job(job).output);
+    }
+    auto tcp = session.read_guest_file("/proc/net/tcp", 1 << 20, 5s);
+    if (tcp && storage::tcp_listening(*tcp, kGuestNbdPort)) return ok_status();
+    std::this_thread::sleep_for(100ms);
+  }
+  return make_error("nbd-server in the guest did not listen on {} in time", kGuestNbdPort);
+}
+
 Status Runner::setup_swap(GuestSession& session) {
   auto step = [&](const std::string& name, std::vector<std::string> argv) -> Status {
     progress_.step(name);
@@ -162,9 +198,17 @@ Status Runner::setup_swap(GuestSession& session) {
   };
   WEDGE_CHECK(step("guest: modprobe nbd", {"/bin/busybox", "modprobe", "nbd", "nbds_max=2"}));
   WEDGE_TRY(fs::path nbd_client, find_executable("nbd-client"));
-  WEDGE_CHECK(step("guest: nbd-client connects to the host server",
-                   {nbd_client.string(), storage::kGuestHostAddress,
-                    std::to_string(res_.server->guest_port()), "/dev/nbd0", "-N", "wedge"}));
+  std::string host = storage::kGuestHostAddress;
+  int port = 0;
+  if (loopback()) {
+    WEDGE_CHECK(start_guest_nbd_server(session));
+    host = "127.0.0.1";
+    port = kGuestNbdPort;
+  } else {
+    port = res_.server->guest_port();
+  }
+  WEDGE_CHECK(step(fmt::format("guest: nbd-client connects to {}:{}", host, port),
+                   {nbd_client.string(), host, std::to_string(port), "/dev/nbd0", "-N", "wedge"}));
   WEDGE_CHECK(step("guest: mkswap /dev/nbd0", {"/bin/busybox", "mkswap", "/dev/nbd0"}));
   WEDGE_CHECK(step("guest: swapon /dev/nbd0", {"/bin/busybox", "swapon", "/dev/nbd0"}));
   return ok_status();
@@ -241,7 +285,7 @@ Status Runner::prepare_faults(GuestSession& session) {
   }
   faults::InjectorTargets targets;
   targets.server = res_.server_control.get();
-  targets.relay = &res_.server->relay();
+  targets.relay = res_.server ? &res_.server->relay() : nullptr;
   targets.nbdkit = nbdkit_setup_;
   vm::Instance* vm = res_.vm.get();
   targets.set_balloon_mib = [vm](int mib) { return vm->set_balloon_mib(mib); };
@@ -371,6 +415,10 @@ Status Runner::boot_and_run() {
   req.modules_dir = scenario_.guest.modules;
   req.agent_binary = image::default_agent_path();
   req.cache_dir = options_.cache_dir;
+  if (loopback()) {
+    req.tools.push_back("nbd-server");
+    req.extra_modules.push_back("virtio_blk");
+  }
   progress_.step("preparing guest image");
   auto img = image::build_image(req, [&](const std::string& m) { progress_.step("  " + m); });
   if (!img) return img.error().context("building the guest image");
@@ -400,24 +448,30 @@ Status Runner::boot_and_run() {
   r.accel = kvm ? "kvm" : "tcg";
   timeouts_ = Timeouts::for_accel(!kvm);
 
-  // Storage server on the host.
-  progress_.step(fmt::format("starting {} ({} MiB export)", scenario_.storage.server,
-                             scenario_.storage.size_mib));
-  storage::NbdServerOptions so;
-  so.flavour = scenario_.storage.server;
-  so.binary = scenario_.storage.server_binary;
-  so.export_file = result_.run_dir / "export.img";
-  so.size_bytes = static_cast<uint64_t>(scenario_.storage.size_mib) << 20;
-  so.work_dir = result_.run_dir;
-  nbdkit_setup_ = faults::nbdkit_filters_for(scenario_.faults, result_.run_dir);
-  if (so.flavour == "nbdkit") {
-    so.nbdkit_filters = nbdkit_setup_.filters;
-    so.nbdkit_params = nbdkit_setup_.params;
+  // Storage: a server on the host, or (nbd-loopback) a disk the guest serves itself.
+  if (loopback()) {
+    WEDGE_CHECK(create_sparse_file(result_.run_dir / "export.img",
+                                   static_cast<uint64_t>(scenario_.storage.size_mib) << 20));
+    r.server.name = "nbd-server in the guest";
+  } else {
+    progress_.step(fmt::format("starting {} ({} MiB export)", scenario_.storage.server,
+                               scenario_.storage.size_mib));
+    storage::NbdServerOptions so;
+    so.flavour = scenario_.storage.server;
+    so.binary = scenario_.storage.server_binary;
+    so.export_file = result_.run_dir / "export.img";
+    so.size_bytes = static_cast<uint64_t>(scenario_.storage.size_mib) << 20;
+    so.work_dir = result_.run_dir;
+    nbdkit_setup_ = faults::nbdkit_filters_for(scenario_.faults, result_.run_dir);
+    if (so.flavour == "nbdkit") {
+      so.nbdkit_filters = nbdkit_setup_.filters;
+      so.nbdkit_params = nbdkit_setup_.params;
+    }
+    WEDGE_TRY(res_.server, storage::NbdServer::start(so, timeouts_.server_start)
+                               .context(fmt::format("starting {}", scenario_.storage.server)));
+    r.server.name = res_.server->describe();
+    res_.server_control = faults::control_of(*res_.server, timeouts_.server_start);
   }
-  WEDGE_TRY(res_.server, storage::NbdServer::start(so, timeouts_.server_start)
-                             .context(fmt::format("starting {}", scenario_.storage.server)));
-  r.server.name = res_.server->describe();
-  res_.server_control = faults::control_of(*res_.server, timeouts_.server_start);
 
   // Guest.
   vm::VmSpec spec;
@@ -435,6 +489,7 @@ Status Runner::boot_and_run() {
     spec.cmdline += " sysctl.kernel.unknown_nmi_panic=1 sysctl.kernel.panic_print=1";
   }
   spec.keep_after_exit = options_.keep_wedged;
+  if (loopback()) spec.disks = {result_.run_dir / "export.img"};
   if (!scenario_.guest.cmdline.empty()) spec.cmdline += " " + scenario_.guest.cmdline;
   spec.console_log = result_.run_dir / "console.log";
   spec.agent_socket = result_.run_dir / "agent.sock";

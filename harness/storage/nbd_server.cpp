@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include "harness/storage/ports.h"
-#include "harness/util/net.h"
 #include "harness/storage/proc_net_tcp.h"
 #include "harness/util/files.h"
+#include "harness/util/net.h"
 
 namespace wedge::storage {
 
@@ -55,16 +55,6 @@ Status validate(const NbdServerOptions& options) {
   if (options.flavour == kNbdServer &&
       (!options.nbdkit_filters.empty() || !options.nbdkit_params.empty())) {
     return make_error("nbdkit filters and parameters need flavour nbdkit");
-  }
-  return ok_status();
-}
-
-// Creates file (sparse) or resizes it to size bytes.
-Status create_export_file(const fs::path& file, uint64_t size) {
-  UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
-  if (!fd.valid()) return errno_error(fmt::format("creating export {}", file.string()), errno);
-  if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) {
-    return errno_error(fmt::format("sizing export {} to {} bytes", file.string(), size), errno);
   }
   return ok_status();
 }
@@ -212,7 +202,7 @@ Result<std::unique_ptr<NbdServer>> NbdServer::start(const NbdServerOptions& opti
   if (ec) return make_error("{}: creating {}: {}", what, options.work_dir.string(), ec.message());
   const fs::path work_dir = fs::absolute(options.work_dir);
   const fs::path export_file = fs::absolute(options.export_file);
-  if (auto created = create_export_file(export_file, options.size_bytes); !created) {
+  if (auto created = create_sparse_file(export_file, options.size_bytes); !created) {
     return created.error().context(what);
   }
   auto description = query_version(*exe, options.flavour);

@@ -60,6 +60,15 @@ Status write_file_atomic(const fs::path& path, std::string_view data) {
   return ok_status();
 }
 
+Status create_sparse_file(const fs::path& path, uint64_t size) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd.valid()) return errno_error(fmt::format("creating {}", path.string()), errno);
+  if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) {
+    return errno_error(fmt::format("sizing {} to {} bytes", path.string(), size), errno);
+  }
+  return ok_status();
+}
+
 Status append_file(const fs::path& path, std::string_view data) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
   if (!fd.valid()) return errno_error(fmt::format("open {}", path.string()), errno);

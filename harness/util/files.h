@@ -5,6 +5,7 @@
 //   WEDGE_TRY(std::string text, read_file("/proc/meminfo"));
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -17,6 +18,9 @@ namespace wedge {
 
 // Replaces path's content so that readers see either the old or the new file, never a mix.
 [[nodiscard]] Status write_file_atomic(const std::filesystem::path& path, std::string_view data);
+
+// Creates path as a sparse file of size bytes (or resizes an existing one): export images.
+[[nodiscard]] Status create_sparse_file(const std::filesystem::path& path, uint64_t size);
 
 // Appends data to path (creating it); used for line-oriented logs.
 [[nodiscard]] Status append_file(const std::filesystem::path& path, std::string_view data);

@@ -37,6 +37,8 @@ struct VmSpec {
   // false: the guest dies with the backend's connection even if wedge crashes. true: it may
   // outlive it once released (--keep-wedged); list_wedge_domains finds it later.
   bool keep_after_exit = false;
+  // Raw image files attached as virtio disks, in order: /dev/vda, /dev/vdb, ...
+  std::vector<std::filesystem::path> disks;
 };
 
 enum class DomainState { kRunning, kPaused, kShutoff, kCrashed, kOther };

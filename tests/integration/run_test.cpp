@@ -415,3 +415,36 @@ TEST_F(RunTest, ServerStalledMidSwapIsCaughtWithStacksAndRecovers) {
 
 }  // namespace
 }  // namespace wedge
+
+namespace wedge {
+namespace {
+
+// Issue proof (b): nbd-server inside the guest serving the guest's own swap deadlocks at the
+// first swap-out. No fault is injected and the kernel prints no hung-task warning; wedge must
+// still call it a hang (deadlock) and bring back nbd-server's own stack.
+TEST_F(RunTest, LoopbackNbdSwapDeadlockIsFoundWithNbdServerStack) {
+  fs::path out = dir() / "run";
+  WedgeRun r = run_wedge({"run", "nbd-loopback-deadlock", "--out", out.string(), "-q"}, 600s);
+  EXPECT_EQ(r.status.code, 1) << r.out << r.err;
+  json report = load_json(out / "report.json");
+  ASSERT_EQ(report["verdict"], "hang") << report.dump(2);
+  EXPECT_TRUE(report["faults"].empty());
+  const json& hang = report["findings"][0];
+  EXPECT_EQ(hang["kind"], "hang");
+  EXPECT_EQ(hang["subkind"], "deadlock");
+  auto console = read_file(out / "console.log");
+  ASSERT_TRUE(console.ok());
+  EXPECT_EQ(console->find("blocked for more than"), std::string::npos)
+      << "the kernel's own detector fired; this test is about finding the hang without it";
+  bool server_stack = false;
+  for (const auto& g : hang["stacks"]) {
+    for (const auto& task : g["tasks"]) {
+      server_stack |= task.get<std::string>().rfind("nbd-server:", 0) == 0;
+    }
+  }
+  EXPECT_TRUE(server_stack) << "nbd-server's stack missing: " << hang["stacks"].dump(2);
+  expect_nothing_leaked(out);
+}
+
+}  // namespace
+}  // namespace wedge

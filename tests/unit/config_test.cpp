@@ -46,7 +46,7 @@ TEST(Config, ImpossibleValuesAreRefused) {
   EXPECT_EQ(error_of("[guest]\n\nmemory_mib = 16\n"),
             "t.toml:3: [guest] memory_mib = 16: must be between 64 and 65536");
   EXPECT_EQ(error_of("[storage]\ntransport = \"smb\"\n"),
-            "t.toml:2: [storage] transport = \"smb\": must be one of \"nbd\"");
+            "t.toml:2: [storage] transport = \"smb\": must be one of \"nbd\", \"nbd-loopback\"");
   EXPECT_EQ(error_of("[guest]\nvcpus = \"two\"\n"), "t.toml:2: [guest] vcpus must be an integer");
   EXPECT_EQ(error_of("[limits]\noom_ok = 1\n"), "t.toml:2: [limits] oom_ok must be true or false");
   EXPECT_EQ(error_of("[workload]\nsize_mib = 5000\n"),
@@ -279,6 +279,32 @@ TEST(ConfigFaults, EndlessFaultsNeedRecoverFalse) {
             "it: set [limits] recover = false or give it a duration_s");
   EXPECT_EQ(error_of("[limits]\nrecover = false\n[[fault]]\nkind = \"server-crash\"\nat_s = 1\n"),
             "(loaded)");
+}
+
+}  // namespace
+}  // namespace wedge::config
+
+namespace wedge::config {
+namespace {
+
+TEST(Config, LoopbackTransportRunsNbdServerInTheGuestOnly) {
+  auto ok = parse_scenario("[storage]\ntransport = \"nbd-loopback\"\n", "t.toml");
+  ASSERT_TRUE(ok.ok()) << ok.error().message();
+  EXPECT_EQ(ok->storage.transport, "nbd-loopback");
+  auto nbdkit =
+      parse_scenario("[storage]\ntransport = \"nbd-loopback\"\nserver = \"nbdkit\"\n", "t.toml");
+  ASSERT_FALSE(nbdkit.ok());
+  EXPECT_NE(nbdkit.error().message().find("t.toml:2: [storage] transport = \"nbd-loopback\""),
+            std::string::npos)
+      << nbdkit.error().message();
+  auto stall = parse_scenario(
+      "[storage]\ntransport = \"nbd-loopback\"\n[[fault]]\nkind = \"server-stall\"\nat_s = 5\n"
+      "duration_s = 5\n",
+      "t.toml");
+  ASSERT_FALSE(stall.ok());
+  EXPECT_NE(stall.error().message().find("t.toml:3: [[fault]] kind = \"server-stall\""),
+            std::string::npos)
+      << stall.error().message();
 }
 
 }  // namespace

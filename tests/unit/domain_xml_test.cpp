@@ -242,3 +242,25 @@ TEST(DomainXml, ValidateRejectsRelativePathsControlCharsAndLongSockets) {
 
 }  // namespace
 }  // namespace wedge::vm
+
+namespace wedge::vm {
+namespace {
+
+TEST(DomainXml, DisksAreRawVirtioInOrderAndEscaped) {
+  VmSpec spec = sample_spec();
+  EXPECT_EQ(build_domain_xml(spec).find("<disk"), std::string::npos) << "no disks by default";
+  spec.disks = {"/runs/r1/export.img", "/runs/r1/a&b.img"};
+  std::string xml = build_domain_xml(spec);
+  EXPECT_TRUE(balanced(xml)) << xml;
+  auto first = xml.find("<source file='/runs/r1/export.img'/>");
+  auto second = xml.find("<source file='/runs/r1/a&amp;b.img'/>");
+  ASSERT_NE(first, std::string::npos) << xml;
+  ASSERT_NE(second, std::string::npos) << xml;
+  EXPECT_LT(first, second);
+  EXPECT_NE(xml.find("<target dev='vda' bus='virtio'/>"), std::string::npos);
+  EXPECT_NE(xml.find("<target dev='vdb' bus='virtio'/>"), std::string::npos);
+  EXPECT_NE(xml.find("<driver name='qemu' type='raw'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace wedge::vm

@@ -151,6 +151,13 @@ std::string build_domain_xml(const VmSpec& spec) {
   add(fmt::format("      <target type='virtio' name='{}'/>",
                   xml_escape(agent_protocol::kPortName)));
   add("    </channel>");
+  for (size_t i = 0; i < spec.disks.size() && i < 26; ++i) {
+    add("    <disk type='file' device='disk'>");
+    add("      <driver name='qemu' type='raw' cache='none' io='native'/>");
+    add(fmt::format("      <source file='{}'/>", xml_escape(spec.disks[i].string())));
+    add(fmt::format("      <target dev='vd{}' bus='virtio'/>", static_cast<char>('a' + i)));
+    add("    </disk>");
+  }
   add("    <interface type='user'>");
   add("      <model type='virtio'/>");
   add("    </interface>");
