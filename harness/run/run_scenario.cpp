@@ -138,7 +138,7 @@ std::vector<std::string> Runner::workload_argv() const {
     argv.insert(argv.end(), scenario_.workload.argv.begin(), scenario_.workload.argv.end());
     return argv;
   }
-  for (std::string a : {"/init", "hog", "--mib"}) argv.push_back(a);
+  for (std::string a : {"/bin/wedge-hog", "hog", "--mib"}) argv.push_back(a);
   argv.push_back(std::to_string(scenario_.workload.size_mib));
   argv.push_back("--step-mib");
   argv.push_back("8");
