@@ -190,11 +190,6 @@ TEST_F(RunTest, MissingKernelIsUsageError) {
   EXPECT_NE(r.err.find("/nonexistent/bzImage is not a file"), std::string::npos) << r.err;
 }
 
-}  // namespace
-}  // namespace wedge
-
-namespace wedge {
-namespace {
 
 // A kernel that cannot find its init panics at boot: that is the kernel's failure (exit 1,
 // boot_failure), found from the console without waiting for the agent's boot timeout.
@@ -250,11 +245,6 @@ TEST_F(RunTest, InterruptMidRunTearsDownAndReports) {
   expect_nothing_leaked(out);
 }
 
-}  // namespace
-}  // namespace wedge
-
-namespace wedge {
-namespace {
 
 // The user's own reproducer: a host file copied into the guest under /extra and run by argv.
 // Exit 0 passes; a non-zero exit with no kernel message to blame is "workload_failed" (exit 1).
@@ -319,11 +309,6 @@ size_mib = 320
   expect_nothing_leaked(out);
 }
 
-}  // namespace
-}  // namespace wedge
-
-namespace wedge {
-namespace {
 
 // wedge SIGKILLed mid-run runs no teardown at all: the guest must still go (libvirt
 // auto-destroys it with our connection) and so must the storage server (it dies with us).
@@ -343,11 +328,6 @@ TEST_F(RunTest, SigkillMidRunLeavesNoGuestOrServer) {
   EXPECT_TRUE(clean) << "guest or server outlived a SIGKILLed wedge";
 }
 
-}  // namespace
-}  // namespace wedge
-
-namespace wedge {
-namespace {
 
 // libvirtd is not there (its socket is gone): wedge could not test, and says what it tried.
 TEST_F(RunTest, DeadLibvirtDaemonIsInfraError) {
@@ -364,11 +344,6 @@ TEST_F(RunTest, DeadLibvirtDaemonIsInfraError) {
   expect_nothing_leaked(out);
 }
 
-}  // namespace
-}  // namespace wedge
-
-namespace wedge {
-namespace {
 
 // Issue proof (a): the host's NBD server is stopped mid-swap. The hang is found well before
 // the stall ends, blocked tasks' stacks come back through the guest, the fault is on the
@@ -413,11 +388,6 @@ TEST_F(RunTest, ServerStalledMidSwapIsCaughtWithStacksAndRecovers) {
   expect_nothing_leaked(out);
 }
 
-}  // namespace
-}  // namespace wedge
-
-namespace wedge {
-namespace {
 
 // Issue proof (b): nbd-server inside the guest serving the guest's own swap deadlocks at the
 // first swap-out. No fault is injected and the kernel prints no hung-task warning; wedge must

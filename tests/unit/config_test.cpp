@@ -281,11 +281,6 @@ TEST(ConfigFaults, EndlessFaultsNeedRecoverFalse) {
             "(loaded)");
 }
 
-}  // namespace
-}  // namespace wedge::config
-
-namespace wedge::config {
-namespace {
 
 TEST(Config, LoopbackTransportRunsNbdServerInTheGuestOnly) {
   auto ok = parse_scenario("[storage]\ntransport = \"nbd-loopback\"\n", "t.toml");

@@ -240,11 +240,6 @@ TEST(DomainXml, ValidateRejectsRelativePathsControlCharsAndLongSockets) {
   EXPECT_FALSE(validate_spec(spec).ok());
 }
 
-}  // namespace
-}  // namespace wedge::vm
-
-namespace wedge::vm {
-namespace {
 
 TEST(DomainXml, DisksAreRawVirtioInOrderAndEscaped) {
   VmSpec spec = sample_spec();
