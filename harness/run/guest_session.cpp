@@ -164,17 +164,28 @@ Pumped GuestSession::finish_console() {
   return out;
 }
 
+Result<bool> GuestSession::pump_until(const std::function<bool()>& done,
+                                      std::chrono::milliseconds timeout, bool interruptible,
+                                      std::chrono::milliseconds poll) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    Pumped p = pump();
+    if (p.channel_error) return Error(*p.channel_error);
+    if (interruptible && interrupted()) {
+      return make_error("interrupted by signal {}", interrupt_signal());
+    }
+    std::this_thread::sleep_for(poll);
+  }
+  return true;
+}
+
 Status GuestSession::wait_request(uint64_t request, std::chrono::milliseconds timeout,
                                   const std::string& what) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done_requests_.count(request)) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return make_error("agent did not answer {} within {} ms", what, timeout.count());
-    }
-    Pumped p = pump();
-    if (p.channel_error) return make_error("{}: {}", what, *p.channel_error);
-    std::this_thread::sleep_for(10ms);
-  }
+  WEDGE_TRY(bool answered, pump_until([&] { return done_requests_.count(request) > 0; }, timeout,
+                                      /*interruptible=*/false, 10ms)
+                               .context(what));
+  if (!answered) return make_error("agent did not answer {} within {} ms", what, timeout.count());
   if (auto it = failed_requests_.find(request); it != failed_requests_.end()) {
     return make_error("agent could not {}: {}", what, it->second);
   }
@@ -268,15 +279,11 @@ Result<JobState> GuestSession::run_step(const std::string& name,
                                         std::chrono::milliseconds timeout) {
   (void)append_file(run_dir_ / "setup.log", fmt::format("$ {}\n", fmt::join(argv, " ")));
   WEDGE_TRY(uint32_t id, start_job(name, argv));
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!jobs_[id].exited) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return make_error("{} did not finish within {:.0f} s", name, timeout.count() / 1000.0);
-    }
-    Pumped p = pump();
-    if (p.channel_error) return make_error("{}: {}", name, *p.channel_error);
-    if (interrupted()) return make_error("{}: interrupted by signal {}", name, interrupt_signal());
-    std::this_thread::sleep_for(20ms);
+  WEDGE_TRY(bool finished, pump_until([&] { return jobs_[id].exited; }, timeout,
+                                      /*interruptible=*/true, 20ms)
+                               .context(name));
+  if (!finished) {
+    return make_error("{} did not finish within {:.0f} s", name, timeout.count() / 1000.0);
   }
   const JobState& job = jobs_[id];
   if (job.spawn_failed || job.exit_code != 0 || job.signal != 0) {

@@ -98,6 +98,11 @@ class GuestSession {
   std::optional<agent::Hello> hello_;
   std::map<uint32_t, JobState> jobs_;
   std::map<uint32_t, std::string> partial_lines_;
+  // Pumps every `poll` until done() holds: true, false on timeout, an error when the agent
+  // channel is lost (or, if interruptible, on SIGINT/SIGTERM).
+  [[nodiscard]] Result<bool> pump_until(const std::function<bool()>& done,
+                                        std::chrono::milliseconds timeout, bool interruptible,
+                                        std::chrono::milliseconds poll);
   // Waits (pumping) until request is answered; false on timeout or a Failed reply.
   [[nodiscard]] Status wait_request(uint64_t request, std::chrono::milliseconds timeout,
                                     const std::string& what);
