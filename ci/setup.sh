@@ -29,7 +29,7 @@ packages=(
   # headers for the test module workloads/kmod (same 6.1.0-NN release as linux-image-cloud-amd64)
   linux-headers-cloud-amd64
   # tools used by tests and benchmarks
-  procps psmisc
+  procps psmisc file python3
   # reads the memory dumps wedge takes (libvirt_backend_test checks one with it)
   crash
 )
