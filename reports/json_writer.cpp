@@ -49,6 +49,9 @@ std::string describe(const Finding& f) {
   if (f.onset_s) when.push_back(fmt::format("onset {:.1f} s", *f.onset_s));
   if (f.detected_s) when.push_back(fmt::format("detected {:.1f} s", *f.detected_s));
   if (f.during_fault) when.push_back("during an injected fault");
+  if (f.console_silent_s && *f.console_silent_s >= 1) {
+    when.push_back(fmt::format("console silent {:.0f} s", *f.console_silent_s));
+  }
   if (!when.empty()) out += fmt::format(" ({})", fmt::join(when, ", "));
   return out;
 }
@@ -72,6 +75,7 @@ nlohmann::json finding_json(const Finding& f) {
               {"traces_s", optional(f.traces_s)}};
   if (!f.subkind.empty()) out["subkind"] = f.subkind;
   if (f.during_fault) out["during_fault"] = true;
+  if (f.console_silent_s) out["console_silent_s"] = *f.console_silent_s;
   return out;
 }
 
@@ -92,6 +96,10 @@ std::string JsonWriter::render(const RunReport& r) {
     stalls.push_back({{"start_s", st.start_s},
                       {"duration_s", st.duration_s},
                       {"during_fault", st.during_fault}});
+  }
+  json floods = json::array();
+  for (const auto& f : r.console.floods) {
+    floods.push_back({{"start_s", f.start_s}, {"end_s", f.end_s}, {"bytes", f.bytes}});
   }
   json guest = {{"pswpout", r.guest.pswpout},
                 {"pswpin", r.guest.pswpin},
@@ -116,6 +124,7 @@ std::string JsonWriter::render(const RunReport& r) {
       {"stalls", stalls},
       {"timings", {{"boot_s", r.boot_s < 0 ? json(nullptr) : json(r.boot_s)}, {"run_s", r.run_s}}},
       {"guest", guest},
+      {"console", {{"bytes", r.console.bytes}, {"floods", floods}}},
       {"server",
        {{"name", r.server.name},
         {"bytes_written", r.server.bytes_written},

@@ -52,6 +52,9 @@ struct Finding {
   std::vector<std::string> routes;  // trace routes that delivered ("agent", "sysrq-key", ...)
   std::vector<StackGroup> stacks;   // blocked/running tasks grouped, most frequent first
   bool during_fault = false;        // seen while an injected fault was active
+  // Live runs: seconds since the console last printed anything, when the finding was made
+  // (a wedged kernel usually goes quiet; a livelock may keep printing).
+  std::optional<double> console_silent_s;
 };
 
 // An injected fault as it happened (host run time).
@@ -67,6 +70,19 @@ struct StallRecord {
   double start_s = 0;
   double duration_s = 0;
   bool during_fault = false;
+};
+
+// A stretch in which the guest printed faster than the console flood threshold
+// (console/flood_meter.h: 256 KiB/s for at least 5 s).
+struct ConsoleFlood {
+  double start_s = 0;
+  double end_s = 0;
+  uint64_t bytes = 0;
+};
+
+struct ConsoleNumbers {
+  uint64_t bytes = 0;  // console output read during the run
+  std::vector<ConsoleFlood> floods;
 };
 
 struct GuestNumbers {
@@ -101,6 +117,7 @@ struct RunReport {
   double run_s = 0;         // whole run, wall clock
   std::string accel;        // "tcg" or "kvm"
   GuestNumbers guest;
+  ConsoleNumbers console;
   ServerNumbers server;
   std::string kernel_release;
   std::string kernel_path;    // the kernel booted (in the image cache)

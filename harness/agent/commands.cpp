@@ -20,6 +20,7 @@ constexpr size_t kMaxArgs = 256;
 constexpr size_t kMaxStringBytes = 64 * 1024;
 constexpr size_t kMaxPath = 4095;
 constexpr size_t kMaxStates = 16;
+constexpr size_t kMaxFilter = 64;  // FileRequest::filter
 
 Status check_string(std::string_view what, std::string_view s) {
   if (s.find('\0') != std::string_view::npos) return make_error("{} contains a NUL byte", what);
@@ -114,6 +115,21 @@ Result<std::string> CommandEncoder::encode_read_file(uint64_t request, std::stri
   }
   PayloadBuilder b;
   b.u64(field::kRequestId, request).bytes(field::kPath, path).u64(field::kOffset, offset);
+  return frame(static_cast<uint16_t>(ap::MsgType::kReadFile), b.payload());
+}
+
+Result<std::string> CommandEncoder::encode_read_lines(uint64_t request, std::string_view path,
+                                                      std::string_view filter, uint64_t offset) {
+  WEDGE_CHECK(check_path(path).context("read-lines"));
+  if (filter.empty() || filter.size() > kMaxFilter) {
+    return make_error("read-lines: filter of {} bytes, want 1 to {}", filter.size(), kMaxFilter);
+  }
+  if (offset > static_cast<uint64_t>(INT64_MAX)) {
+    return make_error("read-lines: offset {} out of range", offset);
+  }
+  PayloadBuilder b;
+  b.u64(field::kRequestId, request).bytes(field::kPath, path).bytes(field::kFilter, filter);
+  if (offset != 0) b.u64(field::kOffset, offset);
   return frame(static_cast<uint16_t>(ap::MsgType::kReadFile), b.payload());
 }
 

@@ -41,6 +41,13 @@ class CommandEncoder {
   //   enc.encode_read_file(req, "/proc/kallsyms", 61440);
   [[nodiscard]] Result<std::string> encode_read_file(uint64_t request, std::string_view path,
                                                      uint64_t offset);
+  // Reads path in the guest from byte offset to its end and answers with only the lines
+  // that hold filter (1 to 64 bytes): File{request, path, data, offset, filter, next_offset},
+  // at most 60 KiB of lines; when more matched, ask again from next_offset. For the module
+  // symbols of /proc/kallsyms, without sending the 3.5 MiB of it:
+  //   enc.encode_read_lines(req, "/proc/kallsyms", "\t[");
+  [[nodiscard]] Result<std::string> encode_read_lines(uint64_t request, std::string_view path,
+                                                      std::string_view filter, uint64_t offset = 0);
   // Lists every task (thread) whose state letter is in states ("D", "DR"), kernel threads
   // included, the agent excepted: one Task{request, ...} each (2000 at most), then
   // Done{request}. Failed with EBUSY while another scan runs. Fails here if states is empty

@@ -75,8 +75,8 @@ std::optional<Message> build(ap::MsgType type, Fields& f) {
     case ap::MsgType::kHeartbeat:
       return Heartbeat{f.u64(field::kSeq), f.u64(field::kUptimeMs)};
     case ap::MsgType::kSample:
-      return Sample{f.u64(field::kUptimeMs), f.str(field::kMeminfo), f.str(field::kVmstat),
-                    f.str(field::kPsiMemory), f.str(field::kPsiIo)};
+      return Sample{f.u64(field::kUptimeMs),  f.str(field::kMeminfo), f.str(field::kVmstat),
+                    f.str(field::kPsiMemory), f.str(field::kPsiIo),   f.str(field::kModules)};
     case ap::MsgType::kStarted:
       return Started{f.u64(field::kJobId), f.i64(field::kPid)};
     case ap::MsgType::kOutput:
@@ -92,8 +92,8 @@ std::optional<Message> build(ap::MsgType type, Fields& f) {
     case ap::MsgType::kLog:
       return Log{f.str(field::kText)};
     case ap::MsgType::kFile:
-      return File{f.u64(field::kRequestId), f.str(field::kPath), f.str(field::kData),
-                  f.u64(field::kOffset)};
+      return File{f.u64(field::kRequestId), f.str(field::kPath),   f.str(field::kData),
+                  f.u64(field::kOffset),    f.str(field::kFilter), f.u64(field::kNextOffset)};
     case ap::MsgType::kTask:
       return Task{f.u64(field::kRequestId), f.i64(field::kPid),   f.str(field::kComm),
                   f.str(field::kState),     f.str(field::kWchan), f.str(field::kData)};

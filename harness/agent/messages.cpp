@@ -60,6 +60,7 @@ std::string encode_message(const Message& message, uint32_t seq) {
                 .bytes(field::kVmstat, m.vmstat);
             if (!m.psi_memory.empty()) b.bytes(field::kPsiMemory, m.psi_memory);
             if (!m.psi_io.empty()) b.bytes(field::kPsiIo, m.psi_io);
+            if (!m.modules.empty()) b.bytes(field::kModules, m.modules);
             return ap::MsgType::kSample;
           },
           [&](const Started& m) {
@@ -96,7 +97,10 @@ std::string encode_message(const Message& message, uint32_t seq) {
           },
           [&](const File& m) {
             put_id(b, field::kRequestId, m.request);
-            b.bytes(field::kPath, m.path).u64(field::kOffset, m.offset).bytes(field::kData, m.data);
+            b.bytes(field::kPath, m.path).u64(field::kOffset, m.offset);
+            if (!m.filter.empty()) b.bytes(field::kFilter, m.filter);
+            if (m.next_offset != 0) b.u64(field::kNextOffset, m.next_offset);
+            b.bytes(field::kData, m.data);
             return ap::MsgType::kFile;
           },
           [&](const Task& m) {

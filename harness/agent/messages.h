@@ -36,6 +36,7 @@ struct Sample {
   std::string vmstat;
   std::string psi_memory;  // empty if the guest has no PSI
   std::string psi_io;
+  std::string modules = {};  // /proc/modules; empty from an agent that does not send it
   bool operator==(const Sample&) const = default;
 };
 
@@ -82,12 +83,16 @@ struct Log {
 };
 
 // A piece of a file: data starts at byte offset of path; fewer bytes than asked for
-// (60 KiB at most per piece) means the end of the file was reached.
+// (60 KiB at most per piece) means the end of the file was reached. For a filtered read,
+// data holds the matching lines from offset on, and next_offset, when not 0, is where to
+// ask again for the ones that did not fit.
 struct File {
   uint64_t request = 0;
   std::string path;
   std::string data;
   uint64_t offset = 0;
+  std::string filter = {};  // echoed: empty for a plain read (or an agent without filters)
+  uint64_t next_offset = 0;
   bool operator==(const File&) const = default;
 };
 

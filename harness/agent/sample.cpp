@@ -157,6 +157,20 @@ MemSnapshot parse_sample(const Sample& sample) {
   return s;
 }
 
+std::vector<std::string> module_names(std::string_view proc_modules) {
+  std::vector<std::string> names;
+  while (!proc_modules.empty()) {
+    size_t eol = proc_modules.find('\n');
+    std::string_view line = proc_modules.substr(0, eol);
+    proc_modules =
+        eol == std::string_view::npos ? std::string_view() : proc_modules.substr(eol + 1);
+    std::string_view name = line.substr(0, line.find(' '));
+    // A line cut off by the agent's buffer has no size after the name.
+    if (!name.empty() && name.size() < line.size()) names.emplace_back(name);
+  }
+  return names;
+}
+
 std::string to_json_line(const MemSnapshot& s) {
   nlohmann::ordered_json j;
 #define WEDGE_FIELD(name) j[#name] = s.name

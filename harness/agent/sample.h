@@ -1,5 +1,6 @@
-// Pure parsing of the agent's raw /proc samples into the numbers detectors and reports use,
-// and their one-line JSON form (the run directory's agent samples file holds one per line).
+// Pure parsing of the agent's raw /proc samples into the numbers detectors and reports use
+// (and the names of loaded modules), and their one-line JSON form (the run directory's agent
+// samples file holds one per line).
 //
 //   MemSnapshot s = parse_sample(sample);
 //   if (s.swap_total_kb > 0 && s.pswpout == prev.pswpout) ...  // swap-out stalled
@@ -9,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "harness/agent/messages.h"
 
@@ -64,6 +66,10 @@ struct MemSnapshot {
 [[nodiscard]] uint64_t meminfo_value(std::string_view meminfo, std::string_view key);
 // The value of a "key 123" line of /proc/vmstat text (0 if absent).
 [[nodiscard]] uint64_t vmstat_value(std::string_view vmstat, std::string_view key);
+
+// The names of the modules in /proc/modules text ("nbd 65536 0 - Live 0xffffffffc0353000"),
+// in the order listed (newest first); the first word of each line.
+[[nodiscard]] std::vector<std::string> module_names(std::string_view proc_modules);
 
 // One compact JSON object with every MemSnapshot field, keys named as the members; no
 // trailing newline.

@@ -5,8 +5,8 @@
 #include <fmt/format.h>
 
 #include <memory>
-#include <nlohmann/json.hpp>
 
+#include "harness/cli/analysis_output.h"
 #include "harness/detect/analyze.h"
 #include "harness/util/files.h"
 
@@ -26,26 +26,7 @@ int analyze(const AnalyzeArgs& args) {
     fmt::print(stderr, "wedge analyze: {}\n", text.error().message());
     return kExitUsage;
   }
-  detect::Analysis a = detect::analyze_console_log(*text, {.oom_ok = args.oom_ok});
-  if (args.json) {
-    nlohmann::json findings = nlohmann::json::array();
-    for (const auto& f : a.findings) findings.push_back(reports::finding_json(f));
-    nlohmann::json out = {
-        {"verdict", reports::to_string(a.verdict)}, {"reason", a.reason}, {"findings", findings}};
-    fmt::print("{}\n", out.dump(2));
-  } else {
-    fmt::print("{}: {}\n", reports::to_string(a.verdict), a.reason);
-    for (const auto& f : a.findings) {
-      fmt::print("  finding: {}\n", reports::describe(f));
-      for (const auto& g : f.stacks) {
-        fmt::print("    {} task(s) in state {}: {}\n", g.count, g.state, fmt::join(g.tasks, " "));
-        size_t shown = std::min<size_t>(g.frames.size(), 12);
-        for (size_t i = 0; i < shown; ++i) fmt::print("      {}\n", g.frames[i]);
-        if (shown < g.frames.size()) fmt::print("      ... {} more\n", g.frames.size() - shown);
-      }
-    }
-  }
-  return reports::exit_code_for(a.verdict);
+  return print_analysis(detect::analyze_console_log(*text, {.oom_ok = args.oom_ok}), args.json);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "harness/cli/analyze_command.h"
+#include "harness/cli/analyze_dump_command.h"
 #include "harness/cli/command.h"
 #include "harness/cli/doctor_command.h"
 #include "harness/cli/image_command.h"
@@ -17,7 +18,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", WEDGE_VERSION);
   app.require_subcommand(1);
   std::vector<Command> commands = {add_run_command(app), add_doctor_command(app),
-                                   add_image_command(app), add_analyze_command(app)};
+                                   add_image_command(app), add_analyze_command(app),
+                                   add_analyze_dump_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

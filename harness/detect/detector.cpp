@@ -31,6 +31,7 @@ void Detector::add_finding(const std::string& kind, const std::string& title, do
   f.evidence = evidence;
   f.frames = frames;
   f.during_fault = fault_active_;
+  if (last_console_s_) f.console_silent_s = std::max(0.0, now_s - *last_console_s_);
   findings_.push_back(std::move(f));
   if (wants_traces) trace_requests_.push_back(findings_.size() - 1);
 }

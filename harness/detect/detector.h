@@ -44,6 +44,8 @@ class Detector {
   void on_console_event(const console::Event& event, double now_s);
   void on_heartbeat(double now_s);
   void on_progress(double now_s);
+  // The console printed something (any bytes): findings record how long it had been silent.
+  void on_console_output(double now_s) { last_console_s_ = now_s; }
   void on_workload_exit(int exit_code, int signal, bool verify_failed, double now_s);
   void on_domain_gone(const std::string& why, double now_s);
   // An injected fault became active / inactive (a stall, crash, squeeze...).
@@ -76,6 +78,7 @@ class Detector {
   [[nodiscard]] bool counts(const reports::Finding& f) const;
 
   DetectorConfig config_;
+  std::optional<double> last_console_s_;
   bool armed_ = false;
   bool track_progress_ = true;
   bool done_ = false;

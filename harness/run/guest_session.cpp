@@ -16,7 +16,11 @@ GuestSession::GuestSession(vm::Instance& vm, fs::path run_dir, Clock clock, Obse
     : vm_(vm),
       run_dir_(std::move(run_dir)),
       clock_(std::move(clock)),
-      observer_(std::move(observer)) {}
+      observer_(std::move(observer)),
+      symbols_(
+          encoder_, [this] { return next_request_++; },
+          [this](const std::string& frame) { return send(frame); }, [this] { return clock_(); },
+          [this](const std::string& line) { log_event(line); }) {}
 
 void GuestSession::log_event(const std::string& json_line) {
   (void)append_file(run_dir_ / "events.jsonl", json_line + "\n");
@@ -26,6 +30,7 @@ Pumped GuestSession::pump() {
   Pumped out;
   double now = clock_();
   if (auto console = vm_.read_console(); console.ok() && !console->empty()) {
+    out.console_bytes = console->size();
     out.console_events = scanner_.feed(*console);
     remember(out.console_events);
     for (const auto& e : out.console_events) {
@@ -64,6 +69,7 @@ void GuestSession::handle(const agent::Message& message, Pumped* out) {
                           .dump());
           }
           hello_ = m;
+          symbols_.on_hello();
         } else if constexpr (std::is_same_v<T, agent::Heartbeat>) {
           last_heartbeat_s_ = now;
           out->heartbeats++;
@@ -73,6 +79,7 @@ void GuestSession::handle(const agent::Message& message, Pumped* out) {
               run_dir_ / "samples.jsonl",
               fmt::format("{{\"t_s\":{:.3f},\"sample\":{}}}\n", now, agent::to_json_line(snap)));
           out->samples.push_back(snap);
+          symbols_.on_sample(m);
         } else if constexpr (std::is_same_v<T, agent::Started>) {
           if (auto it = jobs_.find(m.job); it != jobs_.end()) {
             it->second.started = true;
@@ -107,6 +114,7 @@ void GuestSession::handle(const agent::Message& message, Pumped* out) {
                                     {"signal", m.signal}})
                         .dump());
         } else if constexpr (std::is_same_v<T, agent::Failed>) {
+          if (symbols_.on_failed(m)) return;
           if (auto it = jobs_.find(m.job); m.job != 0 && it != jobs_.end()) {
             it->second.spawn_failed = true;
             it->second.exited = true;
@@ -121,6 +129,7 @@ void GuestSession::handle(const agent::Message& message, Pumped* out) {
         } else if constexpr (std::is_same_v<T, agent::Task>) {
           if (tasks_[m.request].size() < 5000) tasks_[m.request].push_back(m);
         } else if constexpr (std::is_same_v<T, agent::File>) {
+          if (symbols_.on_file(m)) return;
           files_[m.request] = m;
           done_requests_[m.request] = true;
         } else if constexpr (std::is_same_v<T, agent::Log>) {
@@ -148,6 +157,7 @@ std::vector<console::Event> GuestSession::console_events_after(int line) const {
 Pumped GuestSession::finish_console() {
   Pumped out;
   if (auto console = vm_.read_console(); console.ok() && !console->empty()) {
+    out.console_bytes = console->size();
     out.console_events = scanner_.feed(*console);
   }
   for (auto& e : scanner_.finish()) out.console_events.push_back(std::move(e));
@@ -190,6 +200,12 @@ Status GuestSession::wait_request(uint64_t request, std::chrono::milliseconds ti
     return make_error("agent could not {}: {}", what, it->second);
   }
   return ok_status();
+}
+
+bool GuestSession::wait_for_module_symbols(std::chrono::milliseconds timeout) {
+  auto answered = pump_until([&] { return !symbols_.fetching_modules(); }, timeout,
+                             /*interruptible=*/false, 10ms);
+  return answered && *answered;
 }
 
 Status GuestSession::agent_sysrq(char key, std::chrono::milliseconds timeout) {

@@ -1,6 +1,6 @@
 // One booted guest as the run sees it: pumps the console and agent streams through their
-// decoders (never parsing bytes itself), records them in the run directory, and offers
-// agent requests (jobs, file writes) with timeouts.
+// decoders (never parsing bytes itself), records them in the run directory, offers agent
+// requests (jobs, file writes) with timeouts, and keeps the kernel's symbols current.
 //
 //   run::GuestSession s(*vm, run_dir, clock, observer);
 //   WEDGE_TRY(auto hello, s.wait_for_hello(timeouts.boot()));
@@ -19,6 +19,7 @@
 #include "harness/agent/decoder.h"
 #include "harness/agent/sample.h"
 #include "harness/console/parser.h"
+#include "harness/run/symbol_fetcher.h"
 #include "harness/util/result.h"
 #include "harness/vm/vm.h"
 
@@ -38,6 +39,7 @@ struct JobState {
 // What one pump() brought in, for the run loop to hand to the detector and the numbers.
 struct Pumped {
   std::vector<console::Event> console_events;
+  size_t console_bytes = 0;  // raw console output read by this pump
   int heartbeats = 0;
   std::vector<agent::MemSnapshot> samples;
   std::vector<std::pair<uint32_t, std::string>> output_lines;  // job id, one line
@@ -79,6 +81,14 @@ class GuestSession {
   [[nodiscard]] const JobState& job(uint32_t id) const { return jobs_.at(id); }
   [[nodiscard]] std::optional<agent::Hello> hello() const { return hello_; }
   [[nodiscard]] double last_heartbeat_s() const { return last_heartbeat_s_; }
+  // Kernel symbols for naming vCPU RIPs, kept current while the agent lives: the System.map
+  // at path (from find_system_map; empty: none) moved by the KASLR offset, read right after
+  // hello, and module symbols, refetched when the guest's modules change.
+  void use_system_map(const std::filesystem::path& path) { symbols_.use_system_map(path); }
+  [[nodiscard]] const traces::KernelSymbols& kernel_symbols() const { return symbols_.symbols(); }
+  [[nodiscard]] std::string kernel_symbol_sources() const { return symbols_.describe(); }
+  // Pumps until a module symbol fetch in flight is answered (true) or the timeout passes.
+  [[nodiscard]] bool wait_for_module_symbols(std::chrono::milliseconds timeout);
   // Sends raw bytes to the agent (encoded requests).
   [[nodiscard]] Status send(const std::string& frame);
   [[nodiscard]] agent::CommandEncoder& encoder() { return encoder_; }
@@ -115,6 +125,7 @@ class GuestSession {
   uint32_t next_job_ = 1;
   uint64_t next_request_ = 1;
   double last_heartbeat_s_ = 0;
+  SymbolFetcher symbols_;  // after encoder_ and next_request_, which it uses
 };
 
 }  // namespace wedge::run

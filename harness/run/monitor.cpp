@@ -9,6 +9,8 @@ namespace wedge::run {
 
 void Monitor::absorb(const Pumped& p, double now_s) {
   auto& g = numbers_.guest;
+  numbers_.console.add(now_s, p.console_bytes);
+  if (detector_ && p.console_bytes > 0) detector_->on_console_output(now_s);
   for (const auto& snap : p.samples) {
     g.samples++;
     g.pswpout = snap.pswpout;

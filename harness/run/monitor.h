@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "harness/console/flood_meter.h"
 #include "harness/detect/detector.h"
 #include "harness/run/guest_session.h"
 #include "reports/report.h"
@@ -22,6 +23,7 @@ struct LiveNumbers {
   double writeback_mib = 0;
   uint64_t workload_mib = 0;
   bool verify_failed = false;
+  console::FloodMeter console;  // console bytes and floods
 };
 
 class Monitor {

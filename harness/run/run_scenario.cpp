@@ -15,14 +15,15 @@
 #include "harness/config/load_scenario.h"
 #include "harness/detect/analyze.h"
 #include "harness/detect/detector.h"
-#include "harness/faults/fault_log.h"
 #include "harness/faults/injectors.h"
-#include "harness/faults/schedule.h"
 #include "harness/run/accel.h"
+#include "harness/run/fault_driver.h"
 #include "harness/run/guest_session.h"
+#include "harness/run/guest_swap.h"
 #include "harness/run/interrupt.h"
 #include "harness/run/monitor.h"
 #include "harness/run/progress.h"
+#include "harness/run/symbol_fetcher.h"
 #include "harness/run/trace_collector.h"
 #include "harness/storage/nbd_server.h"
 #include "harness/storage/ports.h"
@@ -66,7 +67,6 @@ struct RunResources {
   std::unique_ptr<storage::NbdServer> server;
   std::unique_ptr<faults::ServerControl> server_control;
   std::unique_ptr<vm::Instance> vm;
-  std::vector<std::unique_ptr<faults::Injector>> injectors;
 };
 
 class Runner {
@@ -79,15 +79,11 @@ class Runner {
  private:
   Status prepare_run_dir();
   Status boot_and_run();
-  Status setup_swap(GuestSession& session);
   void monitor(GuestSession& session, uint32_t workload_job, detect::Detector& detector);
   void collect_pending_traces(GuestSession& session, detect::Detector& detector);
   Status prepare_faults(GuestSession& session);
-  Status start_guest_nbd_server(GuestSession& session);
   [[nodiscard]] bool loopback() const { return scenario_.storage.transport == "nbd-loopback"; }
-  static constexpr int kGuestNbdPort = 10809;
   void step_faults(double now, detect::Detector& detector);
-  void step_faults_now(double now, detect::Detector& detector);
   void stop_all_faults(double now);
   void teardown();
   double now_s() const {
@@ -109,13 +105,9 @@ class Runner {
   std::optional<Monitor> monitor_;
   bool wedged_ = false;  // a hang or crash was found (for --keep-wedged)
   faults::NbdkitSetup nbdkit_setup_;
-  std::optional<faults::Schedule> schedule_;
-  std::optional<faults::FaultLog> fault_log_;
-  std::vector<size_t> fault_record_;  // fault index -> index in report.faults (or SIZE_MAX)
+  std::optional<FaultDriver> fault_driver_;
   double workload_start_s_ = 0;
   bool workload_started_ = false;
-  bool stepping_faults_ = false;  // step_faults may pump (memory-max writes): no re-entry
-  int active_faults_ = 0;
   GuestSession* session_ = nullptr;
 };
 
@@ -154,63 +146,6 @@ Status Runner::prepare_run_dir() {
   if (ec) return make_error("creating run directory {}: {}", dir.string(), ec.message());
   result_.run_dir = fs::absolute(dir, ec);
   WEDGE_CHECK(write_file_atomic(result_.run_dir / "scenario.toml", config::to_toml(scenario_)));
-  return ok_status();
-}
-
-// nbd-loopback: nbd-server runs inside the guest, exporting the guest's own virtio disk,
-// and the guest swaps through it: the server needs memory to write out the memory the
-// kernel is trying to free ("an NBD that functions reliably, even when accessing an exported
-// block device locally").
-Status Runner::start_guest_nbd_server(GuestSession& session) {
-  progress_.step("guest: modprobe virtio_blk");
-  auto blk =
-      session.run_step("guest: modprobe virtio_blk", {"/bin/busybox", "modprobe", "virtio_blk"},
-                       timeouts_.agent_command());
-  if (!blk) return blk.error();
-  WEDGE_CHECK(session.write_guest_file(
-      "/tmp/nbd-server.conf",
-      fmt::format("[generic]\nlistenaddr = 127.0.0.1\nport = {}\n[wedge]\nexportname = /dev/vda\n",
-                  kGuestNbdPort),
-      timeouts_.agent_command()));
-  WEDGE_TRY(fs::path nbd_server, find_executable("nbd-server"));
-  progress_.step("guest: nbd-server on 127.0.0.1 exporting /dev/vda");
-  WEDGE_TRY(uint32_t job, session.start_job("guest nbd-server", {nbd_server.string(), "-C",
-                                                                 "/tmp/nbd-server.conf", "-d"}));
-  auto deadline = std::chrono::steady_clock::now() + timeouts_.agent_command();
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (session.job(job).exited) {
-      return make_error("nbd-server in the guest exited ({}): {}", session.job(job).exit_code,
-                        session.job(job).output);
-    }
-    auto tcp = session.read_guest_file("/proc/net/tcp", 1 << 20, 5s);
-    if (tcp && storage::tcp_listening(*tcp, kGuestNbdPort)) return ok_status();
-    std::this_thread::sleep_for(100ms);
-  }
-  return make_error("nbd-server in the guest did not listen on {} in time", kGuestNbdPort);
-}
-
-Status Runner::setup_swap(GuestSession& session) {
-  auto step = [&](const std::string& name, std::vector<std::string> argv) -> Status {
-    progress_.step(name);
-    auto r = session.run_step(name, argv, timeouts_.agent_command());
-    if (!r) return r.error();
-    return ok_status();
-  };
-  WEDGE_CHECK(step("guest: modprobe nbd", {"/bin/busybox", "modprobe", "nbd", "nbds_max=2"}));
-  WEDGE_TRY(fs::path nbd_client, find_executable("nbd-client"));
-  std::string host = storage::kGuestHostAddress;
-  int port = 0;
-  if (loopback()) {
-    WEDGE_CHECK(start_guest_nbd_server(session));
-    host = "127.0.0.1";
-    port = kGuestNbdPort;
-  } else {
-    port = res_.server->guest_port();
-  }
-  WEDGE_CHECK(step(fmt::format("guest: nbd-client connects to {}:{}", host, port),
-                   {nbd_client.string(), host, std::to_string(port), "/dev/nbd0", "-N", "wedge"}));
-  WEDGE_CHECK(step("guest: mkswap /dev/nbd0", {"/bin/busybox", "mkswap", "/dev/nbd0"}));
-  WEDGE_CHECK(step("guest: swapon /dev/nbd0", {"/bin/busybox", "swapon", "/dev/nbd0"}));
   return ok_status();
 }
 
@@ -253,9 +188,12 @@ void Runner::monitor(GuestSession& session, uint32_t workload_job, detect::Detec
       const LiveNumbers& n = monitor_->numbers();
       progress_.status(fmt::format(
           "workload {}/{} MiB | swap used {:.0f} MiB (peak {:.0f}) | pswpout {} | MemFree {:.0f} "
-          "MiB | heartbeat {:.1f} s ago",
+          "MiB | heartbeat {:.1f} s ago{}",
           n.workload_mib, scenario_.workload.size_mib, n.swap_used_mib, n.guest.swap_peak_mib,
-          n.guest.pswpout, n.memfree_mib, now - session.last_heartbeat_s()));
+          n.guest.pswpout, n.memfree_mib, now - session.last_heartbeat_s(),
+          n.console.flooding() ? fmt::format(" | console flood ({:.0f} MiB so far)",
+                                             n.console.total_bytes() / 1048576.0)
+                               : ""));
     }
     std::this_thread::sleep_for(100ms);
   }
@@ -294,83 +232,18 @@ Status Runner::prepare_faults(GuestSession& session) {
     std::string value = mib ? std::to_string(static_cast<long long>(*mib) << 20) : "max";
     return session_->write_guest_file("/sys/fs/cgroup/wedge/memory.max", value, 10s);
   };
-  WEDGE_TRY(res_.injectors, faults::make_injectors(scenario_.faults, targets));
-  WEDGE_TRY(faults::Schedule schedule, faults::Schedule::create(scenario_.faults));
-  schedule_.emplace(std::move(schedule));
-  fault_log_.emplace(result_.run_dir / "faults.jsonl");
-  fault_record_.assign(scenario_.faults.size(), SIZE_MAX);
-  return ok_status();
+  fault_driver_.emplace(scenario_.faults, progress_, result_.report.faults);
+  return fault_driver_->prepare(targets, result_.run_dir / "faults.jsonl");
 }
 
 void Runner::step_faults(double now, detect::Detector& detector) {
-  if (!schedule_ || stepping_faults_) return;
-  stepping_faults_ = true;
-  step_faults_now(now, detector);
-  stepping_faults_ = false;
-}
-
-void Runner::step_faults_now(double now, detect::Detector& detector) {
-  const LiveNumbers& n = monitor_->numbers();
-  faults::GuestNumbers numbers;
-  if (n.guest.samples > 0) {
-    numbers.swap_used_mib = n.swap_used_mib;
-    numbers.memfree_mib = n.memfree_mib;
-    numbers.dirty_mib = n.dirty_mib;
-    numbers.writeback_mib = n.writeback_mib;
-    numbers.pswpout = static_cast<double>(n.guest.pswpout);
+  if (fault_driver_) {
+    fault_driver_->step(now, now - workload_start_s_, monitor_->numbers(), detector);
   }
-  numbers.workload_mib = static_cast<double>(n.workload_mib);
-  faults::ScheduleStep step = schedule_->step(now - workload_start_s_, numbers);
-  auto& report_faults = result_.report.faults;
-  for (size_t i : step.stop) {
-    const auto& fault = scenario_.faults[i];
-    Status s = res_.injectors[i]->stop();
-    if (fault_record_[i] != SIZE_MAX) report_faults[fault_record_[i]].stop_s = now;
-    if (s) {
-      (void)fault_log_->record_stop(now, i, fault);
-      progress_.step(fmt::format("fault ended: {}", res_.injectors[i]->describe()));
-    } else {
-      (void)fault_log_->record_error(now, i, fault, "stop", s.error());
-      progress_.step(
-          fmt::format("fault {} could not be stopped: {}", fault.kind, s.error().message()));
-    }
-    active_faults_--;
-  }
-  for (size_t i : step.start) {
-    const auto& fault = scenario_.faults[i];
-    progress_.finish_status();
-    Status s = res_.injectors[i]->start();
-    reports::FaultRecord record;
-    record.kind = fault.kind;
-    record.start_s = now;
-    fault_record_[i] = report_faults.size();
-    if (s) {
-      (void)fault_log_->record_start(now, i, fault);
-      progress_.step(fmt::format("fault: {}", res_.injectors[i]->describe()));
-      active_faults_++;
-    } else {
-      record.error = s.error().message();
-      (void)fault_log_->record_error(now, i, fault, "start", s.error());
-      progress_.step(
-          fmt::format("fault {} could not be applied: {}", fault.kind, s.error().message()));
-    }
-    report_faults.push_back(record);
-  }
-  detector.on_fault(active_faults_ > 0, now);
 }
 
 void Runner::stop_all_faults(double now) {
-  if (!schedule_) return;
-  for (size_t i : schedule_->stop_remaining()) {
-    Status s = res_.injectors[i]->stop();
-    if (fault_record_[i] != SIZE_MAX) result_.report.faults[fault_record_[i]].stop_s = now;
-    if (s) {
-      (void)fault_log_->record_stop(now, i, scenario_.faults[i]);
-    } else {
-      (void)fault_log_->record_error(now, i, scenario_.faults[i], "stop", s.error());
-    }
-  }
-  active_faults_ = 0;
+  if (fault_driver_) fault_driver_->stop_all(now);
 }
 
 void Runner::collect_pending_traces(GuestSession& session, detect::Detector& detector) {
@@ -422,6 +295,9 @@ Status Runner::boot_and_run() {
   progress_.step("preparing guest image");
   auto img = image::build_image(req, [&](const std::string& m) { progress_.step("  " + m); });
   if (!img) return img.error().context("building the guest image");
+  // Names for vCPU instruction pointers even when the agent is dead (a hard lockup).
+  fs::path system_map = fetch_system_map(*img, options_.cache_dir,
+                                         [&](const std::string& m) { progress_.step("  " + m); });
   r.kernel_release = img->kernel_release;
   r.kernel_path = img->kernel.string();
   r.kernel_source = scenario_.guest.kernel;
@@ -512,6 +388,7 @@ Status Runner::boot_and_run() {
         // Faults keep their schedule even while a trace collection waits on the guest.
         if (workload_started_) step_faults(now_s(), *detector_);
       });
+  session.use_system_map(system_map);
   auto hello = session.wait_for_hello(timeouts_.boot());
   if (!hello && interrupted()) return hello.error();
   if (!hello) {
@@ -534,7 +411,11 @@ Status Runner::boot_and_run() {
                              r.boot_s, hello->kernel_release, hello->rss_kb, hello->memlocked_kb));
 
   if (scenario_.storage.use == "swap") {
-    WEDGE_CHECK(setup_swap(session).context("setting up swap over NBD"));
+    SwapTarget target;
+    target.loopback = loopback();
+    if (!target.loopback) target.host_port = res_.server->guest_port();
+    WEDGE_CHECK(setup_guest_swap(session, progress_, timeouts_, target)
+                    .context("setting up swap over NBD"));
   }
   progress_.step(fmt::format("workload: {}", fmt::join(workload_argv(), " ")));
   WEDGE_CHECK(prepare_faults(session).context("preparing faults"));
@@ -636,6 +517,10 @@ RunResult Runner::run() {
     numbers.workload_exit_code = r.guest.workload_exit_code;
     numbers.workload_signal = r.guest.workload_signal;
     r.guest = numbers;
+    const console::FloodMeter& console = monitor_->numbers().console;
+    r.console.bytes = console.total_bytes();
+    for (const auto& f : console.floods())
+      r.console.floods.push_back({f.start_s, f.end_s, f.bytes});
   }
   if (r.reason.empty())
     r.reason = r.verdict == Verdict::kInfraError ? r.infra_error : detector_->reason();

@@ -2,11 +2,13 @@
 // and the next one tried, so one broken route never costs the others.
 #include "harness/run/trace_collector.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "harness/detect/analyze.h"
 #include "harness/traces/console_tasks.h"
+#include "harness/traces/module_memory.h"
 #include "harness/traces/proc_stack.h"
 #include "harness/util/files.h"
 
@@ -36,15 +38,64 @@ std::vector<traces::TaskTrace> TraceCollector::console_tasks_after(int mark, dou
   return traces::task_traces_from_events(session_.console_events_after(mark));
 }
 
-void TraceCollector::load_symbols() {
-  if (symbols_tried_) return;
-  symbols_tried_ = true;
-  // Through the agent, when it still answers (KASLR makes the host's System.map useless).
-  auto text = session_.read_guest_file("/proc/kallsyms", 32u << 20, 20s);
-  if (!text) return;
-  (void)write_file_atomic(run_dir_ / "traces" / "kallsyms", *text);
-  auto table = traces::SymbolTable::from_kallsyms(*text);
-  if (table) symbols_ = std::move(*table);
+traces::KernelSymbols TraceCollector::symbols_for(const std::vector<traces::VcpuState>& vcpus,
+                                                  bool agent_usable, const fs::path& dir,
+                                                  std::vector<std::string>* notes) {
+  traces::KernelSymbols symbols = session_.kernel_symbols();
+  auto unnamed = [&] {
+    std::vector<uint64_t> rips;
+    for (const auto& v : vcpus) {
+      if (!symbols.lookup(v.rip) && std::find(rips.begin(), rips.end(), v.rip) == rips.end()) {
+        rips.push_back(v.rip);
+      }
+    }
+    return rips;
+  };
+  if (!unnamed().empty() && agent_usable && session_.wait_for_module_symbols(3s)) {
+    symbols = session_.kernel_symbols();
+  }
+  notes->push_back(session_.kernel_symbol_sources());
+  if (!unnamed().empty() && agent_usable && !symbols.has_core()) {
+    // No System.map: the guest's own kallsyms, all 3.5 MiB of it, while the agent answers.
+    auto text = session_.read_guest_file("/proc/kallsyms", 32u << 20, 20s);
+    auto table = text ? traces::SymbolTable::from_kallsyms(*text)
+                      : Result<traces::SymbolTable>(text.error());
+    if (table) {
+      (void)write_file_atomic(run_dir_ / "traces" / "kallsyms", *text);
+      symbols.set_core(std::move(*table), 0);
+      notes->push_back("core kernel and modules from all of /proc/kallsyms");
+    } else {
+      notes->push_back("reading /proc/kallsyms: " + table.error().message());
+    }
+  }
+  // Modules loaded since the last fetch (or with the agent dead before it came): their own
+  // symbol tables, from guest memory.
+  std::string raw;
+  traces::ReadMemory read = [&](uint64_t addr, size_t len) -> Result<std::string> {
+    std::string command = traces::hmp_memory_command(addr, len);
+    WEDGE_TRY(std::string answer, vm_.monitor_command(command));
+    raw += "# " + command + "\n" + answer + (answer.ends_with('\n') ? "" : "\n");
+    return traces::parse_hmp_memory(answer, addr, len);
+  };
+  int scans = 0;
+  for (uint64_t rip : unnamed()) {
+    if (rip < 0xffff800000000000ULL || symbols.lookup(rip)) continue;  // user space, or named
+    if (scans++ == 4) break;
+    auto started = std::chrono::steady_clock::now();
+    auto scan = traces::module_symbols_from_memory(rip, read);
+    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (!scan) {
+      notes->push_back(fmt::format("{:#x}: {} ({:.2f} s)", rip, scan.error().message(), took));
+      continue;
+    }
+    notes->push_back(
+        fmt::format("{} symbols of module {} from guest memory at {:#x} ({} KiB scanned, {:.2f} s)",
+                    scan->symbols.size(), scan->module.empty() ? "?" : scan->module,
+                    scan->kallsyms_at, scan->bytes_scanned / 1024, took));
+    symbols.add_module(std::move(scan->symbols));
+  }
+  if (!raw.empty()) (void)write_file_atomic(dir / "module-memory.txt", raw);
+  return symbols;
 }
 
 TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
@@ -125,12 +176,15 @@ TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
     r.routes.push_back("registers");
     bool any_busy = false;
     for (const auto& v : r.vcpus) any_busy |= !v.halted;
-    if (options.agent_alive && agent_answering_) load_symbols();
+    std::vector<std::string> notes;
+    traces::KernelSymbols symbols =
+        symbols_for(r.vcpus, options.agent_alive && agent_answering_, r.dir, &notes);
     std::string text = raw_registers;
     text += "\n# symbolized\n";
+    for (const auto& line : notes) text += "# symbols: " + line + "\n";
     for (const auto& v : r.vcpus) {
       text += fmt::format("CPU#{} {} RIP={:016x} {}\n", v.cpu, v.halted ? "halted" : "running",
-                          v.rip, symbols_ ? symbols_->symbolize(v.rip) : "");
+                          v.rip, symbols.lookup(v.rip).value_or(""));
     }
     (void)write_file_atomic(r.dir / "registers.txt", text);
     // The agent's own work keeps a vCPU busy now and then: "busy" needs every sample busy

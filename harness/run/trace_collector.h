@@ -2,7 +2,9 @@
 // 1. the agent (mlocked, never forks): sysrq-w through /proc/sysrq-trigger and a scan of every
 //    D/R task's /proc/PID/stack; 2. from the host when the agent is silent: sysrq by keyboard
 //    (libvirt send-key), then by serial BREAK (works in a livelock); 3. vCPU registers through
-//    the QEMU monitor (HLT tells a sleeping deadlock from a spinning livelock); 4. a memory dump;
+//    the QEMU monitor (HLT tells a sleeping deadlock from a spinning livelock), RIPs named with
+//    the session's kernel symbols or, for a module, its symbols read from guest memory;
+//    4. a memory dump;
 //    5. opt-in: an NMI with unknown_nmi_panic, which prints every task and kills the guest.
 // Everything lands in <run dir>/traces/<n>/, parsed (summary.json) and raw.
 #pragma once
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "harness/run/guest_session.h"
+#include "harness/traces/kernel_symbols.h"
 #include "harness/traces/registers.h"
 #include "harness/traces/task_trace.h"
 #include "harness/vm/vm.h"
@@ -51,14 +54,18 @@ class TraceCollector {
  private:
   // Waits up to `seconds`, pumping, for console task dumps after console line `mark`.
   std::vector<traces::TaskTrace> console_tasks_after(int mark, double seconds);
-  void load_symbols();
+  // The symbols that name every RIP of vcpus if possible: the session's (System.map, module
+  // lines of kallsyms), then, while the agent answers, a finished module fetch or the whole
+  // /proc/kallsyms, then module symbol tables read from guest memory. notes say which were
+  // used; the raw memory reads go to <dir>/module-memory.txt.
+  traces::KernelSymbols symbols_for(const std::vector<traces::VcpuState>& vcpus, bool agent_usable,
+                                    const std::filesystem::path& dir,
+                                    std::vector<std::string>* notes);
 
   GuestSession& session_;
   vm::Instance& vm_;
   std::filesystem::path run_dir_;
   Clock clock_;
-  std::optional<traces::SymbolTable> symbols_;
-  bool symbols_tried_ = false;
   bool agent_answering_ = true;
 };
 

@@ -1,9 +1,6 @@
-// Implementation of registers.h: line scanning of HMP output and of kallsyms.
+// Implementation of registers.h: line scanning of HMP output.
 #include "harness/traces/registers.h"
 
-#include <fmt/format.h>
-
-#include <algorithm>
 #include <charconv>
 #include <optional>
 
@@ -64,59 +61,6 @@ Result<std::vector<VcpuState>> parse_info_registers(std::string_view text) {
   std::erase_if(cpus, [](const VcpuState& c) { return c.rip == 0; });
   if (cpus.empty()) return make_error("info registers: no CPU with an RIP= value");
   return cpus;
-}
-
-Result<SymbolTable> SymbolTable::from_kallsyms(std::string_view text) {
-  SymbolTable table;
-  bool all_zero = true;
-  for_each_line(text, [&](std::string_view line) {
-    // "ffffffff81000000 T _stext" or "ffffffffc0201000 t name\t[module]"
-    size_t sp1 = line.find(' ');
-    if (sp1 == std::string_view::npos || line.size() < sp1 + 4 || line[sp1 + 2] != ' ') return;
-    char type = line[sp1 + 1];
-    if (type != 't' && type != 'T') return;
-    auto addr = parse_hex(line.substr(0, sp1));
-    if (!addr) return;
-    if (*addr != 0) all_zero = false;
-    std::string_view rest = line.substr(sp1 + 3);
-    Symbol s;
-    s.addr = *addr;
-    size_t tab = rest.find('\t');
-    s.name = std::string(rest.substr(0, tab));
-    if (tab != std::string_view::npos) {
-      std::string_view module = rest.substr(tab + 1);
-      if (module.size() > 2 && module.front() == '[' && module.back() == ']') {
-        s.module = std::string(module.substr(1, module.size() - 2));
-      }
-    }
-    table.symbols_.push_back(std::move(s));
-  });
-  if (table.symbols_.empty()) return make_error("kallsyms: no text symbols");
-  if (all_zero) {
-    return make_error("kallsyms: every address is 0 (read without root, or kptr_restrict)");
-  }
-  std::stable_sort(table.symbols_.begin(), table.symbols_.end(),
-                   [](const Symbol& a, const Symbol& b) { return a.addr < b.addr; });
-  return table;
-}
-
-std::string SymbolTable::symbolize(uint64_t addr) const {
-  auto after = std::upper_bound(symbols_.begin(), symbols_.end(), addr,
-                                [](uint64_t a, const Symbol& s) { return a < s.addr; });
-  if (after == symbols_.begin()) return fmt::format("{:#x}", addr);
-  // The first symbol listed at the address just below addr.
-  auto below = std::prev(after);
-  auto at = std::lower_bound(symbols_.begin(), after, below->addr,
-                             [](const Symbol& s, uint64_t a) { return s.addr < a; });
-  // The next symbol at a higher address ends this one; the last symbol has no known size.
-  if (after == symbols_.end()) {
-    if (addr != at->addr) return fmt::format("{:#x}", addr);
-    return at->name + "+0x0" + (at->module.empty() ? "" : " [" + at->module + "]");
-  }
-  std::string out =
-      fmt::format("{}+{:#x}/{:#x}", at->name, addr - at->addr, after->addr - at->addr);
-  if (!at->module.empty()) out += " [" + at->module + "]";
-  return out;
 }
 
 }  // namespace wedge::traces

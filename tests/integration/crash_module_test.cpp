@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "harness/util/files.h"
 #include "harness/util/process.h"
@@ -17,6 +18,19 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
+// The state letter of the task named comm in analyze-dump's task table
+// ("    PID  ST  TASK  COMM" rows), or '-' when it is not listed.
+char state_in_table(const std::string& table, const std::string& comm) {
+  std::istringstream lines(table);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream row(line);
+    std::string pid, state, task, name;
+    if (row >> pid >> state >> task >> name && name == comm && state.size() == 1) return state[0];
+  }
+  return '-';
+}
+
 // One way to make the guest kernel fail, and what wedge must report for it.
 struct Mode {
   std::string word;     // written to /proc/wedge_crash
@@ -26,6 +40,8 @@ struct Mode {
   std::string title;  // the finding's exact title; a prefix when title_is_prefix
   bool title_is_prefix = false;
   std::string console_mentions;  // a line the module prints before it fails
+  // A symbol the symbolized vCPU registers (traces/<n>/registers.txt) must name; "": unchecked.
+  std::string registers_name = {};
 };
 
 class CrashModuleTest : public ::testing::Test {
@@ -84,6 +100,20 @@ duration_s = 60
     EXPECT_NE(console->find(mode.console_mentions), std::string::npos)
         << "the module never ran: " << mode.console_mentions;
 
+    if (!mode.registers_name.empty()) {
+      std::string symbolized;
+      std::error_code ec;
+      for (const auto& entry : fs::directory_iterator(out / "traces", ec)) {
+        auto registers = read_file(entry.path() / "registers.txt");
+        if (!registers.ok()) continue;
+        size_t section = registers->find("# symbolized");
+        symbolized += registers->substr(section == std::string::npos ? 0 : section);
+      }
+      EXPECT_NE(symbolized.find(mode.registers_name), std::string::npos)
+          << "registers.txt does not name " << mode.registers_name << ":\n"
+          << symbolized;
+    }
+
     // The guest is gone: no domain of this run is left behind.
     std::string domain = "wedge-" + report["run_id"].get<std::string>();
     auto backend = vm::LibvirtBackend::connect();
@@ -94,6 +124,34 @@ duration_s = 60
         << "domain " << domain << " outlived its run";
   }
 
+  // `wedge analyze-dump` on the memory dump the run of `word` took: the kernel log read out
+  // of guest memory must hold the module's message and give the same verdict; returns the
+  // task table it wrote.
+  std::string analyze_dump_of(const std::string& word, const std::string& verdict,
+                              const std::string& log_mentions) {
+    fs::path dump = dir() / word / "traces" / "0" / "vmcore.kdump";
+    EXPECT_TRUE(fs::is_regular_file(dump)) << "no memory dump at " << dump;
+    fs::path out = dir() / (word + "-dump");
+    auto r = run_command(
+        {WEDGE_BINARY, "analyze-dump", dump.string(), "--json", "--out", out.string()}, 600s);
+    if (!r.ok()) {
+      ADD_FAILURE() << r.error().message();
+      return "";
+    }
+    EXPECT_EQ(r->status.code, 1) << r->out << r->err;
+    json result = json::parse(r->out, nullptr, false);
+    EXPECT_EQ(result.value("verdict", ""), verdict) << r->out << r->err;
+    EXPECT_NE(result.value("kernel_release", ""), "") << r->out;
+    auto log = read_file(out / "vmcore-kernel.log");
+    EXPECT_TRUE(log.ok()) << r->err;
+    if (log.ok()) {
+      EXPECT_NE(log->find(log_mentions), std::string::npos) << "not in the dump's log";
+    }
+    auto tasks = read_file(out / "vmcore-tasks.txt");
+    EXPECT_TRUE(tasks.ok()) << r->err;
+    return tasks.ok() ? *tasks : "";
+  }
+
   std::unique_ptr<TempDir> dir_;
 };
 
@@ -102,6 +160,7 @@ TEST_F(CrashModuleTest, OopsIsCrashBlamingTheFaultingFunction) {
   run_mode({"oops", "", "crash", "crash",
             "BUG: kernel NULL pointer dereference in wedge_crash_oops", false,
             "wedge_crash: oops: writing through a NULL pointer"});
+  analyze_dump_of("oops", "crash", "wedge_crash: oops: writing through a NULL pointer");
 }
 
 TEST_F(CrashModuleTest, BugIsCrashBlamingTheCaller) {
@@ -125,13 +184,26 @@ TEST_F(CrashModuleTest, SoftLockupIsHangInTheSpinningFunction) {
 TEST_F(CrashModuleTest, MutexHeldBySleeperIsHungTaskInTheWaiter) {
   run_mode({"mutex-sleep", "", "hang", "hang", "INFO: task hung in wedge_crash_mutex_wait", false,
             "wedge_crash: mutex-sleep: waiting for a mutex"});
+  // Read from guest memory: the waiter (the shell writing to /proc/wedge_crash) and the
+  // kthread holding the mutex are both in D.
+  std::string tasks = analyze_dump_of("mutex-sleep", "hang", "wedge_crash: mutex-sleep");
+  EXPECT_EQ(state_in_table(tasks, "wedge_crash_hol"), 'D') << tasks;
+  EXPECT_EQ(state_in_table(tasks, "sh"), 'D') << tasks;
 }
 
 // Interrupts off forever: under TCG the guest has no PMU, so no NMI watchdog ("Perf NMI watchdog
-// permanently disabled") and the kernel prints nothing; only the lost heartbeat shows it.
+// permanently disabled") and the kernel prints nothing; only the lost heartbeat shows it. The
+// module was loaded right before (the agent never saw it), the agent is dead: the vCPU's RIP
+// is named from the module's symbols read from guest memory.
 TEST_F(CrashModuleTest, HardLockupIsHangByLostHeartbeat) {
   run_mode({"hardlock", "", "hang", "hang", "agent heartbeat lost", true,
-            "wedge_crash: hardlock: spinning with interrupts off"});
+            "wedge_crash: hardlock: spinning with interrupts off", "wedge_crash_hardlock+0x"});
+  // The agent is dead here: core kernel names come from the host's copy of the kernel's
+  // System.map, moved by the KASLR offset learned at boot.
+  auto registers = read_file(dir() / "hardlock" / "traces" / "0" / "registers.txt");
+  ASSERT_TRUE(registers.ok());
+  EXPECT_NE(registers->find("# symbols: core kernel from System.map"), std::string::npos)
+      << *registers;
 }
 
 }  // namespace

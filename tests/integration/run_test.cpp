@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "harness/util/files.h"
@@ -190,7 +191,6 @@ TEST_F(RunTest, MissingKernelIsUsageError) {
   EXPECT_NE(r.err.find("/nonexistent/bzImage is not a file"), std::string::npos) << r.err;
 }
 
-
 // A kernel that cannot find its init panics at boot: that is the kernel's failure (exit 1,
 // boot_failure), found from the console without waiting for the agent's boot timeout.
 TEST_F(RunTest, KernelThatPanicsAtBootIsBootFailure) {
@@ -245,7 +245,6 @@ TEST_F(RunTest, InterruptMidRunTearsDownAndReports) {
   expect_nothing_leaked(out);
 }
 
-
 // The user's own reproducer: a host file copied into the guest under /extra and run by argv.
 // Exit 0 passes; a non-zero exit with no kernel message to blame is "workload_failed" (exit 1).
 TEST_F(RunTest, CommandWorkloadRunsUserFilesFromExtra) {
@@ -275,6 +274,81 @@ files = ["repro.sh"]
     }
     expect_nothing_leaked(out);
   }
+}
+
+// A guest that floods its console: the run still finishes with the verdict the workload
+// earns (a flood is recorded, not a finding), the heartbeat is not lost under the flood, and
+// wedge read every byte the console log (and its rotated predecessor, if any) holds.
+TEST_F(RunTest, ConsoleFloodIsRecordedAndLosesNothing) {
+  fs::path scenario = write_scenario("flood", R"(
+[workload]
+kind = "command"
+argv = ["/bin/sh", "-c", "yes wedge-console-flood-0123456789abcdefghijklmnopqrstuvwxyz | head -c 24000000 > /dev/console; echo wedge-flood-over > /dev/console; echo flooded"]
+[limits]
+duration_s = 240
+)");
+  fs::path out = dir() / "flood";
+  WedgeRun r = run_wedge({"run", scenario.string(), "--out", out.string(), "-q"}, 400s);
+  json report = load_json(out / "report.json");
+  EXPECT_EQ(r.status.code, 0) << r.out << r.err;
+  EXPECT_EQ(report["verdict"], "pass") << report["findings"].dump(2);
+  EXPECT_EQ(report["guest"]["workload_exit_code"], 0);
+
+  uint64_t on_disk = fs::file_size(out / "console.log");
+  if (fs::exists(out / "console.log.0")) on_disk += fs::file_size(out / "console.log.0");
+  uint64_t read = report["console"]["bytes"];
+  EXPECT_GE(read, 24000000u);
+  EXPECT_EQ(read, on_disk) << "wedge read a different amount than the console log holds";
+  ASSERT_GE(report["console"]["floods"].size(), 1u) << report["console"].dump(2);
+  uint64_t flooded = 0;
+  for (const auto& f : report["console"]["floods"]) flooded += f["bytes"].get<uint64_t>();
+  EXPECT_GE(flooded, 12000000u) << report["console"].dump(2);
+
+  auto log = read_file(out / "console.log");
+  ASSERT_TRUE(log.ok());
+  EXPECT_NE(log->find("wedge-flood-over"), std::string::npos) << "the line after the flood";
+  expect_nothing_leaked(out);
+}
+
+// In the guest the agent (PID 1) runs its serving loop as PR_SET_IO_FLUSHER, so its own
+// allocations never wait on the stuck swap device; its helper threads and the workload must
+// not be (they would spin in reclaim, or test something else than the scenario says).
+TEST_F(RunTest, OnlyTheAgentsServingLoopIsAnIoFlusher) {
+  fs::path scenario = write_scenario("ioflusher", R"toml(
+[workload]
+kind = "command"
+argv = ["/bin/sh", "-c", "for t in /proc/1/task/*; do echo task ${t##*/} $(cut -d' ' -f9 $t/stat) $(cat $t/comm); done; echo job $(cut -d' ' -f9 /proc/self/stat)"]
+)toml");
+  fs::path out = dir() / "ioflusher";
+  WedgeRun r = run_wedge({"run", scenario.string(), "--out", out.string(), "-q"}, 300s);
+  EXPECT_EQ(r.status.code, 0) << r.out << r.err;
+  auto log = read_file(out / "workload.log");
+  ASSERT_TRUE(log.ok());
+  constexpr uint64_t kIoFlusher = 0x80000 | 0x100000;  // PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE
+  std::istringstream lines(*log);
+  std::string line;
+  int threads = 0;
+  bool job_seen = false;
+  while (std::getline(lines, line)) {
+    std::istringstream row(line.substr(
+        line.find_first_not_of(' ') == std::string::npos ? 0 : line.find_first_not_of(' ')));
+    std::string what;
+    row >> what;
+    if (what == "task") {
+      std::string tid, comm;
+      uint64_t flags = 0;
+      row >> tid >> flags >> comm;
+      ++threads;
+      EXPECT_EQ(flags & kIoFlusher, tid == "1" ? kIoFlusher : 0u) << line;
+    } else if (what == "job") {
+      uint64_t flags = 0;
+      row >> flags;
+      job_seen = true;
+      EXPECT_EQ(flags & kIoFlusher, 0u) << "the workload inherited IO_FLUSHER: " << line;
+    }
+  }
+  EXPECT_GE(threads, 4) << *log;  // serving loop, file worker, task scan, task cache
+  EXPECT_TRUE(job_seen) << *log;
 }
 
 // A user's own kernel: a bzImage plus a modules directory (INSTALL_MOD_PATH layout). Here the
@@ -309,7 +383,6 @@ size_mib = 320
   expect_nothing_leaked(out);
 }
 
-
 // wedge SIGKILLed mid-run runs no teardown at all: the guest must still go (libvirt
 // auto-destroys it with our connection) and so must the storage server (it dies with us).
 TEST_F(RunTest, SigkillMidRunLeavesNoGuestOrServer) {
@@ -328,7 +401,6 @@ TEST_F(RunTest, SigkillMidRunLeavesNoGuestOrServer) {
   EXPECT_TRUE(clean) << "guest or server outlived a SIGKILLed wedge";
 }
 
-
 // libvirtd is not there (its socket is gone): wedge could not test, and says what it tried.
 TEST_F(RunTest, DeadLibvirtDaemonIsInfraError) {
   ::setenv("WEDGE_LIBVIRT_URI", "qemu:///system?socket=/nonexistent/libvirt-sock", 1);
@@ -343,7 +415,6 @@ TEST_F(RunTest, DeadLibvirtDaemonIsInfraError) {
       << report["infra_error"];
   expect_nothing_leaked(out);
 }
-
 
 // Issue proof (a): the host's NBD server is stopped mid-swap. The hang is found well before
 // the stall ends, blocked tasks' stacks come back through the guest, the fault is on the
@@ -382,12 +453,15 @@ TEST_F(RunTest, ServerStalledMidSwapIsCaughtWithStacksAndRecovers) {
   EXPECT_TRUE(swap_writer_blocked) << hang["stacks"].dump(2);
   auto routes = hang["routes"].get<std::vector<std::string>>();
   EXPECT_TRUE(std::find(routes.begin(), routes.end(), "registers") != routes.end());
+  // The agent's own task scan answers although swap is stuck: it reads the /proc files it
+  // already holds open, on a thread of its own (workloads/agent/task_cache.h).
+  EXPECT_TRUE(std::find(routes.begin(), routes.end(), "agent") != routes.end())
+      << "the agent's task scan gave nothing: " << hang.dump(2);
   EXPECT_TRUE(fs::exists(out / "traces" / "0" / "summary.json"));
   EXPECT_TRUE(fs::exists(out / "faults.jsonl"));
   EXPECT_EQ(report["guest"]["workload_exit_code"], 0);
   expect_nothing_leaked(out);
 }
-
 
 // Issue proof (b): nbd-server inside the guest serving the guest's own swap deadlocks at the
 // first swap-out. No fault is injected and the kernel prints no hung-task warning; wedge must
@@ -413,6 +487,9 @@ TEST_F(RunTest, LoopbackNbdSwapDeadlockIsFoundWithNbdServerStack) {
     }
   }
   EXPECT_TRUE(server_stack) << "nbd-server's stack missing: " << hang["stacks"].dump(2);
+  auto routes = hang["routes"].get<std::vector<std::string>>();
+  EXPECT_TRUE(std::find(routes.begin(), routes.end(), "agent") != routes.end())
+      << "the agent's task scan gave nothing: " << hang.dump(2);
   expect_nothing_leaked(out);
 }
 

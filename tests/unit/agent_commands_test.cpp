@@ -161,6 +161,24 @@ TEST(AgentCommands, ReadFileAtAnOffset) {
   EXPECT_FALSE(enc.encode_read_file(9, "/x", ~0ull).ok());
 }
 
+TEST(AgentCommands, ReadLinesCarriesTheFilter) {
+  CommandEncoder enc;
+  auto frame = enc.encode_read_lines(9, "/proc/kallsyms", "\t[");
+  ASSERT_TRUE(frame.ok()) << frame.error().message();
+  Parsed lines = parse(*frame);
+  EXPECT_EQ(lines.header.type, static_cast<uint16_t>(ap::MsgType::kReadFile));
+  EXPECT_EQ(lines.u64(field::kRequestId), 9u);
+  EXPECT_EQ(lines.one(field::kPath), "/proc/kallsyms");
+  EXPECT_EQ(lines.one(field::kFilter), "\t[");
+  EXPECT_EQ(lines.fields.count(field::kOffset), 0u);
+  EXPECT_EQ(parse(*enc.encode_read_lines(10, "/proc/kallsyms", "\t[", 123456)).u64(field::kOffset),
+            123456u);
+  EXPECT_FALSE(enc.encode_read_lines(11, "/proc/kallsyms", "").ok());
+  EXPECT_FALSE(enc.encode_read_lines(11, "/proc/kallsyms", std::string(65, 'x')).ok());
+  EXPECT_FALSE(enc.encode_read_lines(11, "", "x").ok());
+  EXPECT_FALSE(enc.encode_read_lines(11, "/x", "x", ~0ull).ok());
+}
+
 TEST(AgentCommands, ScanTasks) {
   CommandEncoder enc;
   auto frame = enc.encode_scan_tasks(5, "DR");

@@ -7,15 +7,12 @@
 #include "harness/agent/progress.h"
 #include "harness/agent/sample.h"
 #include "harness/util/files.h"
+#include "tests/unit/testdata.h"
 
 namespace wedge::agent {
 namespace {
 
-std::string testdata(const std::string& name) {
-  auto text = read_file(std::string(WEDGE_TESTDATA_DIR) + "/proc/" + name);
-  EXPECT_TRUE(text.ok()) << name;
-  return text.ok() ? *text : std::string();
-}
+std::string testdata(const std::string& name) { return wedge::testing::testdata("proc/" + name); }
 
 Sample recorded_sample() {
   return Sample{123456, testdata("meminfo"), testdata("vmstat"), testdata("pressure_memory"),
@@ -103,6 +100,17 @@ TEST(AgentSample, GarbageNeverThrows) {
   EXPECT_EQ(s.swap_total_kb, 0u);
   EXPECT_EQ(s.pswpin, 0u);
   EXPECT_EQ(parse_sample(Sample{}), MemSnapshot{});
+}
+
+TEST(AgentSample, ModuleNamesOfProcModules) {
+  EXPECT_EQ(module_names("wedge_crash 16384 0 - Live 0xffffffffc0600000 (OE)\n"
+                         "nbd 65536 0 - Live 0xffffffffc0353000\n"
+                         "virtio_console 45056 1 - Live 0xffffffffc0340000\n"),
+            (std::vector<std::string>{"wedge_crash", "nbd", "virtio_console"}));
+  // The agent's buffer may cut the last line: a name alone is no entry.
+  EXPECT_EQ(module_names("nbd 65536 0 - Live 0xffffffffc0353000\nvirtio_con"),
+            (std::vector<std::string>{"nbd"}));
+  EXPECT_TRUE(module_names("").empty());
 }
 
 TEST(AgentSample, JsonLineHasEveryField) {

@@ -1,7 +1,7 @@
 // Runs the real wedge-agent binary in serve mode on this host, connected to a unix socket
 // the test listens on, and drives it through the protocol: hello, ping, telemetry, jobs,
-// sysrq (redirected to a file), file requests (paged, and blocked in the file worker), task
-// scans and signals. Also runs the hog workload and
+// sysrq (redirected to a file), file requests (paged, line-filtered, and blocked in the file
+// worker), task scans and signals. Also runs the hog workload and
 // checks the binary is static.
 #include <errno.h>
 #include <fcntl.h>
@@ -577,6 +577,102 @@ TEST_F(AgentServe, ReadFilePagesThroughABigFileByOffset) {
     EXPECT_EQ(line[18], ' ') << line;
   }
   EXPECT_GT(n, 1000);
+}
+
+// A filtered read goes through the whole file in the agent and sends only the matching lines,
+// whole, at most 60 KiB of them per answer, with the offset to go on from.
+TEST_F(AgentServe, FilteredReadSendsOnlyMatchingLinesAndSaysWhereToGoOn) {
+  std::string content, expected;
+  for (int i = 0; content.size() < (2u << 20); ++i) {
+    std::string line = i % 3 == 0 ? fmt::format("ffffffffc{:07x} t mod_fn_{}\t[mod]\n", i, i)
+                                  : fmt::format("ffffffff8{:07x} T core_fn_{}\n", i, i);
+    content += line;
+    if (i % 3 == 0) expected += line;
+    // A line longer than the agent's buffer is dropped, holding the filter or not.
+    if (i == 1000) content += std::string(70000, 'x') + "\t[long]\n";
+  }
+  content += "ffffffffc0000000 t last_line_without_newline\t[mod]";
+  expected += "ffffffffc0000000 t last_line_without_newline\t[mod]";
+  std::string path = (dir_->path() / "kallsyms").string();
+  ASSERT_TRUE(write_file_atomic(path, content).ok());
+
+  std::string joined;
+  uint64_t offset = 0;
+  int pieces = 0;
+  for (;;) {
+    uint64_t req = enc_.next_request_id();
+    send(*enc_.encode_read_lines(req, path, "\t[", offset));
+    auto file = wait_for<File>([req](const File& f) { return f.request == req; });
+    ASSERT_TRUE(file);
+    EXPECT_EQ(file->offset, offset);
+    EXPECT_EQ(file->filter, "\t[");
+    EXPECT_LE(file->data.size(), 60u * 1024);
+    ++pieces;
+    joined += file->data;
+    if (file->next_offset == 0) break;
+    ASSERT_GT(file->next_offset, offset);
+    // Each piece ends at a line boundary, and the next starts at a line of the file.
+    EXPECT_EQ(file->data.back(), '\n');
+    EXPECT_EQ(content[file->next_offset - 1], '\n');
+    offset = file->next_offset;
+  }
+  EXPECT_EQ(joined, expected);
+  EXPECT_GT(pieces, 10);
+  EXPECT_EQ(joined.find("[long]"), std::string::npos);
+
+  // Nothing matches: one empty answer.
+  uint64_t none = enc_.next_request_id();
+  send(*enc_.encode_read_lines(none, path, "no such text"));
+  auto empty = wait_for<File>([none](const File& f) { return f.request == none; });
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->data, "");
+  EXPECT_EQ(empty->next_offset, 0u);
+
+  // A filter longer than the agent keeps is refused, not cut.
+  uint64_t bad = enc_.next_request_id();
+  send(make_frame(agent_protocol::MsgType::kReadFile, 99,
+                  PayloadBuilder()
+                      .u64(agent_protocol::field::kRequestId, bad)
+                      .bytes(agent_protocol::field::kPath, path)
+                      .bytes(agent_protocol::field::kFilter, std::string(65, 'x'))
+                      .take()));
+  auto failed = wait_for<Failed>([bad](const Failed& f) { return f.request == bad; });
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->err, EINVAL);
+
+  // The module lines of this host's /proc/kallsyms, as a run fetches them from its guest.
+  auto begin = Clock::now();
+  std::string modules;
+  for (uint64_t off = 0;;) {
+    uint64_t req = enc_.next_request_id();
+    send(*enc_.encode_read_lines(req, "/proc/kallsyms", "\t[", off));
+    auto piece = wait_for<File>([req](const File& f) { return f.request == req; }, 20s);
+    ASSERT_TRUE(piece);
+    modules += piece->data;
+    if (piece->next_offset == 0) break;
+    off = piece->next_offset;
+  }
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - begin);
+  std::cout << "[ agent   ] module lines of /proc/kallsyms: " << modules.size() << " bytes in "
+            << took.count() << " ms\n";
+  std::istringstream lines(modules);
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_NE(line.find("\t["), std::string::npos) << line;
+    EXPECT_EQ(line.back(), ']') << line;
+  }
+}
+
+// Samples carry /proc/modules, so the host notices modules being loaded.
+TEST_F(AgentServe, SamplesCarryProcModules) {
+  ASSERT_TRUE(wait_for<Hello>());
+  auto sample = wait_for<Sample>(nullptr, 3s);
+  ASSERT_TRUE(sample);
+  auto modules = read_file("/proc/modules");
+  if (!modules.ok()) {
+    EXPECT_EQ(sample->modules, "") << "this host has no /proc/modules";
+    return;
+  }
+  EXPECT_EQ(module_names(sample->modules), module_names(modules->substr(0, 8192)));
 }
 
 // The file worker: a write that blocks (open of a FIFO nobody reads) holds up neither

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "harness/util/files.h"
+#include "tests/unit/testdata.h"
 
 namespace wedge::detect {
 namespace {
@@ -14,11 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 using reports::Verdict;
 
-std::string recorded(const std::string& name) {
-  auto text = read_file(fs::path(WEDGE_TESTDATA_DIR) / "console" / name);
-  EXPECT_TRUE(text.ok());
-  return text->substr(text->find("# ---\n") + 6);
-}
+using wedge::testing::console_recording;
 
 const reports::StackGroup* group_with(const reports::Finding& f, const std::string& task_prefix,
                                       const std::string& state) {
@@ -35,7 +32,7 @@ bool has(const std::vector<std::string>& v, const std::string& x) {
 }
 
 TEST(Analyze, LoopbackNbdDeadlockWithoutHungTaskMessage) {
-  Analysis a = analyze_console_log(recorded("guest-loopback-nbd-deadlock.log"));
+  Analysis a = analyze_console_log(console_recording("guest-loopback-nbd-deadlock.log"));
   EXPECT_EQ(a.verdict, Verdict::kHang);
   ASSERT_EQ(a.findings.size(), 1u);
   const auto& f = a.findings[0];
@@ -51,7 +48,7 @@ TEST(Analyze, LoopbackNbdDeadlockWithoutHungTaskMessage) {
 }
 
 TEST(Analyze, IoFlusherLivelockIsALivelock) {
-  Analysis a = analyze_console_log(recorded("guest-loopback-nbd-ioflusher-livelock.log"));
+  Analysis a = analyze_console_log(console_recording("guest-loopback-nbd-ioflusher-livelock.log"));
   EXPECT_EQ(a.verdict, Verdict::kHang);
   EXPECT_EQ(a.findings[0].subkind, "livelock");
   const auto* nbd = group_with(a.findings[0], "nbd-server:", "R");
@@ -60,7 +57,8 @@ TEST(Analyze, IoFlusherLivelockIsALivelock) {
 }
 
 TEST(Analyze, HostServerStoppedHungTaskWithOnsetFromTheMessage) {
-  Analysis a = analyze_console_log(recorded("host-nbd-server-stopped-hung-task-sysrq-w.log"));
+  Analysis a =
+      analyze_console_log(console_recording("host-nbd-server-stopped-hung-task-sysrq-w.log"));
   EXPECT_EQ(a.verdict, Verdict::kHang);
   EXPECT_EQ(a.reason, "INFO: task hung in folio_wait_writeback");
   EXPECT_NEAR(*a.findings[0].onset_s, 31.799692 - 10, 1e-6);
@@ -71,7 +69,7 @@ TEST(Analyze, HostServerStoppedHungTaskWithOnsetFromTheMessage) {
 }
 
 TEST(Analyze, NmiPanicIsATraceRouteNotACrash) {
-  Analysis a = analyze_console_log(recorded("host-nbd-stopped-nmi-panic-dump.log"));
+  Analysis a = analyze_console_log(console_recording("host-nbd-stopped-nmi-panic-dump.log"));
   EXPECT_EQ(a.verdict, Verdict::kHang);
   for (const auto& f : a.findings) EXPECT_NE(f.kind, "crash") << f.title;
   EXPECT_TRUE(has(a.findings[0].routes, "nmi"));
@@ -79,14 +77,14 @@ TEST(Analyze, NmiPanicIsATraceRouteNotACrash) {
 
 TEST(Analyze, CleanRunsPass) {
   for (const char* name : {"iscsi-swap-hog-900-pass.log", "nfs-swapfile-hog-900-pass.log"}) {
-    Analysis a = analyze_console_log(recorded(name));
+    Analysis a = analyze_console_log(console_recording(name));
     EXPECT_EQ(a.verdict, Verdict::kPass) << name;
     EXPECT_TRUE(a.findings.empty()) << name;
   }
 }
 
 TEST(Analyze, OopsFromTheCrashModule) {
-  Analysis a = analyze_console_log(recorded("wedge-crash-oops.log"));
+  Analysis a = analyze_console_log(console_recording("wedge-crash-oops.log"));
   EXPECT_EQ(a.verdict, Verdict::kCrash);
   EXPECT_EQ(a.reason, "BUG: kernel NULL pointer dereference in wedge_crash_oops");
 }

@@ -281,7 +281,6 @@ TEST(ConfigFaults, EndlessFaultsNeedRecoverFalse) {
             "(loaded)");
 }
 
-
 TEST(Config, LoopbackTransportRunsNbdServerInTheGuestOnly) {
   auto ok = parse_scenario("[storage]\ntransport = \"nbd-loopback\"\n", "t.toml");
   ASSERT_TRUE(ok.ok()) << ok.error().message();

@@ -77,6 +77,25 @@ TEST(Detector, LostHeartbeatIsAHangEvenWithoutProgressTracking) {
   EXPECT_NEAR(*d.findings()[0].detected_s, 11.5, 1e-9);
 }
 
+TEST(Detector, FindingsRecordHowLongTheConsoleWasSilent) {
+  Detector d({.stall_s = 10, .heartbeat_lost_s = 5});
+  d.arm(0);
+  d.on_console_output(3.0);
+  d.on_console_output(12.0);  // the last thing the guest printed
+  run_for(d, 0, 100, [](double t) { return t < 20; });
+  ASSERT_EQ(d.findings().size(), 1u);
+  ASSERT_TRUE(d.findings()[0].console_silent_s.has_value());
+  EXPECT_NEAR(*d.findings()[0].console_silent_s, 29.5 - 12.0, 1e-9);
+}
+
+TEST(Detector, NoConsoleSeenMeansSilenceUnknown) {
+  Detector d({.stall_s = 10, .heartbeat_lost_s = 5});
+  d.arm(0);
+  run_for(d, 0, 100, [](double t) { return t < 20; });
+  ASSERT_EQ(d.findings().size(), 1u);
+  EXPECT_FALSE(d.findings()[0].console_silent_s.has_value());
+}
+
 TEST(Detector, HangDuringFaultThatRecoversIsForgiven) {
   Detector d({.stall_s = 10, .heartbeat_lost_s = 30, .recover = true});
   d.arm(0);

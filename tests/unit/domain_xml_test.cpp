@@ -240,7 +240,6 @@ TEST(DomainXml, ValidateRejectsRelativePathsControlCharsAndLongSockets) {
   EXPECT_FALSE(validate_spec(spec).ok());
 }
 
-
 TEST(DomainXml, DisksAreRawVirtioInOrderAndEscaped) {
   VmSpec spec = sample_spec();
   EXPECT_EQ(build_domain_xml(spec).find("<disk"), std::string::npos) << "no disks by default";

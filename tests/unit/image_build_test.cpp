@@ -108,11 +108,11 @@ TEST_F(BuildImage, BuildsThenHitsTheCache) {
   EXPECT_GT(built->pinned_bytes, 1000000u);  // busybox twice (as /init and /bin/busybox)
   EXPECT_LT(built->pinned_bytes, built->initrd_bytes);
   EXPECT_EQ(*read_file(built->kernel), *read_file(kernel_));
-  EXPECT_EQ(built->boot_modules_in_order,
-            (std::vector<std::string>{"virtio_ring", "virtio", "virtio_pci_modern_dev",
-                                      "virtio_pci_legacy_dev", "virtio_pci", "virtio_console",
-                                      "failover", "net_failover", "virtio_net", "virtio_balloon",
-                                      "qemu_fw_cfg"}));
+  EXPECT_EQ(
+      built->boot_modules_in_order,
+      (std::vector<std::string>{"virtio_ring", "virtio", "virtio_pci_modern_dev",
+                                "virtio_pci_legacy_dev", "virtio_pci", "virtio_console", "failover",
+                                "net_failover", "virtio_net", "virtio_balloon", "qemu_fw_cfg"}));
 
   std::vector<std::string> names = list(built->initrd);
   for (const char* expected :
@@ -173,10 +173,9 @@ TEST_F(BuildImage, ModulesDirWithoutIndexIsIndexedOnTheSide) {
   auto built = build_image(request());
   ASSERT_TRUE(built.ok()) << built.error().message();
   // Stand-in modules have no symbols, so depmod finds no dependencies between them.
-  EXPECT_EQ(
-      built->boot_modules_in_order,
-      (std::vector<std::string>{"virtio_pci", "virtio_console", "virtio_net", "virtio_balloon",
-                                "qemu_fw_cfg"}));
+  EXPECT_EQ(built->boot_modules_in_order,
+            (std::vector<std::string>{"virtio_pci", "virtio_console", "virtio_net",
+                                      "virtio_balloon", "qemu_fw_cfg"}));
   EXPECT_FALSE(fs::exists(tree / "modules.dep"));  // the user's tree is left alone
 }
 

@@ -4,14 +4,13 @@
 #include <gtest/gtest.h>
 
 #include "harness/util/files.h"
+#include "tests/unit/testdata.h"
 
 namespace wedge::storage {
 namespace {
 
 std::string testdata(const std::string& name) {
-  auto text = read_file(std::string(WEDGE_TESTDATA_DIR) + "/proc_net_tcp/" + name);
-  EXPECT_TRUE(text.ok()) << text.error().message();
-  return text.ok() ? *text : "";
+  return wedge::testing::testdata("proc_net_tcp/" + name);
 }
 
 TEST(ProcNetTcp, FindsLoopbackAndWildcardListeners) {

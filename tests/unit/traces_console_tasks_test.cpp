@@ -9,18 +9,12 @@
 #include "harness/traces/console_tasks.h"
 #include "harness/traces/stack_groups.h"
 #include "harness/util/files.h"
+#include "tests/unit/testdata.h"
 
 namespace wedge::traces {
 namespace {
 
-// A recorded log without its "# ..." header (which ends at the "# ---" line).
-std::string console_log(const std::string& name) {
-  auto text = read_file(std::string(WEDGE_TESTDATA_DIR) + "/console/" + name);
-  EXPECT_TRUE(text.ok()) << name;
-  if (!text.ok()) return "";
-  size_t end = text->find("# ---\n");
-  return end == std::string::npos ? *text : text->substr(end + 6);
-}
+using wedge::testing::console_recording;
 
 std::vector<TaskTrace> from_source(const std::vector<TaskTrace>& all, const std::string& source) {
   std::vector<TaskTrace> out;
@@ -39,7 +33,7 @@ int count_state(const std::vector<TaskTrace>& tasks, const std::string& state) {
 }
 
 TEST(ConsoleTasks, LoopbackDeadlockBlamesNbdServerInItsOwnSwapOut) {
-  auto tasks = console_task_traces(console_log("guest-loopback-nbd-deadlock.log"));
+  auto tasks = console_task_traces(console_recording("guest-loopback-nbd-deadlock.log"));
   auto blocked = from_source(tasks, "sysrq-w");
   auto all = from_source(tasks, "sysrq-t");
   EXPECT_EQ(blocked.size(), 6u);
@@ -75,7 +69,7 @@ TEST(ConsoleTasks, LoopbackDeadlockBlamesNbdServerInItsOwnSwapOut) {
 }
 
 TEST(ConsoleTasks, SameTaskInTwoDumpsCountsOnce) {
-  auto tasks = console_task_traces(console_log("guest-loopback-nbd-deadlock.log"));
+  auto tasks = console_task_traces(console_recording("guest-loopback-nbd-deadlock.log"));
   std::vector<TaskTrace> d;
   std::copy_if(tasks.begin(), tasks.end(), std::back_inserter(d),
                [](const TaskTrace& t) { return t.state == "D"; });
@@ -87,7 +81,8 @@ TEST(ConsoleTasks, SameTaskInTwoDumpsCountsOnce) {
 }
 
 TEST(ConsoleTasks, HostServerStoppedShowsHungTasksAndSwapInWaits) {
-  auto tasks = console_task_traces(console_log("host-nbd-server-stopped-hung-task-sysrq-w.log"));
+  auto tasks =
+      console_task_traces(console_recording("host-nbd-server-stopped-hung-task-sysrq-w.log"));
   auto hung = from_source(tasks, "hung_task");
   auto blocked = from_source(tasks, "sysrq-w");
   EXPECT_EQ(hung.size(), 3u);
@@ -113,7 +108,7 @@ TEST(ConsoleTasks, HostServerStoppedShowsHungTasksAndSwapInWaits) {
 }
 
 TEST(ConsoleTasks, SysrqTListsSleepingAndIdleTasksToo) {
-  auto tasks = console_task_traces(console_log("host-nbd-server-stopped-sysrq-t.log"));
+  auto tasks = console_task_traces(console_recording("host-nbd-server-stopped-sysrq-t.log"));
   auto all = from_source(tasks, "sysrq-t");
   EXPECT_EQ(count_state(all, "D"), 5);
   EXPECT_EQ(count_state(all, "R"), 1);
@@ -133,7 +128,7 @@ TEST(ConsoleTasks, SysrqTListsSleepingAndIdleTasksToo) {
 }
 
 TEST(ConsoleTasks, NmiPanicDumpIsTaggedNmi) {
-  auto tasks = console_task_traces(console_log("host-nbd-stopped-nmi-panic-dump.log"));
+  auto tasks = console_task_traces(console_recording("host-nbd-stopped-nmi-panic-dump.log"));
   auto nmi = from_source(tasks, "nmi");
   EXPECT_EQ(nmi.size(), 67u);
   EXPECT_EQ(count_state(nmi, "D"), 4);
@@ -146,8 +141,8 @@ TEST(ConsoleTasks, NmiPanicDumpIsTaggedNmi) {
 }
 
 TEST(ConsoleTasks, PassingRunsHaveNoTaskDumps) {
-  EXPECT_TRUE(console_task_traces(console_log("iscsi-swap-hog-900-pass.log")).empty());
-  EXPECT_TRUE(console_task_traces(console_log("nfs-swapfile-hog-900-pass.log")).empty());
+  EXPECT_TRUE(console_task_traces(console_recording("iscsi-swap-hog-900-pass.log")).empty());
+  EXPECT_TRUE(console_task_traces(console_recording("nfs-swapfile-hog-900-pass.log")).empty());
 }
 
 TEST(ConsoleTasks, DumpWithoutHeaderIsTaggedConsole) {

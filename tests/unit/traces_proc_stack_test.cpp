@@ -7,15 +7,12 @@
 
 #include "harness/traces/proc_stack.h"
 #include "harness/util/files.h"
+#include "tests/unit/testdata.h"
 
 namespace wedge::traces {
 namespace {
 
-std::string testdata(const std::string& name) {
-  auto text = read_file(std::string(WEDGE_TESTDATA_DIR) + "/traces/" + name);
-  EXPECT_TRUE(text.ok()) << name;
-  return text.ok() ? *text : std::string();
-}
+std::string testdata(const std::string& name) { return wedge::testing::testdata("traces/" + name); }
 
 TEST(ProcStack, RecordedSleepingTask) {
   EXPECT_EQ(

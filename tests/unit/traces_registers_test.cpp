@@ -6,15 +6,12 @@
 
 #include "harness/traces/registers.h"
 #include "harness/util/files.h"
+#include "tests/unit/testdata.h"
 
 namespace wedge::traces {
 namespace {
 
-std::string testdata(const std::string& name) {
-  auto text = read_file(std::string(WEDGE_TESTDATA_DIR) + "/traces/" + name);
-  EXPECT_TRUE(text.ok()) << name;
-  return text.ok() ? *text : std::string();
-}
+std::string testdata(const std::string& name) { return wedge::testing::testdata("traces/" + name); }
 
 TEST(InfoRegisters, RecordedIdleGuestIsHalted) {
   auto cpus = parse_info_registers(testdata("info-registers-a-idle.txt"));

@@ -1,7 +1,8 @@
 // The file worker: one mlocked helper thread, started with the serving loop, that carries out
 // kWriteFile and kReadFile. Those can block for a long time in a wedged guest (a write to
-// memory.max reclaims, a read of /proc/PID/cmdline waits on mmap_lock) and must not hold up
-// heartbeats, sysrq or task scans on the main thread.
+// memory.max reclaims, a read of /proc/PID/cmdline waits on mmap_lock) or take long (a
+// filtered read goes through all of /proc/kallsyms) and must not hold up heartbeats, sysrq
+// or task scans on the main thread.
 //
 //   FileWorker& w = file_worker();
 //   w.start();                                     // once, after mlockall
@@ -31,6 +32,9 @@ struct FileRequest {
   uint64_t offset = 0;  // kRead
   size_t data_len = 0;  // kWrite: bytes in buf
   char path[PATH_MAX] = {};
+  // kRead with a filter: only lines holding these bytes (filter_len 0: the plain read).
+  char filter[64] = {};
+  size_t filter_len = 0;
   // kWrite: the data to write; afterwards, and for kRead, the reply payload.
   uint8_t buf[agent_protocol::kMaxPayload] = {};
   agent_protocol::MsgType reply_type = agent_protocol::MsgType::kDone;

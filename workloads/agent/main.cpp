@@ -22,16 +22,29 @@ constexpr const char* kUsage =
     "Run 'wedge-agent MODE --help' for a mode's options.\n";
 
 constexpr const char* kServeUsage =
-    "usage: wedge-agent serve --connect SOCKET [--sysrq-path FILE]\n"
+    "usage: wedge-agent serve --connect SOCKET [--sysrq-path FILE] [--proc-root DIR]\n"
+    "                         [--task-refresh-ms N]\n"
     "  Connects to the unix stream socket SOCKET and serves the agent protocol on it,\n"
     "  without any init duties, until the peer hangs up. Memory is mlockall()ed.\n"
-    "  --sysrq-path FILE  write sysrq keys to FILE (created, appended) instead of\n"
-    "                     /proc/sysrq-trigger; tests must always set it.\n"
+    "  --sysrq-path FILE     write sysrq keys to FILE (created, appended) instead of\n"
+    "                        /proc/sysrq-trigger; tests must always set it.\n"
+    "  --proc-root DIR       list and read tasks under DIR instead of /proc (tests)\n"
+    "  --task-refresh-ms N   keep every task's /proc files open for task scans, looking\n"
+    "                        for new and exited tasks every N ms (as init: always, 3000;\n"
+    "                        here off unless given: a developer's host has many tasks)\n"
     "  kPoweroff only stops serving in this mode.\n";
+
+bool parse_refresh_ms(const char* text, int* out) {
+  uint64_t v = 0;
+  if (!wedge::guest::parse_decimal(text, &v) || v < 10 || v > 3600 * 1000) return false;
+  *out = static_cast<int>(v);
+  return true;
+}
 
 int serve_main(int argc, char** argv) {
   const char* socket_path = nullptr;
   wedge::guest::ServeConfig config;
+  config.task_refresh_ms = 0;
   for (int i = 0; i < argc; ++i) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       fputs(kServeUsage, stdout);
@@ -41,6 +54,11 @@ int serve_main(int argc, char** argv) {
     } else if (strcmp(argv[i], "--sysrq-path") == 0 && i + 1 < argc) {
       config.sysrq_path = argv[++i];
       config.sysrq_is_plain_file = true;
+    } else if (strcmp(argv[i], "--proc-root") == 0 && i + 1 < argc) {
+      config.proc_root = argv[++i];
+    } else if (strcmp(argv[i], "--task-refresh-ms") == 0 && i + 1 < argc &&
+               parse_refresh_ms(argv[i + 1], &config.task_refresh_ms)) {
+      ++i;
     } else {
       fprintf(stderr, "wedge-agent serve: unknown argument %s\n%s", argv[i], kServeUsage);
       return 2;

@@ -26,7 +26,7 @@ enum class MsgType : uint16_t {
   // guest -> host
   kHello = 1,      // kernel release, agent version, uptime
   kHeartbeat = 2,  // every second: seq, uptime
-  kSample = 3,     // raw /proc/meminfo, /proc/vmstat, /proc/pressure/{memory,io}
+  kSample = 3,     // raw /proc/meminfo, /proc/vmstat, /proc/pressure/{memory,io}, /proc/modules
   kStarted = 4,    // a job started: job id, pid
   kOutput = 5,     // a job's output bytes: job id, stream, data
   kExited = 6,     // a job ended: job id, exit code or signal
@@ -41,7 +41,10 @@ enum class MsgType : uint16_t {
   kSignal = 101,     // send a signal to a job's process group
   kSysrq = 102,      // write a key to /proc/sysrq-trigger
   kWriteFile = 103,  // write data to a path (sysctls, cgroup files) without forking
-  kReadFile = 104,   // read up to 60 KiB of a path from kOffset (absent: 0) without forking
+  kReadFile = 104,   // read up to 60 KiB of a path from kOffset (absent: 0) without forking.
+                     // With kFilter: read the whole file from kOffset in the guest and send
+                     // only the lines holding kFilter (up to 60 KiB of them; kNextOffset
+                     // says where to go on when they did not all fit)
   kPoweroff = 105,   // sync and power off
   kPing = 106,       // request id; answered with kDone. Until the first host frame arrives,
                      // the agent repeats kHello with every heartbeat.
@@ -79,6 +82,11 @@ enum : uint16_t {
   kComm = 26,         // task name (/proc/PID/comm)
   kWchan = 27,        // /proc/PID/wchan
   kOffset = 28,       // kReadFile: byte offset to read from (absent: 0), echoed in kFile
+  kFilter = 29,       // kReadFile: only lines holding these bytes; echoed in kFile
+  kNextOffset = 30,   // kFile of a filtered read that filled up: offset of the first line
+                      // not sent (absent: the end of the file was reached)
+  kModules = 31,      // kSample: raw /proc/modules (the host refetches module symbols when
+                      // the set of modules changes)
 };
 }  // namespace field
 

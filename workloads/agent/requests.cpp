@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include "workloads/agent/file_worker.h"
+#include "workloads/agent/io_flusher.h"
 #include "workloads/agent/log.h"
 #include "workloads/agent/outq.h"
 #include "workloads/agent/replies.h"
+#include "workloads/agent/task_cache.h"
 #include "workloads/agent/task_scan.h"
 #include "workloads/agent/util.h"
 
@@ -47,8 +49,8 @@ void take_id(uint16_t tag, const uint8_t* data, uint32_t len, Ids* ids) {
   }
 }
 
-// Collects a file request's ids, path, data (kWrite) and offset (kRead) into a worker slot;
-// false (after answering kFailed) if malformed.
+// Collects a file request's ids, path, data (kWrite), offset and filter (kRead) into a worker
+// slot; false (after answering kFailed) if malformed.
 bool parse_file_request(const uint8_t* payload, size_t len, FileRequest* r, const char* what) {
   ap::FieldReader reader(payload, len);
   uint16_t tag;
@@ -69,6 +71,12 @@ bool parse_file_request(const uint8_t* payload, size_t len, FileRequest* r, cons
       }
     } else if (tag == ap::field::kOffset && r->kind == FileRequest::Kind::kRead) {
       fields_ok &= field_u64(p, n, &r->offset) && r->offset <= static_cast<uint64_t>(INT64_MAX);
+    } else if (tag == ap::field::kFilter && r->kind == FileRequest::Kind::kRead) {
+      fields_ok &= n > 0 && n <= sizeof r->filter;
+      if (n > 0 && n <= sizeof r->filter) {
+        memcpy(r->filter, p, n);
+        r->filter_len = n;
+      }
     }
   }
   r->to = ids.to;
@@ -157,7 +165,13 @@ void Requests::exec(const uint8_t* payload, size_t len) {
   request.argv = g_argv;
   request.envp = g_envp;
   request.cwd = have_cwd ? g_cwd : nullptr;
-  jobs_.exec(request);
+  {
+    // A job must not inherit the agent's IO_FLUSHER state (io_flusher.h).
+    IoFlusherPause pause;
+    jobs_.exec(request);
+  }
+  // A workload may wedge the guest within a second: hold its files open before that.
+  task_cache().refresh_soon();
 }
 
 void Requests::signal(const uint8_t* payload, size_t len) {

@@ -1,6 +1,6 @@
 // Carries out the host's requests (kExec, kSignal, kSysrq, kWriteFile, kReadFile, kPing,
 // kPoweroff, kScanTasks) from validated frames; every field is bounds-checked before use.
-// File requests go to the file worker thread, task scans to the resumable TaskScan.
+// File requests go to the file worker thread, task scans to the scan thread (task_scan.h).
 #pragma once
 
 #include <cstddef>

@@ -37,6 +37,7 @@ void Sampler::open_files() {
   psi_memory_fd_ = open_proc("/proc/pressure/memory");
   psi_io_fd_ = open_proc("/proc/pressure/io");
   status_fd_ = open_proc("/proc/self/status");
+  modules_fd_ = open_proc("/proc/modules");
 }
 
 void Sampler::send_hello() {
@@ -78,6 +79,7 @@ void Sampler::send_sample() {
   put_file(w, ap::field::kVmstat, vmstat_fd_, vmstat_, sizeof vmstat_);
   put_file(w, ap::field::kPsiMemory, psi_memory_fd_, psi_memory_, sizeof psi_memory_);
   put_file(w, ap::field::kPsiIo, psi_io_fd_, psi_io_, sizeof psi_io_);
+  put_file(w, ap::field::kModules, modules_fd_, modules_, sizeof modules_);
   outq().push(ap::MsgType::kSample, w.data(), w.size(), Priority::kBulk);
 }
 

@@ -13,11 +13,13 @@
 
 #include "workloads/agent/file_worker.h"
 #include "workloads/agent/inq.h"
+#include "workloads/agent/io_flusher.h"
 #include "workloads/agent/jobs.h"
 #include "workloads/agent/log.h"
 #include "workloads/agent/outq.h"
 #include "workloads/agent/requests.h"
 #include "workloads/agent/sampler.h"
+#include "workloads/agent/task_cache.h"
 #include "workloads/agent/task_scan.h"
 #include "workloads/agent/util.h"
 
@@ -27,9 +29,6 @@ namespace {
 JobTable g_jobs;
 Sampler g_sampler;
 InQueue g_inq;
-// /proc entries a task scan visits per poll round: small enough that heartbeats, sysrq and
-// new requests are served in between.
-constexpr int kScanStep = 32;
 
 // Touches stack pages now so that, locked by mlockall, deep calls later never fault.
 [[gnu::noinline]] void prefault_stack() {
@@ -111,10 +110,24 @@ int serve(const ServeConfig& config) {
   g_jobs.init();
   // After the signalfd: the worker inherits nothing it could take SIGCHLD with.
   (void)file_worker().start();
+  if (config.task_refresh_ms > 0) {
+    if (int err = task_cache().start(config.proc_root, config.task_refresh_ms); err != 0) {
+      agent_log("task cache: %s; scans open every file they read", errno_text(err));
+    }
+  }
+  if (int err = task_scan().start(config.proc_root); err != 0) {
+    agent_log("task scan: %s; scans are refused", errno_text(err));
+  }
+  // After the helper threads, which must not inherit it (io_flusher.h); a write to memory.max
+  // by the file worker, for one, has to reclaim with I/O as any writer's would.
+  if (int err = set_io_flusher(true); err != 0) {
+    agent_log("prctl(PR_SET_IO_FLUSHER): %s; the agent may block in reclaim on stuck I/O",
+              errno_text(err));
+  }
   Requests requests(g_jobs, sysrq_fd, config.sysrq_path, config.may_power_off);
 
   g_sampler.send_hello();
-  constexpr int kFixed = 4;
+  constexpr int kFixed = 5;  // port, timer, signalfd, file worker, task scan
   static pollfd fds[kFixed + JobTable::kMaxPollFds];
   static uint16_t tags[JobTable::kMaxPollFds];
   // A virtio port reports POLLHUP for as long as no host is connected; it is left out of the
@@ -136,11 +149,18 @@ int serve(const ServeConfig& config) {
       worker_index = n;
       fds[n++] = {file_worker().reply_fd(), POLLIN, 0};
     }
+    int scan_index = -1;
+    if (task_scan().ready_fd() >= 0) {
+      scan_index = n;
+      fds[n++] = {task_scan().ready_fd(), POLLIN, 0};
+    }
     int jobs_index = n;
     n += g_jobs.fill_poll(fds + n, tags, JobTable::kMaxPollFds);
 
-    // A task scan with room to go on does not wait: it takes one bounded step per round.
-    int timeout = task_scan().can_step() ? 0 : g_jobs.next_deadline_ms(monotonic_ms());
+    int64_t now = monotonic_ms();
+    int timeout = g_jobs.next_deadline_ms(now);
+    int scan_ms = task_scan().ms_until_deadline(now);
+    if (scan_ms >= 0 && (timeout < 0 || scan_ms < timeout)) timeout = scan_ms;
     int rc = poll(fds, static_cast<nfds_t>(n), timeout);
     if (rc < 0 && errno != EINTR) {
       agent_log("poll: %s", errno_text(errno));
@@ -186,7 +206,9 @@ int serve(const ServeConfig& config) {
     g_jobs.service(monotonic_ms());
     if (worker_index >= 0 && (fds[worker_index].revents & POLLIN)) file_worker().collect();
     if (file_worker().replies_waiting()) file_worker().collect();
-    if (task_scan().can_step()) task_scan().step(kScanStep);
+    if (task_scan().active() || (scan_index >= 0 && (fds[scan_index].revents & POLLIN))) {
+      task_scan().collect(monotonic_ms());
+    }
 
     if (!port_paused && !outq().empty() && !outq().flush(config.port_fd)) {
       if (config.port_is_socket) return stop_serving(0);

@@ -1,5 +1,6 @@
 // The serving loop: after locking memory and opening everything it needs, it polls the port,
-// a 1 s timer, a SIGCHLD signalfd and the job pipes, and never blocks or allocates again.
+// a 1 s timer, a SIGCHLD signalfd, the job pipes and its helper threads' eventfds, and never
+// blocks or allocates again.
 #pragma once
 
 namespace wedge::guest {
@@ -10,6 +11,11 @@ struct ServeConfig {
   bool may_power_off = false;   // PID 1 only
   const char* sysrq_path = "/proc/sysrq-trigger";
   bool sysrq_is_plain_file = false;  // --sysrq-path in tests: create the file if missing
+  // Where task scans and the task cache list tasks; tests point it at a fake tree.
+  const char* proc_root = "/proc";
+  // How often the task cache looks for new and exited tasks; 0: no cache (scans open every
+  // file they read).
+  int task_refresh_ms = 3000;
 };
 
 // Serves the protocol on config.port_fd. Returns 0 when a socket peer hangs up or kPoweroff

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "harness/util/files.h"
+#include "harness/util/following_file.h"
 #include "harness/util/net.h"
 #include "harness/vm/kdump_file.h"
 #include "harness/vm/libvirt/domain_xml.h"
@@ -118,7 +119,10 @@ Status ensure_parent(const fs::path& path) {
 class LibvirtInstance final : public Instance {
  public:
   LibvirtInstance(std::shared_ptr<ConnectHandle> conn, DomainHandle dom, VmSpec spec)
-      : conn_(std::move(conn)), dom_(std::move(dom)), spec_(std::move(spec)) {
+      : conn_(std::move(conn)),
+        dom_(std::move(dom)),
+        spec_(std::move(spec)),
+        console_(spec_.console_log) {
     qemu_version_ = hypervisor_version(conn_->get());
     libvirt_version_ = daemon_libvirt_version(conn_->get());
   }
@@ -159,50 +163,16 @@ class LibvirtInstance final : public Instance {
   std::string libvirt_version_;
   bool destroyed_ = false;
   bool released_ = false;
-  UniqueFd console_fd_;
-  off_t console_offset_ = 0;
+  FollowingFile console_;
   UniqueFd agent_fd_;
   bool agent_closed_ = false;
   bool agent_write_cut_ = false;  // a write stalled after sending part of its bytes
 };
 
 Result<std::string> LibvirtInstance::read_console() {
-  if (!console_fd_.valid()) {
-    UniqueFd fd(::open(spec_.console_log.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd.valid()) {
-      if (errno == ENOENT) return std::string();  // QEMU has not created it yet
-      return errno_error(fmt::format("open console log {}", spec_.console_log.string()), errno);
-    }
-    console_fd_ = std::move(fd);
-  }
-  struct stat st {};
-  if (::fstat(console_fd_.get(), &st) == 0 && st.st_size < console_offset_) {
-    console_offset_ = 0;  // the file was truncated (a new QEMU opened it)
-  }
-  std::string out;
-  char buf[65536];
-  while (out.size() < kMaxConsoleChunk) {
-    ssize_t n = ::pread(console_fd_.get(), buf, sizeof buf, console_offset_);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno_error(fmt::format("read console log {}", spec_.console_log.string()), errno);
-    }
-    if (n == 0) {
-      // virtlogd writes the console and rotates it at its max_size (console.log becomes
-      // console.log.0): once the old file is drained, follow the new one.
-      struct stat now {};
-      if (::stat(spec_.console_log.c_str(), &now) != 0 || now.st_ino == st.st_ino) break;
-      UniqueFd fd(::open(spec_.console_log.c_str(), O_RDONLY | O_CLOEXEC));
-      if (!fd.valid()) break;
-      console_fd_ = std::move(fd);
-      console_offset_ = 0;
-      if (::fstat(console_fd_.get(), &st) != 0) break;
-      continue;
-    }
-    out.append(buf, static_cast<size_t>(n));
-    console_offset_ += n;
-  }
-  return out;
+  // virtlogd writes the console and rotates it at its max_size (console.log becomes
+  // console.log.0): FollowingFile drains the old file, then follows the new one.
+  return console_.read(kMaxConsoleChunk);
 }
 
 Result<bool> LibvirtInstance::connect_agent() {

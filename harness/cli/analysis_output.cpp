@@ -1,0 +1,37 @@
+// Implementation of analysis_output.h.
+#include "harness/cli/analysis_output.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+#include "reports/report.h"
+
+namespace wedge::cli {
+
+int print_analysis(const detect::Analysis& a, bool json, const nlohmann::json& extra) {
+  if (json) {
+    nlohmann::json findings = nlohmann::json::array();
+    for (const auto& f : a.findings) findings.push_back(reports::finding_json(f));
+    nlohmann::json out = extra;
+    out["verdict"] = reports::to_string(a.verdict);
+    out["reason"] = a.reason;
+    out["findings"] = findings;
+    fmt::print("{}\n", out.dump(2));
+  } else {
+    fmt::print("{}: {}\n", reports::to_string(a.verdict), a.reason);
+    for (const auto& f : a.findings) {
+      fmt::print("  finding: {}\n", reports::describe(f));
+      for (const auto& g : f.stacks) {
+        fmt::print("    {} task(s) in state {}: {}\n", g.count, g.state, fmt::join(g.tasks, " "));
+        size_t shown = std::min<size_t>(g.frames.size(), 12);
+        for (size_t i = 0; i < shown; ++i) fmt::print("      {}\n", g.frames[i]);
+        if (shown < g.frames.size()) fmt::print("      ... {} more\n", g.frames.size() - shown);
+      }
+    }
+  }
+  return reports::exit_code_for(a.verdict);
+}
+
+}  // namespace wedge::cli

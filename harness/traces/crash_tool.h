@@ -1,0 +1,30 @@
+// Runs the `crash` utility on a guest memory dump (kdump-compressed, as wedge writes them):
+// which kernel the dump is from (no vmlinux needed), and batch commands against it with the
+// kernel's debug vmlinux. Commands go through a command file and argv, never a shell.
+//
+//   WEDGE_TRY(std::string release, traces::dump_kernel_release(dump));
+//   WEDGE_TRY(std::string log, traces::run_crash(vmlinux, dump, {"log"}));
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "harness/util/result.h"
+
+namespace wedge::traces {
+
+// `crash --osrelease DUMP`: the release from the dump's VMCOREINFO ("6.1.0-56-cloud-amd64").
+// Fails when the file is not a dump crash can read or carries no VMCOREINFO.
+[[nodiscard]] Result<std::string> dump_kernel_release(const std::filesystem::path& dump);
+
+// Runs commands (crash's own command language, one per line; "quit" is added) in one batch
+// session and returns what they printed. Fails when crash cannot load the pair (a vmlinux
+// that does not match the dump, a truncated dump) or times out.
+[[nodiscard]] Result<std::string> run_crash(
+    const std::filesystem::path& vmlinux, const std::filesystem::path& dump,
+    const std::vector<std::string>& commands,
+    std::chrono::milliseconds timeout = std::chrono::minutes(5));
+
+}  // namespace wedge::traces
