@@ -30,8 +30,10 @@ packages=(
   linux-headers-cloud-amd64
   # tools used by tests and benchmarks
   procps psmisc file python3
-  # reads the memory dumps wedge takes (libvirt_backend_test checks one with it)
+  # reads the memory dumps wedge takes (wedge analyze-dump; libvirt_backend_test checks one)
   crash
+  # unpack Debian's -dbg packages for System.map and vmlinux (ar, tar -J)
+  binutils xz-utils tar
 )
 
 # The guest kernel is fetched with `apt-get download`, which needs package lists.
