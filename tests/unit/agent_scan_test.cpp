@@ -30,6 +30,7 @@
 #include "harness/agent/decoder.h"
 #include "harness/util/files.h"
 #include "harness/util/process.h"
+#include "tests/unit/agent_fixture.h"
 
 namespace wedge::agent {
 namespace {
@@ -38,7 +39,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kAgent = WEDGE_AGENT_BINARY;
 // include/linux/sched.h: PR_SET_IO_FLUSHER sets both (the 9th field of /proc/PID/stat).
 constexpr uint64_t kPfMemallocNoio = 0x00080000;
 constexpr uint64_t kPfLocalThrottle = 0x00100000;
@@ -53,82 +53,19 @@ struct Scan {
   }
 };
 
-class AgentScan : public ::testing::Test {
+class AgentScan : public AgentFixture {
  protected:
   void SetUp() override {
-    auto dir = TempDir::create("wedge-agent-scan");
-    ASSERT_TRUE(dir.ok()) << dir.error().message();
-    dir_.emplace(std::move(*dir));
+    AgentFixture::SetUp();
     proc_ = dir_->path() / "proc";
     fs::create_directories(proc_);
   }
 
-  void TearDown() override {
-    if (HasFailure() && dir_) {
-      auto log = read_file(dir_->path() / "agent.log");
-      if (log.ok()) std::cerr << "agent log:\n" << *log;
-    }
-  }
-
-  // Starts the agent with the extra serve options and accepts its connection.
-  void start(const std::vector<std::string>& extra) {
-    fs::path socket = dir_->path() / "agent.sock";
-    listen_fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    ASSERT_TRUE(listen_fd_.valid());
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    ASSERT_LT(socket.string().size(), sizeof addr.sun_path);
-    std::strcpy(addr.sun_path, socket.c_str());
-    ASSERT_EQ(::bind(listen_fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    ASSERT_EQ(::listen(listen_fd_.get(), 1), 0);
-    std::vector<std::string> argv = {kAgent,         "serve",
-                                     "--connect",    socket.string(),
-                                     "--sysrq-path", (dir_->path() / "sysrq").string()};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    SpawnOptions options;
-    options.stdout_path = dir_->path() / "agent.log";
-    auto child = ChildProcess::spawn(argv, options);
-    ASSERT_TRUE(child.ok()) << child.error().message();
-    agent_.emplace(std::move(*child));
-    pollfd pfd{listen_fd_.get(), POLLIN, 0};
-    ASSERT_EQ(::poll(&pfd, 1, 5000), 1) << "the agent never connected";
-    conn_.reset(::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    ASSERT_TRUE(conn_.valid());
-  }
+  void start(const std::vector<std::string>& extra) { start_agent(extra); }
 
   // Starts the agent on the fake tree.
   void start_on_fake_proc(int refresh_ms) {
     start({"--proc-root", proc_.string(), "--task-refresh-ms", std::to_string(refresh_ms)});
-  }
-
-  void send(const std::string& frame) {
-    ASSERT_EQ(::write(conn_.get(), frame.data(), frame.size()), static_cast<ssize_t>(frame.size()));
-  }
-
-  // Reads until a message of type T satisfying pred arrives (or was already received);
-  // other messages stay queued for later waits.
-  template <class T>
-  std::optional<T> wait_for(std::function<bool(const T&)> pred = nullptr,
-                            std::chrono::milliseconds timeout = 5s) {
-    auto deadline = Clock::now() + timeout;
-    for (;;) {
-      for (auto it = received_.begin(); it != received_.end(); ++it) {
-        if (const T* m = std::get_if<T>(&*it); m && (!pred || pred(*m))) {
-          T found = *m;
-          received_.erase(it);
-          return found;
-        }
-      }
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (left.count() <= 0) return std::nullopt;
-      pollfd pfd{conn_.get(), POLLIN, 0};
-      if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) continue;
-      char buf[65536];
-      ssize_t n = ::read(conn_.get(), buf, sizeof buf);
-      if (n <= 0) return std::nullopt;
-      decoder_.feed(std::string_view(buf, static_cast<size_t>(n)));
-      while (std::optional<Message> m = decoder_.next()) received_.push_back(std::move(*m));
-    }
   }
 
   Scan scan(const std::string& states, std::chrono::milliseconds timeout = 10s) {
@@ -196,13 +133,7 @@ class AgentScan : public ::testing::Test {
     }
   }
 
-  std::optional<TempDir> dir_;
   fs::path proc_;
-  UniqueFd listen_fd_, conn_;
-  std::optional<ChildProcess> agent_;
-  Decoder decoder_;
-  CommandEncoder enc_;
-  std::deque<Message> received_;
 };
 
 // The cache opened thread 100's files; then its stat file is replaced on disk (the path now
@@ -419,17 +350,25 @@ TEST_F(AgentScan, OnlyTheServingLoopIsAnIoFlusher) {
 
   constexpr uint64_t kIoFlusher = kPfMemallocNoio | kPfLocalThrottle;
   fs::path tasks = fs::path("/proc") / std::to_string(agent_->pid()) / "task";
+  const std::vector<std::string> expected = {"main", "wedge-agent", "wedge-scan", "wedge-tasks"};
+  // Each helper thread names itself once it runs: wait for the names to settle.
   std::vector<std::string> threads;
-  for (const auto& e : fs::directory_iterator(tasks)) {
-    std::string comm = *read_file(e.path() / "comm");
-    uint64_t flags = stat_flags(e.path() / "stat");
-    bool main_thread = e.path().filename() == std::to_string(agent_->pid());
-    EXPECT_EQ(flags & kIoFlusher, main_thread && can_flag ? kIoFlusher : 0u) << comm;
-    threads.push_back(main_thread ? "main" : comm.substr(0, comm.size() - 1));
+  for (auto deadline = Clock::now() + 3s; threads != expected && Clock::now() < deadline;) {
+    threads.clear();
+    for (const auto& e : fs::directory_iterator(tasks)) {
+      std::string comm = *read_file(e.path() / "comm");
+      bool main_thread = e.path().filename() == std::to_string(agent_->pid());
+      threads.push_back(main_thread ? "main" : comm.substr(0, comm.size() - 1));
+    }
+    std::sort(threads.begin(), threads.end());
+    if (threads != expected) std::this_thread::sleep_for(20ms);
   }
-  std::sort(threads.begin(), threads.end());
-  EXPECT_EQ(threads,
-            (std::vector<std::string>{"main", "wedge-agent", "wedge-scan", "wedge-tasks"}));
+  EXPECT_EQ(threads, expected);
+  for (const auto& e : fs::directory_iterator(tasks)) {
+    bool main_thread = e.path().filename() == std::to_string(agent_->pid());
+    EXPECT_EQ(stat_flags(e.path() / "stat") & kIoFlusher, main_thread && can_flag ? kIoFlusher : 0u)
+        << *read_file(e.path() / "comm");
+  }
   uint64_t job_flags = stat_flags(fs::path("/proc") / std::to_string(started->pid) / "stat");
   EXPECT_EQ(job_flags & kIoFlusher, 0u) << "a job inherited IO_FLUSHER";
   send(enc_.encode_signal(job, SIGKILL, enc_.next_request_id()));

@@ -34,6 +34,7 @@
 #include "harness/traces/proc_stack.h"
 #include "harness/util/files.h"
 #include "harness/util/process.h"
+#include "tests/unit/agent_fixture.h"
 
 namespace wedge::agent {
 namespace {
@@ -44,78 +45,11 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kAgent = WEDGE_AGENT_BINARY;
 
 // One agent process serving on a socket this fixture listens on.
-class AgentServe : public ::testing::Test {
+class AgentServe : public AgentFixture {
  protected:
   void SetUp() override {
-    auto dir = TempDir::create("wedge-agent-test");
-    ASSERT_TRUE(dir.ok()) << dir.error().message();
-    dir_.emplace(std::move(*dir));
-    socket_path_ = dir_->path() / "agent.sock";
-    sysrq_path_ = dir_->path() / "sysrq";
-
-    listen_fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    ASSERT_TRUE(listen_fd_.valid());
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    ASSERT_LT(socket_path_.string().size(), sizeof addr.sun_path);
-    std::strcpy(addr.sun_path, socket_path_.c_str());
-    ASSERT_EQ(::bind(listen_fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    ASSERT_EQ(::listen(listen_fd_.get(), 1), 0);
-
-    SpawnOptions options;
-    options.stdout_path = dir_->path() / "agent.log";
-    auto child = ChildProcess::spawn(
-        {kAgent, "serve", "--connect", socket_path_.string(), "--sysrq-path", sysrq_path_.string()},
-        options);
-    ASSERT_TRUE(child.ok()) << child.error().message();
-    agent_.emplace(std::move(*child));
-
-    pollfd pfd{listen_fd_.get(), POLLIN, 0};
-    ASSERT_EQ(::poll(&pfd, 1, 5000), 1) << "the agent never connected";
-    conn_.reset(::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    ASSERT_TRUE(conn_.valid());
-  }
-
-  void TearDown() override {
-    if (HasFailure() && dir_) {
-      auto log = read_file(dir_->path() / "agent.log");
-      if (log.ok()) std::cerr << "agent log:\n" << *log;
-    }
-  }
-
-  void send(const std::string& frame) {
-    size_t done = 0;
-    while (done < frame.size()) {
-      ssize_t n = ::write(conn_.get(), frame.data() + done, frame.size() - done);
-      ASSERT_GT(n, 0) << "write to agent: " << std::strerror(errno);
-      done += static_cast<size_t>(n);
-    }
-  }
-
-  // Reads until a message of type T satisfying pred arrives (or was already received and not
-  // yet taken); earlier messages of other kinds stay queued for later waits.
-  template <class T>
-  std::optional<T> wait_for(std::function<bool(const T&)> pred = nullptr,
-                            std::chrono::milliseconds timeout = 5s) {
-    auto deadline = Clock::now() + timeout;
-    for (;;) {
-      for (auto it = received_.begin(); it != received_.end(); ++it) {
-        if (const T* m = std::get_if<T>(&*it); m && (!pred || pred(*m))) {
-          T found = *m;
-          received_.erase(it);
-          return found;
-        }
-      }
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (left.count() <= 0) return std::nullopt;
-      pollfd pfd{conn_.get(), POLLIN, 0};
-      if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) continue;
-      char buf[65536];
-      ssize_t n = ::read(conn_.get(), buf, sizeof buf);
-      if (n <= 0) return std::nullopt;
-      decoder_.feed(std::string_view(buf, static_cast<size_t>(n)));
-      while (std::optional<Message> m = decoder_.next()) received_.push_back(std::move(*m));
-    }
+    AgentFixture::SetUp();
+    start_agent();
   }
 
   // Collects a job's stdout (stream 1) or stderr (2) until its Exited arrives.
@@ -142,14 +76,6 @@ class AgentServe : public ::testing::Test {
     }
     return result;
   }
-
-  std::optional<TempDir> dir_;
-  std::filesystem::path socket_path_, sysrq_path_;
-  UniqueFd listen_fd_, conn_;
-  std::optional<ChildProcess> agent_;
-  Decoder decoder_;
-  CommandEncoder enc_;
-  std::deque<Message> received_;
 };
 
 TEST_F(AgentServe, HelloRepeatsUntilPingThenTelemetryFlows) {
