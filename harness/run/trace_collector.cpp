@@ -98,6 +98,41 @@ traces::KernelSymbols TraceCollector::symbols_for(const std::vector<traces::Vcpu
   return symbols;
 }
 
+std::vector<traces::TaskTrace> TraceCollector::dump_all_tasks(bool via_agent, TraceResult& r) {
+  struct Way {
+    std::string route;
+    std::function<Status()> send;
+  };
+  // Only ways that got sysrq-w through: when none did, the kernel prints nothing and each
+  // try would only cost its wait.
+  auto worked = [&](const char* route) {
+    return std::find(r.routes.begin(), r.routes.end(), route) != r.routes.end();
+  };
+  std::vector<Way> ways;
+  if (via_agent) ways.push_back({"agent-sysrq-t", [&] { return session_.agent_sysrq('t', 3s); }});
+  if (worked("sysrq-key")) ways.push_back({"sysrq-key-t", [&] { return vm_.send_sysrq('t'); }});
+  if (worked("sysrq-serial")) {
+    ways.push_back({"sysrq-serial-t", [&] { return vm_.send_serial_sysrq('t'); }});
+  }
+  for (const auto& way : ways) {
+    int mark = session_.console_lines();
+    if (Status s = way.send(); !s) {
+      r.problems.push_back(way.route + ": " + s.error().message());
+      continue;
+    }
+    std::vector<traces::TaskTrace> tasks = console_tasks_after(mark, 6);
+    if (tasks.empty()) continue;
+    r.routes.push_back(way.route);
+    nlohmann::json all = nlohmann::json::array();
+    for (const auto& t : tasks) {
+      all.push_back({{"pid", t.pid}, {"comm", t.comm}, {"state", t.state}, {"frames", t.frames}});
+    }
+    (void)write_file_atomic(r.dir / "all-tasks.json", all.dump(2) + "\n");
+    return tasks;
+  }
+  return {};
+}
+
 TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
                                     const std::function<void()>& before_nmi) {
   TraceResult r;
@@ -155,6 +190,16 @@ TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
       } else {
         note("sysrq-serial", s.error());
       }
+    }
+  }
+
+  // Every task, sleeping ones too (sysrq-t): what the blocked tasks wait for is often held by
+  // an S task (a daemon in poll, a kthread waiting for work).
+  if (!options.crash) {
+    r.all_tasks = dump_all_tasks(options.agent_alive && agent_answering_, r);
+    if (r.tasks.empty()) {
+      std::copy_if(r.all_tasks.begin(), r.all_tasks.end(), std::back_inserter(r.tasks),
+                   [](const traces::TaskTrace& t) { return t.state == "D" || t.state == "R"; });
     }
   }
 
@@ -234,6 +279,7 @@ TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
                      {"source", t.source}});
   }
   summary["tasks"] = tasks;
+  summary["all_tasks"] = r.all_tasks.size();
   (void)write_file_atomic(r.dir / "summary.json", summary.dump(2) + "\n");
   return r;
 }

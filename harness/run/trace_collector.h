@@ -1,7 +1,8 @@
 // Trace collection after a hang or crash, layered by route so that something always gets out:
 // 1. the agent (mlocked, never forks): sysrq-w through /proc/sysrq-trigger and a scan of every
 //    D/R task's /proc/PID/stack; 2. from the host when the agent is silent: sysrq by keyboard
-//    (libvirt send-key), then by serial BREAK (works in a livelock); 3. vCPU registers through
+//    (libvirt send-key), then by serial BREAK (works in a livelock); then sysrq-t for every
+//    task, sleeping ones too, by the first of those ways that works; 3. vCPU registers through
 //    the QEMU monitor (HLT tells a sleeping deadlock from a spinning livelock), RIPs named with
 //    the session's kernel symbols or, for a module, its symbols read from guest memory;
 //    4. a memory dump;
@@ -30,9 +31,11 @@ struct TraceOptions {
 };
 
 struct TraceResult {
-  std::vector<std::string> routes;  // that delivered: "agent", "sysrq-key", "sysrq-serial",
-                                    // "registers", "dump", "nmi"
-  std::vector<traces::TaskTrace> tasks;
+  std::vector<std::string> routes;       // that delivered: "agent", "sysrq-key", "sysrq-serial",
+                                         // "agent-sysrq-t" (or "sysrq-key-t", "sysrq-serial-t"),
+                                         // "registers", "dump", "nmi"
+  std::vector<traces::TaskTrace> tasks;  // blocked (D) and running (R) tasks
+  std::vector<traces::TaskTrace> all_tasks;  // every task, from sysrq-t (all-tasks.json)
   std::vector<traces::VcpuState> vcpus;
   std::string subkind;  // "deadlock" / "livelock" / "" (unknown)
   std::filesystem::path dir;
@@ -54,6 +57,9 @@ class TraceCollector {
  private:
   // Waits up to `seconds`, pumping, for console task dumps after console line `mark`.
   std::vector<traces::TaskTrace> console_tasks_after(int mark, double seconds);
+  // sysrq-t through the agent (via_agent), else by keyboard or serial BREAK when that way
+  // got sysrq-w through; the first dump that reaches the console wins. Writes all-tasks.json.
+  std::vector<traces::TaskTrace> dump_all_tasks(bool via_agent, TraceResult& r);
   // The symbols that name every RIP of vcpus if possible: the session's (System.map, module
   // lines of kallsyms), then, while the agent answers, a finished module fetch or the whole
   // /proc/kallsyms, then module symbol tables read from guest memory. notes say which were

@@ -457,6 +457,14 @@ TEST_F(RunTest, ServerStalledMidSwapIsCaughtWithStacksAndRecovers) {
   // already holds open, on a thread of its own (workloads/agent/task_cache.h).
   EXPECT_TRUE(std::find(routes.begin(), routes.end(), "agent") != routes.end())
       << "the agent's task scan gave nothing: " << hang.dump(2);
+  // sysrq-t through the agent: every task, sleeping ones too (nbd-client's threads, kthreads).
+  EXPECT_TRUE(std::find(routes.begin(), routes.end(), "agent-sysrq-t") != routes.end())
+      << hang.dump(2);
+  json all_tasks = load_json(out / "traces" / "0" / "all-tasks.json");
+  EXPECT_GE(all_tasks.size(), 20u);
+  EXPECT_TRUE(std::any_of(all_tasks.begin(), all_tasks.end(), [](const json& t) {
+    return t["state"] == "S";
+  })) << "no sleeping task in the sysrq-t dump";
   EXPECT_TRUE(fs::exists(out / "traces" / "0" / "summary.json"));
   EXPECT_TRUE(fs::exists(out / "faults.jsonl"));
   EXPECT_EQ(report["guest"]["workload_exit_code"], 0);
