@@ -26,22 +26,26 @@ void GuestSession::log_event(const std::string& json_line) {
   (void)append_file(run_dir_ / "events.jsonl", json_line + "\n");
 }
 
+void GuestSession::record(const std::vector<console::Event>& events, double now) {
+  remember(events);
+  for (const auto& e : events) {
+    nlohmann::json j = {{"t_s", now},
+                        {"source", "console"},
+                        {"kind", console::to_string(e.kind)},
+                        {"title", e.title},
+                        {"line", e.line}};
+    if (e.timestamp_s) j["printk_s"] = *e.timestamp_s;
+    log_event(j.dump());
+  }
+}
+
 Pumped GuestSession::pump() {
   Pumped out;
   double now = clock_();
   if (auto console = vm_.read_console(); console.ok() && !console->empty()) {
     out.console_bytes = console->size();
     out.console_events = scanner_.feed(*console);
-    remember(out.console_events);
-    for (const auto& e : out.console_events) {
-      nlohmann::json j = {{"t_s", now},
-                          {"source", "console"},
-                          {"kind", console::to_string(e.kind)},
-                          {"title", e.title},
-                          {"line", e.line}};
-      if (e.timestamp_s) j["printk_s"] = *e.timestamp_s;
-      log_event(j.dump());
-    }
+    record(out.console_events, now);
   }
   auto bytes = vm_.read_agent();
   if (!bytes.ok()) {
@@ -161,15 +165,7 @@ Pumped GuestSession::finish_console() {
     out.console_events = scanner_.feed(*console);
   }
   for (auto& e : scanner_.finish()) out.console_events.push_back(std::move(e));
-  remember(out.console_events);
-  for (const auto& e : out.console_events) {
-    log_event(nlohmann::json({{"t_s", clock_()},
-                              {"source", "console"},
-                              {"kind", console::to_string(e.kind)},
-                              {"title", e.title},
-                              {"line", e.line}})
-                  .dump());
-  }
+  record(out.console_events, clock_());
   if (observer_) observer_(out);
   return out;
 }

@@ -82,7 +82,7 @@ class GuestSession {
   [[nodiscard]] std::optional<agent::Hello> hello() const { return hello_; }
   [[nodiscard]] double last_heartbeat_s() const { return last_heartbeat_s_; }
   // Kernel symbols for naming vCPU RIPs, kept current while the agent lives: the System.map
-  // at path (from find_system_map; empty: none) moved by the KASLR offset, read right after
+  // at path (from fetch_system_map; empty: none) moved by the KASLR offset, read right after
   // hello, and module symbols, refetched when the guest's modules change.
   void use_system_map(const std::filesystem::path& path) { symbols_.use_system_map(path); }
   [[nodiscard]] const traces::KernelSymbols& kernel_symbols() const { return symbols_.symbols(); }
@@ -97,6 +97,8 @@ class GuestSession {
   void handle(const agent::Message& message, Pumped* out);
   void log_event(const std::string& json_line);
   void remember(const std::vector<console::Event>& events);
+  // Remembers new console events and logs each to events.jsonl at run time now.
+  void record(const std::vector<console::Event>& events, double now);
 
   vm::Instance& vm_;
   std::filesystem::path run_dir_;

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <thread>
 
-#include "harness/storage/ports.h"
 #include "harness/storage/proc_net_tcp.h"
 #include "harness/storage/server.h"
 #include "harness/util/process.h"

@@ -27,7 +27,6 @@
 #include "harness/run/trace_collector.h"
 #include "harness/storage/nbd_server.h"
 #include "harness/storage/ports.h"
-#include "harness/storage/proc_net_tcp.h"
 #include "harness/util/files.h"
 #include "harness/util/process.h"
 #include "harness/util/timeouts.h"

@@ -7,7 +7,7 @@
 // hang detection.
 //
 //   SymbolFetcher f(encoder, send, clock, log);
-//   f.use_system_map(find_system_map(image, cache_dir));
+//   f.use_system_map(fetch_system_map(image, cache_dir, progress));
 //   f.on_hello(); f.on_sample(sample); if (f.on_file(file)) return;  // from the pump
 //   f.symbols().lookup(rip);
 #pragma once

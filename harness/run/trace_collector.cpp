@@ -98,36 +98,52 @@ traces::KernelSymbols TraceCollector::symbols_for(const std::vector<traces::Vcpu
   return symbols;
 }
 
+namespace {
+
+nlohmann::json tasks_json(const std::vector<traces::TaskTrace>& tasks) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& t : tasks) {
+    out.push_back({{"pid", t.pid},
+                   {"comm", t.comm},
+                   {"state", t.state},
+                   {"wchan", t.wchan},
+                   {"frames", t.frames},
+                   {"source", t.source}});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<traces::TaskTrace> TraceCollector::console_dump(const std::string& route,
+                                                            const std::function<Status()>& send,
+                                                            double wait_s, TraceResult& r) {
+  int mark = session_.console_lines();
+  if (Status s = send(); !s) {
+    r.problems.push_back(route + ": " + s.error().message());
+    return {};
+  }
+  std::vector<traces::TaskTrace> tasks = console_tasks_after(mark, wait_s);
+  if (!tasks.empty()) r.routes.push_back(route);
+  return tasks;
+}
+
 std::vector<traces::TaskTrace> TraceCollector::dump_all_tasks(bool via_agent, TraceResult& r) {
-  struct Way {
-    std::string route;
-    std::function<Status()> send;
-  };
   // Only ways that got sysrq-w through: when none did, the kernel prints nothing and each
   // try would only cost its wait.
   auto worked = [&](const char* route) {
     return std::find(r.routes.begin(), r.routes.end(), route) != r.routes.end();
   };
-  std::vector<Way> ways;
-  if (via_agent) ways.push_back({"agent-sysrq-t", [&] { return session_.agent_sysrq('t', 3s); }});
-  if (worked("sysrq-key")) ways.push_back({"sysrq-key-t", [&] { return vm_.send_sysrq('t'); }});
+  std::vector<std::pair<std::string, std::function<Status()>>> ways;
+  if (via_agent) ways.emplace_back("agent-sysrq-t", [&] { return session_.agent_sysrq('t', 3s); });
+  if (worked("sysrq-key")) ways.emplace_back("sysrq-key-t", [&] { return vm_.send_sysrq('t'); });
   if (worked("sysrq-serial")) {
-    ways.push_back({"sysrq-serial-t", [&] { return vm_.send_serial_sysrq('t'); }});
+    ways.emplace_back("sysrq-serial-t", [&] { return vm_.send_serial_sysrq('t'); });
   }
-  for (const auto& way : ways) {
-    int mark = session_.console_lines();
-    if (Status s = way.send(); !s) {
-      r.problems.push_back(way.route + ": " + s.error().message());
-      continue;
-    }
-    std::vector<traces::TaskTrace> tasks = console_tasks_after(mark, 6);
+  for (const auto& [route, send] : ways) {
+    std::vector<traces::TaskTrace> tasks = console_dump(route, send, 6, r);
     if (tasks.empty()) continue;
-    r.routes.push_back(way.route);
-    nlohmann::json all = nlohmann::json::array();
-    for (const auto& t : tasks) {
-      all.push_back({{"pid", t.pid}, {"comm", t.comm}, {"state", t.state}, {"frames", t.frames}});
-    }
-    (void)write_file_atomic(r.dir / "all-tasks.json", all.dump(2) + "\n");
+    (void)write_file_atomic(r.dir / "all-tasks.json", tasks_json(tasks).dump(2) + "\n");
     return tasks;
   }
   return {};
@@ -175,21 +191,11 @@ TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
 
   // 2. Host-side sysrq when the agent gave nothing.
   if (r.tasks.empty() && !options.crash) {
-    int mark = session_.console_lines();
-    if (auto s = vm_.send_sysrq('w'); s) {
-      r.tasks = console_tasks_after(mark, 4);
-      if (!r.tasks.empty()) r.routes.push_back("sysrq-key");
-    } else {
-      note("sysrq-key", s.error());
-    }
+    r.tasks = console_dump(
+        "sysrq-key", [&] { return vm_.send_sysrq('w'); }, 4, r);
     if (r.tasks.empty()) {
-      mark = session_.console_lines();
-      if (auto s = vm_.send_serial_sysrq('w'); s) {
-        r.tasks = console_tasks_after(mark, 4);
-        if (!r.tasks.empty()) r.routes.push_back("sysrq-serial");
-      } else {
-        note("sysrq-serial", s.error());
-      }
+      r.tasks = console_dump(
+          "sysrq-serial", [&] { return vm_.send_serial_sysrq('w'); }, 4, r);
     }
   }
 
@@ -259,26 +265,12 @@ TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
   // 5. Last resort, opt-in: NMI -> panic with every task's stack; the guest is gone after.
   if (options.nmi_last_resort && r.tasks.empty()) {
     if (before_nmi) before_nmi();
-    int mark = session_.console_lines();
-    if (auto s = vm_.inject_nmi(); s) {
-      r.tasks = console_tasks_after(mark, 8);
-      if (!r.tasks.empty()) r.routes.push_back("nmi");
-    } else {
-      note("nmi", s.error());
-    }
+    r.tasks = console_dump(
+        "nmi", [&] { return vm_.inject_nmi(); }, 8, r);
   }
 
   nlohmann::json summary = {{"routes", r.routes}, {"subkind", r.subkind}, {"problems", r.problems}};
-  nlohmann::json tasks = nlohmann::json::array();
-  for (const auto& t : r.tasks) {
-    tasks.push_back({{"pid", t.pid},
-                     {"comm", t.comm},
-                     {"state", t.state},
-                     {"wchan", t.wchan},
-                     {"frames", t.frames},
-                     {"source", t.source}});
-  }
-  summary["tasks"] = tasks;
+  summary["tasks"] = tasks_json(r.tasks);
   summary["all_tasks"] = r.all_tasks.size();
   (void)write_file_atomic(r.dir / "summary.json", summary.dump(2) + "\n");
   return r;

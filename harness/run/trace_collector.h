@@ -57,6 +57,11 @@ class TraceCollector {
  private:
   // Waits up to `seconds`, pumping, for console task dumps after console line `mark`.
   std::vector<traces::TaskTrace> console_tasks_after(int mark, double seconds);
+  // Sends what makes the kernel print tasks (sysrq, NMI) and waits up to wait_s for the dump;
+  // a dump that comes adds `route` to r.routes, a send that fails adds to r.problems.
+  std::vector<traces::TaskTrace> console_dump(const std::string& route,
+                                              const std::function<Status()>& send, double wait_s,
+                                              TraceResult& r);
   // sysrq-t through the agent (via_agent), else by keyboard or serial BREAK when that way
   // got sysrq-w through; the first dump that reaches the console wins. Writes all-tasks.json.
   std::vector<traces::TaskTrace> dump_all_tasks(bool via_agent, TraceResult& r);
