@@ -5,13 +5,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "workloads/agent/agent_thread.h"
 #include "workloads/agent/log.h"
 #include "workloads/agent/outq.h"
 #include "workloads/agent/util.h"
@@ -193,22 +192,12 @@ bool FileWorker::start() {
     agent_log("file worker: eventfd: %s", errno_text(errno));
     return false;
   }
-  pthread_attr_t attr;
-  if (pthread_attr_init(&attr) != 0) return false;
-  int rc = pthread_attr_setstack(&attr, g_stack, sizeof g_stack);
-  // The worker must never take a signal: SIGCHLD belongs to the main thread's signalfd.
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  pthread_t thread;
-  if (rc == 0) rc = pthread_create(&thread, &attr, &FileWorker::thread_main, this);
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  pthread_attr_destroy(&attr);
+  // Never takes a signal: SIGCHLD belongs to the main thread's signalfd.
+  int rc = start_agent_thread(&FileWorker::thread_main, this, g_stack, sizeof g_stack);
   if (rc != 0) {
     agent_log("file worker: pthread_create: %s", errno_text(rc));
     return false;
   }
-  pthread_detach(thread);
   running_ = true;
   return true;
 }
