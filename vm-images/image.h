@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/util/result.h"
@@ -37,6 +38,8 @@ struct ImageRequest {
   std::vector<std::string> boot_modules = default_boot_modules();
   std::vector<std::string> extra_modules = default_extra_modules();
   std::vector<std::string> tools = default_tools();
+  // Small files to write into the image: absolute guest path and content.
+  std::vector<std::pair<std::string, std::string>> files;
   // The static wedge-agent, becomes /init (empty: default_agent_path()).
   std::filesystem::path agent_binary;
   std::filesystem::path cache_dir;  // empty: $WEDGE_CACHE_DIR or ~/.cache/wedge

@@ -19,14 +19,15 @@
 #include "harness/run/accel.h"
 #include "harness/run/fault_driver.h"
 #include "harness/run/guest_session.h"
-#include "harness/run/guest_swap.h"
 #include "harness/run/interrupt.h"
 #include "harness/run/monitor.h"
 #include "harness/run/progress.h"
+#include "harness/run/session_guest_ops.h"
 #include "harness/run/symbol_fetcher.h"
 #include "harness/run/trace_collector.h"
-#include "harness/storage/nbd_server.h"
+#include "harness/storage/guest_use.h"
 #include "harness/storage/ports.h"
+#include "harness/storage/transport_registry.h"
 #include "harness/util/files.h"
 #include "harness/util/process.h"
 #include "harness/util/timeouts.h"
@@ -63,8 +64,7 @@ namespace {
 // Everything a run owns, torn down in reverse order of creation by the destructor.
 struct RunResources {
   std::unique_ptr<vm::LibvirtBackend> backend;
-  std::unique_ptr<storage::NbdServer> server;
-  std::unique_ptr<faults::ServerControl> server_control;
+  std::unique_ptr<storage::Transport> transport;
   std::unique_ptr<vm::Instance> vm;
 };
 
@@ -81,7 +81,6 @@ class Runner {
   void monitor(GuestSession& session, uint32_t workload_job, detect::Detector& detector);
   void collect_pending_traces(GuestSession& session, detect::Detector& detector);
   Status prepare_faults(GuestSession& session);
-  [[nodiscard]] bool loopback() const { return scenario_.storage.transport == "nbd-loopback"; }
   void step_faults(double now, detect::Detector& detector);
   void stop_all_faults(double now);
   void teardown();
@@ -103,16 +102,16 @@ class Runner {
   std::optional<detect::Detector> detector_;
   std::optional<Monitor> monitor_;
   bool wedged_ = false;  // a hang or crash was found (for --keep-wedged)
-  faults::NbdkitSetup nbdkit_setup_;
   std::optional<FaultDriver> fault_driver_;
   double workload_start_s_ = 0;
   bool workload_started_ = false;
   GuestSession* session_ = nullptr;
+  storage::InUse in_use_;  // where the storage is in the guest
 };
 
 bool needs_cgroup(const config::Scenario& s) {
   for (const auto& f : s.faults) {
-    if (f.kind == "memory-max") return true;
+    if (f.kind == config::FaultKind::kMemoryMax) return true;
   }
   return false;
 }
@@ -221,9 +220,8 @@ Status Runner::prepare_faults(GuestSession& session) {
     if (!made) return made.error();
   }
   faults::InjectorTargets targets;
-  targets.server = res_.server_control.get();
-  targets.relay = res_.server ? &res_.server->relay() : nullptr;
-  targets.nbdkit = nbdkit_setup_;
+  targets.servers = res_.transport->servers();
+  targets.restart_timeout = timeouts_.server_start;
   vm::Instance* vm = res_.vm.get();
   targets.set_balloon_mib = [vm](int mib) { return vm->set_balloon_mib(mib); };
   targets.guest_memory_mib = scenario_.guest.memory_mib;
@@ -287,10 +285,13 @@ Status Runner::boot_and_run() {
   req.modules_dir = scenario_.guest.modules;
   req.agent_binary = image::default_agent_path();
   req.cache_dir = options_.cache_dir;
-  if (loopback()) {
-    req.tools.push_back("nbd-server");
-    req.extra_modules.push_back("virtio_blk");
-  }
+  res_.transport = storage::make_transport(scenario_);
+  storage::ImageNeeds needs = res_.transport->image_needs();
+  needs.add(storage::use_image_needs(
+      scenario_.storage, storage::transport_entry(scenario_.storage.transport).file_transport));
+  req.tools = needs.tools;
+  req.extra_modules = needs.modules;
+  req.files = needs.files;
   progress_.step("preparing guest image");
   auto img = image::build_image(req, [&](const std::string& m) { progress_.step("  " + m); });
   if (!img) return img.error().context("building the guest image");
@@ -323,30 +324,14 @@ Status Runner::boot_and_run() {
   r.accel = kvm ? "kvm" : "tcg";
   timeouts_ = Timeouts::for_accel(!kvm);
 
-  // Storage: a server on the host, or (nbd-loopback) a disk the guest serves itself.
-  if (loopback()) {
-    WEDGE_CHECK(create_sparse_file(result_.run_dir / "export.img",
-                                   static_cast<uint64_t>(scenario_.storage.size_mib) << 20));
-    r.server.name = "nbd-server in the guest";
-  } else {
-    progress_.step(fmt::format("starting {} ({} MiB export)", scenario_.storage.server,
-                               scenario_.storage.size_mib));
-    storage::NbdServerOptions so;
-    so.flavour = scenario_.storage.server;
-    so.binary = scenario_.storage.server_binary;
-    so.export_file = result_.run_dir / "export.img";
-    so.size_bytes = static_cast<uint64_t>(scenario_.storage.size_mib) << 20;
-    so.work_dir = result_.run_dir;
-    nbdkit_setup_ = faults::nbdkit_filters_for(scenario_.faults, result_.run_dir);
-    if (so.flavour == "nbdkit") {
-      so.nbdkit_filters = nbdkit_setup_.filters;
-      so.nbdkit_params = nbdkit_setup_.params;
-    }
-    WEDGE_TRY(res_.server, storage::NbdServer::start(so, timeouts_.server_start)
-                               .context(fmt::format("starting {}", scenario_.storage.server)));
-    r.server.name = res_.server->describe();
-    res_.server_control = faults::control_of(*res_.server, timeouts_.server_start);
-  }
+  // Storage: the transport's host side (servers on per-run ports, export files, folders).
+  progress_.step(fmt::format("starting the {} host side ({} MiB)",
+                             config::name_of(scenario_.storage.transport),
+                             scenario_.storage.size_mib));
+  storage::TransportContext context{&scenario_, result_.run_dir, timeouts_};
+  WEDGE_CHECK(res_.transport->start_host(context).context(
+      fmt::format("starting the {} host side", config::name_of(scenario_.storage.transport))));
+  r.server.name = res_.transport->describe();
 
   // Guest.
   vm::VmSpec spec;
@@ -364,7 +349,7 @@ Status Runner::boot_and_run() {
     spec.cmdline += " sysctl.kernel.unknown_nmi_panic=1 sysctl.kernel.panic_print=1";
   }
   spec.keep_after_exit = options_.keep_wedged;
-  if (loopback()) spec.disks = {result_.run_dir / "export.img"};
+  res_.transport->adjust_vm(spec);
   if (!scenario_.guest.cmdline.empty()) spec.cmdline += " " + scenario_.guest.cmdline;
   spec.console_log = result_.run_dir / "console.log";
   spec.agent_socket = result_.run_dir / "agent.sock";
@@ -409,12 +394,19 @@ Status Runner::boot_and_run() {
   progress_.step(fmt::format("guest ready in {:.1f} s: kernel {}, agent RSS {} KiB (locked {} KiB)",
                              r.boot_s, hello->kernel_release, hello->rss_kb, hello->memlocked_kb));
 
-  if (scenario_.storage.use == "swap") {
-    SwapTarget target;
-    target.loopback = loopback();
-    if (!target.loopback) target.host_port = res_.server->guest_port();
-    WEDGE_CHECK(setup_guest_swap(session, progress_, timeouts_, target)
-                    .context("setting up swap over NBD"));
+  {
+    SessionGuestOps guest(session, progress_, timeouts_);
+    const char* transport = config::name_of(scenario_.storage.transport);
+    auto attached = res_.transport->attach(guest);
+    if (!attached) {
+      return attached.error().context(fmt::format("attaching {} storage in the guest", transport));
+    }
+    auto in_use = storage::put_to_use(guest, *attached, scenario_.storage);
+    if (!in_use) {
+      return in_use.error().context(
+          fmt::format("using {} storage as {}", transport, config::name_of(scenario_.storage.use)));
+    }
+    in_use_ = *in_use;
   }
   progress_.step(fmt::format("workload: {}", fmt::join(workload_argv(), " ")));
   WEDGE_CHECK(prepare_faults(session).context("preparing faults"));
@@ -441,21 +433,25 @@ void Runner::teardown() {
       r.infra_error = s.error().context("destroying the guest").message();
     }
   }
-  if (res_.server) {
-    auto stats = res_.server->stats();
-    r.server.bytes_written = stats.bytes_from_guest;
-    r.server.bytes_read = stats.bytes_to_guest;
-    r.server.connections = stats.connections;
-    if (auto s = res_.server->stop(); !s && r.infra_error.empty()) {
+  if (res_.transport) {
+    for (storage::Server* server : res_.transport->servers()) {
+      auto stats = server->stats();
+      r.server.bytes_written += stats.bytes_from_guest;
+      r.server.bytes_read += stats.bytes_to_guest;
+      r.server.connections += stats.connections;
+    }
+    if (auto s = res_.transport->stop(); !s && r.infra_error.empty()) {
       r.infra_error = s.error().context("stopping the storage server").message();
     }
   }
   res_.vm.reset();
-  res_.server.reset();
+  res_.transport.reset();
   res_.backend.reset();
   if (!options_.keep_export && !result_.run_dir.empty()) {
     std::error_code ec;
     fs::remove(result_.run_dir / "export.img", ec);
+    fs::remove(result_.run_dir / "export-1.img", ec);
+    fs::remove(result_.run_dir / "leg1" / "export-1.img", ec);
     fs::remove(result_.run_dir / "agent.sock", ec);
     fs::remove(result_.run_dir / "initrd-with-extras.cpio", ec);
   }
@@ -530,6 +526,12 @@ RunResult Runner::run() {
 }
 
 }  // namespace
+
+Result<config::Scenario> load_run_scenario(const fs::path& path) {
+  WEDGE_TRY(config::Scenario scenario, config::load_scenario(path));
+  WEDGE_CHECK(storage::check_storage(scenario));
+  return scenario;
+}
 
 RunResult run_scenario(const config::Scenario& scenario, const RunOptions& options) {
   Runner runner(scenario, options);

@@ -31,6 +31,10 @@ struct RunResult {
   std::filesystem::path run_dir;
 };
 
+// Loads a scenario file and checks it against what its transport can do (unsupported faults,
+// uses and settings are errors naming the file and line): what every run command loads with.
+[[nodiscard]] Result<config::Scenario> load_run_scenario(const std::filesystem::path& path);
+
 [[nodiscard]] RunResult run_scenario(const config::Scenario& scenario, const RunOptions& options);
 
 // "20261121-133000-ab12": sortable by time, unique enough for concurrent runs.

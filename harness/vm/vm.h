@@ -39,6 +39,14 @@ struct VmSpec {
   bool keep_after_exit = false;
   // Raw image files attached as virtio disks, in order: /dev/vda, /dev/vdb, ...
   std::vector<std::filesystem::path> disks;
+  // Host folders shared with virtio-9p; the guest mounts each by its tag.
+  struct SharedFolder {
+    std::filesystem::path host_dir;
+    std::string tag;  // letters, digits, '_', '-' (mount -t 9p TAG ...)
+  };
+  std::vector<SharedFolder> shared_folders;
+  // Host loopback ports the guest dials at 10.0.2.2 (the run's servers, through their relays).
+  std::vector<int> host_ports;
 };
 
 enum class DomainState { kRunning, kPaused, kShutoff, kCrashed, kOther };

@@ -1,0 +1,110 @@
+// transport = "nbd": an export file on the host served by nbd-server or nbdkit behind wedge's
+// relay; the guest's nbd-client connects through user-mode networking to /dev/nbd<N>.
+#include <algorithm>
+
+#include "harness/storage/nbd_server.h"
+#include "harness/storage/transport.h"
+#include "harness/util/process.h"
+
+namespace wedge::storage {
+
+namespace {
+
+using config::FaultNeed;
+
+class NbdTransport final : public Transport {
+ public:
+  NbdTransport(const config::Scenario& scenario, int export_index)
+      : storage_(scenario.storage), faults_(scenario.faults), index_(export_index) {}
+  ~NbdTransport() override { (void)stop(); }
+
+  ImageNeeds image_needs() const override { return {{"nbd-client"}, {"nbd"}, {}}; }
+
+  Status start_host(const TransportContext& context) override {
+    NbdServerOptions so;
+    so.flavour = storage_.server;
+    so.binary = storage_.server_binary;
+    so.export_file = context.run_dir / export_file_name();
+    so.size_bytes = static_cast<uint64_t>(storage_.size_mib) << 20;
+    so.work_dir = index_ == 0 ? context.run_dir : context.run_dir / fmt::format("leg{}", index_);
+    if (so.flavour == "nbdkit") {
+      so.controls = nbdkit_controls_for(faults_for_this_export(), so.work_dir);
+      so.nbdkit_filters = so.controls.filters;
+      so.nbdkit_params = so.controls.params;
+    }
+    WEDGE_TRY(server_, NbdServer::start(so, context.timeouts.server_start));
+    return ok_status();
+  }
+
+  void adjust_vm(vm::VmSpec& spec) const override {
+    if (server_) spec.host_ports.push_back(server_->guest_port());
+  }
+
+  Result<Attached> attach(GuestOps& guest) override {
+    if (!server_) return make_error("nbd: the host server was not started");
+    if (auto loaded = guest.run({"/bin/busybox", "modprobe", "nbd", "nbds_max=4"}); !loaded)
+      return loaded.error();
+    WEDGE_TRY(auto client, find_executable("nbd-client"));
+    std::string device = fmt::format("/dev/nbd{}", index_);
+    guest.say(fmt::format("guest: nbd-client connects to {}:{} as {}", kGuestHostAddress,
+                          server_->guest_port(), device));
+    auto connected = guest.run({client.string(), kGuestHostAddress,
+                                std::to_string(server_->guest_port()), device, "-N", "wedge"});
+    if (!connected) return connected.error();
+    return Attached{device, ""};
+  }
+
+  std::vector<Server*> servers() override {
+    if (!server_) return {};
+    return {server_.get()};
+  }
+  std::string describe() const override { return server_ ? server_->describe() : storage_.server; }
+  Status stop() override { return server_ ? server_->stop() : ok_status(); }
+
+ private:
+  std::string export_file_name() const {
+    return index_ == 0 ? "export.img" : fmt::format("export-{}.img", index_);
+  }
+  // nbdkit filters are fixed at start: only this leg's faults shape its command line.
+  std::vector<config::FaultConfig> faults_for_this_export() const {
+    std::vector<config::FaultConfig> mine;
+    std::copy_if(faults_.begin(), faults_.end(), std::back_inserter(mine),
+                 [this](const config::FaultConfig& f) { return f.leg == index_; });
+    return mine;
+  }
+
+  const config::StorageConfig storage_;
+  const std::vector<config::FaultConfig> faults_;
+  const int index_;
+  std::unique_ptr<NbdServer> server_;
+};
+
+std::vector<FaultNeed> capabilities(const config::StorageConfig& storage) {
+  std::vector<FaultNeed> can = {FaultNeed::kRelay, FaultNeed::kServerProcess};
+  if (storage.server == "nbdkit") can.push_back(FaultNeed::kNbdkit);
+  return can;
+}
+
+Status validate(const config::Scenario& s) {
+  if (s.storage.server != "nbd-server" && s.storage.server != "nbdkit") {
+    return make_error(
+        "{}:{}: [storage] server = \"{}\": transport = \"nbd\" is served by \"nbd-server\" or "
+        "\"nbdkit\"",
+        s.source.string(), s.storage.line, s.storage.server);
+  }
+  return ok_status();
+}
+
+std::unique_ptr<Transport> make(const config::Scenario& s, int index) {
+  return std::make_unique<NbdTransport>(s, index);
+}
+
+}  // namespace
+
+const TransportEntry& nbd_transport() {
+  static const TransportEntry entry{
+      config::TransportKind::kNbd, false, true, capabilities, validate, make};
+  return entry;
+}
+
+}  // namespace wedge::storage
