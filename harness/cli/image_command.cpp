@@ -3,12 +3,16 @@
 #include "harness/cli/image_command.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
 
+#include "harness/config/kinds.h"
+#include "harness/storage/guest_use.h"
+#include "harness/storage/transport_registry.h"
 #include "vm-images/image.h"
 
 namespace wedge::cli {
@@ -22,10 +26,47 @@ struct ImageBuildOptions {
   std::string modules_dir;
   std::string cache_dir;
   std::string agent;
+  std::string transport;  // "": the default tools; a transport name; "all": a table
 };
 
 std::string mib(uint64_t bytes) {
   return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+}
+
+// The image a scenario on this transport gets (swap use; the transport's tools and modules).
+Result<image::ImageRequest> request_for_transport(image::ImageRequest request,
+                                                  config::TransportKind kind) {
+  config::Scenario scenario;
+  scenario.storage.transport = kind;
+  auto transport = storage::make_transport(scenario);
+  if (!transport) return make_error("transport {} is not available", config::name_of(kind));
+  storage::ImageNeeds needs = transport->image_needs();
+  needs.add(
+      storage::use_image_needs(scenario.storage, storage::transport_entry(kind).file_transport));
+  request.tools = needs.tools;
+  request.extra_modules = needs.modules;
+  request.files = needs.files;
+  return request;
+}
+
+// `--transport all`: the pinned size of the image each transport's scenarios boot.
+int print_transport_table(const image::ImageRequest& base) {
+  fmt::print("{:<14} {:>10} {:>10}  {}\n", "transport", "initrd", "pinned", "status");
+  int worst = kExitPass;
+  for (config::TransportKind kind : config::kTransportKinds) {
+    auto request = request_for_transport(base, kind);
+    auto built =
+        request ? image::build_image(*request) : Result<image::GuestImage>(request.error());
+    if (!built) {
+      fmt::print("{:<14} {:>10} {:>10}  {}\n", config::name_of(kind), "-", "-",
+                 built.error().message());
+      worst = kExitCannotTest;
+      continue;
+    }
+    fmt::print("{:<14} {:>10} {:>10}  {}\n", config::name_of(kind), mib(built->initrd_bytes),
+               mib(built->pinned_bytes), built->from_cache ? "cached" : "built");
+  }
+  return worst;
 }
 
 int run_image_build(const ImageBuildOptions& options) {
@@ -54,6 +95,22 @@ int run_image_build(const ImageBuildOptions& options) {
   if (request.kernel == "default" && !request.modules_dir.empty()) {
     fmt::print(stderr, "wedge image build: --modules needs --kernel PATH\n");
     return kExitUsage;
+  }
+
+  if (options.transport == "all") return print_transport_table(request);
+  if (!options.transport.empty()) {
+    auto kind = config::parse_transport(options.transport);
+    if (!kind) {
+      fmt::print(stderr, "wedge image build: unknown transport {} (one of: {}, or all)\n",
+                 options.transport, fmt::join(config::transport_names(), ", "));
+      return kExitUsage;
+    }
+    auto for_transport = request_for_transport(request, *kind);
+    if (!for_transport) {
+      fmt::print(stderr, "wedge image build: {}\n", for_transport.error().message());
+      return kExitCannotTest;
+    }
+    request = *for_transport;
   }
 
   auto start = std::chrono::steady_clock::now();
@@ -96,6 +153,9 @@ Command add_image_command(CLI::App& parent) {
                     "with --kernel: the INSTALL_MOD_PATH directory holding lib/modules/<release>");
   build->add_option("--cache", options->cache_dir,
                     "cache directory (default: $WEDGE_CACHE_DIR or ~/.cache/wedge)");
+  build->add_option("--transport", options->transport,
+                    "the image a transport's scenarios boot (nbd, iscsi, nfs, ...), or 'all' for "
+                    "a table of their sizes");
   build->add_option("--agent", options->agent,
                     "static wedge-agent binary to use as /init (default: next to wedge)");
   Command command;
