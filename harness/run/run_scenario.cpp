@@ -451,7 +451,6 @@ void Runner::teardown() {
     std::error_code ec;
     fs::remove(result_.run_dir / "export.img", ec);
     fs::remove(result_.run_dir / "export-1.img", ec);
-    fs::remove(result_.run_dir / "leg1" / "export-1.img", ec);
     fs::remove(result_.run_dir / "agent.sock", ec);
     fs::remove(result_.run_dir / "initrd-with-extras.cpio", ec);
   }

@@ -3,6 +3,7 @@
 // out the memory the kernel is trying to free (the classic loopback deadlock). With
 // server_io_flusher = true the server starts through the agent's io-flusher mode
 // (PR_SET_IO_FLUSHER and mlockall, then exec), the mitigation the kernel offers such daemons.
+#include "harness/storage/nbd_connect.h"
 #include "harness/storage/proc_net_tcp.h"
 #include "harness/storage/transport.h"
 #include "harness/util/files.h"
@@ -20,9 +21,7 @@ class NbdLoopbackTransport final : public Transport {
  public:
   explicit NbdLoopbackTransport(const config::Scenario& scenario) : storage_(scenario.storage) {}
 
-  ImageNeeds image_needs() const override {
-    return {{"nbd-client", "nbd-server"}, {"nbd", "virtio_blk"}, {}};
-  }
+  ImageNeeds image_needs() const override { return {{"nbd-server"}, {"nbd", "virtio_blk"}, {}}; }
 
   Status start_host(const TransportContext& context) override {
     disk_ = context.run_dir / "export.img";
@@ -55,9 +54,7 @@ class NbdLoopbackTransport final : public Transport {
           return tcp_listening(tcp, kGuestNbdPort);
         },
         guest.command_timeout(), "nbd-server in the guest listening"));
-    WEDGE_TRY(auto client, find_executable("nbd-client"));
-    auto connected = guest.run(
-        {client.string(), "127.0.0.1", std::to_string(kGuestNbdPort), "/dev/nbd0", "-N", "wedge"});
+    auto connected = guest.run(nbd_connect_argv("127.0.0.1", kGuestNbdPort, "/dev/nbd0"));
     if (!connected) return connected.error();
     return Attached{"/dev/nbd0", ""};
   }

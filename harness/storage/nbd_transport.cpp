@@ -2,9 +2,9 @@
 // relay; the guest's nbd-client connects through user-mode networking to /dev/nbd<N>.
 #include <algorithm>
 
+#include "harness/storage/nbd_connect.h"
 #include "harness/storage/nbd_server.h"
 #include "harness/storage/transport.h"
-#include "harness/util/process.h"
 
 namespace wedge::storage {
 
@@ -18,7 +18,8 @@ class NbdTransport final : public Transport {
       : storage_(scenario.storage), faults_(scenario.faults), index_(export_index) {}
   ~NbdTransport() override { (void)stop(); }
 
-  ImageNeeds image_needs() const override { return {{"nbd-client"}, {"nbd"}, {}}; }
+  // No nbd-client: the agent attaches the device itself (its nbd-connect mode).
+  ImageNeeds image_needs() const override { return {{}, {"nbd"}, {}}; }
 
   Status start_host(const TransportContext& context) override {
     NbdServerOptions so;
@@ -44,12 +45,8 @@ class NbdTransport final : public Transport {
     if (!server_) return make_error("nbd: the host server was not started");
     if (auto loaded = guest.run({"/bin/busybox", "modprobe", "nbd", "nbds_max=4"}); !loaded)
       return loaded.error();
-    WEDGE_TRY(auto client, find_executable("nbd-client"));
     std::string device = fmt::format("/dev/nbd{}", index_);
-    guest.say(fmt::format("guest: nbd-client connects to {}:{} as {}", kGuestHostAddress,
-                          server_->guest_port(), device));
-    auto connected = guest.run({client.string(), kGuestHostAddress,
-                                std::to_string(server_->guest_port()), device, "-N", "wedge"});
+    auto connected = guest.run(nbd_connect_argv(kGuestHostAddress, server_->guest_port(), device));
     if (!connected) return connected.error();
     return Attached{device, ""};
   }

@@ -46,6 +46,9 @@ class Raid1 final : public Transport {
         guest.run({mdadm.string(), "--create", kRaidDevice, "--level=1", "--raid-devices=2",
                    "--metadata=1.2", "--assume-clean", "--run", "--force", devices[0], devices[1]});
     if (!created) return created.error().context("assembling the RAID1 mirror");
+    // Its state goes to setup.log: both legs active, in sync.
+    auto detail = guest.run({mdadm.string(), "--detail", kRaidDevice});
+    if (!detail) return detail.error();
     return Attached{kRaidDevice, ""};
   }
   std::vector<Server*> servers() override {

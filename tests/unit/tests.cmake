@@ -38,3 +38,8 @@ wedge_unit_test(detector_test wedge_detect)
 wedge_unit_test(monitor_replay_test wedge_run)
 wedge_unit_test(symbol_fetcher_test wedge_run wedge_util)
 wedge_unit_test(analyze_test wedge_detect)
+# The agent's NBD handshake, compiled from the agent's own sources (no exceptions, libc only).
+add_executable(agent_nbd_handshake_test unit/agent_nbd_handshake_test.cpp
+  ${CMAKE_SOURCE_DIR}/workloads/agent/nbd_connect.cpp ${CMAKE_SOURCE_DIR}/workloads/agent/util.cpp)
+target_link_libraries(agent_nbd_handshake_test PRIVATE GTest::gtest_main Threads::Threads)
+gtest_discover_tests(agent_nbd_handshake_test DISCOVERY_TIMEOUT 30 PROPERTIES LABELS unit)

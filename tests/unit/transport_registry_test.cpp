@@ -87,7 +87,7 @@ TEST(TransportRegistry, Raid1MakesOneServerPerLeg) {
   ImageNeeds needs = t->image_needs();
   EXPECT_NE(std::find(needs.tools.begin(), needs.tools.end(), "mdadm"), needs.tools.end());
   EXPECT_NE(std::find(needs.modules.begin(), needs.modules.end(), "raid1"), needs.modules.end());
-  EXPECT_EQ(std::count(needs.tools.begin(), needs.tools.end(), "nbd-client"), 1);
+  EXPECT_EQ(std::count(needs.modules.begin(), needs.modules.end(), "nbd"), 1);
   EXPECT_TRUE(t->servers().empty());  // nothing started yet
 }
 
