@@ -476,6 +476,64 @@ TEST_F(RunTest, ServerStalledMidSwapIsCaughtWithStacksAndRecovers) {
   expect_nothing_leaked(out);
 }
 
+// use = "fs": the guest makes ext4 on the NBD device and mounts it at /mnt/wedge; a file the
+// workload writes there is in the export on the host, in a filesystem e2fsprogs can read.
+TEST_F(RunTest, FsUseOnNbdMakesExt4AtMntWedge) {
+  fs::path scenario = write_scenario("fs", R"(
+name = "nbd-fs"
+[storage]
+size_mib = 256
+use = "fs"
+mount_options = "sync"
+[workload]
+kind = "command"
+argv = ["/bin/busybox", "dd", "if=/dev/zero", "of=/mnt/wedge/data", "bs=1048576", "count=24", "conv=fsync"]
+[limits]
+duration_s = 200
+)");
+  fs::path out = dir() / "run";
+  WedgeRun r =
+      run_wedge({"run", scenario.string(), "--out", out.string(), "-q", "--keep-export"}, 600s);
+  ASSERT_EQ(r.status.code, 0) << r.out << r.err;
+  auto setup = read_file(out / "setup.log");
+  ASSERT_TRUE(setup.ok());
+  EXPECT_NE(setup->find("mke2fs -t ext4 -F -q /dev/nbd0"), std::string::npos) << *setup;
+  EXPECT_NE(setup->find("mount -t ext4 -o sync /dev/nbd0 /mnt/wedge"), std::string::npos);
+  auto stat = run_command({"debugfs", "-R", "stat /data", (out / "export.img").string()}, 30s);
+  ASSERT_TRUE(stat.ok());
+  EXPECT_NE(stat->out.find("Size: 25165824"), std::string::npos) << stat->out << stat->err;
+  EXPECT_GT(json::parse(*read_file(out / "report.json"))["server"]["bytes_written"].get<uint64_t>(),
+            24ull << 20);
+}
+
+// use = "device": nothing is made on the device; the workload gets the raw /dev/nbd0.
+TEST_F(RunTest, DeviceUseOnNbdLeavesTheRawDevice) {
+  fs::path scenario = write_scenario("dev", R"(
+name = "nbd-device"
+[storage]
+size_mib = 64
+use = "device"
+[workload]
+kind = "command"
+argv = ["/bin/busybox", "dd", "if=/init", "of=/dev/nbd0", "bs=65536", "count=4", "conv=fsync"]
+[limits]
+duration_s = 200
+)");
+  fs::path out = dir() / "run";
+  WedgeRun r =
+      run_wedge({"run", scenario.string(), "--out", out.string(), "-q", "--keep-export"}, 600s);
+  ASSERT_EQ(r.status.code, 0) << r.out << r.err;
+  auto setup = read_file(out / "setup.log");
+  ASSERT_TRUE(setup.ok());
+  EXPECT_EQ(setup->find("mkswap"), std::string::npos) << *setup;
+  EXPECT_EQ(setup->find("mke2fs"), std::string::npos) << *setup;
+  // The agent binary (the guest's /init) is now the start of the export.
+  auto exported = read_file(out / "export.img");
+  auto agent = read_file(fs::path(WEDGE_BINARY).parent_path() / "wedge-agent");
+  ASSERT_TRUE(exported.ok() && agent.ok());
+  EXPECT_EQ(exported->substr(0, 4 * 65536), agent->substr(0, 4 * 65536));
+}
+
 // MD RAID1 from two NBD exports, each leg its own host server: the mirror comes up with both
 // legs, swap runs on /dev/md0, and when leg 1's server is killed mid-swap md fails that leg and
 // the guest carries on with leg 0.
