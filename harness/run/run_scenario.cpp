@@ -407,6 +407,7 @@ Status Runner::boot_and_run() {
           fmt::format("using {} storage as {}", transport, config::name_of(scenario_.storage.use)));
     }
     in_use_ = *in_use;
+    detector_->absorb_io_errors_on(res_.transport->redundant_devices());
   }
   progress_.step(fmt::format("workload: {}", fmt::join(workload_argv(), " ")));
   WEDGE_CHECK(prepare_faults(session).context("preparing faults"));

@@ -31,7 +31,7 @@ class Raid1 final : public Transport {
     for (const auto& leg : legs_) leg->adjust_vm(spec);
   }
   Result<Attached> attach(GuestOps& guest) override {
-    std::string devices[2];
+    std::string* devices = legs_devices_;
     for (int i = 0; i < 2; ++i) {
       auto attached = legs_[i]->attach(guest);
       if (!attached) return attached.error().context(fmt::format("attaching RAID1 leg {}", i));
@@ -50,6 +50,13 @@ class Raid1 final : public Transport {
     auto detail = guest.run({mdadm.string(), "--detail", kRaidDevice});
     if (!detail) return detail.error();
     return Attached{kRaidDevice, ""};
+  }
+  std::vector<std::string> redundant_devices() const override {
+    std::vector<std::string> names;
+    for (const std::string& d : legs_devices_) {
+      if (!d.empty()) names.push_back(d.substr(d.rfind('/') + 1));  // "nbd1", as the kernel says
+    }
+    return names;
   }
   std::vector<Server*> servers() override {
     std::vector<Server*> out;
@@ -72,6 +79,7 @@ class Raid1 final : public Transport {
 
  private:
   std::unique_ptr<Transport> legs_[2];
+  std::string legs_devices_[2];
 };
 
 }  // namespace

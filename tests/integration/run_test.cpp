@@ -499,6 +499,11 @@ duration_s = 200
   ASSERT_TRUE(setup.ok());
   EXPECT_NE(setup->find("mke2fs -t ext4 -F -q /dev/nbd0"), std::string::npos) << *setup;
   EXPECT_NE(setup->find("mount -t ext4 -o sync /dev/nbd0 /mnt/wedge"), std::string::npos);
+  // The guest was destroyed with the filesystem mounted: what fsync made durable may still sit
+  // in the journal. e2fsck replays it (as a mount would) and checks the rest: 0 or 1 = clean.
+  auto fsck = run_command({"e2fsck", "-fy", (out / "export.img").string()}, 60s);
+  ASSERT_TRUE(fsck.ok());
+  EXPECT_LE(fsck->status.code, 1) << fsck->out << fsck->err;
   auto stat = run_command({"debugfs", "-R", "stat /data", (out / "export.img").string()}, 30s);
   ASSERT_TRUE(stat.ok());
   EXPECT_NE(stat->out.find("Size: 25165824"), std::string::npos) << stat->out << stat->err;
@@ -560,7 +565,7 @@ TEST_F(RunTest, Raid1OverTwoNbdLegsSurvivesALegCrash) {
   EXPECT_NE(console->find("Operation continuing on 1 devices"), std::string::npos);
   EXPECT_GT(report["guest"]["swap_peak_mib"].get<double>(), 100);
   EXPECT_EQ(report["guest"]["workload_exit_code"], 0);
-  EXPECT_EQ(report["guest"]["workload_progress_mib"], 500);
+  EXPECT_EQ(report["guest"]["workload_progress_mib"], 400);
   // Both legs carried the mirror's writes until the crash.
   EXPECT_GT(report["server"]["bytes_written"].get<uint64_t>(), 200ull << 20);
   expect_nothing_leaked(out);
