@@ -21,6 +21,8 @@ class NbdTransport final : public Transport {
   // No nbd-client: the agent attaches the device itself (its nbd-connect mode).
   ImageNeeds image_needs() const override { return {{}, {"nbd"}, {}}; }
 
+  std::vector<std::string> host_programs() const override { return {"nbd-server", "nbdkit"}; }
+
   Status start_host(const TransportContext& context) override {
     NbdServerOptions so;
     so.flavour = storage_.server;

@@ -23,6 +23,7 @@ class Raid1 final : public Transport {
     needs.modules.push_back("raid1");
     return needs;
   }
+  std::vector<std::string> host_programs() const override { return legs_[0]->host_programs(); }
   Status start_host(const TransportContext& context) override {
     for (auto& leg : legs_) WEDGE_CHECK(leg->start_host(context));
     return ok_status();

@@ -55,6 +55,8 @@ class Transport {
  public:
   virtual ~Transport() = default;  // stops the host side
   [[nodiscard]] virtual ImageNeeds image_needs() const = 0;
+  // Programs the host side runs (servers, their control tools), for `wedge doctor`.
+  [[nodiscard]] virtual std::vector<std::string> host_programs() const { return {}; }
   // Starts the host side: servers on per-run loopback ports, files in the run directory.
   [[nodiscard]] virtual Status start_host(const TransportContext& context) = 0;
   // Disks, shared folders or host ports the guest needs.

@@ -43,8 +43,11 @@ void ImageNeeds::add(const ImageNeeds& other) {
 
 std::unique_ptr<Transport> make_transport(const config::Scenario& scenario) {
   const TransportEntry& entry = transport_entry(scenario.storage.transport);
-  if (!scenario.storage.raid1) return entry.make(scenario, 0);
-  return make_raid1(entry.make(scenario, 0), entry.make(scenario, 1));
+  auto first = entry.make(scenario, 0);
+  if (!first || !scenario.storage.raid1) return first;
+  auto second = entry.make(scenario, 1);
+  if (!second) return nullptr;
+  return make_raid1(std::move(first), std::move(second));
 }
 
 Status check_storage(const config::Scenario& s) {
