@@ -356,6 +356,28 @@ argv = ["/bin/sh", "-c", "for t in /proc/1/task/*; do echo task ${t##*/} $(cut -
   EXPECT_TRUE(job_seen) << *log;
 }
 
+// The agent's io-flusher mode (server_io_flusher = true on nbd-loopback) execs its program in
+// the IO_FLUSHER state: the flag survives execve, so the program itself runs with it.
+TEST_F(RunTest, IoFlusherModeExecsItsProgramAsAnIoFlusher) {
+  fs::path scenario = write_scenario("ioflusher-exec", R"toml(
+[workload]
+kind = "command"
+argv = ["/init", "io-flusher", "/bin/busybox", "cut", "-d", " ", "-f", "2,9", "/proc/self/stat"]
+)toml");
+  fs::path out = dir() / "ioflusher-exec";
+  WedgeRun r = run_wedge({"run", scenario.string(), "--out", out.string(), "-q"}, 300s);
+  EXPECT_EQ(r.status.code, 0) << r.out << r.err;
+  auto log = read_file(out / "workload.log");
+  ASSERT_TRUE(log.ok());
+  std::istringstream row(*log);
+  std::string comm;
+  uint64_t flags = 0;
+  row >> comm >> flags;
+  EXPECT_EQ(comm, "(busybox)") << *log;                // the exec'd program, not the wrapper
+  constexpr uint64_t kIoFlusher = 0x80000 | 0x100000;  // PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE
+  EXPECT_EQ(flags & kIoFlusher, kIoFlusher) << *log;
+}
+
 // A user's own kernel: a bzImage plus a modules directory (INSTALL_MOD_PATH layout). Here the
 // Debian kernel stands in, copied out of the cache so wedge sees only a path and a directory.
 TEST_F(RunTest, CustomKernelWithModulesDirectory) {
