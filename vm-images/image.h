@@ -29,7 +29,8 @@ std::vector<std::string> default_tools();
 
 struct ImageRequest {
   // "default": the Debian cloud kernel (linux-image-cloud-amd64, downloaded with apt-get
-  // download into the cache). Otherwise a path to the user's bzImage.
+  // download into the cache); "debian-amd64": Debian's generic kernel (linux-image-amd64,
+  // which has 9p). Otherwise a path to the user's bzImage.
   std::string kernel = "default";
   // With a custom kernel: a directory holding lib/modules/<release> (INSTALL_MOD_PATH), or
   // empty for a kernel with everything built in.

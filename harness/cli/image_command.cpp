@@ -1,5 +1,5 @@
-// `wedge image build [--kernel PATH|default] [--modules DIR] [--cache DIR] [--agent PATH]`:
-// argument handling and output only; the work is vm-images' build_image.
+// `wedge image build [--kernel PATH|default|debian-amd64] [--modules DIR] [--cache DIR]
+// [--agent PATH]`: argument handling and output only; the work is vm-images' build_image.
 #include "harness/cli/image_command.h"
 
 #include <fmt/format.h>
@@ -76,7 +76,7 @@ int run_image_build(const ImageBuildOptions& options) {
   request.cache_dir = options.cache_dir;
   request.agent_binary =
       options.agent.empty() ? image::default_agent_path() : fs::path(options.agent);
-  if (request.kernel != "default" && !fs::exists(request.kernel)) {
+  if (!config::is_stock_kernel(request.kernel) && !fs::exists(request.kernel)) {
     fmt::print(stderr, "wedge image build: kernel file {} does not exist\n", request.kernel);
     return kExitUsage;
   }
@@ -92,7 +92,7 @@ int run_image_build(const ImageBuildOptions& options) {
                request.agent_binary.string());
     return kExitUsage;
   }
-  if (request.kernel == "default" && !request.modules_dir.empty()) {
+  if (config::is_stock_kernel(request.kernel) && !request.modules_dir.empty()) {
     fmt::print(stderr, "wedge image build: --modules needs --kernel PATH\n");
     return kExitUsage;
   }
@@ -147,7 +147,8 @@ Command add_image_command(CLI::App& parent) {
   auto* build = image->add_subcommand("build", "Build a guest image, or find it in the cache");
   build
       ->add_option("--kernel", options->kernel,
-                   "bzImage to boot, or 'default' for Debian's linux-image-cloud-amd64")
+                   "bzImage to boot, 'default' for Debian's linux-image-cloud-amd64, or "
+                   "'debian-amd64' for linux-image-amd64 (has 9p)")
       ->capture_default_str();
   build->add_option("--modules", options->modules_dir,
                     "with --kernel: the INSTALL_MOD_PATH directory holding lib/modules/<release>");

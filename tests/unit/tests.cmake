@@ -43,3 +43,4 @@ add_executable(agent_nbd_handshake_test unit/agent_nbd_handshake_test.cpp
   ${CMAKE_SOURCE_DIR}/workloads/agent/nbd_connect.cpp ${CMAKE_SOURCE_DIR}/workloads/agent/util.cpp)
 target_link_libraries(agent_nbd_handshake_test PRIVATE GTest::gtest_main Threads::Threads)
 gtest_discover_tests(agent_nbd_handshake_test DISCOVERY_TIMEOUT 30 PROPERTIES LABELS unit)
+wedge_unit_test(ninep_transport_test wedge_storage wedge_config wedge_util)
