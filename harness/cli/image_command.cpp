@@ -37,7 +37,20 @@ std::string mib(uint64_t bytes) {
 Result<image::ImageRequest> request_for_transport(image::ImageRequest request,
                                                   config::TransportKind kind) {
   config::Scenario scenario;
+  scenario.source = "--transport";
+  scenario.guest.kernel = request.kernel;
   scenario.storage.transport = kind;
+  const storage::TransportEntry& entry = storage::transport_entry(kind);
+  scenario.storage.use = entry.file_transport ? config::StorageUse::kFs : config::StorageUse::kSwap;
+  // The transport's own checks say what this kernel cannot do (9p on the cloud kernel).
+  if (entry.validate) {
+    if (auto valid = entry.validate(scenario); !valid) {
+      std::string why = valid.error().message();
+      const std::string prefix = scenario.source.string() + ":0: ";  // no file to point at
+      if (why.rfind(prefix, 0) == 0) why.erase(0, prefix.size());
+      return make_error("{}", why);
+    }
+  }
   auto transport = storage::make_transport(scenario);
   if (!transport) return make_error("transport {} is not available", config::name_of(kind));
   storage::ImageNeeds needs = transport->image_needs();

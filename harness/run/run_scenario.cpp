@@ -445,13 +445,14 @@ void Runner::teardown() {
       r.infra_error = s.error().context("stopping the storage server").message();
     }
   }
+  std::vector<fs::path> exports;
+  if (res_.transport) exports = res_.transport->exports();
   res_.vm.reset();
   res_.transport.reset();
   res_.backend.reset();
   if (!options_.keep_export && !result_.run_dir.empty()) {
     std::error_code ec;
-    fs::remove(result_.run_dir / "export.img", ec);
-    fs::remove(result_.run_dir / "export-1.img", ec);
+    for (const fs::path& p : exports) fs::remove_all(p, ec);
     fs::remove(result_.run_dir / "agent.sock", ec);
     fs::remove(result_.run_dir / "initrd-with-extras.cpio", ec);
   }

@@ -59,6 +59,10 @@ class NbdLoopbackTransport final : public Transport {
     return Attached{"/dev/nbd0", ""};
   }
 
+  std::vector<std::filesystem::path> exports() const override {
+    if (disk_.empty()) return {};
+    return {disk_};
+  }
   std::vector<Server*> servers() override { return {}; }
   std::string describe() const override {
     return storage_.server_io_flusher ? "nbd-server in the guest (IO_FLUSHER)"

@@ -28,6 +28,7 @@ class NbdTransport final : public Transport {
     so.flavour = storage_.server;
     so.binary = storage_.server_binary;
     so.export_file = context.run_dir / export_file_name();
+    export_ = so.export_file;
     so.size_bytes = static_cast<uint64_t>(storage_.size_mib) << 20;
     so.work_dir = index_ == 0 ? context.run_dir : context.run_dir / fmt::format("leg{}", index_);
     if (so.flavour == "nbdkit") {
@@ -53,6 +54,10 @@ class NbdTransport final : public Transport {
     return Attached{device, ""};
   }
 
+  std::vector<std::filesystem::path> exports() const override {
+    if (export_.empty()) return {};
+    return {export_};
+  }
   std::vector<Server*> servers() override {
     if (!server_) return {};
     return {server_.get()};
@@ -76,6 +81,7 @@ class NbdTransport final : public Transport {
   const std::vector<config::FaultConfig> faults_;
   const int index_;
   std::unique_ptr<NbdServer> server_;
+  std::filesystem::path export_;
 };
 
 std::vector<FaultNeed> capabilities(const config::StorageConfig& storage) {

@@ -14,7 +14,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kBusybox = "/bin/busybox";
-// The run directory's shared folder; it stays after the run: it holds what the guest wrote.
+// The run directory's shared folder (removed after the run unless --keep-export).
 constexpr const char* kShareDir = "9p-share";
 constexpr const char* kMountTag = "wedge";
 
@@ -56,6 +56,10 @@ class NinepTransport final : public Transport {
     return Attached{"", config::kGuestMountPoint};
   }
 
+  std::vector<fs::path> exports() const override {
+    if (share_.empty()) return {};
+    return {share_};
+  }
   std::vector<Server*> servers() override { return {}; }
   std::string describe() const override { return "9p (virtio, no server)"; }
   Status stop() override { return ok_status(); }

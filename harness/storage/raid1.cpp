@@ -52,6 +52,11 @@ class Raid1 final : public Transport {
     if (!detail) return detail.error();
     return Attached{kRaidDevice, ""};
   }
+  std::vector<std::filesystem::path> exports() const override {
+    auto paths = legs_[0]->exports();
+    for (const auto& p : legs_[1]->exports()) paths.push_back(p);
+    return paths;
+  }
   std::vector<std::string> redundant_devices() const override {
     std::vector<std::string> names;
     for (const std::string& d : legs_devices_) {

@@ -65,6 +65,9 @@ class Transport {
   [[nodiscard]] virtual Result<Attached> attach(GuestOps& guest) = 0;
   // The host servers, one per export (RAID1: leg 0, leg 1); empty when there is none.
   [[nodiscard]] virtual std::vector<Server*> servers() = 0;
+  // The data the guest writes to (export files, shared folders): the runner removes them after
+  // the run unless --keep-export.
+  [[nodiscard]] virtual std::vector<std::filesystem::path> exports() const { return {}; }
   // Block devices below the storage whose I/O errors it absorbs (RAID1 legs), after attach().
   [[nodiscard]] virtual std::vector<std::string> redundant_devices() const { return {}; }
   // "nbd-server 3.24", "tgtd 1.0.85", "9p (no server)", for reports.

@@ -73,11 +73,12 @@ Status check_storage(const config::Scenario& s) {
     config::FaultNeed need = config::need_of(f.kind, f.via);
     if (need == config::FaultNeed::kNothing) continue;
     if (std::find(can.begin(), can.end(), need) == can.end()) {
-      return make_error("{}:{}: [[fault]] kind = \"{}\"{} needs {}; transport = \"{}\"{} has none",
-                        s.source.string(), f.line, config::name_of(f.kind),
-                        f.via.empty() ? "" : fmt::format(" via = \"{}\"", f.via),
-                        config::name_of(need), name,
-                        st.server.empty() ? "" : fmt::format(" with server = \"{}\"", st.server));
+      return make_error(
+          "{}:{}: [[fault]] kind = \"{}\"{} needs {}; transport = \"{}\"{} has none",
+          s.source.string(), f.line, config::name_of(f.kind),
+          f.via.empty() ? "" : fmt::format(" via = \"{}\"", f.via), config::name_of(need), name,
+          need == config::FaultNeed::kNbdkit ? fmt::format(" with server = \"{}\"", st.server)
+                                             : "");
     }
   }
   return ok_status();

@@ -61,7 +61,8 @@ duration_s = 300
                                                       source.string()))
                   .ok());
   fs::path out = dir() / "run";
-  WedgeRun r = run_wedge({"run", scenario.string(), "--out", out.string(), "-q"}, 900s);
+  WedgeRun r =
+      run_wedge({"run", scenario.string(), "--out", out.string(), "-q", "--keep-export"}, 900s);
   EXPECT_EQ(r.status.code, 0) << r.out << r.err;
   json report = load_json(out / "report.json");
   EXPECT_EQ(report["verdict"], "pass") << report.dump(2);

@@ -75,11 +75,11 @@ TEST(NinepTransport, RejectsFaultsThatNeedAHostServer) {
   EXPECT_EQ(check(std::string(kNinep) + "[[fault]]\nkind = \"server-stall\"\nat_s = 1\n"
                                         "duration_s = 5\n"),
             "t.toml:6: [[fault]] kind = \"server-stall\" via = \"signal\" needs a storage server "
-            "process on the host; transport = \"9p\" with server = \"nbd-server\" has none");
+            "process on the host; transport = \"9p\" has none");
   EXPECT_EQ(check(std::string(kNinep) + "[[fault]]\nkind = \"delay\"\nat_s = 1\n"
                                         "duration_s = 5\ndelay_ms = 50\n"),
             "t.toml:6: [[fault]] kind = \"delay\" needs wedge's TCP relay in front of a host "
-            "server; transport = \"9p\" with server = \"nbd-server\" has none");
+            "server; transport = \"9p\" has none");
 }
 
 TEST(NinepTransport, SharesARunDirFolderAndMountsItWithTheScenarioOptions) {
