@@ -1,18 +1,13 @@
 // End-to-end tests of `wedge run` on real guests: the real CLI binary boots the real default
 // image under libvirt (TCG), swaps over a real NBD server, and we check what the guest itself
 // reported, plus the failure paths (missing or broken server, bad input) and leaks.
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
-#include "harness/util/files.h"
-#include "harness/util/process.h"
-#include "harness/vm/libvirt/libvirt_backend.h"
+#include "tests/integration/run_helpers.h"
 
 namespace wedge {
 namespace {
@@ -21,55 +16,11 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-json load_json(const fs::path& path) {
-  auto text = read_file(path);
-  EXPECT_TRUE(text.ok()) << path;
-  return text.ok() ? json::parse(*text) : json();
-}
-
-// Processes whose command line mentions `needle` (servers started for a run name its dir).
-std::vector<std::string> processes_mentioning(const std::string& needle) {
-  std::vector<std::string> found;
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    std::string pid = entry.path().filename().string();
-    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    auto cmdline = read_file(entry.path() / "cmdline");
-    if (!cmdline.ok()) continue;
-    std::string line = *cmdline;
-    std::replace(line.begin(), line.end(), '\0', ' ');
-    if (line.find(needle) != std::string::npos && pid != std::to_string(::getpid())) {
-      found.push_back(pid + ": " + line);
-    }
-  }
-  return found;
-}
-
-void expect_nothing_leaked(const fs::path& run_dir) {
-  auto backend = vm::LibvirtBackend::connect();
-  ASSERT_TRUE(backend.ok()) << backend.error().message();
-  auto domains = (*backend)->list_wedge_domains();
-  ASSERT_TRUE(domains.ok());
-  EXPECT_TRUE(domains->empty()) << "leftover domain " << domains->front();
-  auto procs = processes_mentioning(run_dir.string());
-  EXPECT_TRUE(procs.empty()) << "leftover process " << procs.front();
-  EXPECT_FALSE(fs::exists(run_dir / "export.img")) << "export file left behind";
-  EXPECT_FALSE(fs::exists(run_dir / "agent.sock")) << "agent socket left behind";
-}
-
-struct WedgeRun {
-  ExitStatus status;
-  std::string out;
-  std::string err;
-};
-
-WedgeRun run_wedge(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
-  std::vector<std::string> argv = {WEDGE_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto r = run_command(argv, timeout);
-  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message());
-  if (!r.ok()) return {};
-  return {r->status, r->out, r->err};
-}
+using test::expect_nothing_leaked;
+using test::load_json;
+using test::processes_mentioning;
+using test::run_wedge;
+using test::WedgeRun;
 
 class RunTest : public ::testing::Test {
  public:
@@ -106,23 +57,11 @@ TEST_F(RunTest, NbdSwapHogSwapsOverNbdAndPasses) {
   EXPECT_GT(report["server"]["bytes_written"].get<uint64_t>(), 200ull << 20);
 
   // From the guest's own samples: SwapFree dropped by at least 200 MiB.
-  std::ifstream samples(out / "samples.jsonl");
-  std::string line;
-  uint64_t first_free = 0, min_free = UINT64_MAX, total = 0;
-  int n = 0;
-  while (std::getline(samples, line)) {
-    json s = json::parse(line)["sample"];
-    uint64_t swap_free = s["swap_free_kb"], swap_total = s["swap_total_kb"];
-    if (swap_total == 0) continue;  // before swapon
-    if (first_free == 0) first_free = swap_free;
-    total = swap_total;
-    min_free = std::min(min_free, swap_free);
-    n++;
-  }
-  ASSERT_GT(n, 3) << "too few samples with swap on";
-  EXPECT_GE(total, 1000ull * 1024) << "swap device is not the 1 GiB NBD export";
-  EXPECT_GE(first_free - min_free, 200ull * 1024)
-      << "SwapFree dropped only " << (first_free - min_free) / 1024 << " MiB";
+  test::SwapSeen swap = test::swap_seen(out);
+  ASSERT_GT(swap.samples, 3) << "too few samples with swap on";
+  EXPECT_GE(swap.total_kb, 1000ull * 1024) << "swap device is not the 1 GiB NBD export";
+  EXPECT_GE(swap.max_used_kb, 200ull * 1024)
+      << "SwapFree dropped only " << swap.max_used_kb / 1024 << " MiB";
   auto console = read_file(out / "console.log");
   ASSERT_TRUE(console.ok());
   EXPECT_NE(console->find("nbd0"), std::string::npos) << "kernel never mentioned nbd0";
