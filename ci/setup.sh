@@ -30,6 +30,8 @@ packages=(
   linux-headers-cloud-amd64
   # tools used by tests and benchmarks
   procps psmisc file python3
+  # qemu-io reaches tgtd over iscsi:// (iscsi_test)
+  qemu-block-extra
   # reads the memory dumps wedge takes (wedge analyze-dump; libvirt_backend_test checks one)
   crash
   # unpack Debian's -dbg packages for System.map and vmlinux (ar, tar -J)

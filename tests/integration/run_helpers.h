@@ -103,4 +103,22 @@ inline SwapSeen swap_seen(const std::filesystem::path& run_dir) {
   return seen;
 }
 
+// When swap I/O moved again after t_s (a fault's stop_s), from the guest's samples: the time of
+// the first later sample whose pswpin + pswpout grew; -1 if it never did.
+inline double swap_io_resumed_after(const std::filesystem::path& run_dir, double t_s) {
+  std::ifstream samples(run_dir / "samples.jsonl");
+  std::string line;
+  uint64_t before = 0;
+  while (std::getline(samples, line)) {
+    nlohmann::json j = nlohmann::json::parse(line);
+    uint64_t io = j["sample"]["pswpin"].get<uint64_t>() + j["sample"]["pswpout"].get<uint64_t>();
+    if (j["t_s"].get<double>() <= t_s) {
+      before = io;
+    } else if (io > before) {
+      return j["t_s"].get<double>();
+    }
+  }
+  return -1;
+}
+
 }  // namespace wedge::test
