@@ -1,7 +1,7 @@
 // Implementation of tgtd_server.h.
 #include "harness/storage/tgtd_server.h"
 
-#include "harness/util/files.h"
+#include "harness/storage/export_file.h"
 #include "harness/util/process.h"
 
 namespace wedge::storage {
@@ -78,14 +78,10 @@ Result<std::unique_ptr<TgtdServer>> TgtdServer::start(const TgtdServerOptions& o
   if (!exe) return exe.error().context(what);
   auto tgtadm = find_tgtadm(*exe);
   if (!tgtadm) return tgtadm.error().context(what);
-  std::error_code ec;
-  fs::create_directories(options.work_dir, ec);
-  if (ec) return make_error("{}: creating {}: {}", what, options.work_dir.string(), ec.message());
-  const fs::path work_dir = fs::absolute(options.work_dir);
-  const fs::path export_file = fs::absolute(options.export_file);
-  if (auto created = create_sparse_file(export_file, options.size_bytes); !created) {
-    return created.error().context(what);
-  }
+  auto paths = prepare_export(options.work_dir, options.export_file, options.size_bytes);
+  if (!paths) return paths.error().context(what);
+  const fs::path work_dir = paths->work_dir;
+  const fs::path export_file = paths->export_file;
   auto version = run_checked({exe->string(), "-V"}, kTgtadmTimeout);
   if (!version) return version.error().context(what);
   std::string description = "tgtd " + version->out.substr(0, version->out.find('\n'));

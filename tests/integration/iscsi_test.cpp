@@ -33,16 +33,7 @@ bool qemu_io_ok(int port, const std::string& command, const std::string& expect)
          out->out.find("failed") == std::string::npos;
 }
 
-class IscsiTest : public ::testing::Test {
- public:
-  void SetUp() override {
-    auto d = TempDir::create("wedge-iscsi-test");
-    ASSERT_TRUE(d.ok());
-    dir_ = std::make_unique<TempDir>(std::move(*d));
-  }
-  fs::path dir() const { return dir_->path(); }
-  std::unique_ptr<TempDir> dir_;
-};
+using IscsiTest = test::TempDirTest;
 
 // The host side alone: the LUN takes writes through the relay, a restarted tgtd serves the
 // same target and data on the same guest port, and stop() leaves no tgtd and no control socket.

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -65,6 +66,20 @@ inline void expect_nothing_leaked(const std::filesystem::path& run_dir) {
     EXPECT_FALSE(std::filesystem::exists(run_dir / file)) << file << " left behind";
   }
 }
+
+// A fresh temporary directory per test, for run directories and scenario files.
+class TempDirTest : public ::testing::Test {
+ public:
+  void SetUp() override {
+    auto d = TempDir::create("wedge-run-test");
+    ASSERT_TRUE(d.ok());
+    dir_ = std::make_unique<TempDir>(std::move(*d));
+  }
+  std::filesystem::path dir() const { return dir_->path(); }
+
+ private:
+  std::unique_ptr<TempDir> dir_;
+};
 
 struct WedgeRun {
   ExitStatus status;

@@ -22,20 +22,13 @@ using test::processes_mentioning;
 using test::run_wedge;
 using test::WedgeRun;
 
-class RunTest : public ::testing::Test {
+class RunTest : public test::TempDirTest {
  public:
-  void SetUp() override {
-    auto d = TempDir::create("wedge-run-test");
-    ASSERT_TRUE(d.ok());
-    dir_ = std::make_unique<TempDir>(std::move(*d));
-  }
-  fs::path dir() const { return dir_->path(); }
   fs::path write_scenario(const std::string& name, const std::string& text) {
     fs::path p = dir() / (name + ".toml");
     EXPECT_TRUE(write_file_atomic(p, text).ok());
     return p;
   }
-  std::unique_ptr<TempDir> dir_;
 };
 
 // The default main job: the guest really swaps to /dev/nbd0 and the hog finishes.
