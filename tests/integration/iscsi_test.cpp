@@ -118,11 +118,16 @@ TEST_F(IscsiTest, TgtdStalledMidSwapIsCaughtWithStacksAndRecovers) {
   EXPECT_EQ(fault["kind"], "server-stall");
   ASSERT_FALSE(fault["stop_s"].is_null());
   double stall_start = fault["start_s"], stall_stop = fault["stop_s"];
-  EXPECT_NEAR(stall_stop - stall_start, 30, 3) << "the stall did not keep its duration";
+  // The fault driver ends the stall from the run loop, a few seconds late on a loaded host
+  // (34 s seen at load 17) while traces are collected.
+  EXPECT_GE(stall_stop - stall_start, 29.5) << "the stall was cut short";
+  EXPECT_LT(stall_stop - stall_start, 40) << "the stall did not keep its duration";
 
+  // The first hang, the one traces were collected for (the kernel's hung-task warning that
+  // follows it is a second hang finding, without traces of its own).
   json hang;
   for (const auto& f : report["findings"]) {
-    if (f["kind"] == "hang") hang = f;
+    if (f["kind"] == "hang" && !f["traces_s"].is_null() && hang.is_null()) hang = f;
   }
   ASSERT_FALSE(hang.is_null()) << "the stall was not detected as a hang: " << report.dump(2);
   EXPECT_TRUE(hang["during_fault"].get<bool>());
