@@ -1,6 +1,7 @@
 // Implementation of nbd_server.h.
 #include "harness/storage/nbd_server.h"
 
+#include "harness/storage/export_file.h"
 #include "harness/util/files.h"
 #include "harness/util/process.h"
 
@@ -120,14 +121,10 @@ Result<std::unique_ptr<NbdServer>> NbdServer::start(const NbdServerOptions& opti
   auto exe = find_executable(binary);
   if (!exe) return exe.error().context(what);
 
-  std::error_code ec;
-  fs::create_directories(options.work_dir, ec);
-  if (ec) return make_error("{}: creating {}: {}", what, options.work_dir.string(), ec.message());
-  const fs::path work_dir = fs::absolute(options.work_dir);
-  const fs::path export_file = fs::absolute(options.export_file);
-  if (auto created = create_sparse_file(export_file, options.size_bytes); !created) {
-    return created.error().context(what);
-  }
+  auto paths = prepare_export(options.work_dir, options.export_file, options.size_bytes);
+  if (!paths) return paths.error().context(what);
+  const fs::path work_dir = paths->work_dir;
+  const fs::path export_file = paths->export_file;
   auto description = query_version(*exe, options.flavour);
   if (!description) return description.error().context(what);
 

@@ -12,6 +12,14 @@
 namespace wedge {
 namespace {
 
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using nlohmann::json;
+using test::expect_nothing_leaked;
+using test::load_json;
+using test::run_wedge;
+using test::WedgeRun;
+
 // Deterministic bytes that no zero-fill or short write could pass for (xorshift64).
 std::string pattern(size_t bytes) {
   std::string out(bytes, '\0');
@@ -25,16 +33,7 @@ std::string pattern(size_t bytes) {
   return out;
 }
 
-class NinepTest : public ::testing::Test {
- public:
-  void SetUp() override {
-    auto d = TempDir::create("wedge-ninep-test");
-    ASSERT_TRUE(d.ok());
-    dir_ = std::make_unique<TempDir>(std::move(*d));
-  }
-  fs::path dir() const { return dir_->path(); }
-  std::unique_ptr<TempDir> dir_;
-};
+class NinepTest : public test::TempDirTest {};
 
 TEST_F(NinepTest, FileWrittenInTheGuestAppearsInTheHostShare) {
   constexpr size_t kBytes = 24u << 20;

@@ -1,18 +1,12 @@
 // End-to-end tests of `wedge run` on real guests: the real CLI binary boots the real default
 // image under libvirt (TCG), swaps over a real NBD server, and we check what the guest itself
 // reported, plus the failure paths (missing or broken server, bad input) and leaks.
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
-#include "harness/util/files.h"
-#include "harness/util/process.h"
-#include "harness/vm/libvirt/libvirt_backend.h"
 #include "tests/integration/run_helpers.h"
 
 namespace wedge {
@@ -22,20 +16,19 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-class RunTest : public ::testing::Test {
+using test::expect_nothing_leaked;
+using test::load_json;
+using test::processes_mentioning;
+using test::run_wedge;
+using test::WedgeRun;
+
+class RunTest : public test::TempDirTest {
  public:
-  void SetUp() override {
-    auto d = TempDir::create("wedge-run-test");
-    ASSERT_TRUE(d.ok());
-    dir_ = std::make_unique<TempDir>(std::move(*d));
-  }
-  fs::path dir() const { return dir_->path(); }
   fs::path write_scenario(const std::string& name, const std::string& text) {
     fs::path p = dir() / (name + ".toml");
     EXPECT_TRUE(write_file_atomic(p, text).ok());
     return p;
   }
-  std::unique_ptr<TempDir> dir_;
 };
 
 // The default main job: the guest really swaps to /dev/nbd0 and the hog finishes.
@@ -57,23 +50,11 @@ TEST_F(RunTest, NbdSwapHogSwapsOverNbdAndPasses) {
   EXPECT_GT(report["server"]["bytes_written"].get<uint64_t>(), 200ull << 20);
 
   // From the guest's own samples: SwapFree dropped by at least 200 MiB.
-  std::ifstream samples(out / "samples.jsonl");
-  std::string line;
-  uint64_t first_free = 0, min_free = UINT64_MAX, total = 0;
-  int n = 0;
-  while (std::getline(samples, line)) {
-    json s = json::parse(line)["sample"];
-    uint64_t swap_free = s["swap_free_kb"], swap_total = s["swap_total_kb"];
-    if (swap_total == 0) continue;  // before swapon
-    if (first_free == 0) first_free = swap_free;
-    total = swap_total;
-    min_free = std::min(min_free, swap_free);
-    n++;
-  }
-  ASSERT_GT(n, 3) << "too few samples with swap on";
-  EXPECT_GE(total, 1000ull * 1024) << "swap device is not the 1 GiB NBD export";
-  EXPECT_GE(first_free - min_free, 200ull * 1024)
-      << "SwapFree dropped only " << (first_free - min_free) / 1024 << " MiB";
+  test::SwapSeen swap = test::swap_seen(out);
+  ASSERT_GT(swap.samples, 3) << "too few samples with swap on";
+  EXPECT_GE(swap.total_kb, 1000ull * 1024) << "swap device is not the 1 GiB NBD export";
+  EXPECT_GE(swap.max_used_kb, 200ull * 1024)
+      << "SwapFree dropped only " << swap.max_used_kb / 1024 << " MiB";
   auto console = read_file(out / "console.log");
   ASSERT_TRUE(console.ok());
   EXPECT_NE(console->find("nbd0"), std::string::npos) << "kernel never mentioned nbd0";
@@ -302,28 +283,6 @@ argv = ["/bin/sh", "-c", "for t in /proc/1/task/*; do echo task ${t##*/} $(cut -
   EXPECT_TRUE(job_seen) << *log;
 }
 
-// The agent's io-flusher mode (server_io_flusher = true on nbd-loopback) execs its program in
-// the IO_FLUSHER state: the flag survives execve, so the program itself runs with it.
-TEST_F(RunTest, IoFlusherModeExecsItsProgramAsAnIoFlusher) {
-  fs::path scenario = write_scenario("ioflusher-exec", R"toml(
-[workload]
-kind = "command"
-argv = ["/init", "io-flusher", "/bin/busybox", "cut", "-d", " ", "-f", "2,9", "/proc/self/stat"]
-)toml");
-  fs::path out = dir() / "ioflusher-exec";
-  WedgeRun r = run_wedge({"run", scenario.string(), "--out", out.string(), "-q"}, 300s);
-  EXPECT_EQ(r.status.code, 0) << r.out << r.err;
-  auto log = read_file(out / "workload.log");
-  ASSERT_TRUE(log.ok());
-  std::istringstream row(*log);
-  std::string comm;
-  uint64_t flags = 0;
-  row >> comm >> flags;
-  EXPECT_EQ(comm, "(busybox)") << *log;                // the exec'd program, not the wrapper
-  constexpr uint64_t kIoFlusher = 0x80000 | 0x100000;  // PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE
-  EXPECT_EQ(flags & kIoFlusher, kIoFlusher) << *log;
-}
-
 // A user's own kernel: a bzImage plus a modules directory (INSTALL_MOD_PATH layout). Here the
 // Debian kernel stands in, copied out of the cache so wedge sees only a path and a directory.
 TEST_F(RunTest, CustomKernelWithModulesDirectory) {
@@ -442,6 +401,28 @@ TEST_F(RunTest, ServerStalledMidSwapIsCaughtWithStacksAndRecovers) {
   EXPECT_TRUE(fs::exists(out / "faults.jsonl"));
   EXPECT_EQ(report["guest"]["workload_exit_code"], 0);
   expect_nothing_leaked(out);
+}
+
+// The agent's io-flusher mode (server_io_flusher = true on nbd-loopback) execs its program in
+// the IO_FLUSHER state: the flag survives execve, so the program itself runs with it.
+TEST_F(RunTest, IoFlusherModeExecsItsProgramAsAnIoFlusher) {
+  fs::path scenario = write_scenario("ioflusher-exec", R"toml(
+[workload]
+kind = "command"
+argv = ["/init", "io-flusher", "/bin/busybox", "cut", "-d", " ", "-f", "2,9", "/proc/self/stat"]
+)toml");
+  fs::path out = dir() / "ioflusher-exec";
+  WedgeRun r = run_wedge({"run", scenario.string(), "--out", out.string(), "-q"}, 300s);
+  EXPECT_EQ(r.status.code, 0) << r.out << r.err;
+  auto log = read_file(out / "workload.log");
+  ASSERT_TRUE(log.ok());
+  std::istringstream row(*log);
+  std::string comm;
+  uint64_t flags = 0;
+  row >> comm >> flags;
+  EXPECT_EQ(comm, "(busybox)") << *log;                // the exec'd program, not the wrapper
+  constexpr uint64_t kIoFlusher = 0x80000 | 0x100000;  // PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE
+  EXPECT_EQ(flags & kIoFlusher, kIoFlusher) << *log;
 }
 
 // use = "fs": the guest makes ext4 on the NBD device and mounts it at /mnt/wedge; a file the
