@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
 
 #include "harness/util/result.h"
 
@@ -15,6 +16,14 @@ struct ExportPaths {
   std::filesystem::path work_dir;     // absolute, exists
   std::filesystem::path export_file;  // absolute, size_bytes long (sparse)
 };
+
+// The export file of export `index` in the run directory: export.img, then export-1.img (RAID1's
+// second leg), ...
+[[nodiscard]] inline std::filesystem::path export_file_in(const std::filesystem::path& run_dir,
+                                                          int index) {
+  return run_dir /
+         (index == 0 ? std::string("export.img") : "export-" + std::to_string(index) + ".img");
+}
 
 // Creates work_dir and export_file (sparse, or resized when it exists).
 [[nodiscard]] Result<ExportPaths> prepare_export(const std::filesystem::path& work_dir,

@@ -1,6 +1,7 @@
 // transport = "iscsi": an export file on the host served as an iSCSI LUN by tgtd behind wedge's
 // relay; in the guest, open-iscsi's iscsid and iscsiadm log in through user-mode networking
 // and the LUN appears as /dev/sd<X>.
+#include "harness/storage/export_file.h"
 #include "harness/storage/iscsi_initiator.h"
 #include "harness/storage/tgtd_server.h"
 #include "harness/storage/transport.h"
@@ -68,11 +69,13 @@ class IscsiTransport final : public Transport {
   ~IscsiTransport() override { (void)stop(); }
 
   ImageNeeds image_needs() const override { return initiator_needs(); }
+  std::vector<std::string> host_programs() const override { return {"tgtd", "tgtadm"}; }
 
   Status start_host(const TransportContext& context) override {
     TgtdServerOptions so;
     so.binary = storage_.server_binary;
-    so.export_file = context.run_dir / export_file_name();
+    so.export_file = export_file_in(context.run_dir, index_);
+    export_ = so.export_file;
     so.size_bytes = static_cast<uint64_t>(storage_.size_mib) << 20;
     so.work_dir = index_ == 0 ? context.run_dir : context.run_dir / fmt::format("leg{}", index_);
     so.target = iscsi_target_name(index_);
@@ -101,6 +104,10 @@ class IscsiTransport final : public Transport {
     return Attached{"/dev/" + disk, ""};
   }
 
+  std::vector<std::filesystem::path> exports() const override {
+    if (export_.empty()) return {};
+    return {export_};
+  }
   std::vector<Server*> servers() override {
     if (!server_) return {};
     return {server_.get()};
@@ -109,14 +116,10 @@ class IscsiTransport final : public Transport {
   Status stop() override { return server_ ? server_->stop() : ok_status(); }
 
  private:
-  // The names the runner's teardown removes, as for nbd.
-  std::string export_file_name() const {
-    return index_ == 0 ? "export.img" : fmt::format("export-{}.img", index_);
-  }
-
   const config::StorageConfig storage_;
   const int index_;
   std::unique_ptr<TgtdServer> server_;
+  std::filesystem::path export_;
 };
 
 std::vector<FaultNeed> capabilities(const config::StorageConfig&) {

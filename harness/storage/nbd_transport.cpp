@@ -2,6 +2,7 @@
 // relay; the guest's nbd-client connects through user-mode networking to /dev/nbd<N>.
 #include <algorithm>
 
+#include "harness/storage/export_file.h"
 #include "harness/storage/nbd_connect.h"
 #include "harness/storage/nbd_server.h"
 #include "harness/storage/transport.h"
@@ -27,7 +28,7 @@ class NbdTransport final : public Transport {
     NbdServerOptions so;
     so.flavour = storage_.server;
     so.binary = storage_.server_binary;
-    so.export_file = context.run_dir / export_file_name();
+    so.export_file = export_file_in(context.run_dir, index_);
     export_ = so.export_file;
     so.size_bytes = static_cast<uint64_t>(storage_.size_mib) << 20;
     so.work_dir = index_ == 0 ? context.run_dir : context.run_dir / fmt::format("leg{}", index_);
@@ -66,9 +67,6 @@ class NbdTransport final : public Transport {
   Status stop() override { return server_ ? server_->stop() : ok_status(); }
 
  private:
-  std::string export_file_name() const {
-    return index_ == 0 ? "export.img" : fmt::format("export-{}.img", index_);
-  }
   // nbdkit filters are fixed at start: only this leg's faults shape its command line.
   std::vector<config::FaultConfig> faults_for_this_export() const {
     std::vector<config::FaultConfig> mine;
