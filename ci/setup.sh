@@ -23,7 +23,7 @@ packages=(
   # virtualisation
   qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   # storage servers (host) and clients (copied into the guest image)
-  nbd-server nbdkit nbd-client
+  nbd-server nbdkit nbd-client nfs-ganesha nfs-ganesha-vfs
   # guest image ingredients
   busybox-static kmod e2fsprogs cpio
   # headers for the test module workloads/kmod (same 6.1.0-NN release as linux-image-cloud-amd64)

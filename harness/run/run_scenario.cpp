@@ -328,7 +328,7 @@ Status Runner::boot_and_run() {
   progress_.step(fmt::format("starting the {} host side ({} MiB)",
                              config::name_of(scenario_.storage.transport),
                              scenario_.storage.size_mib));
-  storage::TransportContext context{&scenario_, result_.run_dir, timeouts_};
+  storage::TransportContext context{&scenario_, result_.run_dir, timeouts_, options_.keep_export};
   WEDGE_CHECK(res_.transport->start_host(context).context(
       fmt::format("starting the {} host side", config::name_of(scenario_.storage.transport))));
   r.server.name = res_.transport->describe();

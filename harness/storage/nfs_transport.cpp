@@ -1,19 +1,101 @@
-// transport = "nfs": placeholder until its transport lands; every scenario naming it is
-// rejected at load time.
+// transport = "nfs": a run-dir folder served by nfs-ganesha (NFSv4.1) behind wedge's relay; the
+// guest's kernel mounts it at /mnt/wedge through mount(2) text options (no mount.nfs).
+#include "harness/storage/ganesha_server.h"
+#include "harness/storage/nfs_mount.h"
 #include "harness/storage/transport.h"
 
 namespace wedge::storage {
 
 namespace {
 
-std::vector<config::FaultNeed> capabilities(const config::StorageConfig&) { return {}; }
+using config::FaultNeed;
 
-Status validate(const config::Scenario& s) {
-  return make_error("{}:{}: [storage] transport = \"{}\" is not available yet", s.source.string(),
-                    s.storage.line, config::name_of(s.storage.transport));
+constexpr const char* kBusybox = "/bin/busybox";
+constexpr const char* kExportDirName = "nfs-export";
+
+class NfsTransport final : public Transport {
+ public:
+  explicit NfsTransport(const config::Scenario& scenario) : storage_(scenario.storage) {}
+  ~NfsTransport() override { (void)stop(); }
+
+  // The kernel's NFSv4 client only: modprobe pulls sunrpc, grace, lockd, fscache, netfs, nfs
+  // and dns_resolver along.
+  ImageNeeds image_needs() const override { return {{}, {"nfsv4"}, {}}; }
+
+  Status start_host(const TransportContext& context) override {
+    GaneshaOptions o;
+    o.binary = storage_.server_binary;
+    o.work_dir = context.run_dir;
+    o.export_dir = context.run_dir / kExportDirName;
+    keep_export_ = context.keep_export;
+    WEDGE_TRY(server_, GaneshaServer::start(o, context.timeouts.server_start));
+    return ok_status();
+  }
+
+  void adjust_vm(vm::VmSpec& spec) const override {
+    if (server_) spec.host_ports.push_back(server_->guest_port());
+  }
+
+  Result<Attached> attach(GuestOps& guest) override {
+    if (!server_) return make_error("nfs: the host server was not started");
+    if (auto loaded = guest.run({kBusybox, "modprobe", "nfsv4"}); !loaded) return loaded.error();
+    if (auto made = guest.run({kBusybox, "mkdir", "-p", config::kGuestMountPoint}); !made)
+      return made.error();
+    NfsMount m{kGuestHostAddress, server_->guest_port(), server_->pseudo_path(),
+               config::kGuestMountPoint, storage_.mount_options};
+    guest.say(fmt::format("guest: mounting {} at {}", nfs_mount_source(m), m.mount_point));
+    if (auto mounted = guest.run(nfs_mount_argv(kBusybox, m)); !mounted) {
+      return mounted.error().context(fmt::format("mounting {}", nfs_mount_source(m)));
+    }
+    return Attached{"", config::kGuestMountPoint};
+  }
+
+  std::vector<Server*> servers() override {
+    if (!server_) return {};
+    return {server_.get()};
+  }
+  std::string describe() const override { return server_ ? server_->describe() : "nfs-ganesha"; }
+
+  // The export (a swap file as large as the scenario's size_mib) goes with the server, unless
+  // the run keeps its export; ganesha must be gone first (it serves deleted inodes).
+  Status stop() override {
+    if (!server_) return ok_status();
+    Status stopped = server_->stop();
+    if (!keep_export_) {
+      std::error_code ec;
+      std::filesystem::remove_all(server_->export_dir(), ec);
+      if (ec && stopped) {
+        stopped = make_error("removing {}: {}", server_->export_dir().string(), ec.message());
+      }
+    }
+    server_.reset();
+    return stopped;
+  }
+
+ private:
+  const config::StorageConfig storage_;
+  bool keep_export_ = false;
+  std::unique_ptr<GaneshaServer> server_;
+};
+
+std::vector<FaultNeed> capabilities(const config::StorageConfig&) {
+  return {FaultNeed::kRelay, FaultNeed::kServerProcess};
 }
 
-std::unique_ptr<Transport> make(const config::Scenario&, int) { return nullptr; }
+// "nbd-server" is the [storage] default, so it stands for "no server named": ganesha.
+Status validate(const config::Scenario& s) {
+  const std::string& server = s.storage.server;
+  if (server != "nbd-server" && server != "nfs-ganesha" && server != "ganesha") {
+    return make_error(
+        "{}:{}: [storage] server = \"{}\": transport = \"nfs\" is served by \"nfs-ganesha\"",
+        s.source.string(), s.storage.line, server);
+  }
+  return ok_status();
+}
+
+std::unique_ptr<Transport> make(const config::Scenario& s, int) {
+  return std::make_unique<NfsTransport>(s);
+}
 
 }  // namespace
 

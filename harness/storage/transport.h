@@ -43,6 +43,7 @@ struct TransportContext {
   const config::Scenario* scenario = nullptr;
   std::filesystem::path run_dir;
   Timeouts timeouts;
+  bool keep_export = false;  // leave the export's data in the run dir after stop()
 };
 
 // Where the storage is in the guest after attach().
