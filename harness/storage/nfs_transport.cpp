@@ -3,6 +3,7 @@
 #include "harness/storage/ganesha_server.h"
 #include "harness/storage/nfs_mount.h"
 #include "harness/storage/transport.h"
+#include "harness/util/files.h"
 
 namespace wedge::storage {
 
@@ -12,6 +13,7 @@ using config::FaultNeed;
 
 constexpr const char* kBusybox = "/bin/busybox";
 constexpr const char* kExportDirName = "nfs-export";
+constexpr const char* kSwapFileName = "swapfile";
 
 class NfsTransport final : public Transport {
  public:
@@ -28,6 +30,7 @@ class NfsTransport final : public Transport {
     o.work_dir = context.run_dir;
     o.export_dir = context.run_dir / kExportDirName;
     keep_export_ = context.keep_export;
+    if (storage_.use == config::StorageUse::kSwap) WEDGE_CHECK(make_swap_file(o.export_dir));
     WEDGE_TRY(server_, GaneshaServer::start(o, context.timeouts.server_start));
     return ok_status();
   }
@@ -47,7 +50,9 @@ class NfsTransport final : public Transport {
     if (auto mounted = guest.run(nfs_mount_argv(kBusybox, m)); !mounted) {
       return mounted.error().context(fmt::format("mounting {}", nfs_mount_source(m)));
     }
-    return Attached{"", config::kGuestMountPoint};
+    Attached attached{"", config::kGuestMountPoint};
+    if (swap_file_made_) attached.swap_file = attached.mount_point + "/" + kSwapFileName;
+    return attached;
   }
 
   std::vector<Server*> servers() override {
@@ -73,8 +78,22 @@ class NfsTransport final : public Transport {
   }
 
  private:
+  // Allocated on the host before ganesha starts (it must never see the file replaced): the
+  // guest writing it over NFS takes minutes under TCG. Allocated, not sparse, so the kernel's
+  // swapon finds no holes (it compares the blocks the server reports with the size).
+  Status make_swap_file(const std::filesystem::path& export_dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(export_dir, ec);
+    if (ec) return make_error("creating {}: {}", export_dir.string(), ec.message());
+    WEDGE_CHECK(create_allocated_file(export_dir / kSwapFileName,
+                                      static_cast<uint64_t>(storage_.size_mib) << 20));
+    swap_file_made_ = true;
+    return ok_status();
+  }
+
   const config::StorageConfig storage_;
   bool keep_export_ = false;
+  bool swap_file_made_ = false;
   std::unique_ptr<GaneshaServer> server_;
 };
 
