@@ -23,7 +23,7 @@ packages=(
   # virtualisation
   qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   # storage servers (host) and clients (copied into the guest image)
-  nbd-server nbdkit nbd-client tgt open-iscsi
+  nbd-server nbdkit nbd-client tgt open-iscsi nfs-ganesha nfs-ganesha-vfs
   # guest image ingredients (mdadm: RAID1 over network exports; mkfs for [storage] fs)
   busybox-static kmod e2fsprogs cpio mdadm xfsprogs btrfs-progs
   # headers for the test module workloads/kmod (same 6.1.0-NN release as linux-image-cloud-amd64)

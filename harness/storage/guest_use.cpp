@@ -65,6 +65,8 @@ Result<InUse> put_to_use(GuestOps& guest, const Attached& attached,
     case StorageUse::kSwap:
       if (!attached.device.empty()) {
         in_use.swap = attached.device;
+      } else if (!attached.swap_file.empty()) {
+        in_use.swap = attached.swap_file;
       } else {
         in_use.swap = attached.mount_point + "/swapfile";
         guest.say(

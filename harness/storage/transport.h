@@ -49,6 +49,9 @@ struct TransportContext {
 struct Attached {
   std::string device;       // a block device ("/dev/nbd0"); empty for file transports
   std::string mount_point;  // file transports: where the export is mounted
+  // File transports with use = "swap": a fully allocated swap file the host side made under
+  // mount_point (writing one from the guest is slow); empty: the guest writes it.
+  std::string swap_file = {};
 };
 
 class Transport {

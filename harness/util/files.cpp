@@ -69,6 +69,15 @@ Status create_sparse_file(const fs::path& path, uint64_t size) {
   return ok_status();
 }
 
+Status create_allocated_file(const fs::path& path, uint64_t size) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd.valid()) return errno_error(fmt::format("creating {}", path.string()), errno);
+  if (int err = ::posix_fallocate(fd.get(), 0, static_cast<off_t>(size)); err != 0) {
+    return errno_error(fmt::format("allocating {} bytes for {}", size, path.string()), err);
+  }
+  return ok_status();
+}
+
 Status append_file(const fs::path& path, std::string_view data) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
   if (!fd.valid()) return errno_error(fmt::format("open {}", path.string()), errno);

@@ -22,6 +22,10 @@ namespace wedge {
 // Creates path as a sparse file of size bytes (or resizes an existing one): export images.
 [[nodiscard]] Status create_sparse_file(const std::filesystem::path& path, uint64_t size);
 
+// Creates path (mode 0600) with all size bytes allocated (posix_fallocate: no holes, no data
+// written): swap files, which the kernel refuses when sparse.
+[[nodiscard]] Status create_allocated_file(const std::filesystem::path& path, uint64_t size);
+
 // Appends data to path (creating it); used for line-oriented logs.
 [[nodiscard]] Status append_file(const std::filesystem::path& path, std::string_view data);
 

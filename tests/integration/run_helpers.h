@@ -76,6 +76,12 @@ class TempDirTest : public ::testing::Test {
     dir_ = std::make_unique<TempDir>(std::move(*d));
   }
   std::filesystem::path dir() const { return dir_->path(); }
+  // Writes a scenario file NAME.toml into the test's directory.
+  std::filesystem::path write_scenario(const std::string& name, const std::string& text) {
+    std::filesystem::path p = dir() / (name + ".toml");
+    EXPECT_TRUE(write_file_atomic(p, text).ok());
+    return p;
+  }
 
  private:
   std::unique_ptr<TempDir> dir_;
@@ -134,6 +140,31 @@ inline double swap_io_resumed_after(const std::filesystem::path& run_dir, double
     }
   }
   return -1;
+}
+
+// Expects one server-stall fault of about 30 s in report.json (the run loop may end it a few
+// seconds late on a loaded host) and a hang found while it lasted; returns the first such
+// finding (null, after a test failure, when there is none).
+//   nlohmann::json hang = expect_hang_during_30s_stall(report);
+inline nlohmann::json expect_hang_during_30s_stall(const nlohmann::json& report) {
+  nlohmann::json hang;
+  EXPECT_EQ(report["faults"].size(), 1u) << report["faults"].dump(2);
+  if (report["faults"].empty()) return hang;
+  const nlohmann::json& fault = report["faults"][0];
+  EXPECT_EQ(fault["kind"], "server-stall");
+  double stall_start = fault["start_s"], stall_stop = fault["stop_s"];
+  EXPECT_GE(stall_stop - stall_start, 29.5) << "the stall was cut short";
+  EXPECT_LT(stall_stop - stall_start, 40) << "the stall did not keep its duration";
+  for (const auto& f : report["findings"]) {
+    if (f["kind"] == "hang" && hang.is_null()) hang = f;
+  }
+  EXPECT_FALSE(hang.is_null()) << "the stall was not detected as a hang";
+  if (hang.is_null()) return hang;
+  EXPECT_TRUE(hang["during_fault"].get<bool>());
+  double detected = hang["detected_s"];
+  EXPECT_GT(detected, stall_start);
+  EXPECT_LT(detected, stall_stop) << "hang found only after the server came back";
+  return hang;
 }
 
 }  // namespace wedge::test

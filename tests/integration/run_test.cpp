@@ -22,14 +22,7 @@ using test::processes_mentioning;
 using test::run_wedge;
 using test::WedgeRun;
 
-class RunTest : public test::TempDirTest {
- public:
-  fs::path write_scenario(const std::string& name, const std::string& text) {
-    fs::path p = dir() / (name + ".toml");
-    EXPECT_TRUE(write_file_atomic(p, text).ok());
-    return p;
-  }
-};
+class RunTest : public test::TempDirTest {};
 
 // The default main job: the guest really swaps to /dev/nbd0 and the hog finishes.
 TEST_F(RunTest, NbdSwapHogSwapsOverNbdAndPasses) {

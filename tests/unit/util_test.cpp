@@ -1,6 +1,7 @@
 // Unit tests for harness/util: Result context chaining, atomic writes, child processes.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include "harness/util/files.h"
 #include "harness/util/process.h"
@@ -36,6 +37,19 @@ TEST(Files, AtomicWriteReplacesContent) {
   ASSERT_TRUE(write_file_atomic(path, "second").ok());
   EXPECT_EQ(*read_file(path), "second");
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir->path()), {}), 1);
+}
+
+// A swap file for NFS: every byte has a block (the kernel's swapon checks), private mode.
+TEST(Files, AllocatedFileHasNoHoles) {
+  auto dir = TempDir::create("wedge-test");
+  ASSERT_TRUE(dir.ok());
+  auto path = dir->path() / "swapfile";
+  ASSERT_TRUE(create_allocated_file(path, 8 << 20).ok());
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 8 << 20);
+  EXPECT_GE(st.st_blocks * 512, st.st_size);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
 TEST(Files, TempDirIsRemoved) {
