@@ -37,6 +37,6 @@ for t in "${targets[@]}"; do
     if [ -d "$s" ]; then cp -n "$s"/* "$corpus"/ 2>/dev/null || true; else cp -n "$s" "$corpus"/; fi
   done
   echo "[fuzz] $t for ${seconds}s"
-  (cd "$work_dir" && "$build_dir/tests/fuzz/$t" -max_total_time="$seconds" -max_len=65536 \
+  (cd "$work_dir" && "$build_dir/$t" -max_total_time="$seconds" -max_len=65536 \
     -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 "$corpus" 2>&1 | tail -15)
 done
