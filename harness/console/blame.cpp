@@ -206,6 +206,15 @@ constexpr std::string_view kMachinery[] = {
     "_copy_to_user",
     "_copy_from_user",
     "copy_page_to_iter",
+    "vsnprintf",
+    "^sprintf",
+    "^snprintf",
+    "^scnprintf",
+    "device_destroy",
+    "hwrng_unregister",
+    "do_tag_check_fault",
+    "cancel_work",
+    "try_to_grab_pending",
 };
 
 // Entry points that dispatch work: in a stall, the frame just inside one of them names what
@@ -288,6 +297,7 @@ constexpr std::string_view kHungTaskSkips[] = {
     "io_schedule",
     "rcu_barrier",
     "mempool_alloc",
+    "cancel_work",
     "flush_work",
     "flush_workqueue",
 };

@@ -129,6 +129,30 @@ void fill_task(Event* e, std::string_view message, const std::vector<std::string
   }
 }
 
+Event header_event(const ReportClass& c, const std::vector<std::string>& groups,
+                   const ConsoleLine& line, int line_no) {
+  Event e;
+  e.kind = c.kind;
+  e.line = line_no;
+  e.timestamp_s = line.timestamp_s;
+  e.context = std::string(line.context);
+  e.detail = std::string(line.message);
+  fill_task(&e, line.message, groups);
+  return e;
+}
+
+// A report that is complete on its header line: the title from the header alone.
+Event simple_event(const ReportClass& c, const std::vector<std::string>& groups,
+                   const ConsoleLine& line, int line_no) {
+  Event e = header_event(c, groups, line, line_no);
+  e.report = expand_title(c.title, groups);
+  while (!e.report.empty() && (e.report.back() == ' ' || e.report.back() == '.')) {
+    e.report.pop_back();
+  }
+  e.title = e.report;
+  return e;
+}
+
 bool needs_body(const ReportClass& c) {
   return c.frames != FrameSource::kNone || c.access_from_body || c.prelude;
 }
@@ -192,7 +216,19 @@ void ConsoleScanner::on_line(std::string_view raw, std::vector<Event>* out) {
     // stall's dump); in a sysrq dump each task line starts the next task.
     bool task_line_inside = header && header->kind == EventKind::kTaskStack &&
                             open.kind != EventKind::kTaskStack && !pending_->trace_started();
-    bool absorbed = header && (!header->opens_report || task_line_inside);
+    // An arm "Internal error: Oops" after "Unable to handle kernel paging request" is the same
+    // oops, printed in two parts.
+    bool oops_continued = header && header->kind == EventKind::kOops &&
+                          (open.kind == EventKind::kOops || open.kind == EventKind::kBug ||
+                           open.kind == EventKind::kGpf) &&
+                          !pending_->trace_started();
+    bool absorbed = header && (!header->opens_report || task_line_inside || oops_continued);
+    if (header && header->kind == EventKind::kPanic && !pending_->trace_started()) {
+      // "Kernel panic - not syncing: panic_on_warn set" comes between a report's header and
+      // its stack: the panic is an event of its own, the stack stays with the report.
+      out->push_back(simple_event(*header, groups, parsed, line_no_));
+      return;
+    }
     if (header && !absorbed && open.prelude && !pending_->trace_started() && needs_body(*header) &&
         header->kind != EventKind::kPanic) {
       pending_->replace_class(*header, std::move(groups));  // "ODEBUG: .." then its WARNING
@@ -215,23 +251,12 @@ void ConsoleScanner::on_line(std::string_view raw, std::vector<Event>* out) {
   }
   if (!header) return;
   if (trim(message).starts_with("---[ end")) return;  // repeats a report already seen
-  Event e;
-  e.kind = header->kind;
-  e.line = line_no_;
-  e.timestamp_s = parsed.timestamp_s;
-  e.context = std::string(parsed.context);
-  e.detail = std::string(message);
-  fill_task(&e, message, groups);
+  Event e = header_event(*header, groups, parsed, line_no_);
   if (needs_body(*header)) {
     pending_ = std::make_unique<ReportBuilder>(*header, std::move(groups), std::move(e));
     return;
   }
-  e.report = expand_title(header->title, groups);
-  while (!e.report.empty() && (e.report.back() == ' ' || e.report.back() == '.')) {
-    e.report.pop_back();
-  }
-  e.title = e.report;
-  out->push_back(std::move(e));
+  out->push_back(simple_event(*header, groups, parsed, line_no_));
 }
 
 std::vector<Event> parse_events(std::string_view log) {

@@ -17,10 +17,11 @@ bool starts_with_any(std::string_view s, std::initializer_list<std::string_view>
   return false;
 }
 
-// "R08: ffff..", "x29: ffff..", "RAX: 0000.." : a register dump line.
+// "R08: ffff..", "x29: ffff..", "RAX: 0000..", arm32's "r7:00000080 r6:..": a register dump.
 bool is_register_line(std::string_view s) {
-  size_t colon = s.find(": ");
+  size_t colon = s.find(':');
   if (colon == std::string_view::npos || colon == 0 || colon > 4) return false;
+  if (colon + 1 < s.size() && s[colon + 1] != ' ' && s[0] != 'r' && s[0] != 'x') return false;
   for (char c : s.substr(0, colon)) {
     if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
   }
@@ -37,7 +38,7 @@ std::string header_function(std::string_view s) {
     if (!symbol) return "";
     all_hex &= (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
   }
-  return all_hex ? "" : std::string(function_base(s));
+  return all_hex || s.starts_with("0x") ? "" : std::string(function_base(s));
 }
 
 }  // namespace
@@ -217,8 +218,15 @@ ReportBuilder::Fed ReportBuilder::feed(const ConsoleLine& line) {
                              : at != std::string_view::npos ? msg.substr(at + 4)
                                                             : std::string_view();
     if (auto f = parse_stack_frame(where)) {
-      lock_at_ = std::string(function_base(f->function));
-      return Fed::kEndedWithLine;
+      std::string fn(function_base(f->function));
+      bool skipped = is_machinery_frame(fn);
+      for (std::string_view s : class_->skip) skipped |= fn.find(s) != std::string::npos;
+      if (!skipped) {
+        lock_at_ = fn;
+        return Fed::kEndedWithLine;
+      }
+      expect_at_frame_ = false;
+      return Fed::kTaken;  // "at: __might_fault": lockdep's own path; the next "at:" names it
     }
     expect_at_frame_ = msg.ends_with(" at:");
     if (expect_at_frame_) return Fed::kTaken;
@@ -232,6 +240,7 @@ ReportBuilder::Fed ReportBuilder::feed(const ConsoleLine& line) {
     }
     if (trace_done_) return Fed::kTaken;
     in_trace_ = true;
+    stray_lines_ = 0;
     if (frame->reliable && !frame->function.empty() && frames_.size() < kMaxFrames)
       frames_.emplace_back(frame->function);
     return Fed::kTaken;
@@ -273,7 +282,9 @@ ReportBuilder::Fed ReportBuilder::feed(const ConsoleLine& line) {
     return Fed::kEnded;  // a second stack of the same report: the first one is what we blame
   }
   if (is_report_context_line(msg)) return Fed::kTaken;
-  // A line that is neither frame nor report text.
+  // A line that is neither frame nor report text. One such line inside a trace is another
+  // CPU or task printing in between; two in a row end the trace.
+  if (in_trace_ && ++stray_lines_ < 2) return Fed::kTaken;
   if (in_trace_) {
     if (class_->irq_boundary && !after_irq_) {
       in_trace_ = false;

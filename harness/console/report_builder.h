@@ -51,7 +51,9 @@ class ReportBuilder {
   bool in_trace_ = false;
   bool trace_done_ = false;  // irq_boundary reports: the first trace ended, wait for the IRQ's
   bool after_irq_ = false;
-  bool expect_at_frame_ = false;  // lockdep printed "... at:" with the frame on the next line
+  bool expect_at_frame_ = false;
+  int stray_lines_ = 0;  // consecutive lines inside a trace that are not part of it  // lockdep
+                         // printed "... at:" with the frame on the next line
 };
 
 // Lines that belong to a report without being frames: registers, trace markers, banners.
