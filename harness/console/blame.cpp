@@ -215,6 +215,22 @@ constexpr std::string_view kMachinery[] = {
     "do_tag_check_fault",
     "cancel_work",
     "try_to_grab_pending",
+    "get_device_parent",
+    "device_add",
+    "device_release",
+    "__unregister_client",
+    "i2c_del_adapter",
+    "tty_unregister_device",
+    "unregister_netdevice",
+    "kobject_uevent",
+    "print_unlock_imbalance",
+    "trace_hardirqs",
+    "hwasan",
+    "arch_stack_walk",
+    "^vscnprintf",
+    "write_comp_data",
+    "__sanitizer_cov",
+    "kcov",
 };
 
 // Entry points that dispatch work: in a stall, the frame just inside one of them names what
