@@ -57,9 +57,10 @@ std::string valid_utf8(std::string_view s) {
   return transcode(s, [](std::string* out, std::string_view bytes, uint32_t) { *out += bytes; });
 }
 
-std::string printable(std::string_view s) {
-  return transcode(s, [](std::string* out, std::string_view bytes, uint32_t cp) {
-    if ((cp < 0x20 && cp != '\t') || cp == 0x7F) {
+std::string printable(std::string_view s, bool keep_newlines) {
+  return transcode(s, [keep_newlines](std::string* out, std::string_view bytes, uint32_t cp) {
+    bool allowed = cp == '\t' || (keep_newlines && cp == '\n');
+    if ((cp < 0x20 && !allowed) || cp == 0x7F) {
       *out += fmt::format("\\x{:02x}", cp);
     } else if (cp >= 0x80 && cp < 0xA0) {
       *out += fmt::format("\\u{:04x}", cp);

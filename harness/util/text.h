@@ -15,8 +15,8 @@ namespace wedge {
 // surrogates and code points past U+10FFFF included) replaced by U+FFFD.
 [[nodiscard]] std::string valid_utf8(std::string_view s);
 
-// valid_utf8(s) with C0 control characters (except tab), DEL and C1 controls written as
-// "\xNN" / "\u0085" escapes.
-[[nodiscard]] std::string printable(std::string_view s);
+// valid_utf8(s) with C0 control characters (except tab, and newline when keep_newlines),
+// DEL and C1 controls written as "\xNN" / "\u0085" escapes.
+[[nodiscard]] std::string printable(std::string_view s, bool keep_newlines = false);
 
 }  // namespace wedge

@@ -105,6 +105,7 @@ TEST(HostileConsole, ControlCharactersAreEscapedForTerminals) {
   EXPECT_EQ(printable("a\x1b[2Jb\x07"), "a\\x1b[2Jb\\x07");
   EXPECT_EQ(printable("tab\tok \xC2\x85"), "tab\tok \\u0085");
   EXPECT_EQ(printable("\xFF"), "\xEF\xBF\xBD");
+  EXPECT_EQ(printable("two\nlines\r", true), "two\nlines\\x0d");
 }
 
 TEST(HostileConsole, TwoHundredMegabyteLogStaysUnder64MiB) {
