@@ -215,7 +215,8 @@ void ConsoleScanner::on_line(std::string_view raw, std::vector<Event>* out) {
     // A task line before any stack belongs to the report that prints it (a hung task's or a
     // stall's dump); in a sysrq dump each task line starts the next task.
     bool task_line_inside = header && header->kind == EventKind::kTaskStack &&
-                            open.kind != EventKind::kTaskStack && !pending_->trace_started();
+                            open.kind != EventKind::kTaskStack &&
+                            (!pending_->trace_started() || open.irq_boundary);
     // An arm "Internal error: Oops" after "Unable to handle kernel paging request" is the same
     // oops, printed in two parts.
     bool oops_continued = header && header->kind == EventKind::kOops &&

@@ -1,6 +1,7 @@
 // Implementation of report_builder.h.
 #include "harness/console/report_builder.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "harness/console/blame.h"
@@ -39,6 +40,12 @@ std::string header_function(std::string_view s) {
     all_hex &= (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
   }
   return all_hex || s.starts_with("0x") ? "" : std::string(function_base(s));
+}
+
+// The RCU grace-period kthread's own stack, which stall reports dump first.
+bool shows_gp_kthread(const std::vector<std::string>& frames) {
+  return std::any_of(frames.begin(), frames.end(),
+                     [](const std::string& f) { return f.starts_with("rcu_gp_kthread"); });
 }
 
 }  // namespace
@@ -233,8 +240,10 @@ ReportBuilder::Fed ReportBuilder::feed(const ConsoleLine& line) {
   }
   if (auto frame = parse_stack_frame(msg)) {
     std::string_view base = function_base(frame->function);
+    // Where the interrupted context's stack starts: x86's timer interrupt, arm64's IRQ entry.
     if (class_->irq_boundary &&
-        (base.ends_with("apic_timer_interrupt") || base == "sysvec_apic_timer_interrupt")) {
+        (base.ends_with("apic_timer_interrupt") || base == "sysvec_apic_timer_interrupt" ||
+         base == "el1h_64_irq" || base == "el1_irq")) {
       restart_after_irq();
       return Fed::kTaken;
     }
@@ -267,6 +276,24 @@ ReportBuilder::Fed ReportBuilder::feed(const ConsoleLine& line) {
       }
     }
   }
+  if (class_->irq_boundary && after_irq_ && !frames_.empty() && msg.starts_with("task:")) {
+    return Fed::kEnded;  // the interrupted stack is complete; the next task's is another story
+  }
+  if (class_->irq_boundary && !after_irq_ && msg.starts_with("task:")) {
+    // An RCU stall dumps the grace-period kthread and the tasks holding up the grace period:
+    // the first such task's stack is blamed unless the timer interrupt's stack names more.
+    if (!frames_.empty() && stalled_task_frames_.empty() && !shows_gp_kthread(frames_)) {
+      stalled_task_frames_ = frames_;
+    }
+    bool nothing_yet = frames_.empty() || shows_gp_kthread(frames_);
+    if (nothing_yet && !msg.starts_with("task:rcu_")) {
+      frames_.clear();
+      ip_.reset();
+    }
+    in_trace_ = false;
+    trace_done_ = !nothing_yet;
+    return Fed::kTaken;
+  }
   if (event_.kind == EventKind::kHungTask && msg.starts_with("task:")) {
     size_t state = msg.find("state:");
     if (state != std::string_view::npos) {
@@ -289,6 +316,8 @@ ReportBuilder::Fed ReportBuilder::feed(const ConsoleLine& line) {
     if (class_->irq_boundary && !after_irq_) {
       in_trace_ = false;
       trace_done_ = true;  // keep this trace unless the timer interrupt's comes
+      if (stalled_task_frames_.empty() && !shows_gp_kthread(frames_))
+        stalled_task_frames_ = frames_;
       return Fed::kTaken;
     }
     return Fed::kEnded;
@@ -327,6 +356,11 @@ Event ReportBuilder::finish() {
     }
     case FrameSource::kStack:
       blamed = blame_frames(e.frames, c.rule, c.skip);
+      if (blamed.empty() && !stalled_task_frames_.empty()) {
+        // The timer interrupt's stack named nothing: the stalled task's dump does.
+        e.frames = stalled_task_frames_;
+        blamed = blame_frames(e.frames, c.rule, c.skip);
+      }
       break;
     case FrameSource::kLockAt:
       blamed = lock_at_ ? *lock_at_ : blame_frames(e.frames, c.rule, c.skip);

@@ -43,6 +43,7 @@ class ReportBuilder {
   std::vector<std::string> groups_;
   Event event_;
   std::vector<std::string> frames_;
+  std::vector<std::string> stalled_task_frames_;  // RCU stalls: the first task dump's stack
   std::optional<std::string> ip_;
   std::optional<std::string> lock_at_;
   std::optional<std::string> last_function_;

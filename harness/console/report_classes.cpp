@@ -48,7 +48,7 @@ std::vector<ReportClass> make_classes() {
        "INFO: rcu detected stall",
        F::kStack,
        R::kStall,
-       {"rcu", "apic_timer_interrupt", "sysvec_", "irq_exit"},
+       {"rcu", "apic_timer_interrupt", "sysvec_", "irq_exit", "schedule_timeout"},
        0,
        true},
       {K::kSoftLockup,
