@@ -20,6 +20,8 @@ packages=(
   libvirt-dev libboost1.81-dev libboost-filesystem1.81-dev
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # linear-time regexes for guest text; clang + compiler-rt for libFuzzer and sanitizer builds
+  libre2-dev clang libclang-rt-14-dev
   # virtualisation
   qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   # storage servers (host) and clients (copied into the guest image)

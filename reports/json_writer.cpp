@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/util/files.h"
+#include "harness/util/text.h"
 #include "reports/report.h"
 
 namespace wedge::reports {
@@ -59,19 +60,28 @@ std::string describe(const Finding& f) {
 nlohmann::json finding_json(const Finding& f) {
   using nlohmann::json;
   auto optional = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+  // Titles, frames and task names come from the guest: only valid UTF-8 reaches the JSON.
+  auto strings = [](const std::vector<std::string>& v) {
+    json out = json::array();
+    for (const auto& s : v) out.push_back(valid_utf8(s));
+    return out;
+  };
   json stacks = json::array();
   for (const auto& g : f.stacks) {
-    stacks.push_back(
-        {{"count", g.count}, {"state", g.state}, {"tasks", g.tasks}, {"frames", g.frames}});
+    stacks.push_back({{"count", g.count},
+                      {"state", valid_utf8(g.state)},
+                      {"tasks", strings(g.tasks)},
+                      {"frames", strings(g.frames)}});
   }
   json out = {{"kind", f.kind},
-              {"title", f.title},
+              {"title", valid_utf8(f.title)},
+              {"signature", valid_utf8(f.signature)},
               {"onset_s", optional(f.onset_s)},
               {"detected_s", optional(f.detected_s)},
-              {"evidence", f.evidence},
-              {"frames", f.frames},
+              {"evidence", valid_utf8(f.evidence)},
+              {"frames", strings(f.frames)},
               {"stacks", stacks},
-              {"routes", f.routes},
+              {"routes", strings(f.routes)},
               {"traces_s", optional(f.traces_s)}};
   if (!f.subkind.empty()) out["subkind"] = f.subkind;
   if (f.during_fault) out["during_fault"] = true;
@@ -118,7 +128,7 @@ std::string JsonWriter::render(const RunReport& r) {
       {"started_at", r.started_at},
       {"verdict", to_string(r.verdict)},
       {"exit_code", exit_code_for(r.verdict)},
-      {"reason", r.reason},
+      {"reason", valid_utf8(r.reason)},
       {"findings", findings},
       {"faults", faults},
       {"stalls", stalls},
@@ -145,7 +155,7 @@ std::string JsonWriter::render(const RunReport& r) {
       {"agent", {{"rss_kb", r.agent_rss_kb}, {"memlocked_kb", r.agent_memlocked_kb}}},
   };
   if (r.verdict == Verdict::kInfraError) out["infra_error"] = r.infra_error;
-  return out.dump(2) + "\n";
+  return out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 Status JsonWriter::write(const RunReport& report, const std::filesystem::path& run_dir) const {

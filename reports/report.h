@@ -41,8 +41,13 @@ struct StackGroup {
 };
 
 struct Finding {
-  std::string kind;                  // "hang", "crash", "oom_kill", "io_error", "boot_failure", ...
-  std::string title;                 // names the blamed frame where there is one
+  std::string kind;   // "hang", "crash", "oom_kill", "io_error", "boot_failure", ...
+  std::string title;  // names the blamed frame where there is one
+  // Stable across runs for deduplication: kind, report class and blamed frame, with no
+  // addresses, pids or numbers ("crash|KASAN: use-after-free Read|consume_skb").
+  std::string signature;
+  std::string report;                // the title without " in FRAME" ("INFO: task hung")
+  std::string blamed;                // the blamed function, "" when none
   std::optional<double> onset_s;     // when the problem began (null: unknown, e.g. plain dmesg)
   std::optional<double> detected_s;  // when wedge concluded it
   std::string evidence;  // what it was concluded from ("console line 431", "heartbeat lost")

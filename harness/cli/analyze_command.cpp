@@ -8,7 +8,6 @@
 
 #include "harness/cli/analysis_output.h"
 #include "harness/detect/analyze.h"
-#include "harness/util/files.h"
 
 namespace wedge::cli {
 
@@ -21,12 +20,13 @@ struct AnalyzeArgs {
 };
 
 int analyze(const AnalyzeArgs& args) {
-  auto text = read_file(args.log);
-  if (!text) {
-    fmt::print(stderr, "wedge analyze: {}\n", text.error().message());
+  // Streamed: a log of any size is analysed in bounded memory.
+  auto analysis = detect::analyze_console_file(args.log, {.oom_ok = args.oom_ok});
+  if (!analysis) {
+    fmt::print(stderr, "wedge analyze: {}\n", analysis.error().message());
     return kExitUsage;
   }
-  return print_analysis(detect::analyze_console_log(*text, {.oom_ok = args.oom_ok}), args.json);
+  return print_analysis(*analysis, args.json);
 }
 
 }  // namespace

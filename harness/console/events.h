@@ -18,12 +18,16 @@ enum class EventKind {
   kWarning,           // "WARNING: CPU: 0 PID: 1 at file:line func"
   kGpf,               // "general protection fault"
   kKasan,             // "BUG: KASAN: ..."
+  kSanitizer,         // KMSAN, KCSAN, KFENCE, UBSAN reports
+  kLockdep,           // "possible circular locking dependency", "inconsistent lock state", ...
+  kAtomicContext,     // "sleeping function called from invalid context", "scheduling while atomic"
+  kMemoryLeak,        // kmemleak's "BUG: memory leak"
   kPanic,             // "Kernel panic - not syncing: ..."
   kOomKill,           // "Out of memory: Killed process PID (comm)"
   kNbdStuckRequest,   // "block nbd0: Possible stuck request ..."
   kIoError,           // "I/O error, dev nbd0, sector ..." / "Read-error on swap-device"
   kNfsNotResponding,  // "nfs: server X not responding"
-  kIscsiTimeout,      // "connection1:0: ping timeout" / "detected conn error"
+  kIscsiTimeout,      // "connection1:0: ping timeout" / "detected conn error" / "timed out"
   kSysrqDump,         // "sysrq: Show Blocked State" / "sysrq: Show State"
   kTaskStack,         // "task:NAME state:D ..." followed by its stack (sysrq-w/t output)
 };
@@ -36,8 +40,11 @@ enum class EventKind {
 
 struct Event {
   EventKind kind;
-  std::string title;                  // names the blamed frame where there is a stack
-  int line = 0;                       // 1-based line in the console log where it starts
+  std::string title;    // "KIND in FUNC" where a frame is blamed: `report` + " in " + `blamed`
+  std::string report;   // the report class part of the title ("KASAN: use-after-free Read")
+  std::string blamed;   // the blamed function, without compiler suffixes; "" if none
+  std::string context;  // printk caller id of the header line ("T31", "C0"), if printed
+  int line = 0;         // 1-based line in the console log where it starts
   std::optional<double> timestamp_s;  // the kernel's printk time, when printed
   std::string task;                   // task name, when known
   int pid = 0;

@@ -1,12 +1,17 @@
 // Pure parsing of kernel console bytes into events: no clock, no I/O. A ConsoleScanner takes
-// bytes as they arrive and returns events as soon as they are complete (an event with a stack
-// completes when the stack ends); parse_events() does the same over a whole saved log.
+// bytes as they arrive and returns events as soon as they are complete (a report with a stack
+// completes when its stack ends); parse_events() does the same over a whole saved log.
+// The console is written by the kernel under test and treated as hostile: each line is cut to
+// kMaxLineBytes (the rest is counted, never stored), a report keeps a bounded number of frames
+// and lines, and matching is linear-time (RE2), so any input finishes in bounded memory.
 //
 //   console::ConsoleScanner scanner;
 //   for (auto& e : scanner.feed(new_bytes)) handle(e);
 //   auto events = console::parse_events(saved_log);
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,8 +20,17 @@
 
 namespace wedge::console {
 
+class ReportBuilder;
+
 class ConsoleScanner {
  public:
+  static constexpr size_t kMaxLineBytes = 2048;
+
+  ConsoleScanner();
+  ~ConsoleScanner();
+  ConsoleScanner(ConsoleScanner&&) noexcept;
+  ConsoleScanner& operator=(ConsoleScanner&&) noexcept;
+
   // Feeds bytes (any split); returns the events completed by them.
   [[nodiscard]] std::vector<Event> feed(std::string_view bytes);
   // Ends the input: completes a pending event and a last unterminated line.
@@ -25,23 +39,25 @@ class ConsoleScanner {
   [[nodiscard]] int lines() const { return line_no_; }
   // The latest printk timestamp seen, if any.
   [[nodiscard]] double last_timestamp_s() const { return last_ts_; }
+  // Bytes of over-long lines that were counted and dropped.
+  [[nodiscard]] uint64_t dropped_bytes() const { return dropped_bytes_; }
 
  private:
   void on_line(std::string_view raw, std::vector<Event>* out);
   void complete_pending(std::vector<Event>* out);
 
   std::string partial_;
+  bool partial_overflowed_ = false;
+  uint64_t dropped_bytes_ = 0;
   int line_no_ = 0;
   double last_ts_ = 0;
-  bool pending_ = false;
-  bool in_trace_ = false;
-  Event pending_event_{};
+  std::unique_ptr<ReportBuilder> pending_;
 };
 
 [[nodiscard]] std::vector<Event> parse_events(std::string_view log);
 
-// The frame a kernel developer would blame: the first one that is not generic
-// scheduling, locking, allocation or entry code. Empty when all are generic.
+// The frame a kernel developer would blame for a blocked task's stack: past the scheduler,
+// wait and lock primitives (the hung-task rule of blame.h). Empty when all are generic.
 [[nodiscard]] std::string blamed_frame(const std::vector<std::string>& frames);
 
 }  // namespace wedge::console

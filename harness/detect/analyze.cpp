@@ -6,10 +6,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <set>
 
 #include "harness/console/parser.h"
+#include "harness/detect/hang_title.h"
+#include "harness/detect/verdict_rules.h"
 #include "harness/traces/console_tasks.h"
 #include "harness/traces/stack_groups.h"
 
@@ -85,59 +90,82 @@ std::vector<reports::StackGroup> report_stacks(const std::vector<traces::TaskTra
   return out;
 }
 
-Analysis analyze_console_log(std::string_view log, const AnalyzeOptions& options) {
-  std::vector<console::Event> events = console::parse_events(log);
+struct LogAnalyzer::State {
+  AnalyzeOptions options;
+  console::ConsoleScanner scanner;
+  traces::TaskTraceCollector tasks{kMaxTasks};
   Analysis a;
-  auto add = [&](const std::string& kind, const console::Event& e, std::optional<double> onset) {
-    for (const auto& f : a.findings) {
-      if (f.kind == kind && f.title == e.title) return;
-    }
-    reports::Finding f;
-    f.kind = kind;
-    f.title = e.title;
-    f.onset_s = onset;
-    f.detected_s = e.timestamp_s;
-    f.evidence = fmt::format("console line {}", e.line);
-    f.frames = e.frames;
-    a.findings.push_back(std::move(f));
-  };
+  size_t dropped_findings = 0;
   bool nmi_route = false;
-  const console::Event* first_stuck = nullptr;
-  for (const auto& e : events) {
-    std::string kind = console::finding_kind(e.kind);
-    if (e.kind == EventKind::kNbdStuckRequest && !first_stuck) first_stuck = &e;
-    if (kind.empty()) continue;
-    if (e.kind == EventKind::kPanic && e.title.find("NMI") != std::string::npos) {
-      nmi_route = true;  // an NMI with unknown_nmi_panic: a way to dump tasks, not a bug
-      continue;
+  std::optional<reports::Finding> first_storage_stall;
+
+  void add(reports::Finding f) {
+    for (const auto& seen : a.findings) {
+      if (seen.signature == f.signature) return;  // repeated messages are one finding
     }
-    if (kind == "oom_kill" && options.oom_ok) continue;
-    // When the message says how long the task was stuck, the hang began that long before.
-    double stuck_for = e.kind == EventKind::kHungTask
-                           ? seconds_in(e.detail, "blocked for more than ")
-                       : e.kind == EventKind::kSoftLockup ? seconds_in(e.detail, "stuck for ")
-                                                          : 0;
-    add(kind, e, minus(e.timestamp_s, stuck_for));
+    if (a.findings.size() >= kMaxFindings) {
+      ++dropped_findings;
+      return;
+    }
+    a.findings.push_back(std::move(f));
   }
 
-  std::vector<traces::TaskTrace> tasks = traces::task_traces_from_events(events);
+  void on_event(const console::Event& e) {
+    tasks.add(e);
+    std::string kind = console::finding_kind(e.kind);
+    if (is_storage_stall(e.kind) && !first_storage_stall) {
+      // Tasks waiting on storage with a timeout never trip the hung-task detector: the
+      // storage's own complaints show the hang. "Runtime 30 seconds": it began that long ago.
+      first_storage_stall = finding_from_event(e, "hang");
+      first_storage_stall->onset_s = minus(e.timestamp_s, seconds_in(e.detail, "Runtime "));
+    }
+    if (kind.empty()) return;
+    if (e.kind == EventKind::kPanic && e.title.find("NMI") != std::string::npos) {
+      nmi_route = true;  // an NMI with unknown_nmi_panic: a way to dump tasks, not a bug
+      return;
+    }
+    if (kind == "oom_kill" && options.oom_ok) return;
+    reports::Finding f = finding_from_event(e, kind);
+    // When the message says how long the task was stuck, the hang began that long before.
+    double stuck_for = e.kind == EventKind::kHungTask     ? seconds_in(e.detail, "for more than ")
+                       : e.kind == EventKind::kSoftLockup ? seconds_in(e.detail, "stuck for ")
+                                                          : 0;
+    f.onset_s = minus(e.timestamp_s, stuck_for);
+    add(std::move(f));
+  }
+};
+
+LogAnalyzer::LogAnalyzer(AnalyzeOptions options) : state_(std::make_unique<State>()) {
+  state_->options = options;
+}
+
+LogAnalyzer::~LogAnalyzer() = default;
+
+void LogAnalyzer::feed(std::string_view bytes) {
+  for (const auto& e : state_->scanner.feed(bytes)) state_->on_event(e);
+}
+
+Analysis LogAnalyzer::finish() {
+  State& s = *state_;
+  for (const auto& e : s.scanner.finish()) s.on_event(e);
+  Analysis& a = s.a;
+  const std::vector<traces::TaskTrace>& tasks = s.tasks.tasks();
   std::vector<reports::StackGroup> stacks = report_stacks(tasks);
   std::string subkind = hang_subkind(tasks);
-  auto hang = std::find_if(a.findings.begin(), a.findings.end(),
-                           [](const reports::Finding& f) { return f.kind == "hang"; });
-  if (hang == a.findings.end() && first_stuck) {
-    // No kernel watchdog fired (tasks wait in mempool_alloc with a timeout): the stuck
-    // requests are what shows the hang.
-    add("hang", *first_stuck,
-        minus(first_stuck->timestamp_s, seconds_in(first_stuck->detail, "Runtime ")));
-  } else if (hang == a.findings.end() && subkind == "deadlock" && !stacks.empty()) {
-    console::Event synthetic{};
-    synthetic.title = fmt::format(
-        "tasks blocked in {}",
-        stacks.front().frames.empty() ? "unknown" : console::blamed_frame(stacks.front().frames));
-    synthetic.line = 0;
-    add("hang", synthetic, std::nullopt);
-    a.findings.back().evidence = "blocked tasks in a task dump";
+  auto is_hang = [](const reports::Finding& f) { return f.kind == "hang"; };
+  if (std::none_of(a.findings.begin(), a.findings.end(), is_hang)) {
+    if (s.first_storage_stall) {
+      s.add(*s.first_storage_stall);
+    } else if (subkind == "deadlock") {
+      std::string title = hang_title_from_traces(stacks, "");
+      if (!title.empty()) {
+        reports::Finding f;
+        f.kind = "hang";
+        f.evidence = "blocked tasks in a task dump";
+        retitle_hang(&f, title, title.substr(title.rfind(" in ") + 4));
+        s.add(std::move(f));
+      }
+    }
   }
   for (auto& f : a.findings) {
     if (f.kind != "hang") continue;
@@ -146,26 +174,40 @@ Analysis analyze_console_log(std::string_view log, const AnalyzeOptions& options
     std::set<std::string> routes;
     for (const auto& t : tasks) routes.insert(t.source);
     f.routes.assign(routes.begin(), routes.end());
-    if (nmi_route && std::find(f.routes.begin(), f.routes.end(), "nmi") == f.routes.end()) {
+    if (s.nmi_route && std::find(f.routes.begin(), f.routes.end(), "nmi") == f.routes.end()) {
       f.routes.push_back("nmi");
     }
     break;  // the stacks belong to the first hang; later ones refer to it
   }
-
-  a.verdict = Verdict::kPass;
-  for (const char* kind : {"crash", "hang", "oom_kill", "io_error"}) {
-    auto it = std::find_if(a.findings.begin(), a.findings.end(),
-                           [&](const reports::Finding& f) { return f.kind == kind; });
-    if (it == a.findings.end()) continue;
-    a.verdict = std::string(kind) == "crash"      ? Verdict::kCrash
-                : std::string(kind) == "hang"     ? Verdict::kHang
-                : std::string(kind) == "oom_kill" ? Verdict::kUnexpectedOom
-                                                  : Verdict::kIoError;
-    a.reason = it->title;
-    break;
+  auto decided = deciding_finding(a.findings, [](const reports::Finding&) { return true; });
+  a.verdict = decided ? verdict_for_kind(a.findings[*decided].kind) : Verdict::kPass;
+  a.reason = decided ? a.findings[*decided].title : "no kernel findings in this log";
+  if (decided && *decided != 0) {
+    // The deciding finding leads the list, as it leads a kernel developer's reading.
+    std::rotate(a.findings.begin(), a.findings.begin() + static_cast<long>(*decided),
+                a.findings.begin() + static_cast<long>(*decided) + 1);
   }
-  if (a.verdict == Verdict::kPass) a.reason = "no kernel findings in this log";
-  return a;
+  return std::move(a);
+}
+
+Analysis analyze_console_log(std::string_view log, const AnalyzeOptions& options) {
+  LogAnalyzer analyzer(options);
+  analyzer.feed(log);
+  return analyzer.finish();
+}
+
+Result<Analysis> analyze_console_file(const std::filesystem::path& path,
+                                      const AnalyzeOptions& options) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error("reading {}: {}", path.string(), std::strerror(errno));
+  LogAnalyzer analyzer(options);
+  std::string chunk(1 << 20, '\0');
+  while (in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    analyzer.feed(std::string_view(chunk.data(), static_cast<size_t>(in.gcount())));
+  }
+  if (in.bad()) return make_error("reading {}: read error", path.string());
+  return analyzer.finish();
 }
 
 }  // namespace wedge::detect

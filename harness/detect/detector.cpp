@@ -7,6 +7,9 @@
 
 #include <cctype>
 
+#include "harness/detect/hang_title.h"
+#include "harness/detect/verdict_rules.h"
+
 namespace wedge::detect {
 
 using console::EventKind;
@@ -22,31 +25,31 @@ void Detector::arm(double now_s, bool track_progress) {
 void Detector::add_finding(const std::string& kind, const std::string& title, double onset_s,
                            double now_s, const std::string& evidence,
                            const std::vector<std::string>& frames, bool wants_traces) {
-  for (const auto& f : findings_) {
-    if (f.kind == kind && f.title == title) return;  // repeated messages are one finding
+  reports::Finding f = plain_finding(kind, title, evidence);
+  f.frames = frames;
+  add(std::move(f), onset_s, now_s, wants_traces);
+}
+
+void Detector::add(reports::Finding f, double onset_s, double now_s, bool wants_traces) {
+  for (const auto& seen : findings_) {
+    if (seen.signature == f.signature) return;  // repeated messages are one finding
   }
-  reports::Finding f;
-  f.kind = kind;
-  f.title = title;
   f.onset_s = onset_s;
   f.detected_s = now_s;
-  f.evidence = evidence;
-  f.frames = frames;
   f.during_fault = fault_active_;
   if (last_console_s_) f.console_silent_s = std::max(0.0, now_s - *last_console_s_);
   findings_.push_back(std::move(f));
   if (wants_traces) trace_requests_.push_back(findings_.size() - 1);
 }
 
-void Detector::declare_hang(const std::string& title, double onset_s, double now_s,
-                            const std::string& evidence, const std::vector<std::string>& frames) {
+void Detector::declare_hang(reports::Finding f, double onset_s, double now_s) {
   if (hang_declared_ && !(fault_active_ && config_.recover)) {
     // One hang is enough to end the run; later signs of it add nothing.
     return;
   }
   bool first = !hang_declared_;
   hang_declared_ = true;
-  add_finding("hang", title, onset_s, now_s, evidence, frames, first);
+  add(std::move(f), onset_s, now_s, first);
   if (fault_active_ && config_.recover) {
     hung_in_fault_ = true;  // keep running: the guest must recover once the fault ends
   } else {
@@ -55,27 +58,27 @@ void Detector::declare_hang(const std::string& title, double onset_s, double now
 }
 
 void Detector::on_console_event(const console::Event& e, double now_s) {
-  std::string evidence = fmt::format("console line {}", e.line);
-  std::string kind = console::finding_kind(e.kind);
+  // Storage that stopped answering (nbd, NFS, iSCSI) is a hang as soon as the kernel says so.
+  std::string kind = is_storage_stall(e.kind) ? "hang" : console::finding_kind(e.kind);
   if (kind == "crash") {
     if (e.kind == EventKind::kPanic && nmi_expected_ && e.title.find("NMI") != std::string::npos) {
       return;  // the panic our own NMI trace route causes
     }
-    add_finding("crash", e.title, now_s, now_s, evidence, e.frames, crash_seen_s_ < 0);
+    add(finding_from_event(e, "crash"), now_s, now_s, crash_seen_s_ < 0);
     if (crash_seen_s_ < 0) crash_seen_s_ = now_s;
   } else if (kind == "hang") {
     if (!armed_) {
-      add_finding("hang", e.title, now_s, now_s, evidence, e.frames, true);
+      add(finding_from_event(e, "hang"), now_s, now_s, true);
       done_ = true;
     } else {
-      declare_hang(e.title, now_s, now_s, evidence, e.frames);
+      declare_hang(finding_from_event(e, "hang"), now_s, now_s);
     }
   } else if (kind == "oom_kill") {
-    if (!config_.oom_ok) add_finding("oom_kill", e.title, now_s, now_s, evidence);
+    if (!config_.oom_ok) add(finding_from_event(e, "oom_kill"), now_s, now_s, false);
   } else if (kind == "io_error") {
-    if (!names_absorbed_device(e)) add_finding("io_error", e.title, now_s, now_s, evidence);
+    if (!names_absorbed_device(e)) add(finding_from_event(e, "io_error"), now_s, now_s, false);
   }
-  // Stuck requests and sysrq output are evidence for traces, not verdicts by themselves.
+  // Sysrq output and task stacks are evidence for traces, not verdicts by themselves.
 }
 
 bool Detector::names_absorbed_device(const console::Event& e) const {
@@ -158,12 +161,29 @@ void Detector::tick(double now_s) {
   }
   if (hang_declared_) return;
   if (now_s - last_heartbeat_s_ >= config_.heartbeat_lost_s) {
-    declare_hang(fmt::format("agent heartbeat lost for {:.0f} s", now_s - last_heartbeat_s_),
-                 last_heartbeat_s_, now_s, "heartbeat");
+    declare_hang(
+        plain_finding("hang",
+                      fmt::format("agent heartbeat lost for {:.0f} s", now_s - last_heartbeat_s_),
+                      "heartbeat"),
+        last_heartbeat_s_, now_s);
   } else if (track_progress_ && now_s - last_progress_s_ >= config_.stall_s) {
-    declare_hang(fmt::format("no workload progress for {:.0f} s", now_s - last_progress_s_),
-                 last_progress_s_, now_s, "progress");
+    declare_hang(
+        plain_finding("hang",
+                      fmt::format("no workload progress for {:.0f} s", now_s - last_progress_s_),
+                      "progress"),
+        last_progress_s_, now_s);
   }
+}
+
+reports::Finding Detector::plain_finding(const std::string& kind, const std::string& title,
+                                         const std::string& evidence) {
+  reports::Finding f;
+  f.kind = kind;
+  f.title = title;
+  f.report = title;
+  f.signature = signature_of(kind, title, "");
+  f.evidence = evidence;
+  return f;
 }
 
 std::optional<size_t> Detector::take_trace_request() {
@@ -182,7 +202,10 @@ void Detector::attach_traces(size_t finding, double traces_s, std::vector<std::s
   f.routes = std::move(routes);
   f.stacks = std::move(stacks);
   if (f.kind == "hang" && !subkind.empty()) f.subkind = std::move(subkind);
-  if (!better_title.empty()) f.title = std::move(better_title);
+  if (!better_title.empty()) {
+    size_t in = better_title.rfind(" in ");
+    retitle_hang(&f, better_title, in == std::string::npos ? "" : better_title.substr(in + 4));
+  }
 }
 
 // A hang seen during an injected fault does not count when the scenario asked for recovery
@@ -193,26 +216,19 @@ bool Detector::counts(const reports::Finding& f) const {
 }
 
 Verdict Detector::verdict() const {
-  // Most severe first: a crash explains a hang that follows it, a hang explains an OOM.
-  for (const char* kind : {"crash", "hang", "oom_kill", "io_error", "workload_failed"}) {
-    for (const auto& f : findings_) {
-      if (f.kind != kind || !counts(f)) continue;
-      if (f.kind == "crash") return Verdict::kCrash;
-      if (f.kind == "hang") return Verdict::kHang;
-      if (f.kind == "oom_kill") return Verdict::kUnexpectedOom;
-      if (f.kind == "io_error") return Verdict::kIoError;
-      return Verdict::kWorkloadFailed;
-    }
-  }
+  // The rules `wedge analyze` uses too: kernel failures before OOM kills before I/O errors,
+  // and among kernel failures the root cause (verdict_rules.h).
+  auto decided =
+      deciding_finding(findings_, [this](const reports::Finding& f) { return counts(f); });
+  if (decided) return verdict_for_kind(findings_[*decided].kind);
   return workload_exited_ && workload_ok_ ? Verdict::kPass : Verdict::kInfraError;
 }
 
 std::string Detector::reason() const {
+  auto decided =
+      deciding_finding(findings_, [this](const reports::Finding& f) { return counts(f); });
+  if (decided) return findings_[*decided].title;
   Verdict v = verdict();
-  const char* wanted = v == Verdict::kUnexpectedOom ? "oom_kill" : reports::to_string(v);
-  for (const auto& f : findings_) {
-    if (f.kind == wanted && counts(f)) return f.title;
-  }
   if (v == Verdict::kPass) {
     return recovered_ ? "workload finished; the guest recovered after the injected fault"
                       : "workload finished, no kernel findings";

@@ -77,8 +77,11 @@ class Detector {
   void add_finding(const std::string& kind, const std::string& title, double onset_s, double now_s,
                    const std::string& evidence, const std::vector<std::string>& frames = {},
                    bool wants_traces = false);
-  void declare_hang(const std::string& title, double onset_s, double now_s,
-                    const std::string& evidence, const std::vector<std::string>& frames = {});
+  void add(reports::Finding finding, double onset_s, double now_s, bool wants_traces);
+  void declare_hang(reports::Finding finding, double onset_s, double now_s);
+  [[nodiscard]] static reports::Finding plain_finding(const std::string& kind,
+                                                      const std::string& title,
+                                                      const std::string& evidence);
   [[nodiscard]] bool in_fault() const { return fault_active_; }
   [[nodiscard]] bool counts(const reports::Finding& f) const;
   [[nodiscard]] bool names_absorbed_device(const console::Event& e) const;

@@ -35,7 +35,7 @@ void GuestSession::record(const std::vector<console::Event>& events, double now)
                         {"title", e.title},
                         {"line", e.line}};
     if (e.timestamp_s) j["printk_s"] = *e.timestamp_s;
-    log_event(j.dump());
+    log_event(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
 }
 
@@ -70,7 +70,7 @@ void GuestSession::handle(const agent::Message& message, Pumped* out) {
                                       {"kind", "hello"},
                                       {"kernel", m.kernel_release},
                                       {"rss_kb", m.rss_kb}})
-                          .dump());
+                          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
           }
           hello_ = m;
           symbols_.on_hello();
@@ -116,7 +116,7 @@ void GuestSession::handle(const agent::Message& message, Pumped* out) {
                                     {"job", it->second.name},
                                     {"exit_code", m.exit_code},
                                     {"signal", m.signal}})
-                        .dump());
+                        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
         } else if constexpr (std::is_same_v<T, agent::Failed>) {
           if (symbols_.on_failed(m)) return;
           if (auto it = jobs_.find(m.job); m.job != 0 && it != jobs_.end()) {

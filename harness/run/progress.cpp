@@ -6,6 +6,8 @@
 
 #include <cstdio>
 
+#include "harness/util/text.h"
+
 namespace wedge::run {
 
 Progress::Progress(bool quiet)
@@ -18,17 +20,19 @@ double Progress::elapsed_s() const {
 void Progress::step(const std::string& message) {
   if (quiet_) return;
   finish_status();
-  fmt::print("[{:7.1f}s] {}\n", elapsed_s(), message);
+  // Messages quote the guest (finding titles, console tails): no control characters reach the
+  // terminal.
+  fmt::print("[{:7.1f}s] {}\n", elapsed_s(), printable(message, true));
   std::fflush(stdout);
 }
 
 void Progress::status(const std::string& message) {
   if (quiet_) return;
   if (tty_) {
-    fmt::print("\r\033[K[{:7.1f}s] {}", elapsed_s(), message);
+    fmt::print("\r\033[K[{:7.1f}s] {}", elapsed_s(), printable(message));
     status_shown_ = true;
   } else if (elapsed_s() - last_plain_status_s_ >= 5) {
-    fmt::print("[{:7.1f}s] {}\n", elapsed_s(), message);
+    fmt::print("[{:7.1f}s] {}\n", elapsed_s(), printable(message));
     last_plain_status_s_ = elapsed_s();
   }
   std::fflush(stdout);

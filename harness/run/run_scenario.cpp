@@ -15,6 +15,7 @@
 #include "harness/config/load_scenario.h"
 #include "harness/detect/analyze.h"
 #include "harness/detect/detector.h"
+#include "harness/detect/hang_title.h"
 #include "harness/faults/injectors.h"
 #include "harness/run/accel.h"
 #include "harness/run/fault_driver.h"
@@ -257,15 +258,12 @@ void Runner::collect_pending_traces(GuestSession& session, detect::Detector& det
     TraceCollector collector(session, *res_.vm, result_.run_dir, [this] { return now_s(); });
     TraceResult tr = collector.collect(*index, to, [&] { detector.expect_nmi_panic(); });
     std::vector<reports::StackGroup> stacks = detect::report_stacks(tr.tasks);
+    // One title builder for live runs and `wedge analyze` (detect/hang_title.h): a vCPU stuck
+    // in one function names the hang; a hang found by silence is named by its stacks.
     std::string title;
-    if (f.kind == "hang" && (f.evidence == "progress" || f.evidence == "heartbeat") &&
-        !stacks.empty()) {
-      const auto& top = stacks.front();
-      std::string blamed = console::blamed_frame(top.frames);
-      if (!blamed.empty()) {
-        title = fmt::format("tasks {} in {} ({})", top.state == "R" ? "spinning" : "blocked",
-                            blamed, f.title);
-      }
+    bool from_silence = f.evidence == "progress" || f.evidence == "heartbeat";
+    if (f.kind == "hang" && (from_silence || !tr.stuck_function.empty())) {
+      title = detect::hang_title_from_traces(stacks, tr.stuck_function);
     }
     detector.attach_traces(*index, now_s(), tr.routes, stacks, tr.subkind, title);
     for (const auto& problem : tr.problems) progress_.step("  trace route failed: " + problem);

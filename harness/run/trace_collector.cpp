@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "harness/detect/analyze.h"
+#include "harness/detect/hang_title.h"
 #include "harness/traces/console_tasks.h"
 #include "harness/traces/module_memory.h"
 #include "harness/traces/proc_stack.h"
@@ -143,7 +144,9 @@ std::vector<traces::TaskTrace> TraceCollector::dump_all_tasks(bool via_agent, Tr
   for (const auto& [route, send] : ways) {
     std::vector<traces::TaskTrace> tasks = console_dump(route, send, 6, r);
     if (tasks.empty()) continue;
-    (void)write_file_atomic(r.dir / "all-tasks.json", tasks_json(tasks).dump(2) + "\n");
+    (void)write_file_atomic(
+        r.dir / "all-tasks.json",
+        tasks_json(tasks).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     return tasks;
   }
   return {};
@@ -176,7 +179,9 @@ TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
                        {"stack", t.stack}});
         r.tasks.push_back(traces::task_trace_from_agent(t));
       }
-      (void)write_file_atomic(r.dir / "agent-tasks.json", raw.dump(2) + "\n");
+      (void)write_file_atomic(
+          r.dir / "agent-tasks.json",
+          raw.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
       r.routes.push_back("agent");
     } else {
       note("agent task scan", tasks.error());
@@ -211,6 +216,7 @@ TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
 
   // 3. vCPU registers: a sleeping deadlock halts the vCPUs, a livelock keeps them busy.
   std::string raw_registers;
+  std::vector<std::vector<traces::VcpuState>> samples;
   for (int sample = 0; sample < 3; ++sample) {
     auto regs = vm_.monitor_command("info registers -a");
     if (!regs) {
@@ -220,6 +226,7 @@ TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
     raw_registers += *regs + "\n";
     if (auto parsed = traces::parse_info_registers(*regs); parsed) {
       r.vcpus.insert(r.vcpus.end(), parsed->begin(), parsed->end());
+      samples.push_back(*parsed);
     }
     std::this_thread::sleep_for(100ms);
   }
@@ -243,7 +250,16 @@ TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
     std::string by_tasks = detect::hang_subkind(r.tasks);
     bool all_busy = true;
     for (const auto& v : r.vcpus) all_busy &= !v.halted;
-    if (by_tasks == "livelock" || all_busy) {
+    std::vector<std::vector<detect::VcpuSample>> named;
+    for (const auto& sample : samples) {
+      auto& out = named.emplace_back();
+      for (const auto& v : sample) {
+        std::string fn = symbols.lookup(v.rip).value_or("");
+        out.push_back({v.cpu, v.halted, fn.substr(0, fn.find('+'))});
+      }
+    }
+    r.stuck_function = detect::stuck_cpu_function(named);
+    if (by_tasks == "livelock" || all_busy || !r.stuck_function.empty()) {
       r.subkind = "livelock";
     } else if (!any_busy || by_tasks == "deadlock") {
       r.subkind = "deadlock";
@@ -269,10 +285,15 @@ TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
         "nmi", [&] { return vm_.inject_nmi(); }, 8, r);
   }
 
-  nlohmann::json summary = {{"routes", r.routes}, {"subkind", r.subkind}, {"problems", r.problems}};
+  nlohmann::json summary = {{"routes", r.routes},
+                            {"subkind", r.subkind},
+                            {"stuck_function", r.stuck_function},
+                            {"problems", r.problems}};
   summary["tasks"] = tasks_json(r.tasks);
   summary["all_tasks"] = r.all_tasks.size();
-  (void)write_file_atomic(r.dir / "summary.json", summary.dump(2) + "\n");
+  (void)write_file_atomic(
+      r.dir / "summary.json",
+      summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   return r;
 }
 

@@ -38,6 +38,8 @@ struct TraceResult {
   std::vector<traces::TaskTrace> all_tasks;  // every task, from sysrq-t (all-tasks.json)
   std::vector<traces::VcpuState> vcpus;
   std::string subkind;  // "deadlock" / "livelock" / "" (unknown)
+  // The kernel function one vCPU ran in every register sample while the others halted.
+  std::string stuck_function;
   std::filesystem::path dir;
   std::vector<std::string> problems;  // routes that failed, and why
 };

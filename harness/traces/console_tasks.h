@@ -7,6 +7,8 @@
 //   auto groups = traces::group_stacks(tasks);
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -24,5 +26,21 @@ namespace wedge::traces {
 // "sysrq: Show State" -> "sysrq-t", a kernel panic -> "nmi"; "console" if none came before.
 [[nodiscard]] std::vector<TaskTrace> task_traces_from_events(
     const std::vector<console::Event>& events);
+
+// The same one event at a time, keeping at most `limit` tasks (a console can print millions).
+class TaskTraceCollector {
+ public:
+  explicit TaskTraceCollector(size_t limit = SIZE_MAX) : limit_(limit) {}
+  void add(const console::Event& event);
+  [[nodiscard]] const std::vector<TaskTrace>& tasks() const { return tasks_; }
+  [[nodiscard]] std::vector<TaskTrace> take() { return std::move(tasks_); }
+  [[nodiscard]] size_t dropped() const { return dropped_; }
+
+ private:
+  size_t limit_;
+  size_t dropped_ = 0;
+  std::string source_ = "console";
+  std::vector<TaskTrace> tasks_;
+};
 
 }  // namespace wedge::traces

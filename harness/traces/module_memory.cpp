@@ -141,9 +141,10 @@ Result<std::string> parse_hmp_memory(std::string_view text, uint64_t addr, size_
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) continue;
     size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return make_error("unexpected monitor answer: {}", line);
     uint64_t at = 0;
     auto [end, ec] = std::from_chars(line.data(), line.data() + colon, at, 16);
-    if (colon == std::string_view::npos || ec != std::errc() || end != line.data() + colon) {
+    if (ec != std::errc() || end != line.data() + colon) {
       return make_error("unexpected monitor answer: {}", line);
     }
     if (at != expect) return make_error("monitor answered for {:#x}, not {:#x}", at, expect);

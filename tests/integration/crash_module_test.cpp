@@ -158,7 +158,7 @@ duration_s = 60
 // A NULL dereference: the oops blames the function that dereferenced.
 TEST_F(CrashModuleTest, OopsIsCrashBlamingTheFaultingFunction) {
   run_mode({"oops", "", "crash", "crash",
-            "BUG: kernel NULL pointer dereference in wedge_crash_oops", false,
+            "BUG: unable to handle kernel NULL pointer dereference in wedge_crash_oops", false,
             "wedge_crash: oops: writing through a NULL pointer"});
   analyze_dump_of("oops", "crash", "wedge_crash: oops: writing through a NULL pointer");
 }
@@ -174,15 +174,18 @@ TEST_F(CrashModuleTest, WarnIsCrashBlamingTheWarningFunction) {
 }
 
 // Spinning with preemption off: the soft-lockup watchdog (2 * watchdog_thresh = 4 s) reports it.
-TEST_F(CrashModuleTest, SoftLockupIsHangInTheSpinningFunction) {
+// Stalls are titled with the function just inside the entry point that dispatched the looping
+// work (here the module's write handler, inside proc_reg_write), as kernel bug trackers do.
+TEST_F(CrashModuleTest, SoftLockupIsHangInTheSpinningWrite) {
   run_mode({"softlock", "watchdog_thresh=2", "hang", "hang",
-            "BUG: soft lockup in wedge_crash_softlock", false,
+            "BUG: soft lockup in wedge_crash_write", false,
             "wedge_crash: softlock: spinning with preemption off"});
 }
 
-// A writer blocked on a mutex whose holder sleeps forever: hung_task (10 s) names the waiter.
+// A writer blocked on a mutex whose holder sleeps forever: hung_task (10 s) names the waiter
+// (past its wait helper wedge_crash_mutex_wait: the hung-task rule skips wait primitives).
 TEST_F(CrashModuleTest, MutexHeldBySleeperIsHungTaskInTheWaiter) {
-  run_mode({"mutex-sleep", "", "hang", "hang", "INFO: task hung in wedge_crash_mutex_wait", false,
+  run_mode({"mutex-sleep", "", "hang", "hang", "INFO: task hung in wedge_crash_write", false,
             "wedge_crash: mutex-sleep: waiting for a mutex"});
   // Read from guest memory: the waiter (the shell writing to /proc/wedge_crash) and the
   // kthread holding the mutex are both in D.

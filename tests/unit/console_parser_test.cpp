@@ -130,24 +130,15 @@ TEST(ConsoleScanner, SyntheticMessagesAreRecognised) {
   EXPECT_EQ(events[1].title, "I/O error on nbd0");
   EXPECT_EQ(events[2].title, "kernel panic: Fatal exception");
   EXPECT_EQ(events[3].kind, EventKind::kSoftLockup);
-  EXPECT_EQ(events[3].title, "BUG: soft lockup in wedge_spin_forever");
+  EXPECT_EQ(events[3].title, "BUG: soft lockup in wedge_write");
   EXPECT_EQ(events[3].task, "spin");
 }
 
-TEST(ConsoleScanner, FloodWithoutNewlinesStaysBounded) {
-  ConsoleScanner scanner;
-  std::string junk(1 << 20, 'x');
-  auto events = scanner.feed(junk);
-  EXPECT_TRUE(events.empty());
-  EXPECT_GE(scanner.lines(), 15);  // split into bounded pseudo-lines
-}
-
-TEST(BlamedFrame, SkipsGenericAndCompilerSplitFrames) {
+TEST(BlamedFrame, SkipsWaitPrimitivesAndCompilerSuffixes) {
   EXPECT_EQ(blamed_frame({"__schedule", "schedule", "io_schedule", "folio_wait_bit_common",
-                          "folio_wait_writeback"}),
-            "folio_wait_writeback");
-  EXPECT_EQ(blamed_frame({"dump_stack_lvl", "sched_show_task.cold", "show_state_filter"}),
-            "show_state_filter");
+                          "folio_wait_writeback", "shmem_swapin_folio.isra.0"}),
+            "shmem_swapin_folio");
+  EXPECT_EQ(blamed_frame({"__schedule", "rtnl_lock", "demo_netdev_event"}), "rtnl_lock");
   EXPECT_EQ(blamed_frame({"schedule", "kthread"}), "");
 }
 

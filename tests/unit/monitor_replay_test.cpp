@@ -108,7 +108,7 @@ TEST(MonitorReplay, HungTaskMessageInRecordedConsoleNamesTheBlamedFrame) {
   r.detector.arm(0);
   r.run_until(60);
   ASSERT_TRUE(r.detector.done());
-  EXPECT_EQ(r.detector.reason(), "INFO: task hung in folio_wait_writeback");
+  EXPECT_EQ(r.detector.reason(), "INFO: task hung in shmem_swapin_folio");
   EXPECT_NEAR(*r.detector.findings().front().detected_s, 31.8, 0.2);
 }
 

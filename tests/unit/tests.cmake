@@ -46,3 +46,5 @@ add_executable(agent_nbd_handshake_test unit/agent_nbd_handshake_test.cpp
 target_link_libraries(agent_nbd_handshake_test PRIVATE GTest::gtest_main Threads::Threads)
 gtest_discover_tests(agent_nbd_handshake_test DISCOVERY_TIMEOUT 30 PROPERTIES LABELS unit)
 wedge_unit_test(ninep_transport_test wedge_storage wedge_config wedge_util)
+wedge_unit_test(verdict_rules_test wedge_detect)
+wedge_unit_test(console_hostile_input_test wedge_detect)

@@ -1,0 +1,121 @@
+// Implementation of verdict_rules.h.
+#include "harness/detect/verdict_rules.h"
+
+#include <fmt/format.h>
+
+#include <cctype>
+
+namespace wedge::detect {
+
+namespace {
+
+bool is_hex_digit(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+// Digit runs (and hex runs that contain a digit: addresses) become "N".
+std::string without_numbers(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    size_t j = i;
+    if (s.compare(i, 2, "0x") == 0) j += 2;
+    bool digit = false;
+    while (j < s.size() && is_hex_digit(s[j])) digit |= s[j++] <= '9';
+    bool starts_word = i == 0 || !std::isalpha(static_cast<unsigned char>(s[i - 1])) ||
+                       std::isdigit(static_cast<unsigned char>(s[i]));
+    if (digit && starts_word && std::isdigit(static_cast<unsigned char>(s[i]))) {
+      out += 'N';
+      i = j;
+    } else {
+      out += s[i++];
+    }
+  }
+  return out;
+}
+
+// Report classes that a panic or RCU-waiting hang merely follows.
+bool is_panic(const reports::Finding& f) { return f.report.starts_with("kernel panic"); }
+
+bool waits_for_rcu(const reports::Finding& f) {
+  for (const auto& frame : f.frames) {
+    if (frame.starts_with("synchronize_rcu") || frame.starts_with("__wait_rcu_gp") ||
+        frame.starts_with("wait_rcu_gp") || frame.starts_with("synchronize_srcu")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool names_spinning_cpu(const reports::Finding& f) {
+  return (f.report.starts_with("INFO: rcu detected stall") ||
+          f.report.starts_with("BUG: soft lockup")) &&
+         !f.blamed.empty();
+}
+
+int severity(const std::string& kind) {
+  if (kind == "crash" || kind == "hang") return 0;  // kernel failures: earliest first
+  if (kind == "oom_kill") return 1;
+  if (kind == "io_error") return 2;
+  if (kind == "workload_failed") return 3;
+  return 4;
+}
+
+}  // namespace
+
+std::string signature_of(const std::string& kind, const std::string& report,
+                         const std::string& blamed) {
+  std::string out = kind + "|" + without_numbers(report);
+  if (!blamed.empty()) out += "|" + blamed;
+  return out;
+}
+
+reports::Finding finding_from_event(const console::Event& e, const std::string& kind) {
+  reports::Finding f;
+  f.kind = kind;
+  f.title = e.title;
+  f.report = e.report.empty() ? e.title : e.report;
+  f.blamed = e.blamed;
+  f.detected_s = e.timestamp_s;
+  f.evidence = fmt::format("console line {}", e.line);
+  f.frames = e.frames;
+  f.signature = signature_of(kind, f.report, f.blamed);
+  return f;
+}
+
+bool is_storage_stall(console::EventKind kind) {
+  return kind == console::EventKind::kNbdStuckRequest ||
+         kind == console::EventKind::kNfsNotResponding || kind == console::EventKind::kIscsiTimeout;
+}
+
+std::optional<size_t> deciding_finding(const std::vector<reports::Finding>& findings,
+                                       const std::function<bool(const reports::Finding&)>& counts) {
+  std::optional<size_t> best;
+  for (size_t i = 0; i < findings.size(); ++i) {
+    const auto& f = findings[i];
+    if (!counts(f)) continue;
+    if (!best) {
+      best = i;
+      continue;
+    }
+    const auto& b = findings[*best];
+    int fs = severity(f.kind), bs = severity(b.kind);
+    bool better = fs < bs;
+    if (fs == bs && fs == 0) {
+      // A panic is the consequence of the report before it; a hang waiting for RCU is the
+      // consequence of the CPU that keeps RCU from finishing.
+      better = (is_panic(b) && !is_panic(f)) ||
+               (b.kind == "hang" && waits_for_rcu(b) && names_spinning_cpu(f));
+    }
+    if (better) best = i;
+  }
+  return best;
+}
+
+reports::Verdict verdict_for_kind(const std::string& kind) {
+  if (kind == "crash") return reports::Verdict::kCrash;
+  if (kind == "hang") return reports::Verdict::kHang;
+  if (kind == "oom_kill") return reports::Verdict::kUnexpectedOom;
+  if (kind == "io_error") return reports::Verdict::kIoError;
+  if (kind == "workload_failed") return reports::Verdict::kWorkloadFailed;
+  return reports::Verdict::kInfraError;
+}
+
+}  // namespace wedge::detect

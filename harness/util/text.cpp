@@ -1,0 +1,73 @@
+// Implementation of text.h: one pass over the bytes, decoding UTF-8 by hand.
+#include "harness/util/text.h"
+
+#include <fmt/format.h>
+
+#include <cstdint>
+
+namespace wedge {
+
+namespace {
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+
+// Length of the well-formed UTF-8 sequence at s[i], or 0 if there is none; *cp gets its value.
+size_t sequence_at(std::string_view s, size_t i, uint32_t* cp) {
+  auto byte = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
+  uint8_t b = byte(i);
+  if (b < 0x80) {
+    *cp = b;
+    return 1;
+  }
+  size_t len = b >= 0xF0 && b <= 0xF4 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 && b <= 0xDF ? 2 : 0;
+  if (len == 0 || (b >= 0xF5) || i + len > s.size()) return 0;
+  uint32_t v = b & (0x7F >> len);
+  for (size_t k = 1; k < len; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    v = (v << 6) | (byte(i + k) & 0x3F);
+  }
+  bool overlong = (len == 3 && v < 0x800) || (len == 4 && v < 0x10000);
+  bool surrogate = v >= 0xD800 && v <= 0xDFFF;
+  if (overlong || surrogate || v > 0x10FFFF) return 0;
+  *cp = v;
+  return len;
+}
+
+template <class Emit>
+std::string transcode(std::string_view s, Emit emit) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    uint32_t cp = 0;
+    size_t len = sequence_at(s, i, &cp);
+    if (len == 0) {
+      out += kReplacement;
+      ++i;
+      continue;
+    }
+    emit(&out, s.substr(i, len), cp);
+    i += len;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string valid_utf8(std::string_view s) {
+  return transcode(s, [](std::string* out, std::string_view bytes, uint32_t) { *out += bytes; });
+}
+
+std::string printable(std::string_view s, bool keep_newlines) {
+  return transcode(s, [keep_newlines](std::string* out, std::string_view bytes, uint32_t cp) {
+    bool allowed = cp == '\t' || (keep_newlines && cp == '\n');
+    if ((cp < 0x20 && !allowed) || cp == 0x7F) {
+      *out += fmt::format("\\x{:02x}", cp);
+    } else if (cp >= 0x80 && cp < 0xA0) {
+      *out += fmt::format("\\u{:04x}", cp);
+    } else {
+      *out += bytes;
+    }
+  });
+}
+
+}  // namespace wedge

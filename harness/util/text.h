@@ -1,0 +1,22 @@
+// Text from the guest (console lines, task names, agent strings) made safe for where it goes:
+// valid UTF-8 before JSON (nlohmann::json throws on anything else), and no control characters
+// before a terminal (a guest must not be able to move the cursor or retitle the window).
+//
+//   json["title"] = valid_utf8(event.title);            // "caf\xC3" -> "caf\uFFFD"
+//   fmt::print("{}\n", printable(event.title));         // "\x1b[2J" -> "\\x1b[2J"
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace wedge {
+
+// s with every byte that does not start a well-formed UTF-8 sequence (overlong forms,
+// surrogates and code points past U+10FFFF included) replaced by U+FFFD.
+[[nodiscard]] std::string valid_utf8(std::string_view s);
+
+// valid_utf8(s) with C0 control characters (except tab, and newline when keep_newlines),
+// DEL and C1 controls written as "\xNN" / "\u0085" escapes.
+[[nodiscard]] std::string printable(std::string_view s, bool keep_newlines = false);
+
+}  // namespace wedge
