@@ -69,6 +69,7 @@ void Detector::on_console_event(const console::Event& e, double now_s) {
       declare_hang(e.title, now_s, now_s, evidence, e.frames);
     }
   } else if (kind == "oom_kill") {
+    oom_seen_ = true;
     if (!config_.oom_ok) add_finding("oom_kill", e.title, now_s, now_s, evidence);
   } else if (kind == "io_error") {
     add_finding("io_error", e.title, now_s, now_s, evidence);
@@ -95,6 +96,8 @@ void Detector::on_progress(double now_s) {
 void Detector::on_workload_exit(int exit_code, int signal, bool verify_failed, double now_s) {
   workload_exited_ = true;
   workload_ok_ = exit_code == 0 && signal == 0;
+  // With oom_ok, the OOM killer taking the workload (SIGKILL) is the allowed outcome.
+  if (signal == 9 && oom_seen_ && config_.oom_ok) workload_ok_ = true;
   if (verify_failed) {
     add_finding("io_error", "swapped-out memory read back wrong", now_s, now_s,
                 "workload verify mismatch");
@@ -108,6 +111,28 @@ void Detector::on_workload_exit(int exit_code, int signal, bool verify_failed, d
                   now_s, now_s, "workload exit status");
     }
   }
+  done_ = true;
+}
+
+void Detector::on_workload_finding(const std::string& kind, const std::string& title,
+                                   const reports::DataDetails& data, double now_s) {
+  size_t before = findings_.size();
+  add_finding(kind, title, now_s, now_s, "workload read-back");
+  if (findings_.size() > before) findings_.back().data = data;
+}
+
+void Detector::on_deadline(double now_s) {
+  if (done_) return;
+  bool alive = now_s - last_heartbeat_s_ < config_.heartbeat_lost_s;
+  bool moving = !track_progress_ || now_s - last_progress_s_ < config_.stall_s;
+  if (armed_ && alive && moving) {
+    timed_out_ = true;
+    done_ = true;
+    return;
+  }
+  declare_hang(fmt::format("no workload progress for {:.0f} s when duration_s ran out",
+                           now_s - last_progress_s_),
+               last_progress_s_, now_s, "progress");
   done_ = true;
 }
 
@@ -176,16 +201,19 @@ bool Detector::counts(const reports::Finding& f) const {
 
 Verdict Detector::verdict() const {
   // Most severe first: a crash explains a hang that follows it, a hang explains an OOM.
-  for (const char* kind : {"crash", "hang", "oom_kill", "io_error", "workload_failed"}) {
+  for (const char* kind :
+       {"crash", "hang", "oom_kill", "data_loss", "io_error", "workload_failed"}) {
     for (const auto& f : findings_) {
       if (f.kind != kind || !counts(f)) continue;
       if (f.kind == "crash") return Verdict::kCrash;
       if (f.kind == "hang") return Verdict::kHang;
       if (f.kind == "oom_kill") return Verdict::kUnexpectedOom;
+      if (f.kind == "data_loss") return Verdict::kDataLoss;
       if (f.kind == "io_error") return Verdict::kIoError;
       return Verdict::kWorkloadFailed;
     }
   }
+  if (timed_out_) return Verdict::kTimeout;
   return workload_exited_ && workload_ok_ ? Verdict::kPass : Verdict::kInfraError;
 }
 
@@ -194,6 +222,9 @@ std::string Detector::reason() const {
   const char* wanted = v == Verdict::kUnexpectedOom ? "oom_kill" : reports::to_string(v);
   for (const auto& f : findings_) {
     if (f.kind == wanted && counts(f)) return f.title;
+  }
+  if (v == Verdict::kTimeout) {
+    return "duration_s ran out while the workload was still making progress";
   }
   if (v == Verdict::kPass) {
     return recovered_ ? "workload finished; the guest recovered after the injected fault"

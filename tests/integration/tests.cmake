@@ -24,3 +24,6 @@ wedge_integration_test(crash_module_test wedge_vm_libvirt wedge_util nlohmann_js
 target_compile_definitions(crash_module_test PRIVATE WEDGE_BINARY="$<TARGET_FILE:wedge>"
   WEDGE_CRASH_KO="${WEDGE_CRASH_KO}")
 add_dependencies(crash_module_test wedge wedge_crash_module)
+wedge_integration_test(workloads_test wedge_vm_libvirt wedge_util nlohmann_json::nlohmann_json fmt::fmt)
+target_compile_definitions(workloads_test PRIVATE WEDGE_BINARY="$<TARGET_FILE:wedge>")
+add_dependencies(workloads_test wedge)
