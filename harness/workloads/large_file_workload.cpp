@@ -13,11 +13,7 @@ int size_of(const config::Scenario& s) {
 
 Status validate(const config::Scenario& s) {
   WEDGE_CHECK(require_use(s, config::StorageUse::kFs));
-  if (size_of(s) + 64 > s.storage.size_mib) {
-    return make_error("{}: [workload] size_mib = {} does not fit on [storage] size_mib = {}",
-                      where(s, "size_mib"), size_of(s), s.storage.size_mib);
-  }
-  return ok_status();
+  return require_room(s, size_of(s));
 }
 
 Result<std::vector<std::string>> argv(const config::Scenario& s, const storage::InUse& in_use) {

@@ -58,4 +58,7 @@ struct WorkloadEntry {
 // use = "fs" is required by the file workloads: errors name [storage] and the kind.
 [[nodiscard]] Status require_use(const config::Scenario& s, config::StorageUse use);
 
+// The files' size_mib plus room for the filesystem's own metadata must fit on the storage.
+[[nodiscard]] Status require_room(const config::Scenario& s, int size_mib);
+
 }  // namespace wedge::workloads

@@ -57,6 +57,12 @@ Status require_use(const config::Scenario& s, config::StorageUse use) {
                     config::name_of(s.storage.use));
 }
 
+Status require_room(const config::Scenario& s, int size_mib) {
+  if (size_mib + 64 <= s.storage.size_mib) return ok_status();
+  return make_error("{}: [workload] size_mib = {} does not fit on [storage] size_mib = {}",
+                    where(s, "size_mib"), size_mib, s.storage.size_mib);
+}
+
 std::vector<std::string> writer_argv(const config::Scenario& s, const storage::InUse& in_use,
                                      int mib, int writers, bool same_file) {
   const config::WorkloadConfig& w = s.workload;
