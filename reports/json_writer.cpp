@@ -21,6 +21,10 @@ const char* to_string(Verdict verdict) {
       return "unexpected_oom";
     case Verdict::kIoError:
       return "io_error";
+    case Verdict::kDataLoss:
+      return "data_loss";
+    case Verdict::kTimeout:
+      return "timeout";
     case Verdict::kWorkloadFailed:
       return "workload_failed";
     case Verdict::kBootFailure:
@@ -31,10 +35,12 @@ const char* to_string(Verdict verdict) {
   return "infra_error";
 }
 
-int exit_code_for(Verdict verdict) {
+int exit_code_for(Verdict verdict, bool timeout_is_failure) {
   switch (verdict) {
     case Verdict::kPass:
       return 0;
+    case Verdict::kTimeout:
+      return timeout_is_failure ? 1 : 0;
     case Verdict::kInfraError:
       return 125;
     default:
@@ -86,6 +92,13 @@ nlohmann::json finding_json(const Finding& f) {
   if (!f.subkind.empty()) out["subkind"] = f.subkind;
   if (f.during_fault) out["during_fault"] = true;
   if (f.console_silent_s) out["console_silent_s"] = *f.console_silent_s;
+  if (f.data) {
+    json data = {{"file", f.data->file}, {"offset", f.data->offset}, {"length", f.data->length}};
+    if (!f.data->syscall.empty()) data["syscall"] = f.data->syscall;
+    if (f.data->error) data["errno"] = f.data->error;
+    if (!f.data->what.empty()) data["what"] = f.data->what;
+    out["data"] = data;
+  }
   return out;
 }
 
@@ -117,7 +130,15 @@ std::string JsonWriter::render(const RunReport& r) {
                 {"memfree_min_mib", r.guest.memfree_min_mib},
                 {"samples", r.guest.samples},
                 {"workload_progress_mib", r.guest.workload_progress_mib},
-                {"workload_signal", r.guest.workload_signal}};
+                {"workload_signal", r.guest.workload_signal},
+                {"workload",
+                 {{"kind", r.workload_kind},
+                  {"done", r.guest.workload_done},
+                  {"total", r.guest.workload_total},
+                  {"unit", r.guest.workload_unit},
+                  {"phase", r.guest.workload_phase}}},
+                {"dirty_peak_mib", r.guest.dirty_peak_mib},
+                {"writeback_peak_mib", r.guest.writeback_peak_mib}};
   guest["workload_exit_code"] =
       r.guest.workload_exit_code ? json(*r.guest.workload_exit_code) : json(nullptr);
   json out = {
@@ -127,7 +148,7 @@ std::string JsonWriter::render(const RunReport& r) {
       {"scenario_file", r.scenario_file},
       {"started_at", r.started_at},
       {"verdict", to_string(r.verdict)},
-      {"exit_code", exit_code_for(r.verdict)},
+      {"exit_code", exit_code_for(r.verdict, r.timeout_is_failure)},
       {"reason", valid_utf8(r.reason)},
       {"findings", findings},
       {"faults", faults},
@@ -154,6 +175,21 @@ std::string JsonWriter::render(const RunReport& r) {
         {"pinned_bytes", r.pinned_bytes}}},
       {"agent", {{"rss_kb", r.agent_rss_kb}, {"memlocked_kb", r.agent_memlocked_kb}}},
   };
+  if (r.cgroup.used) {
+    json events = json::object();
+    for (const auto& [name, count] : r.cgroup.events) events[name] = count;
+    json cg = {{"path", "/sys/fs/cgroup/wedge"},
+               {"current_peak_mib", r.cgroup.current_peak_mib},
+               {"events", events}};
+    cg["max_mib"] = r.cgroup.max_mib ? json(r.cgroup.max_mib) : json(nullptr);
+    cg["high_mib"] = r.cgroup.high_mib ? json(r.cgroup.high_mib) : json(nullptr);
+    cg["swap_max_mib"] = r.cgroup.swap_max_mib >= 0 ? json(r.cgroup.swap_max_mib) : json(nullptr);
+    out["cgroup"] = cg;
+  }
+  json sysctl = json::object();
+  for (const auto& s : r.sysctl) sysctl[s.key] = {{"set", s.set}, {"read_back", s.read_back}};
+  out["sysctl"] = sysctl;
+  out["limits"] = {{"timeout_is_failure", r.timeout_is_failure}};
   if (r.verdict == Verdict::kInfraError) out["infra_error"] = r.infra_error;
   return out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }

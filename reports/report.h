@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/util/result.h"
@@ -23,14 +24,17 @@ enum class Verdict {
   kCrash,
   kUnexpectedOom,
   kIoError,
+  kDataLoss,        // data the workload wrote read back wrong or short
+  kTimeout,         // still making progress when duration_s ended
   kWorkloadFailed,  // the user's own command reported failure with no kernel message to blame
   kBootFailure,
   kInfraError,
 };
 
 [[nodiscard]] const char* to_string(Verdict verdict);
-// 0 pass, 1 the kernel failed (finding or boot failure), 125 could not test.
-[[nodiscard]] int exit_code_for(Verdict verdict);
+// 0 pass, 1 the kernel failed (finding or boot failure), 125 could not test. A timeout is 0
+// unless the scenario said it is a failure ([limits] timeout_is_failure).
+[[nodiscard]] int exit_code_for(Verdict verdict, bool timeout_is_failure = false);
 
 // Tasks with the same state and the same stack, as a kernel developer reads a task dump.
 struct StackGroup {
@@ -38,6 +42,16 @@ struct StackGroup {
   std::string state;                // "D", "R", ...
   std::vector<std::string> tasks;   // "comm:pid"
   std::vector<std::string> frames;  // innermost first
+};
+
+// Where written data went wrong (data_loss, and io_error from the workload's own syscalls).
+struct DataDetails {
+  std::string file;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  std::string syscall;  // io_error: the syscall that failed
+  int error = 0;        // io_error: its errno
+  std::string what;     // data_loss: "mismatch" or "short read"
 };
 
 struct Finding {
@@ -60,6 +74,7 @@ struct Finding {
   // Live runs: seconds since the console last printed anything, when the finding was made
   // (a wedged kernel usually goes quiet; a livelock may keep printing).
   std::optional<double> console_silent_s;
+  std::optional<DataDetails> data;  // data_loss / io_error reported by the workload
 };
 
 // An injected fault as it happened (host run time).
@@ -96,7 +111,14 @@ struct GuestNumbers {
   double swap_peak_mib = 0;
   double memfree_min_mib = 0;
   uint64_t samples = 0;
-  uint64_t workload_progress_mib = 0;
+  uint64_t workload_progress_mib = 0;  // the measure's last value when its unit is MiB
+  // The workload's last progress measure, whatever its unit ("MiB", "files").
+  uint64_t workload_done = 0;
+  uint64_t workload_total = 0;
+  std::string workload_unit;
+  std::string workload_phase;
+  double dirty_peak_mib = 0;
+  double writeback_peak_mib = 0;
   std::optional<int> workload_exit_code;
   int workload_signal = 0;
 };
@@ -106,6 +128,23 @@ struct ServerNumbers {
   uint64_t bytes_written = 0;  // wire bytes the guest sent to the server
   uint64_t bytes_read = 0;     // wire bytes the server sent to the guest
   uint64_t connections = 0;
+};
+
+// The cgroup the workload ran in ([memory] caps) and what its memory.events counted.
+struct CgroupNumbers {
+  bool used = false;
+  int max_mib = 0;
+  int high_mib = 0;
+  int swap_max_mib = -1;
+  double current_peak_mib = 0;
+  std::vector<std::pair<std::string, uint64_t>> events;  // memory.events at the end
+};
+
+// A [sysctl] setting: what the scenario set and what the guest read back.
+struct SysctlNumbers {
+  std::string key;
+  long long set = 0;
+  std::string read_back;
 };
 
 struct RunReport {
@@ -122,6 +161,10 @@ struct RunReport {
   double run_s = 0;         // whole run, wall clock
   std::string accel;        // "tcg" or "kvm"
   GuestNumbers guest;
+  std::string workload_kind;
+  CgroupNumbers cgroup;
+  std::vector<SysctlNumbers> sysctl;
+  bool timeout_is_failure = false;
   ConsoleNumbers console;
   ServerNumbers server;
   std::string kernel_release;

@@ -62,8 +62,11 @@ Result<Plan> plan_image(const ImageRequest& request, const KernelFiles& kernel,
                       agent.string());
   }
   WEDGE_CHECK(add_program(plan.tree, agent, "/init").context("adding the agent as /init"));
-  // The hog runs as /bin/wedge-hog so that task dumps name it, not "init" (which reads as PID 1).
-  plan.tree.add_symlink("/bin/wedge-hog", "/init");
+  // The agent's workload modes run as /bin/wedge-hog, -write, -watch so that task dumps name
+  // them, not "init" (which reads as PID 1).
+  for (const char* name : {"/bin/wedge-hog", "/bin/wedge-write", "/bin/wedge-watch"}) {
+    plan.tree.add_symlink(name, "/init");
+  }
 
   std::vector<std::string> tool_names;
   for (const std::string& tool : request.tools) {

@@ -76,7 +76,7 @@ int run(const RunArgs& args) {
                static_cast<double>(r.server.bytes_read) / (1 << 20));
   }
   if (!result.run_dir.empty()) fmt::print("  report: {}/report.json\n", result.run_dir.string());
-  return reports::exit_code_for(r.verdict);
+  return reports::exit_code_for(r.verdict, r.timeout_is_failure);
 }
 
 }  // namespace

@@ -77,6 +77,22 @@ const char* name_of(FaultKind kind) {
   return "?";
 }
 
+const char* name_of(WorkloadKind kind) {
+  switch (kind) {
+    case WorkloadKind::kSwapHog:
+      return "swap-hog";
+    case WorkloadKind::kCommand:
+      return "command";
+    case WorkloadKind::kLargeFile:
+      return "large-file";
+    case WorkloadKind::kConcurrentWriters:
+      return "concurrent-writers";
+    case WorkloadKind::kMke2fs:
+      return "mke2fs";
+  }
+  return "?";
+}
+
 const char* name_of(FaultNeed need) {
   switch (need) {
     case FaultNeed::kNothing:
@@ -100,10 +116,14 @@ std::optional<StorageUse> parse_storage_use(std::string_view name) {
 std::optional<FaultKind> parse_fault_kind(std::string_view name) {
   return parse_of(kFaultKinds, name);
 }
+std::optional<WorkloadKind> parse_workload_kind(std::string_view name) {
+  return parse_of(kWorkloadKinds, name);
+}
 
 std::vector<std::string> transport_names() { return names_of(kTransportKinds); }
 std::vector<std::string> storage_use_names() { return names_of(kStorageUses); }
 std::vector<std::string> fault_kind_names() { return names_of(kFaultKinds); }
+std::vector<std::string> workload_kind_names() { return names_of(kWorkloadKinds); }
 
 const FaultKindTraits& traits_of(FaultKind kind) {
   static const FaultKindTraits stall{{"signal", "pause", "relay"}, true, false, nullptr};

@@ -1,5 +1,5 @@
-// The kinds a scenario names (transport, storage use, fault), as enums with one name table
-// each. Code switches on the enums, never on strings, so a new kind that some table or switch
+// The kinds a scenario names (transport, storage use, workload, fault), as enums with one name
+// table each. Code switches on the enums, never on strings, so a new kind that some table or switch
 // forgets does not compile (-Werror=switch).
 //
 //   auto kind = config::parse_transport("iscsi");   // TransportKind::kIscsi
@@ -28,6 +28,19 @@ enum class StorageUse {
 inline constexpr std::array kStorageUses = {StorageUse::kSwap, StorageUse::kFs,
                                             StorageUse::kDevice};
 
+// What runs in the guest while wedge watches ([workload] kind); one file each in
+// harness/workloads/, found through workload_registry.h.
+enum class WorkloadKind {
+  kSwapHog,            // anonymous memory touched page by page (the agent's hog mode)
+  kCommand,            // the user's own program, from argv
+  kLargeFile,          // one file bigger than RAM through the page cache, fsync, verify
+  kConcurrentWriters,  // N processes writing at once (one file or one each), verified
+  kMke2fs,             // e2fsprogs' mke2fs on the raw device
+};
+inline constexpr std::array kWorkloadKinds = {
+    WorkloadKind::kSwapHog, WorkloadKind::kCommand, WorkloadKind::kLargeFile,
+    WorkloadKind::kConcurrentWriters, WorkloadKind::kMke2fs};
+
 enum class FaultKind {
   kServerStall,
   kServerCrash,
@@ -54,15 +67,18 @@ inline constexpr std::array kFaultKinds = {
 [[nodiscard]] const char* name_of(TransportKind kind);
 [[nodiscard]] const char* name_of(StorageUse use);
 [[nodiscard]] const char* name_of(FaultKind kind);
+[[nodiscard]] const char* name_of(WorkloadKind kind);
 
 [[nodiscard]] std::optional<TransportKind> parse_transport(std::string_view name);
 [[nodiscard]] std::optional<StorageUse> parse_storage_use(std::string_view name);
 [[nodiscard]] std::optional<FaultKind> parse_fault_kind(std::string_view name);
+[[nodiscard]] std::optional<WorkloadKind> parse_workload_kind(std::string_view name);
 
 // All names of an enum, in declaration order, for "must be one of" messages.
 [[nodiscard]] std::vector<std::string> transport_names();
 [[nodiscard]] std::vector<std::string> storage_use_names();
 [[nodiscard]] std::vector<std::string> fault_kind_names();
+[[nodiscard]] std::vector<std::string> workload_kind_names();
 
 // How a fault kind is written in a scenario: its routes (the first is the default; empty: no
 // `via` key), whether it lasts (takes duration_s) or is an instant, and its one required key.

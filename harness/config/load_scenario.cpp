@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "harness/config/sysctl_keys.h"
 #include "harness/config/trigger.h"
 #include "harness/util/files.h"
 
@@ -195,30 +196,27 @@ Status read_storage(const toml::table& root, const fs::path& file, StorageConfig
   return ok_status();
 }
 
+// Reads every [workload] key any kind takes; which kind takes which (and what else must hold)
+// is checked by the kind itself (workloads::check_workload), with the lines kept here.
 Status read_workload(const toml::table& root, const fs::path& file, WorkloadConfig* workload) {
   WEDGE_TRY(const toml::table* table, subtable(root, "workload", file));
   if (!table) return ok_status();
+  workload->line = static_cast<int>(table->source().begin.line);
   TableReader r(*table, "workload", file);
-  WEDGE_CHECK(r.get_string("kind", &workload->kind, {"swap-hog", "command"}));
+  WEDGE_CHECK(get_kind(r, "kind", &workload->kind, workload_kind_names(), parse_workload_kind));
   WEDGE_CHECK(r.get_int("size_mib", &workload->size_mib, 1, 1024 * 1024));
   WEDGE_CHECK(r.get_bool("verify", &workload->verify));
   WEDGE_CHECK(r.get_string_list("argv", &workload->argv));
   std::vector<std::string> files;
   WEDGE_CHECK(r.get_string_list("files", &files));
+  WEDGE_CHECK(r.get_string_list("args", &workload->args));
+  WEDGE_CHECK(r.get_int("writers", &workload->writers, 1, 64));
+  WEDGE_CHECK(r.get_bool("same_file", &workload->same_file));
+  WEDGE_CHECK(r.get_bool("remount", &workload->remount));
+  WEDGE_CHECK(r.get_int("pause_before_verify_s", &workload->pause_before_verify_s, 0, 3600));
   WEDGE_CHECK(r.reject_unknown());
-
-  const toml::node* kind_node = r.node_of("kind");
-  std::string at = kind_node ? where(file, kind_node->source()) : where(file, table->source());
-  if (workload->kind == "command") {
-    if (workload->argv.empty()) {
-      return make_error("{}: [workload] kind = \"command\" needs argv = [\"/path\", ...]", at);
-    }
-    if (workload->argv[0].empty() || workload->argv[0][0] != '/') {
-      return make_error("{}: [workload] argv[0] must be an absolute path in the guest, got \"{}\"",
-                        at, workload->argv[0]);
-    }
-  } else if (!workload->argv.empty() || !files.empty()) {
-    return make_error("{}: [workload] argv and files only apply to kind = \"command\"", at);
+  for (const auto& [key, node] : *table) {
+    workload->keys.emplace_back(std::string(key.str()), static_cast<int>(node.source().begin.line));
   }
   fs::path base = file.has_parent_path() ? file.parent_path() : fs::path(".");
   for (const std::string& f : files) {
@@ -233,6 +231,59 @@ Status read_workload(const toml::table& root, const fs::path& file, WorkloadConf
   return ok_status();
 }
 
+Status read_memory(const toml::table& root, const fs::path& file, Scenario* s) {
+  WEDGE_TRY(const toml::table* table, subtable(root, "memory", file));
+  if (!table) return ok_status();
+  MemoryConfig& m = s->memory;
+  m.line = static_cast<int>(table->source().begin.line);
+  TableReader r(*table, "memory", file);
+  WEDGE_CHECK(r.get_int("max_mib", &m.max_mib, 1, 1024 * 1024));
+  WEDGE_CHECK(r.get_int("high_mib", &m.high_mib, 1, 1024 * 1024));
+  WEDGE_CHECK(r.get_int("swap_max_mib", &m.swap_max_mib, 0, 1024 * 1024));
+  WEDGE_CHECK(r.get_int("balloon_mib", &m.balloon_mib, 16, 65536));
+  WEDGE_CHECK(r.get_double("balloon_at_s", &m.balloon_at_s, 0, 7 * 24 * 3600));
+  WEDGE_CHECK(r.reject_unknown());
+  if (m.balloon_mib >= s->guest.memory_mib) {
+    return make_error("{}: [memory] balloon_mib = {} must be below [guest] memory_mib = {}",
+                      where(file, r.node_of("balloon_mib")->source()), m.balloon_mib,
+                      s->guest.memory_mib);
+  }
+  if (r.node_of("balloon_at_s") && m.balloon_mib == 0) {
+    return make_error("{}: [memory] balloon_at_s needs balloon_mib",
+                      where(file, r.node_of("balloon_at_s")->source()));
+  }
+  return ok_status();
+}
+
+// [sysctl] keys as written ("vm.dirty_ratio" = 5, or vm.dirty_ratio = 5 which TOML nests).
+Status read_sysctl(const toml::table& root, const fs::path& file, Scenario* s) {
+  WEDGE_TRY(const toml::table* table, subtable(root, "sysctl", file));
+  if (!table) return ok_status();
+  std::vector<std::pair<std::string, const toml::node*>> flat;
+  for (const auto& [key, node] : *table) {
+    if (const toml::table* nested = node.as_table()) {
+      for (const auto& [sub, subnode] : *nested) {
+        flat.emplace_back(fmt::format("{}.{}", key.str(), sub.str()), &subnode);
+      }
+    } else {
+      flat.emplace_back(std::string(key.str()), &node);
+    }
+  }
+  for (const auto& [key, node] : flat) {
+    const std::string at = where(file, node->source());
+    if (!is_allowed_sysctl(key)) {
+      return make_error("{}: [sysctl] {}: not an allowed key (allowed: {})", at, key,
+                        fmt::join(allowed_sysctls(), ", "));
+    }
+    auto value = node->value<int64_t>();
+    if (!node->is_integer() || !value || *value < 0) {
+      return make_error("{}: [sysctl] {} must be a non-negative integer", at, key);
+    }
+    s->sysctl.push_back({key, *value, static_cast<int>(node->source().begin.line)});
+  }
+  return ok_status();
+}
+
 Status read_limits(const toml::table& root, const fs::path& file, LimitsConfig* limits) {
   WEDGE_TRY(const toml::table* table, subtable(root, "limits", file));
   if (!table) return ok_status();
@@ -241,6 +292,7 @@ Status read_limits(const toml::table& root, const fs::path& file, LimitsConfig* 
   WEDGE_CHECK(r.get_int("stall_s", &limits->stall_s, 1, 3600));
   WEDGE_CHECK(r.get_bool("oom_ok", &limits->oom_ok));
   WEDGE_CHECK(r.get_bool("recover", &limits->recover));
+  WEDGE_CHECK(r.get_bool("timeout_is_failure", &limits->timeout_is_failure));
   return r.reject_unknown();
 }
 
@@ -379,7 +431,8 @@ Result<Scenario> parse_scenario(std::string_view text, const fs::path& source_na
   TableReader top(root, "", source_name);
   WEDGE_CHECK(top.get_string("name", &s.name));
   WEDGE_CHECK(top.get_string("description", &s.description));
-  WEDGE_CHECK(top.reject_unknown({"guest", "storage", "workload", "limits", "fault"}));
+  WEDGE_CHECK(
+      top.reject_unknown({"guest", "storage", "workload", "limits", "memory", "sysctl", "fault"}));
   if (s.name.empty()) {
     s.name = source_name.stem().string();
   }
@@ -393,13 +446,9 @@ Result<Scenario> parse_scenario(std::string_view text, const fs::path& source_na
   WEDGE_CHECK(read_storage(root, source_name, &s.storage));
   WEDGE_CHECK(read_workload(root, source_name, &s.workload));
   WEDGE_CHECK(read_limits(root, source_name, &s.limits));
+  WEDGE_CHECK(read_memory(root, source_name, &s));
+  WEDGE_CHECK(read_sysctl(root, source_name, &s));
   WEDGE_CHECK(read_faults(root, source_name, &s));
-  if (s.storage.use == StorageUse::kSwap && s.workload.kind == "swap-hog" && !s.storage.raid1 &&
-      s.workload.size_mib >= s.guest.memory_mib + s.storage.size_mib) {
-    return make_error(
-        "{}: [workload] size_mib = {} cannot fit in guest memory ({} MiB) plus swap ({} MiB)",
-        source_name.string(), s.workload.size_mib, s.guest.memory_mib, s.storage.size_mib);
-  }
   return s;
 }
 
@@ -452,23 +501,48 @@ std::string to_toml(const Scenario& s) {
                       {"raid1", s.storage.raid1},
                       {"server_io_flusher", s.storage.server_io_flusher}};
   if (!s.storage.server_binary.empty()) storage.insert("server_binary", s.storage.server_binary);
-  toml::table workload{{"kind", s.workload.kind}};
-  if (s.workload.kind == "command") {
-    toml::array argv, files;
-    for (const auto& a : s.workload.argv) argv.push_back(a);
-    for (const auto& f : s.workload.files) files.push_back(f.string());
-    workload.insert("argv", argv);
-    workload.insert("files", files);
-  } else {
-    workload.insert("size_mib", s.workload.size_mib);
-    workload.insert("verify", s.workload.verify);
+  // The workload's keys as the file gave them (the kind's defaults apply again on load).
+  toml::table workload{{"kind", name_of(s.workload.kind)}};
+  auto strings = [](const auto& list) {
+    toml::array a;
+    for (const auto& item : list) a.push_back(fmt::format("{}", item));
+    return a;
+  };
+  for (const auto& [key, line] : s.workload.keys) {
+    const WorkloadConfig& w = s.workload;
+    if (key == "size_mib") workload.insert(key, w.size_mib);
+    if (key == "verify") workload.insert(key, w.verify);
+    if (key == "argv") workload.insert(key, strings(w.argv));
+    if (key == "files") {
+      std::vector<std::string> files;
+      for (const auto& f : w.files) files.push_back(f.string());
+      workload.insert(key, strings(files));
+    }
+    if (key == "args") workload.insert(key, strings(w.args));
+    if (key == "writers") workload.insert(key, w.writers);
+    if (key == "same_file") workload.insert(key, w.same_file);
+    if (key == "remount") workload.insert(key, w.remount);
+    if (key == "pause_before_verify_s") workload.insert(key, w.pause_before_verify_s);
   }
+  toml::table memory;
+  if (s.memory.max_mib) memory.insert("max_mib", s.memory.max_mib);
+  if (s.memory.high_mib) memory.insert("high_mib", s.memory.high_mib);
+  if (s.memory.swap_max_mib >= 0) memory.insert("swap_max_mib", s.memory.swap_max_mib);
+  if (s.memory.balloon_mib) {
+    memory.insert("balloon_mib", s.memory.balloon_mib);
+    memory.insert("balloon_at_s", s.memory.balloon_at_s);
+  }
+  toml::table sysctl;
+  for (const SysctlSetting& set : s.sysctl) sysctl.insert(set.key, set.value);
   toml::table limits{{"duration_s", s.limits.duration_s},
                      {"stall_s", s.limits.stall_s},
                      {"oom_ok", s.limits.oom_ok},
-                     {"recover", s.limits.recover}};
+                     {"recover", s.limits.recover},
+                     {"timeout_is_failure", s.limits.timeout_is_failure}};
   toml::table root{{"name", s.name},     {"description", s.description}, {"guest", guest},
                    {"storage", storage}, {"workload", workload},         {"limits", limits}};
+  if (!memory.empty()) root.insert("memory", std::move(memory));
+  if (!sysctl.empty()) root.insert("sysctl", std::move(sysctl));
   if (!s.faults.empty()) {
     toml::array faults;
     for (const FaultConfig& f : s.faults) {

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "harness/config/kinds.h"
@@ -37,12 +39,49 @@ struct StorageConfig {
 // Where the storage ends up in the guest, for the workload.
 inline constexpr const char* kGuestMountPoint = "/mnt/wedge";
 
+// [workload]: what runs in the guest. Which keys each kind takes, and their defaults, is the
+// kind's own business (harness/workloads/); the loader only reads and types them.
 struct WorkloadConfig {
-  std::string kind = "swap-hog";             // or "command"
-  int size_mib = 600;                        // swap-hog: how much memory to allocate and touch
-  bool verify = true;                        // swap-hog: read everything back and check the pattern
+  WorkloadKind kind = WorkloadKind::kSwapHog;
+  int size_mib = 600;  // swap-hog: memory touched; large-file, writers: bytes written in total
+  bool verify = true;  // read everything back and check the pattern
   std::vector<std::string> argv;             // command: the program and its arguments (no shell)
   std::vector<std::filesystem::path> files;  // command: host files copied to /extra in the guest
+  std::vector<std::string> args;             // mke2fs: its options, passed through
+  int writers = 4;                           // concurrent-writers: processes writing at once
+  bool same_file = false;                    // concurrent-writers: interleaved regions of one file
+  bool remount = false;           // umount and mount again before verifying (defeats the cache)
+  int pause_before_verify_s = 0;  // hold between write and read-back (outside tampering)
+  int line = 0;                   // where [workload] starts (0: not given)
+  // The keys the table gave and their lines, for the kind's own file:line checks.
+  std::vector<std::pair<std::string, int>> keys;
+  [[nodiscard]] int line_of(std::string_view key) const {
+    for (const auto& [k, l] : keys) {
+      if (k == key) return l;
+    }
+    return 0;
+  }
+};
+
+// [memory]: caps applied before the workload starts. The cgroup ones are set on
+// /sys/fs/cgroup/wedge, which the workload runs in; 0 (or -1 for swap) means no cap.
+struct MemoryConfig {
+  int max_mib = 0;          // memory.max
+  int high_mib = 0;         // memory.high
+  int swap_max_mib = -1;    // memory.swap.max (0 is a real cap: no swap at all)
+  int balloon_mib = 0;      // shrink the guest to this through the balloon ...
+  double balloon_at_s = 0;  // ... this long after the workload started, until the end
+  int line = 0;
+  [[nodiscard]] bool wants_cgroup() const {
+    return max_mib > 0 || high_mib > 0 || swap_max_mib >= 0;
+  }
+};
+
+// One [sysctl] key (vm.* only, from an allow-list), written before the workload starts.
+struct SysctlSetting {
+  std::string key;  // "vm.dirty_ratio"
+  long long value = 0;
+  int line = 0;
 };
 
 struct LimitsConfig {
@@ -50,6 +89,9 @@ struct LimitsConfig {
   int stall_s = 10;      // no progress this long (guest time under TCG, scaled) = hang
   bool oom_ok = false;   // is the OOM killer an acceptable outcome?
   bool recover = true;   // after every fault ended, the run must still finish normally
+  // A workload still making progress when duration_s ends is verdict "timeout": exit 0
+  // unless this says the run had to finish in time.
+  bool timeout_is_failure = false;
 };
 
 // One [[fault]] table: what to break, when, for how long. Which keys a kind takes:
@@ -88,6 +130,8 @@ struct Scenario {
   StorageConfig storage;
   WorkloadConfig workload;
   LimitsConfig limits;
+  MemoryConfig memory;
+  std::vector<SysctlSetting> sysctl;
   std::vector<FaultConfig> faults;  // in file order; indices are the faults' ids in logs
   std::filesystem::path source;     // the file it came from (empty for built-ins given as text)
 };

@@ -74,6 +74,7 @@ void Detector::on_console_event(const console::Event& e, double now_s) {
       declare_hang(finding_from_event(e, "hang"), now_s, now_s);
     }
   } else if (kind == "oom_kill") {
+    oom_seen_ = true;
     if (!config_.oom_ok) add(finding_from_event(e, "oom_kill"), now_s, now_s, false);
   } else if (kind == "io_error") {
     if (!names_absorbed_device(e)) add(finding_from_event(e, "io_error"), now_s, now_s, false);
@@ -116,6 +117,8 @@ void Detector::on_progress(double now_s) {
 void Detector::on_workload_exit(int exit_code, int signal, bool verify_failed, double now_s) {
   workload_exited_ = true;
   workload_ok_ = exit_code == 0 && signal == 0;
+  // With oom_ok, the OOM killer taking the workload (SIGKILL) is the allowed outcome.
+  if (signal == 9 && oom_seen_ && config_.oom_ok) workload_ok_ = true;
   if (verify_failed) {
     add_finding("io_error", "swapped-out memory read back wrong", now_s, now_s,
                 "workload verify mismatch");
@@ -129,6 +132,31 @@ void Detector::on_workload_exit(int exit_code, int signal, bool verify_failed, d
                   now_s, now_s, "workload exit status");
     }
   }
+  done_ = true;
+}
+
+void Detector::on_workload_finding(const std::string& kind, const std::string& title,
+                                   const reports::DataDetails& data, double now_s) {
+  size_t before = findings_.size();
+  add_finding(kind, title, now_s, now_s, "workload read-back");
+  if (findings_.size() > before) findings_.back().data = data;
+}
+
+void Detector::on_deadline(double now_s) {
+  if (done_) return;
+  bool alive = now_s - last_heartbeat_s_ < config_.heartbeat_lost_s;
+  bool moving = !track_progress_ || now_s - last_progress_s_ < config_.stall_s;
+  if (armed_ && alive && moving) {
+    timed_out_ = true;
+    done_ = true;
+    return;
+  }
+  declare_hang(
+      plain_finding("hang",
+                    fmt::format("no workload progress for {:.0f} s when duration_s ran out",
+                                now_s - last_progress_s_),
+                    "progress"),
+      last_progress_s_, now_s);
   done_ = true;
 }
 
@@ -221,6 +249,7 @@ Verdict Detector::verdict() const {
   auto decided =
       deciding_finding(findings_, [this](const reports::Finding& f) { return counts(f); });
   if (decided) return verdict_for_kind(findings_[*decided].kind);
+  if (timed_out_) return Verdict::kTimeout;
   return workload_exited_ && workload_ok_ ? Verdict::kPass : Verdict::kInfraError;
 }
 
@@ -229,6 +258,9 @@ std::string Detector::reason() const {
       deciding_finding(findings_, [this](const reports::Finding& f) { return counts(f); });
   if (decided) return findings_[*decided].title;
   Verdict v = verdict();
+  if (v == Verdict::kTimeout) {
+    return "duration_s ran out while the workload was still making progress";
+  }
   if (v == Verdict::kPass) {
     return recovered_ ? "workload finished; the guest recovered after the injected fault"
                       : "workload finished, no kernel findings";

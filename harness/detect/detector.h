@@ -38,8 +38,9 @@ class Detector {
  public:
   explicit Detector(DetectorConfig config) : config_(config) {}
 
-  // The workload started. track_progress: it reports progress (the hog does), so a stall in
-  // its progress is a hang; a user's command need not, and only heartbeat loss counts.
+  // The workload started. track_progress: it reports a progress measure (bytes written, MiB
+  // touched, ...; on_progress whenever it moves), so a stall in it is a hang; a user's command
+  // need not, and only heartbeat loss counts.
   void arm(double now_s, bool track_progress = true);
   void on_console_event(const console::Event& event, double now_s);
   void on_heartbeat(double now_s);
@@ -47,6 +48,12 @@ class Detector {
   // The console printed something (any bytes): findings record how long it had been silent.
   void on_console_output(double now_s) { last_console_s_ = now_s; }
   void on_workload_exit(int exit_code, int signal, bool verify_failed, double now_s);
+  // The workload found its own data wrong: kind "data_loss" or "io_error", with where.
+  void on_workload_finding(const std::string& kind, const std::string& title,
+                           const reports::DataDetails& data, double now_s);
+  // duration_s ran out: still progressing (or alive, when progress is not tracked) is a
+  // timeout, not a kernel failure; no progress for stall_s is a hang.
+  void on_deadline(double now_s);
   void on_domain_gone(const std::string& why, double now_s);
   // An injected fault became active / inactive (a stall, crash, squeeze...).
   void on_fault(bool active, double now_s);
@@ -100,6 +107,8 @@ class Detector {
   bool hung_in_fault_ = false;  // a hang was declared while a fault was active
   bool recovered_ = false;
   bool hang_declared_ = false;
+  bool timed_out_ = false;
+  bool oom_seen_ = false;  // an OOM kill was on the console (allowed or not)
   bool nmi_expected_ = false;
   double last_heartbeat_s_ = 0;
   double last_progress_s_ = 0;

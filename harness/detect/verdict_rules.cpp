@@ -53,9 +53,10 @@ bool names_spinning_cpu(const reports::Finding& f) {
 int severity(const std::string& kind) {
   if (kind == "crash" || kind == "hang") return 0;  // kernel failures: earliest first
   if (kind == "oom_kill") return 1;
-  if (kind == "io_error") return 2;
-  if (kind == "workload_failed") return 3;
-  return 4;
+  if (kind == "data_loss") return 2;  // the data was wrong, not merely unreadable
+  if (kind == "io_error") return 3;
+  if (kind == "workload_failed") return 4;
+  return 5;
 }
 
 }  // namespace
@@ -113,6 +114,7 @@ reports::Verdict verdict_for_kind(const std::string& kind) {
   if (kind == "crash") return reports::Verdict::kCrash;
   if (kind == "hang") return reports::Verdict::kHang;
   if (kind == "oom_kill") return reports::Verdict::kUnexpectedOom;
+  if (kind == "data_loss") return reports::Verdict::kDataLoss;
   if (kind == "io_error") return reports::Verdict::kIoError;
   if (kind == "workload_failed") return reports::Verdict::kWorkloadFailed;
   return reports::Verdict::kInfraError;

@@ -45,7 +45,7 @@ void FaultDriver::step_now(double now, double workload_s, const LiveNumbers& n,
     numbers.writeback_mib = n.writeback_mib;
     numbers.pswpout = static_cast<double>(n.guest.pswpout);
   }
-  numbers.workload_mib = static_cast<double>(n.workload_mib);
+  numbers.workload_mib = static_cast<double>(n.workload.done);
   faults::ScheduleStep due = schedule_->step(workload_s, numbers);
   for (size_t i : due.stop) {
     Status s = injectors_[i]->stop();

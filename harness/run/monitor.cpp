@@ -1,4 +1,5 @@
-// Implementation of monitor.h: swap traffic and hog progress both count as progress.
+// Implementation of monitor.h: swap traffic and the workload's progress measure both count as
+// progress; the workload's own findings (data read back wrong) go to the detector.
 #include "harness/run/monitor.h"
 
 #include <algorithm>
@@ -24,21 +25,44 @@ void Monitor::absorb(const Pumped& p, double now_s) {
     numbers_.memfree_mib = free_mib;
     numbers_.dirty_mib = static_cast<double>(snap.dirty_kb) / 1024.0;
     numbers_.writeback_mib = static_cast<double>(snap.writeback_kb) / 1024.0;
+    g.dirty_peak_mib = std::max(g.dirty_peak_mib, numbers_.dirty_mib);
+    g.writeback_peak_mib = std::max(g.writeback_peak_mib, numbers_.writeback_mib);
     uint64_t swap_pages = snap.pswpout + snap.pswpin;
     if (detector_ && swap_pages != last_swap_pages_) detector_->on_progress(now_s);
     last_swap_pages_ = swap_pages;
   }
-  for (const auto& [job, line] : p.output_lines) {
-    if (auto prog = agent::parse_progress_line(line)) {
-      if (prog->done_mib != numbers_.workload_mib && detector_) detector_->on_progress(now_s);
-      numbers_.workload_mib = prog->done_mib;
-      g.workload_progress_mib = prog->done_mib;
-    }
-    if (line.rfind("verify mismatch", 0) == 0) numbers_.verify_failed = true;
-  }
+  for (const auto& [job, line] : p.output_lines) absorb_line(line, now_s);
   if (detector_) {
     for (int i = 0; i < p.heartbeats; ++i) detector_->on_heartbeat(now_s);
     for (const auto& e : p.console_events) detector_->on_console_event(e, now_s);
+  }
+}
+
+void Monitor::absorb_line(const std::string& line, double now_s) {
+  if (line.rfind("verify mismatch", 0) == 0) numbers_.verify_failed = true;
+  if (!workload_) return;
+  if (workload_->parse_progress) {
+    if (auto m = workload_->parse_progress(line)) {
+      bool moved = !numbers_.workload_reported || m->done != numbers_.workload.done ||
+                   m->phase != numbers_.workload.phase;
+      if (moved && detector_) detector_->on_progress(now_s);
+      numbers_.workload = *m;
+      numbers_.workload_reported = true;
+      auto& g = numbers_.guest;
+      g.workload_done = m->done;
+      g.workload_total = m->total;
+      g.workload_unit = m->unit;
+      g.workload_phase = m->phase;
+      if (m->unit == "MiB") g.workload_progress_mib = m->done;
+    }
+  }
+  if (workload_->reports_findings && detector_) {
+    if (auto f = agent::parse_finding_line(line)) {
+      detector_->on_workload_finding(
+          f->kind, agent::describe(*f),
+          reports::DataDetails{f->file, f->offset, f->length, f->syscall, f->error, f->what},
+          now_s);
+    }
   }
 }
 

@@ -11,6 +11,7 @@
 #include "harness/console/flood_meter.h"
 #include "harness/detect/detector.h"
 #include "harness/run/guest_session.h"
+#include "harness/workloads/workload.h"
 #include "reports/report.h"
 
 namespace wedge::run {
@@ -21,19 +22,25 @@ struct LiveNumbers {
   double memfree_mib = 0;
   double dirty_mib = 0;
   double writeback_mib = 0;
-  uint64_t workload_mib = 0;
+  agent::Measure workload;  // the workload's last progress measure
+  bool workload_reported = false;
   bool verify_failed = false;
   console::FloodMeter console;  // console bytes and floods
 };
 
 class Monitor {
  public:
-  explicit Monitor(detect::Detector* detector) : detector_(detector) {}
+  // workload: how its output lines read (null: no progress, no findings of its own).
+  explicit Monitor(detect::Detector* detector, const workloads::WorkloadEntry* workload = nullptr)
+      : detector_(detector), workload_(workload) {}
   void absorb(const Pumped& p, double now_s);
   [[nodiscard]] const LiveNumbers& numbers() const { return numbers_; }
 
  private:
+  void absorb_line(const std::string& line, double now_s);
+
   detect::Detector* detector_;
+  const workloads::WorkloadEntry* workload_;
   LiveNumbers numbers_;
   uint64_t last_swap_pages_ = 0;
 };

@@ -33,6 +33,8 @@
 #include "harness/util/process.h"
 #include "harness/util/timeouts.h"
 #include "harness/vm/libvirt/libvirt_backend.h"
+#include "harness/workloads/guest_setup.h"
+#include "harness/workloads/workload_registry.h"
 #include "vm-images/image.h"
 
 namespace wedge::run {
@@ -88,7 +90,9 @@ class Runner {
   double now_s() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
   }
-  std::vector<std::string> workload_argv() const;
+  Result<std::vector<std::string>> workload_argv() const;
+  Status prepare_workload(storage::GuestOps& guest);
+  void read_cgroup_numbers(GuestSession& session);
 
   const config::Scenario& scenario_;
   RunOptions options_;
@@ -108,33 +112,52 @@ class Runner {
   bool workload_started_ = false;
   GuestSession* session_ = nullptr;
   storage::InUse in_use_;  // where the storage is in the guest
+  const workloads::WorkloadEntry& workload_ = workloads::workload_entry(scenario_.workload.kind);
+  bool balloon_applied_ = false;  // [memory] balloon_mib, once balloon_at_s passed
 };
 
+// [memory] caps, or a memory-max fault, squeeze the workload's cgroup.
 bool needs_cgroup(const config::Scenario& s) {
   for (const auto& f : s.faults) {
     if (f.kind == config::FaultKind::kMemoryMax) return true;
   }
-  return false;
+  return s.memory.wants_cgroup();
 }
 
-std::vector<std::string> Runner::workload_argv() const {
-  std::vector<std::string> argv;
-  if (needs_cgroup(scenario_)) {
-    // The workload runs in its own cgroup so that memory-max faults squeeze it alone. The
-    // script is a constant; the workload's argv follows as its positional parameters.
-    argv = {"/bin/busybox", "sh", "-c",
-            "echo $$ > /sys/fs/cgroup/wedge/cgroup.procs && exec \"$@\"", "wedge-cgroup"};
-  }
-  if (scenario_.workload.kind == "command") {
-    argv.insert(argv.end(), scenario_.workload.argv.begin(), scenario_.workload.argv.end());
-    return argv;
-  }
-  for (std::string a : {"/bin/wedge-hog", "hog", "--mib"}) argv.push_back(a);
-  argv.push_back(std::to_string(scenario_.workload.size_mib));
-  argv.push_back("--step-mib");
-  argv.push_back("8");
-  if (scenario_.workload.verify) argv.push_back("--verify");
+Result<std::vector<std::string>> Runner::workload_argv() const {
+  WEDGE_TRY(std::vector<std::string> argv, workload_.argv(scenario_, in_use_));
+  // The workload runs in its own cgroup so that memory caps and memory-max faults squeeze it
+  // alone; the agent joins the cgroup and execs it (no shell).
+  if (needs_cgroup(scenario_)) argv = workloads::in_cgroup(argv);
   return argv;
+}
+
+// Memory caps and sysctls, all applied before the workload starts.
+Status Runner::prepare_workload(storage::GuestOps& guest) {
+  auto& r = result_.report;
+  if (needs_cgroup(scenario_)) {
+    WEDGE_CHECK(workloads::make_workload_cgroup(guest, scenario_.memory)
+                    .context("creating the workload cgroup"));
+    r.cgroup.used = true;
+    r.cgroup.max_mib = scenario_.memory.max_mib;
+    r.cgroup.high_mib = scenario_.memory.high_mib;
+    r.cgroup.swap_max_mib = scenario_.memory.swap_max_mib;
+  }
+  WEDGE_TRY(r.sysctl, workloads::apply_sysctls(guest, scenario_.sysctl).context("[sysctl]"));
+  return ok_status();
+}
+
+// memory.events and the peak usage of the workload cgroup, while the agent still answers.
+void Runner::read_cgroup_numbers(GuestSession& session) {
+  auto& cg = result_.report.cgroup;
+  if (!cg.used || now_s() - session.last_heartbeat_s() > 3) return;
+  std::string dir = workloads::kCgroupDir;
+  if (auto events = session.read_guest_file(dir + "/memory.events", 4096, 5s)) {
+    cg.events = workloads::parse_memory_events(*events);
+  }
+  if (auto peak = session.read_guest_file(dir + "/memory.peak", 64, 5s)) {
+    cg.current_peak_mib = static_cast<double>(std::strtoull(peak->c_str(), nullptr, 10)) / 1048576;
+  }
 }
 
 Status Runner::prepare_run_dir() {
@@ -178,17 +201,22 @@ void Runner::monitor(GuestSession& session, uint32_t workload_job, detect::Detec
     }
     if (std::chrono::steady_clock::now() >= deadline && !detector.done()) {
       result_.report.infra_error.clear();
-      detector.on_domain_gone(
-          fmt::format("run did not finish within duration_s = {}", scenario_.limits.duration_s),
-          now);
+      detector.on_deadline(now);
     }
     if (now - last_status >= 1) {
       last_status = now;
       const LiveNumbers& n = monitor_->numbers();
+      const agent::Measure& w = n.workload;
+      std::string workload =
+          !n.workload_reported
+              ? fmt::format("{} running", config::name_of(scenario_.workload.kind))
+              : fmt::format("{} {}/{} {}{}", config::name_of(scenario_.workload.kind), w.done,
+                            w.total, w.unit, w.phase.empty() ? "" : " " + w.phase);
       progress_.status(fmt::format(
-          "workload {}/{} MiB | swap used {:.0f} MiB (peak {:.0f}) | pswpout {} | MemFree {:.0f} "
+          "{} | Dirty {:.0f} MiB Writeback {:.0f} MiB | swap used {:.0f} MiB (peak {:.0f}) | "
+          "pswpout {} | MemFree {:.0f} "
           "MiB | heartbeat {:.1f} s ago{}",
-          n.workload_mib, scenario_.workload.size_mib, n.swap_used_mib, n.guest.swap_peak_mib,
+          workload, n.dirty_mib, n.writeback_mib, n.swap_used_mib, n.guest.swap_peak_mib,
           n.guest.pswpout, n.memfree_mib, now - session.last_heartbeat_s(),
           n.console.flooding() ? fmt::format(" | console flood ({:.0f} MiB so far)",
                                              n.console.total_bytes() / 1048576.0)
@@ -197,6 +225,7 @@ void Runner::monitor(GuestSession& session, uint32_t workload_job, detect::Detec
     std::this_thread::sleep_for(100ms);
   }
   progress_.finish_status();
+  read_cgroup_numbers(session);
   stop_all_faults(now_s());
   // The workload may have died from an oops whose report is the console's last output: give
   // the rest of it a moment to arrive, then close the console stream before the verdict.
@@ -211,15 +240,6 @@ void Runner::monitor(GuestSession& session, uint32_t workload_job, detect::Detec
 Status Runner::prepare_faults(GuestSession& session) {
   session_ = &session;
   if (scenario_.faults.empty()) return ok_status();
-  if (needs_cgroup(scenario_)) {
-    auto enabled = session.write_guest_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory",
-                                            timeouts_.agent_command());
-    if (!enabled) return enabled.error().context("enabling the memory controller");
-    auto made = session.run_step("guest: mkdir workload cgroup",
-                                 {"/bin/busybox", "mkdir", "-p", "/sys/fs/cgroup/wedge"},
-                                 timeouts_.agent_command());
-    if (!made) return made.error();
-  }
   faults::InjectorTargets targets;
   targets.servers = res_.transport->servers();
   targets.restart_timeout = timeouts_.server_start;
@@ -228,13 +248,24 @@ Status Runner::prepare_faults(GuestSession& session) {
   targets.guest_memory_mib = scenario_.guest.memory_mib;
   targets.set_memory_max = [this](std::optional<int> mib) -> Status {
     std::string value = mib ? std::to_string(static_cast<long long>(*mib) << 20) : "max";
-    return session_->write_guest_file("/sys/fs/cgroup/wedge/memory.max", value, 10s);
+    return session_->write_guest_file(std::string(workloads::kCgroupDir) + "/memory.max", value,
+                                      10s);
   };
   fault_driver_.emplace(scenario_.faults, progress_, result_.report.faults);
   return fault_driver_->prepare(targets, result_.run_dir / "faults.jsonl");
 }
 
 void Runner::step_faults(double now, detect::Detector& detector) {
+  const config::MemoryConfig& m = scenario_.memory;
+  if (m.balloon_mib > 0 && !balloon_applied_ && now - workload_start_s_ >= m.balloon_at_s) {
+    // A scenario setting, not a fault: the guest stays squeezed, and hangs are not forgiven.
+    balloon_applied_ = true;
+    Status s = res_.vm->set_balloon_mib(m.balloon_mib);
+    result_.report.faults.push_back(
+        {"balloon-setting", now, std::nullopt, s ? "" : s.error().message()});
+    progress_.step(s ? fmt::format("[memory] balloon: guest squeezed to {} MiB", m.balloon_mib)
+                     : "[memory] balloon failed: " + s.error().message());
+  }
   if (fault_driver_) {
     fault_driver_->step(now, now - workload_start_s_, monitor_->numbers(), detector);
   }
@@ -285,6 +316,7 @@ Status Runner::boot_and_run() {
   req.cache_dir = options_.cache_dir;
   res_.transport = storage::make_transport(scenario_);
   storage::ImageNeeds needs = res_.transport->image_needs();
+  if (workload_.image_needs) needs.add(workload_.image_needs(scenario_));
   needs.add(storage::use_image_needs(
       scenario_.storage, storage::transport_entry(scenario_.storage.transport).file_transport));
   req.tools = needs.tools;
@@ -362,7 +394,7 @@ Status Runner::boot_and_run() {
       .heartbeat_lost_s = std::chrono::duration<double>(timeouts_.heartbeat_lost()).count() * 2,
       .oom_ok = scenario_.limits.oom_ok,
       .recover = scenario_.limits.recover});
-  monitor_.emplace(&*detector_);
+  monitor_.emplace(&*detector_, &workload_);
   GuestSession session(
       *res_.vm, result_.run_dir, [this] { return now_s(); },
       [this](const Pumped& p) {
@@ -406,11 +438,13 @@ Status Runner::boot_and_run() {
     }
     in_use_ = *in_use;
     detector_->absorb_io_errors_on(res_.transport->redundant_devices());
+    WEDGE_CHECK(prepare_workload(guest));
   }
-  progress_.step(fmt::format("workload: {}", fmt::join(workload_argv(), " ")));
+  WEDGE_TRY(std::vector<std::string> argv, workload_argv());
+  progress_.step(fmt::format("workload: {}", fmt::join(argv, " ")));
   WEDGE_CHECK(prepare_faults(session).context("preparing faults"));
-  WEDGE_TRY(uint32_t job, session.start_job("workload", workload_argv()));
-  detector_->arm(now_s(), scenario_.workload.kind == "swap-hog");
+  WEDGE_TRY(uint32_t job, session.start_job("workload", argv));
+  detector_->arm(now_s(), workload_.parse_progress != nullptr);
   workload_start_s_ = now_s();
   workload_started_ = true;
   monitor(session, job, *detector_);
@@ -462,6 +496,8 @@ RunResult Runner::run() {
   r.scenario = scenario_.name;
   r.scenario_file = scenario_.source.string();
   r.wedge_version = WEDGE_VERSION;
+  r.workload_kind = config::name_of(scenario_.workload.kind);
+  r.timeout_is_failure = scenario_.limits.timeout_is_failure;
   r.started_at = utc_now("%Y-%m-%dT%H:%M:%SZ");
   run_start_ = std::chrono::steady_clock::now();
   Status status = prepare_run_dir();
@@ -529,6 +565,7 @@ RunResult Runner::run() {
 Result<config::Scenario> load_run_scenario(const fs::path& path) {
   WEDGE_TRY(config::Scenario scenario, config::load_scenario(path));
   WEDGE_CHECK(storage::check_storage(scenario));
+  WEDGE_CHECK(workloads::check_workload(scenario));
   return scenario;
 }
 

@@ -176,8 +176,52 @@ TEST(Detector, OomKillCountsOnlyWhenNotAllowed) {
     d.arm(0);
     d.on_console_event(event(console::EventKind::kOomKill, "out of memory: killed hog"), 3);
     d.on_workload_exit(0, 9, false, 4);
-    EXPECT_EQ(d.verdict(), oom_ok ? Verdict::kWorkloadFailed : Verdict::kUnexpectedOom);
+    // With oom_ok, the OOM killer taking the workload is the allowed outcome: a pass.
+    EXPECT_EQ(d.verdict(), oom_ok ? Verdict::kPass : Verdict::kUnexpectedOom);
   }
+}
+
+TEST(Detector, WorkloadDataFindingsAreDataLossOrIoError) {
+  Detector d({});
+  d.arm(0);
+  d.on_workload_finding("data_loss", "data lost in /mnt/wedge/f at offset 4096, 4096 bytes",
+                        reports::DataDetails{"/mnt/wedge/f", 4096, 4096, "", 0, "mismatch"}, 3);
+  d.on_workload_exit(3, 0, false, 4);
+  EXPECT_EQ(d.verdict(), Verdict::kDataLoss);
+  ASSERT_EQ(d.findings().size(), 1u) << "the exit is explained, not a workload_failed";
+  EXPECT_EQ(d.findings()[0].data->offset, 4096u);
+  Detector e({});
+  e.arm(0);
+  e.on_workload_finding("io_error", "write ...", reports::DataDetails{"/f", 0, 1, "write", 5, ""},
+                        3);
+  e.on_workload_exit(4, 0, false, 4);
+  EXPECT_EQ(e.verdict(), Verdict::kIoError);
+}
+
+TEST(Detector, DeadlineWhileProgressingIsTimeoutElseHang) {
+  Detector d({.stall_s = 10, .heartbeat_lost_s = 5});
+  d.arm(0);
+  for (double t = 1; t <= 50; t += 1) {
+    d.on_heartbeat(t);
+    d.on_progress(t);
+    d.tick(t);
+  }
+  d.on_deadline(50);
+  EXPECT_TRUE(d.done());
+  EXPECT_EQ(d.verdict(), Verdict::kTimeout);
+  EXPECT_EQ(reports::exit_code_for(Verdict::kTimeout), 0);
+  EXPECT_EQ(reports::exit_code_for(Verdict::kTimeout, true), 1);
+  Detector stuck({.stall_s = 100, .heartbeat_lost_s = 5});
+  stuck.arm(0);
+  for (double t = 1; t <= 50; t += 1) stuck.on_heartbeat(t);
+  stuck.on_progress(10);
+  stuck.on_deadline(50.5);
+  EXPECT_EQ(stuck.verdict(), Verdict::kTimeout) << "40 s gap is below stall_s = 100";
+  Detector hung({.stall_s = 10, .heartbeat_lost_s = 5});
+  hung.arm(0);
+  hung.on_heartbeat(49);
+  hung.on_deadline(50);
+  EXPECT_EQ(hung.verdict(), Verdict::kHang);
 }
 
 TEST(Detector, VerifyMismatchIsAnIoError) {

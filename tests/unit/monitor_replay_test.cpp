@@ -7,6 +7,7 @@
 
 #include "harness/run/monitor.h"
 #include "harness/util/files.h"
+#include "harness/workloads/workload_registry.h"
 #include "tests/unit/fake_vm.h"
 
 namespace wedge::run {
@@ -37,7 +38,7 @@ struct Replay {
   double now = 0;
   FakeVm vm{&now};
   detect::Detector detector;
-  Monitor monitor{&detector};
+  Monitor monitor{&detector, &workloads::workload_entry(config::WorkloadKind::kSwapHog)};
   std::unique_ptr<TempDir> dir;
   std::unique_ptr<GuestSession> session;
 

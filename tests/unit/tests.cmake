@@ -48,3 +48,5 @@ gtest_discover_tests(agent_nbd_handshake_test DISCOVERY_TIMEOUT 30 PROPERTIES LA
 wedge_unit_test(ninep_transport_test wedge_storage wedge_config wedge_util)
 wedge_unit_test(verdict_rules_test wedge_detect)
 wedge_unit_test(console_hostile_input_test wedge_detect)
+wedge_unit_test(workload_registry_test wedge_workloads wedge_config)
+wedge_unit_test(workload_pattern_test wedge_agent_host)

@@ -1,10 +1,13 @@
-// wedge-agent: the static guest agent. Picks a mode (init, serve, hog) and hands over;
-// the work lives in init.cpp, serve_loop.cpp and hog.cpp.
+// wedge-agent: the static guest agent. Picks a mode (init, serve, or a workload: hog, write,
+// watch, cgroup-exec) and hands over; the work lives in the mode's own file.
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <initializer_list>
+
+#include "workloads/agent/cgroup_exec.h"
 #include "workloads/agent/hog.h"
 #include "workloads/agent/init.h"
 #include "workloads/agent/io_flusher_exec.h"
@@ -12,6 +15,8 @@
 #include "workloads/agent/port.h"
 #include "workloads/agent/serve_loop.h"
 #include "workloads/agent/util.h"
+#include "workloads/agent/watch.h"
+#include "workloads/agent/writer.h"
 
 namespace {
 
@@ -23,6 +28,9 @@ constexpr const char* kUsage =
     "  hog --mib N [--step-mib S] [--verify]        memory hog workload\n"
     "  io-flusher PROGRAM [ARGS...]                 exec PROGRAM as PR_SET_IO_FLUSHER\n"
     "  nbd-connect HOST PORT /dev/nbdN EXPORT       attach an NBD export (no nbd-client)\n"
+    "  write --dir DIR --mib N [...]                file writers with verified read-back\n"
+    "  watch --device /dev/X -- PROGRAM [ARGS...]   run PROGRAM, report device writes\n"
+    "  cgroup-exec DIR PROGRAM [ARGS...]            join cgroup DIR, exec PROGRAM\n"
     "Run 'wedge-agent MODE --help' for a mode's options.\n";
 
 constexpr const char* kServeUsage =
@@ -86,9 +94,11 @@ int serve_main(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   // A workload mode named on the command line wins: the host runs "/init hog ..." in the guest.
-  bool workload_mode = argc > 1 && (strcmp(argv[1], "hog") == 0 || strcmp(argv[1], "serve") == 0 ||
-                                    strcmp(argv[1], "io-flusher") == 0 ||
-                                    strcmp(argv[1], "nbd-connect") == 0);
+  bool workload_mode = false;
+  for (const char* mode :
+       {"hog", "serve", "io-flusher", "nbd-connect", "write", "watch", "cgroup-exec"}) {
+    workload_mode |= argc > 1 && strcmp(argv[1], mode) == 0;
+  }
   if (!workload_mode && (getpid() == 1 || (argc > 0 && wedge::guest::ends_with(argv[0], "init")))) {
     wedge::guest::run_as_init();
   }
@@ -100,6 +110,11 @@ int main(int argc, char** argv) {
   if (strcmp(argv[1], "hog") == 0) return wedge::guest::hog_main(argc - 2, argv + 2);
   if (strcmp(argv[1], "nbd-connect") == 0) {
     return wedge::guest::nbd_connect_main(argc - 2, argv + 2);
+  }
+  if (strcmp(argv[1], "write") == 0) return wedge::guest::writer_main(argc - 2, argv + 2);
+  if (strcmp(argv[1], "watch") == 0) return wedge::guest::watch_main(argc - 2, argv + 2);
+  if (strcmp(argv[1], "cgroup-exec") == 0) {
+    return wedge::guest::cgroup_exec_main(argc - 2, argv + 2);
   }
   if (strcmp(argv[1], "io-flusher") == 0) {
     return wedge::guest::io_flusher_exec_main(argc - 2, argv + 2);

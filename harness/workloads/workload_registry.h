@@ -1,0 +1,17 @@
+// The registry of workloads, keyed by config::WorkloadKind: one line per workload in
+// workload_registry.cpp, and the load-time check every scenario's [workload] goes through.
+//
+//   WEDGE_CHECK(workloads::check_workload(scenario));      // after config::load_scenario
+//   const workloads::WorkloadEntry& w = workloads::workload_entry(scenario.workload.kind);
+#pragma once
+
+#include "harness/workloads/workload.h"
+
+namespace wedge::workloads {
+
+[[nodiscard]] const WorkloadEntry& workload_entry(config::WorkloadKind kind);
+
+// Rejects keys the kind does not take and whatever its own validate rejects (file:line).
+[[nodiscard]] Status check_workload(const config::Scenario& scenario);
+
+}  // namespace wedge::workloads

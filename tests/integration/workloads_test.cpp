@@ -1,0 +1,254 @@
+// End-to-end tests of the workloads on real guests (TCG): mke2fs leaves a valid filesystem on
+// the host's export, large-file and concurrent writers verify every block, an nbdkit error
+// fault and a block corrupted behind the guest's back are found with file and offset, and the
+// cgroup memory cap makes the OOM killer fire inside the cgroup.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "tests/integration/run_helpers.h"
+
+namespace wedge {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using nlohmann::json;
+using test::expect_nothing_leaked;
+using test::load_json;
+using test::run_wedge;
+using test::WedgeRun;
+
+class WorkloadsTest : public test::TempDirTest {};
+
+// A finding of `kind` in the report, or null.
+json finding_of(const json& report, const std::string& kind) {
+  for (const json& f : report["findings"]) {
+    if (f["kind"] == kind) return f;
+  }
+  return json();
+}
+
+// mke2fs writes every inode table of a 4 GiB device from a 128 MiB guest; the export the host
+// keeps holds a clean ext4.
+TEST_F(WorkloadsTest, Mke2fsOn4GiBNbdDeviceLeavesValidFilesystem) {
+  fs::path out = dir() / "run";
+  WedgeRun r = run_wedge({"run", "mke2fs-nbd", "--out", out.string(), "--keep-export", "-q"}, 300s);
+  ASSERT_EQ(r.status.code, 0) << r.out << r.err;
+  json report = load_json(out / "report.json");
+  EXPECT_EQ(report["verdict"], "pass") << report.dump(2);
+  EXPECT_EQ(report["guest"]["workload"]["kind"], "mke2fs");
+  EXPECT_EQ(report["guest"]["workload"]["total"], 4096);
+  EXPECT_GT(report["guest"]["workload"]["done"].get<uint64_t>(), 64u) << "inode tables written";
+  auto dumped = run_command({"dumpe2fs", "-h", (out / "export.img").string()}, 60s);
+  ASSERT_TRUE(dumped.ok());
+  EXPECT_EQ(dumped->status.code, 0) << dumped->err;
+  EXPECT_NE(dumped->out.find("Filesystem state:         clean"), std::string::npos) << dumped->out;
+  EXPECT_NE(dumped->out.find("Block count:              1048576"), std::string::npos);
+  fs::remove(out / "export.img");
+}
+
+// 256 MiB through the page cache of a 128 MiB guest, fsync, remount, every block read back.
+TEST_F(WorkloadsTest, LargeFileWritesTwiceRamAndVerifies) {
+  fs::path out = dir() / "run";
+  WedgeRun r = run_wedge({"run", "large-file-async-nbd", "--out", out.string(), "-q"}, 300s);
+  ASSERT_EQ(r.status.code, 0) << r.out << r.err;
+  json report = load_json(out / "report.json");
+  EXPECT_EQ(report["verdict"], "pass") << report.dump(2);
+  EXPECT_EQ(report["guest"]["workload"]["done"], 512);  // 256 written + 256 verified
+  EXPECT_EQ(report["guest"]["workload"]["phase"], "verified");
+  EXPECT_GT(report["server"]["bytes_written"].get<uint64_t>(), 256ull << 20);
+  auto log = read_file(out / "workload.log");
+  ASSERT_TRUE(log.ok());
+  EXPECT_NE(log->find("remounted /mnt/wedge"), std::string::npos);
+  EXPECT_NE(log->find("verify ok"), std::string::npos);
+  expect_nothing_leaked(out);
+}
+
+TEST_F(WorkloadsTest, ConcurrentWritersToOneFileVerify) {
+  fs::path scenario = write_scenario("writers", R"(
+[guest]
+memory_mib = 128
+[storage]
+size_mib = 256
+use = "fs"
+[workload]
+kind = "concurrent-writers"
+size_mib = 128
+writers = 4
+same_file = true
+remount = true
+)");
+  fs::path out = dir() / "run";
+  WedgeRun r = run_wedge({"run", scenario.string(), "--out", out.string(), "-q"}, 300s);
+  ASSERT_EQ(r.status.code, 0) << r.out << r.err;
+  json report = load_json(out / "report.json");
+  EXPECT_EQ(report["verdict"], "pass") << report.dump(2);
+  EXPECT_EQ(report["guest"]["workload"]["done"], 256);
+  expect_nothing_leaked(out);
+}
+
+// nbdkit fails every request for a while: the writer's fsync (or write) reports EIO with the
+// file, never a pass.
+TEST_F(WorkloadsTest, NbdkitErrorsDuringLargeFileAreIoErrorWithFile) {
+  fs::path scenario = write_scenario("eio", R"(
+[guest]
+memory_mib = 128
+[storage]
+server = "nbdkit"
+size_mib = 256
+use = "fs"
+[workload]
+kind = "large-file"
+size_mib = 128
+[limits]
+duration_s = 200
+stall_s = 60
+[[fault]]
+kind = "error"
+at_s = 3
+duration_s = 15
+error_rate = 1
+)");
+  fs::path out = dir() / "run";
+  WedgeRun r = run_wedge({"run", scenario.string(), "--out", out.string(), "-q"}, 300s);
+  EXPECT_EQ(r.status.code, 1) << r.out << r.err;
+  json report = load_json(out / "report.json");
+  EXPECT_EQ(report["verdict"], "io_error") << report.dump(2);
+  json f = finding_of(report, "io_error");
+  ASSERT_FALSE(f.is_null()) << report.dump(2);
+  bool from_workload = false;
+  for (const json& g : report["findings"]) {
+    if (g["kind"] == "io_error" && g.contains("data")) {
+      from_workload = true;
+      EXPECT_EQ(g["data"]["file"], "/mnt/wedge/large-file");
+      EXPECT_TRUE(g["data"].contains("errno"));
+      EXPECT_TRUE(g["data"].contains("offset"));
+    }
+  }
+  EXPECT_TRUE(from_workload) << "no io_error from the writer itself: " << report.dump(2);
+  expect_nothing_leaked(out);
+}
+
+// Reads the run's workload.log until an "extent FILE LOGICAL PHYSICAL LENGTH" line appears.
+std::optional<std::pair<uint64_t, uint64_t>> wait_for_extent(const fs::path& log) {
+  for (int i = 0; i < 1800; ++i) {
+    auto text = read_file(log);
+    if (text.ok()) {
+      std::istringstream in(*text);
+      std::string line;
+      while (std::getline(in, line)) {
+        std::istringstream words(line);
+        std::string tag, file;
+        uint64_t logical = 0, physical = 0, length = 0;
+        if (words >> tag >> file >> logical >> physical >> length && tag == "extent" &&
+            logical == 0) {
+          return std::pair{physical, length};
+        }
+      }
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  return std::nullopt;
+}
+
+// 4 KiB of the file overwritten in the host's export while the guest pauses before verifying:
+// after the remount the read-back finds exactly that block lost.
+TEST_F(WorkloadsTest, BlockCorruptedBehindTheGuestIsDataLossAtItsOffset) {
+  fs::path scenario = write_scenario("corrupt", R"(
+[guest]
+memory_mib = 128
+[storage]
+size_mib = 256
+use = "fs"
+[workload]
+kind = "large-file"
+size_mib = 32
+remount = true
+pause_before_verify_s = 20
+[limits]
+duration_s = 240
+stall_s = 60
+)");
+  fs::path out = dir() / "run";
+  SpawnOptions options;
+  options.stdout_path = dir() / "stdout";
+  auto child = ChildProcess::spawn(
+      {WEDGE_BINARY, "run", scenario.string(), "--out", out.string(), "-q"}, options);
+  ASSERT_TRUE(child.ok()) << child.error().message();
+  auto extent = wait_for_extent(out / "workload.log");
+  ASSERT_TRUE(extent) << "no extent line from the writer";
+  ASSERT_GE(extent->second, (1u << 20) + 4096);
+  {
+    std::fstream image(out / "export.img", std::ios::in | std::ios::out | std::ios::binary);
+    ASSERT_TRUE(image.good());
+    image.seekp(static_cast<std::streamoff>(extent->first + (1 << 20)));
+    std::string garbage(4096, 'X');
+    image.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  auto status = child->wait_for(240s);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->code, 1);
+  json report = load_json(out / "report.json");
+  EXPECT_EQ(report["verdict"], "data_loss") << report.dump(2);
+  json f = finding_of(report, "data_loss");
+  ASSERT_FALSE(f.is_null()) << report.dump(2);
+  EXPECT_EQ(f["data"]["file"], "/mnt/wedge/large-file");
+  EXPECT_EQ(f["data"]["offset"], 1 << 20);
+  EXPECT_EQ(f["data"]["length"], 4096);
+  EXPECT_EQ(f["data"]["what"], "mismatch");
+  expect_nothing_leaked(out);
+}
+
+std::string oom_scenario(bool oom_ok) {
+  return fmt::format(R"(
+[storage]
+size_mib = 256
+[workload]
+size_mib = 128
+verify = false
+[memory]
+max_mib = 64
+swap_max_mib = 0
+[sysctl]
+vm.swappiness = 100
+[limits]
+duration_s = 200
+oom_ok = {}
+)",
+                     oom_ok);
+}
+
+// The cgroup cap, not the guest's RAM, stops the hog: the OOM killer fires inside the cgroup.
+TEST_F(WorkloadsTest, CgroupMaxMibOomIsPassWithOomOkAndCountedInReport) {
+  fs::path out = dir() / "run";
+  WedgeRun r = run_wedge(
+      {"run", write_scenario("oom-ok", oom_scenario(true)).string(), "--out", out.string(), "-q"},
+      300s);
+  EXPECT_EQ(r.status.code, 0) << r.out << r.err;
+  json report = load_json(out / "report.json");
+  EXPECT_EQ(report["verdict"], "pass") << report.dump(2);
+  EXPECT_EQ(report["cgroup"]["max_mib"], 64);
+  EXPECT_EQ(report["cgroup"]["swap_max_mib"], 0);
+  EXPECT_GE(report["cgroup"]["events"]["oom_kill"].get<int>(), 1) << report.dump(2);
+  EXPECT_EQ(report["sysctl"]["vm.swappiness"]["read_back"], "100");
+  EXPECT_EQ(report["guest"]["workload_signal"], 9);
+  expect_nothing_leaked(out);
+}
+
+TEST_F(WorkloadsTest, CgroupMaxMibOomIsUnexpectedOomOtherwise) {
+  fs::path out = dir() / "run";
+  WedgeRun r = run_wedge(
+      {"run", write_scenario("oom", oom_scenario(false)).string(), "--out", out.string(), "-q"},
+      300s);
+  EXPECT_EQ(r.status.code, 1) << r.out << r.err;
+  json report = load_json(out / "report.json");
+  EXPECT_EQ(report["verdict"], "unexpected_oom") << report.dump(2);
+  EXPECT_GE(report["cgroup"]["events"]["oom_kill"].get<int>(), 1);
+  expect_nothing_leaked(out);
+}
+
+}  // namespace
+}  // namespace wedge
