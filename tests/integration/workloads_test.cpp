@@ -90,48 +90,6 @@ remount = true
   expect_nothing_leaked(out);
 }
 
-// nbdkit fails every request for a while: the writer's fsync (or write) reports EIO with the
-// file, never a pass.
-TEST_F(WorkloadsTest, NbdkitErrorsDuringLargeFileAreIoErrorWithFile) {
-  fs::path scenario = write_scenario("eio", R"(
-[guest]
-memory_mib = 128
-[storage]
-server = "nbdkit"
-size_mib = 256
-use = "fs"
-[workload]
-kind = "large-file"
-size_mib = 128
-[limits]
-duration_s = 200
-stall_s = 60
-[[fault]]
-kind = "error"
-at_s = 3
-duration_s = 15
-error_rate = 1
-)");
-  fs::path out = dir() / "run";
-  WedgeRun r = run_wedge({"run", scenario.string(), "--out", out.string(), "-q"}, 300s);
-  EXPECT_EQ(r.status.code, 1) << r.out << r.err;
-  json report = load_json(out / "report.json");
-  EXPECT_EQ(report["verdict"], "io_error") << report.dump(2);
-  json f = finding_of(report, "io_error");
-  ASSERT_FALSE(f.is_null()) << report.dump(2);
-  bool from_workload = false;
-  for (const json& g : report["findings"]) {
-    if (g["kind"] == "io_error" && g.contains("data")) {
-      from_workload = true;
-      EXPECT_EQ(g["data"]["file"], "/mnt/wedge/large-file");
-      EXPECT_TRUE(g["data"].contains("errno"));
-      EXPECT_TRUE(g["data"].contains("offset"));
-    }
-  }
-  EXPECT_TRUE(from_workload) << "no io_error from the writer itself: " << report.dump(2);
-  expect_nothing_leaked(out);
-}
-
 // Reads the run's workload.log until an "extent FILE LOGICAL PHYSICAL LENGTH" line appears.
 std::optional<std::pair<uint64_t, uint64_t>> wait_for_extent(const fs::path& log) {
   for (int i = 0; i < 1800; ++i) {
