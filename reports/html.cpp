@@ -90,7 +90,8 @@ std::string line_plot(std::string_view title, std::string_view unit,
       x_max);
   for (const auto& m : marks) {
     out += fmt::format(
-        "<line class=\"{}\" x1=\"{:.1f}\" y1=\"{}\" x2=\"{:.1f}\" y2=\"{}\"><title>{}</title></line>",
+        "<line class=\"{}\" x1=\"{:.1f}\" y1=\"{}\" x2=\"{:.1f}\" "
+        "y2=\"{}\"><title>{}</title></line>",
         m.css, sx(m.x), kTop, sx(m.x), kTop + kPlotH, escape(m.label));
   }
   if (!points.empty()) out += fmt::format("<polyline points=\"{}\"/>", poly);

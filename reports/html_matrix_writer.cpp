@@ -24,13 +24,14 @@ std::string cell_html(const CellSummary& c) {
   const char* css = c.counted == 0 ? "infra" : (c.failures ? "fail" : "pass");
   std::string links;
   for (const auto& r : c.runs) {
-    links += fmt::format(" <a href=\"{}/report.html\" title=\"{}: {}\">r{}</a>", html::escape(r.dir),
-                         html::escape(r.verdict), html::escape(r.reason), r.repeat);
+    links +=
+        fmt::format(" <a href=\"{}/report.html\" title=\"{}: {}\">r{}</a>", html::escape(r.dir),
+                    html::escape(r.verdict), html::escape(r.reason), r.repeat);
   }
   return fmt::format(
       "<td class=\"{}\" data-cell=\"{}\">{}/{} failed ({:.0f}%, 95% CI {:.0f}–{:.0f}%)<br>{}</td>",
-      css, html::escape(c.id), c.failures, c.counted, c.rate * 100, c.ci_low * 100,
-      c.ci_high * 100, links);
+      css, html::escape(c.id), c.failures, c.counted, c.rate * 100, c.ci_low * 100, c.ci_high * 100,
+      links);
 }
 
 class HtmlMatrixWriter : public SummaryWriter {
@@ -71,9 +72,9 @@ class HtmlMatrixWriter : public SummaryWriter {
     body += "</table>";
     body += "<h2>New findings</h2>";
     if (s.new_findings.empty()) {
-      body += s.baseline.empty() ? "<p class=\"muted\">No baseline given.</p>"
-                                 : "<p class=\"muted\">None since " + html::escape(s.baseline) +
-                                       ".</p>";
+      body += s.baseline.empty()
+                  ? "<p class=\"muted\">No baseline given.</p>"
+                  : "<p class=\"muted\">None since " + html::escape(s.baseline) + ".</p>";
     } else {
       body += "<ul id=\"new-findings\">";
       for (const auto& f : s.new_findings) body += "<li>" + html::escape(f) + "</li>";
@@ -83,14 +84,15 @@ class HtmlMatrixWriter : public SummaryWriter {
     for (const auto& c : s.cells) {
       for (const auto& r : c.runs) {
         for (const auto& f : r.findings) {
-          body += fmt::format("<li><a href=\"{}/report.html\">{} r{}</a>: {}</li>",
-                              html::escape(r.dir), html::escape(c.id), r.repeat,
-                              html::escape(f.signature));
+          body +=
+              fmt::format("<li><a href=\"{}/report.html\">{} r{}</a>: {}</li>", html::escape(r.dir),
+                          html::escape(c.id), r.repeat, html::escape(f.signature));
         }
       }
     }
-    body += "</ul><p><a href=\"summary.json\">summary.json</a> · <a href=\"junit.xml\">junit.xml</a>"
-            " · <a href=\"metrics.prom\">metrics.prom</a></p>";
+    body +=
+        "</ul><p><a href=\"summary.json\">summary.json</a> · <a href=\"junit.xml\">junit.xml</a>"
+        " · <a href=\"metrics.prom\">metrics.prom</a></p>";
     return write_file_atomic(root / "report.html", html::page("wedge matrix " + s.name, body))
         .context("writing the matrix report.html");
   }

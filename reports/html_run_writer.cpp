@@ -88,20 +88,23 @@ std::string timeline(const RunReport& r, double x_max) {
         stop);
   }
   for (const auto& s : r.stalls) {
-    out += fmt::format("<rect class=\"stall\" x=\"{:.1f}\" y=\"40\" width=\"{:.1f}\" height=\"8\">"
-                       "<title>stall {:.1f} s</title></rect>",
-                       sx(s.start_s), std::max(2.0, s.duration_s / x_max * kWidth), s.duration_s);
+    out += fmt::format(
+        "<rect class=\"stall\" x=\"{:.1f}\" y=\"40\" width=\"{:.1f}\" height=\"8\">"
+        "<title>stall {:.1f} s</title></rect>",
+        sx(s.start_s), std::max(2.0, s.duration_s / x_max * kWidth), s.duration_s);
   }
   for (const auto& f : r.findings) {
     if (f.onset_s) {
-      out += fmt::format("<line class=\"fault\" x1=\"{0:.1f}\" y1=\"5\" x2=\"{0:.1f}\" y2=\"50\">"
-                         "<title>{1} onset {2:.1f} s</title></line>",
-                         sx(*f.onset_s), html::escape(f.kind), *f.onset_s);
+      out += fmt::format(
+          "<line class=\"fault\" x1=\"{0:.1f}\" y1=\"5\" x2=\"{0:.1f}\" y2=\"50\">"
+          "<title>{1} onset {2:.1f} s</title></line>",
+          sx(*f.onset_s), html::escape(f.kind), *f.onset_s);
     }
     if (f.detected_s) {
-      out += fmt::format("<line class=\"detect\" data-kind=\"{1}\" x1=\"{0:.1f}\" y1=\"5\" "
-                         "x2=\"{0:.1f}\" y2=\"50\"><title>{1} detected {2:.1f} s</title></line>",
-                         sx(*f.detected_s), html::escape(f.kind), *f.detected_s);
+      out += fmt::format(
+          "<line class=\"detect\" data-kind=\"{1}\" x1=\"{0:.1f}\" y1=\"5\" "
+          "x2=\"{0:.1f}\" y2=\"50\"><title>{1} detected {2:.1f} s</title></line>",
+          sx(*f.detected_s), html::escape(f.kind), *f.detected_s);
     }
   }
   return out + "</svg>";

@@ -41,11 +41,12 @@ std::string failure_text(const std::filesystem::path& run_dir, const RunEntry& r
 }
 
 std::string testcase(const std::filesystem::path& root, const CellSummary& c, const RunEntry& r) {
-  std::string out = fmt::format("    <testcase name=\"{}\" classname=\"wedge.{}\" time=\"{:.3f}\">\n",
-                                xml(fmt::format("{} r{}", c.id, r.repeat)), xml(c.scenario), r.run_s);
+  std::string out =
+      fmt::format("    <testcase name=\"{}\" classname=\"wedge.{}\" time=\"{:.3f}\">\n",
+                  xml(fmt::format("{} r{}", c.id, r.repeat)), xml(c.scenario), r.run_s);
   if (r.exit_code == 125) {
-    out += fmt::format("      <error message=\"{}\" type=\"infra_error\">{}</error>\n", xml(r.reason),
-                       xml(r.reason));
+    out += fmt::format("      <error message=\"{}\" type=\"infra_error\">{}</error>\n",
+                       xml(r.reason), xml(r.reason));
   } else if (r.exit_code != 0) {
     std::string kind = r.findings.empty() ? r.verdict : r.findings.front().kind;
     std::string title = r.findings.empty() ? r.reason : r.findings.front().title;

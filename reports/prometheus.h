@@ -18,7 +18,6 @@ namespace wedge::reports {
 
 // Every metric family with HELP and TYPE, per cell with labels scenario, transport, workload,
 // kernel and cell; run details (latencies, swap, server bytes) come from root / run.dir.
-[[nodiscard]] std::string render_metrics(const Summary& summary,
-                                         const std::filesystem::path& root);
+[[nodiscard]] std::string render_metrics(const Summary& summary, const std::filesystem::path& root);
 
 }  // namespace wedge::reports

@@ -92,11 +92,13 @@ std::string render_metrics(const Summary& s, const std::filesystem::path& root) 
   Family findings{"wedge_findings", "Findings of the cell's runs by kind.", {}};
   Family rate{"wedge_failure_rate", "Share of the cell's counted runs whose kernel failed.", {}};
   Family low{"wedge_failure_rate_ci_low", "Lower end of the 95% Wilson interval of the rate.", {}};
-  Family high{"wedge_failure_rate_ci_high", "Upper end of the 95% Wilson interval of the rate.", {}};
-  Family detection{"wedge_detection_latency_seconds",
-                   "Mean time from a finding's onset to its detection.", {}};
+  Family high{
+      "wedge_failure_rate_ci_high", "Upper end of the 95% Wilson interval of the rate.", {}};
+  Family detection{
+      "wedge_detection_latency_seconds", "Mean time from a finding's onset to its detection.", {}};
   Family traces{"wedge_traces_latency_seconds",
-                "Mean time from a finding's detection to its traces on disk.", {}};
+                "Mean time from a finding's detection to its traces on disk.",
+                {}};
   Family boot{"wedge_boot_seconds", "Mean time from domain start to agent ready.", {}};
   Family duration{"wedge_run_duration_seconds", "Mean wall time of a run.", {}};
   Family swap{"wedge_swap_peak_bytes", "Largest swap use seen in any of the cell's runs.", {}};

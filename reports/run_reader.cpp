@@ -96,8 +96,8 @@ Result<RunRecord> read_run(const std::filesystem::path& run_dir) {
       rec.signatures.push_back(signature_of(f));
     }
     for (const auto& f : j.value("faults", json::array())) {
-      r.faults.push_back({f.value("kind", ""), f.value("start_s", 0.0), opt(f, "stop_s"),
-                          f.value("error", "")});
+      r.faults.push_back(
+          {f.value("kind", ""), f.value("start_s", 0.0), opt(f, "stop_s"), f.value("error", "")});
     }
     read_numbers(j, r);
     const json& v = j.at("versions");

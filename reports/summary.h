@@ -46,20 +46,20 @@ struct CellSummary {
   Pairs axes;    // what the matrix varies ("kernel", "mem", "transport", "fault", "sysctl")
   Pairs labels;  // scenario, kernel, transport, workload
   std::vector<RunEntry> runs;
-  int failures = 0;  // runs whose kernel failed (exit 1)
-  int counted = 0;   // runs that tested the kernel (infra errors excluded)
-  double rate = 0;   // failures / counted
+  int failures = 0;                // runs whose kernel failed (exit 1)
+  int counted = 0;                 // runs that tested the kernel (infra errors excluded)
+  double rate = 0;                 // failures / counted
   double ci_low = 0, ci_high = 1;  // 95% Wilson interval of rate
   std::map<std::string, int> verdicts;
 };
 
 struct Summary {
   std::string name;
-  std::string created_at;   // ISO 8601 UTC
+  std::string created_at;  // ISO 8601 UTC
   std::string matrix_file;
   int repeat = 1;
-  std::string shard;        // "I/N" when this is one shard; empty when whole or merged
-  int cell_total = 0;       // cells in the whole matrix (all shards)
+  std::string shard;   // "I/N" when this is one shard; empty when whole or merged
+  int cell_total = 0;  // cells in the whole matrix (all shards)
   std::vector<CellSummary> cells;
   std::string baseline;                   // the baseline summary new findings are relative to
   std::vector<std::string> new_findings;  // signatures absent from the baseline

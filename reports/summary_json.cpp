@@ -28,10 +28,14 @@ json run_json(const RunEntry& r) {
   for (const auto& f : r.findings) {
     findings.push_back({{"kind", f.kind}, {"title", f.title}, {"signature", f.signature}});
   }
-  return {{"repeat", r.repeat},         {"dir", r.dir},
-          {"verdict", r.verdict},       {"exit_code", r.exit_code},
-          {"run_s", r.run_s},           {"started_at", r.started_at},
-          {"kernel_release", r.kernel_release}, {"reason", r.reason},
+  return {{"repeat", r.repeat},
+          {"dir", r.dir},
+          {"verdict", r.verdict},
+          {"exit_code", r.exit_code},
+          {"run_s", r.run_s},
+          {"started_at", r.started_at},
+          {"kernel_release", r.kernel_release},
+          {"reason", r.reason},
           {"findings", findings}};
 }
 

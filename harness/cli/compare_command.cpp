@@ -27,10 +27,11 @@ struct CompareArgs {
 };
 
 std::string compare_html(const std::vector<run::CellComparison>& rows, const CompareArgs& a) {
-  std::string body = fmt::format("<h1>wedge compare</h1><p>base {} · candidate {}</p><table>"
-                                 "<tr><th>cell</th><th>base</th><th>candidate</th><th>p</th>"
-                                 "<th>change</th></tr>",
-                                 reports::html::escape(a.base), reports::html::escape(a.candidate));
+  std::string body = fmt::format(
+      "<h1>wedge compare</h1><p>base {} · candidate {}</p><table>"
+      "<tr><th>cell</th><th>base</th><th>candidate</th><th>p</th>"
+      "<th>change</th></tr>",
+      reports::html::escape(a.base), reports::html::escape(a.candidate));
   for (const auto& r : rows) {
     const char* css = r.result.change == run::Change::kRegressed ? "fail"
                       : r.result.change == run::Change::kFixed   ? "pass"
@@ -62,9 +63,11 @@ int run(const CompareArgs& a) {
   }
   auto rows = run::compare_summaries(sides->first, sides->second);
   auto json = run::compare_json(rows, a.base, a.candidate);
-  Status written = write_file_atomic(std::filesystem::path(a.out) / "compare.json", json.dump(2) + "\n");
+  Status written =
+      write_file_atomic(std::filesystem::path(a.out) / "compare.json", json.dump(2) + "\n");
   if (written) {
-    written = write_file_atomic(std::filesystem::path(a.out) / "compare.html", compare_html(rows, a));
+    written =
+        write_file_atomic(std::filesystem::path(a.out) / "compare.html", compare_html(rows, a));
   }
   if (!written) {
     fmt::print(stderr, "wedge compare: {}\n", written.error().message());
@@ -83,7 +86,8 @@ Command add_compare_command(CLI::App& parent) {
       "Run a matrix on a base and a candidate kernel, interleaved, and classify each cell from "
       "the two failure rates (Fisher's exact test: regressed/fixed at p < 0.05, inconclusive at "
       "p < 0.5, else no change).\nExit: 1 when any cell regressed, else 0; 2 usage; 125 infra.");
-  app->add_option("matrix", a->matrix, "matrix file, or a scenario (file or built-in name)")->required();
+  app->add_option("matrix", a->matrix, "matrix file, or a scenario (file or built-in name)")
+      ->required();
   app->add_option("--base", a->base, "base kernel (bzImage, \"default\" or \"debian-amd64\")")
       ->required();
   app->add_option("--candidate", a->candidate, "candidate kernel")->required();

@@ -47,8 +47,9 @@ int run(const FindingsArgs& a) {
 Command add_findings_command(CLI::App& parent) {
   auto a = std::make_shared<FindingsArgs>();
   CLI::App* app = parent.add_subcommand(
-      "findings", "List the findings recorded under an output root, deduplicated by signature, "
-                  "newest first.");
+      "findings",
+      "List the findings recorded under an output root, deduplicated by signature, "
+      "newest first.");
   app->add_option("root", a->root, "output root holding findings.json (default: ./wedge-matrix)");
   app->add_flag("--json", a->json, "print the store as JSON");
   return Command{app, [a] { return run(*a); }};

@@ -8,7 +8,8 @@ namespace wedge::cli {
 void print_summary(const reports::Summary& s, const std::filesystem::path& root) {
   for (const auto& c : s.cells) {
     std::string mix;
-    for (const auto& [verdict, n] : c.verdicts) mix += fmt::format("{}{} {}", mix.empty() ? "" : ", ", verdict, n);
+    for (const auto& [verdict, n] : c.verdicts)
+      mix += fmt::format("{}{} {}", mix.empty() ? "" : ", ", verdict, n);
     fmt::print("{:<48} {}/{} failed ({:.0f}%, 95% CI {:.0f}-{:.0f}%)  {}\n", c.id, c.failures,
                c.counted, c.rate * 100, c.ci_low * 100, c.ci_high * 100, mix);
   }

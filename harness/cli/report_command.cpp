@@ -27,7 +27,8 @@ int run(const ReportArgs& a) {
     auto summary = reports::read_summary(dir / "summary.json");
     Status done = summary ? run::write_reports(*summary, dir) : Status(summary.error());
     if (done && !a.pushgateway.empty()) {
-      done = run::push_metrics(a.pushgateway, config::cell_token(summary->name), dir / "metrics.prom");
+      done =
+          run::push_metrics(a.pushgateway, config::cell_token(summary->name), dir / "metrics.prom");
     }
     if (!done) {
       fmt::print(stderr, "wedge report: {}\n", done.error().message());
@@ -38,7 +39,8 @@ int run(const ReportArgs& a) {
   }
   auto record = reports::read_run(dir);
   if (!record) {
-    fmt::print(stderr, "wedge report: {} holds neither summary.json nor a readable report.json: {}\n",
+    fmt::print(stderr,
+               "wedge report: {} holds neither summary.json nor a readable report.json: {}\n",
                a.dir, record.error().message());
     return kExitUsage;
   }

@@ -8,9 +8,9 @@
 #include "harness/cli/matrix_output.h"
 #include "harness/config/load_scenario.h"
 #include "harness/config/matrix.h"
+#include "harness/run/interrupt.h"
 #include "harness/run/matrix.h"
 #include "harness/run/matrix_summary.h"
-#include "harness/run/interrupt.h"
 #include "harness/run/run_scenario.h"
 
 namespace wedge::cli {
@@ -91,7 +91,8 @@ int run(const RunArgs& args) {
 // --repeat: the runs are child `wedge run`s of a one-cell matrix; exit codes for git bisect.
 int run_repeated(const RunArgs& args, const std::filesystem::path& scenario_file) {
   run::MatrixOptions o;
-  o.out = args.out.empty() ? std::filesystem::path("wedge-runs") / run::make_run_id() : std::filesystem::path(args.out);
+  o.out = args.out.empty() ? std::filesystem::path("wedge-runs") / run::make_run_id()
+                           : std::filesystem::path(args.out);
   o.repeat = args.repeat;
   o.parallel = 1;
   if (!args.kernel.empty()) o.kernels = {args.kernel};
@@ -110,7 +111,10 @@ int run_repeated(const RunArgs& args, const std::filesystem::path& scenario_file
   print_summary(*summary, o.out);
   int code = run::bisect_exit_code(summary->cells.front(), args.threshold);
   fmt::print("bisect verdict: {} (failure rate threshold {:.2f})\n",
-             code == 0 ? "good" : code == 1 ? "bad" : "skip", args.threshold);
+             code == 0   ? "good"
+             : code == 1 ? "bad"
+                         : "skip",
+             args.threshold);
   return code;
 }
 

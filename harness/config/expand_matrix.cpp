@@ -65,7 +65,8 @@ Status apply(const Matrix& m, const Point& p, toml::table& root) {
   return ok_status();
 }
 
-std::string id_of(const std::string& scenario, const std::vector<std::pair<std::string, std::string>>& axes) {
+std::string id_of(const std::string& scenario,
+                  const std::vector<std::pair<std::string, std::string>>& axes) {
   std::string id = cell_token(scenario);
   for (const auto& [axis, value] : axes) id += "." + axis + "-" + cell_token(value);
   return id;
@@ -107,7 +108,8 @@ std::vector<std::pair<std::string, std::string>> axes_of(const Matrix& m, const 
 }  // namespace
 
 std::string cell_token(const std::string& value) {
-  std::string base = value.find('/') == std::string::npos ? value : fs::path(value).filename().string();
+  std::string base =
+      value.find('/') == std::string::npos ? value : fs::path(value).filename().string();
   std::string out;
   for (char c : base) {
     bool safe = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';

@@ -68,8 +68,7 @@ Status read_axes(const toml::table& axes, const fs::path& file, Matrix* m) {
     for (const auto& item : *array) {
       auto v = item.value<int64_t>();
       if (!item.is_integer() || !v || *v < 64 || *v > 65536) {
-        return make_error("{}: axes.memory_mib values must be integers 64..65536",
-                          at(file, item));
+        return make_error("{}: axes.memory_mib values must be integers 64..65536", at(file, item));
       }
       m->memory_mib.push_back(static_cast<int>(*v));
     }
@@ -120,16 +119,18 @@ Status read_sysctl_sets(const toml::table& sets, const fs::path& file, Matrix* m
 Status check_references(const Matrix& m) {
   for (const auto& f : m.faults) {
     if (f != "scenario" && f != "none" && !m.fault_sets.contains(f)) {
-      return make_error("{}: axes.fault names \"{}\", which is neither \"scenario\", \"none\" "
-                        "nor a [fault.{}] table",
-                        m.source.string(), f, f);
+      return make_error(
+          "{}: axes.fault names \"{}\", which is neither \"scenario\", \"none\" "
+          "nor a [fault.{}] table",
+          m.source.string(), f, f);
     }
   }
   for (const auto& s : m.sysctls) {
     if (s != "default" && !m.sysctl_sets.contains(s)) {
-      return make_error("{}: axes.sysctl names \"{}\", which is neither \"default\" nor a "
-                        "[sysctl.{}] table",
-                        m.source.string(), s, s);
+      return make_error(
+          "{}: axes.sysctl names \"{}\", which is neither \"default\" nor a "
+          "[sysctl.{}] table",
+          m.source.string(), s, s);
     }
   }
   return ok_status();
@@ -154,7 +155,8 @@ Result<Matrix> parse_matrix(std::string_view text, const fs::path& source_name) 
   if (const toml::node* n = root.get("scenarios")) {
     WEDGE_TRY(m.scenarios, strings(*n, "scenarios", source_name));
   }
-  if (m.scenarios.empty()) return make_error("{}: scenarios = [...] is empty", source_name.string());
+  if (m.scenarios.empty())
+    return make_error("{}: scenarios = [...] is empty", source_name.string());
   if (const toml::node* n = root.get("repeat")) {
     auto v = n->value<int64_t>();
     if (!n->is_integer() || !v || *v < 1 || *v > 1000) {

@@ -24,8 +24,8 @@ struct Matrix {
   std::vector<std::string> kernels;    // empty: each scenario's own
   std::vector<int> memory_mib;         // empty: each scenario's own
   std::vector<std::string> transports;
-  std::vector<std::string> faults;   // fault set names
-  std::vector<std::string> sysctls;  // sysctl set names
+  std::vector<std::string> faults;                             // fault set names
+  std::vector<std::string> sysctls;                            // sysctl set names
   std::map<std::string, std::vector<std::string>> fault_sets;  // name -> [[fault]] tables (TOML)
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> sysctl_sets;
   int repeat = 1;
@@ -34,9 +34,9 @@ struct Matrix {
 
 // One point of the matrix: a scenario with the axis values applied, ready to run.
 struct Cell {
-  int index = 0;          // position in expansion order (sharding and merging key on it)
-  std::string id;         // "nbd-swap-hog.kernel-default.mem-128": unique, usable as a dir name
-  std::string scenario;   // the scenario's name
+  int index = 0;         // position in expansion order (sharding and merging key on it)
+  std::string id;        // "nbd-swap-hog.kernel-default.mem-128": unique, usable as a dir name
+  std::string scenario;  // the scenario's name
   std::filesystem::path scenario_file;
   std::vector<std::pair<std::string, std::string>> axes;    // the axes this matrix varies
   std::vector<std::pair<std::string, std::string>> labels;  // scenario, kernel, transport, workload

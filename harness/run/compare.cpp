@@ -25,8 +25,8 @@ bool any_regressed(const std::vector<CellComparison>& rows) {
 }
 
 std::string compare_text(const std::vector<CellComparison>& rows) {
-  std::string out = fmt::format("{:<48} {:>9} {:>9} {:>8}  {}\n", "cell", "base", "candidate",
-                                "p", "change");
+  std::string out =
+      fmt::format("{:<48} {:>9} {:>9} {:>8}  {}\n", "cell", "base", "candidate", "p", "change");
   for (const auto& r : rows) {
     out += fmt::format("{:<48} {:>9} {:>9} {:>8.4f}  {}\n", r.cell,
                        fmt::format("{}/{}", r.base_failures, r.base_counted),
@@ -40,18 +40,20 @@ nlohmann::json compare_json(const std::vector<CellComparison>& rows, const std::
                             const std::string& candidate_kernel) {
   nlohmann::json cells = nlohmann::json::array();
   for (const auto& r : rows) {
-    cells.push_back({{"cell", r.cell},
-                     {"base", {{"failures", r.base_failures}, {"runs", r.base_counted}}},
-                     {"candidate", {{"failures", r.candidate_failures}, {"runs", r.candidate_counted}}},
-                     {"p_value", r.result.p_value},
-                     {"change", to_string(r.result.change)}});
+    cells.push_back(
+        {{"cell", r.cell},
+         {"base", {{"failures", r.base_failures}, {"runs", r.base_counted}}},
+         {"candidate", {{"failures", r.candidate_failures}, {"runs", r.candidate_counted}}},
+         {"p_value", r.result.p_value},
+         {"change", to_string(r.result.change)}});
   }
   return {{"schema_version", 1},
           {"kind", "compare"},
           {"base_kernel", base_kernel},
           {"candidate_kernel", candidate_kernel},
-          {"test", "Fisher's exact test, two-sided; regressed/fixed at p < 0.05, inconclusive "
-                   "at p < 0.5"},
+          {"test",
+           "Fisher's exact test, two-sided; regressed/fixed at p < 0.05, inconclusive "
+           "at p < 0.5"},
           {"regressed", any_regressed(rows)},
           {"cells", cells}};
 }

@@ -70,7 +70,9 @@ json findings_store_json(const FindingsStore& store) {
                         {"scenarios", s.scenarios},
                         {"examples", s.examples}});
   }
-  return {{"schema_version", 1}, {"kind", "findings_store"}, {"findings", findings},
+  return {{"schema_version", 1},
+          {"kind", "findings_store"},
+          {"findings", findings},
           {"runs", store.runs}};
 }
 
@@ -83,8 +85,8 @@ Result<FindingsStore> load_findings_store(const fs::path& root) {
   try {
     json j = json::parse(text);
     for (const auto& f : j.at("findings")) {
-      store.findings.push_back({f.at("signature").get<std::string>(), f.at("kind").get<std::string>(),
-                                f.at("title").get<std::string>(),
+      store.findings.push_back({f.at("signature").get<std::string>(),
+                                f.at("kind").get<std::string>(), f.at("title").get<std::string>(),
                                 f.at("first_seen").get<std::string>(),
                                 f.at("last_seen").get<std::string>(), f.at("count").get<int>(),
                                 f.at("kernels").get<std::set<std::string>>(),

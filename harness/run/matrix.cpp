@@ -172,9 +172,11 @@ Result<reports::Summary> merge_into(const std::vector<fs::path>& dirs, const fs:
     if (fs::weakly_canonical(d, ec) != fs::weakly_canonical(out, ec)) {
       for (const char* sub : {"runs", "cells"}) {
         if (!fs::exists(d / sub, ec)) continue;
-        fs::copy(d / sub, out / sub,
-                 fs::copy_options::recursive | fs::copy_options::skip_existing, ec);
-        if (ec) return make_error("copying {} into {}: {}", (d / sub).string(), out.string(), ec.message());
+        fs::copy(d / sub, out / sub, fs::copy_options::recursive | fs::copy_options::skip_existing,
+                 ec);
+        if (ec)
+          return make_error("copying {} into {}: {}", (d / sub).string(), out.string(),
+                            ec.message());
       }
     }
     shards.push_back(std::move(s));

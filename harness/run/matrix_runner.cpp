@@ -46,16 +46,17 @@ struct Running {
 reports::RunEntry collect(const Job& job, const std::string& how) {
   auto record = reports::read_run(job.run_dir);
   if (!record) {
-    return missing_run_entry(job.repeat, job.rel_dir,
-                             fmt::format("wedge run {} and left no report: {}", how,
-                                         record.error().message()));
+    return missing_run_entry(
+        job.repeat, job.rel_dir,
+        fmt::format("wedge run {} and left no report: {}", how, record.error().message()));
   }
   return run_entry(*record, job.repeat, job.rel_dir);
 }
 
 }  // namespace
 
-std::vector<reports::RunEntry> run_jobs(const std::vector<Job>& jobs, const RunnerOptions& options) {
+std::vector<reports::RunEntry> run_jobs(const std::vector<Job>& jobs,
+                                        const RunnerOptions& options) {
   std::vector<std::optional<reports::RunEntry>> done(jobs.size());
   std::vector<Running> running;
   size_t next = 0;
@@ -65,8 +66,9 @@ std::vector<reports::RunEntry> run_jobs(const std::vector<Job>& jobs, const Runn
       const Job& job = jobs[next];
       std::error_code ec;
       fs::create_directories(job.run_dir.parent_path(), ec);
-      std::vector<std::string> argv = {options.wedge.string(), "run", job.scenario_file.string(),
-                                       "--out", job.run_dir.string(), "--quiet"};
+      std::vector<std::string> argv = {options.wedge.string(),     "run",
+                                       job.scenario_file.string(), "--out",
+                                       job.run_dir.string(),       "--quiet"};
       argv.insert(argv.end(), job.extra_args.begin(), job.extra_args.end());
       fs::path log = job.run_dir.string() + ".log";
       SpawnOptions spawn_options;
@@ -77,7 +79,8 @@ std::vector<reports::RunEntry> run_jobs(const std::vector<Job>& jobs, const Runn
                                        "starting wedge run: " + child.error().message());
       } else {
         options.log(fmt::format("started {} (pid {})", job.rel_dir, child->pid()));
-        running.push_back({next, std::move(*child), Clock::now() + std::chrono::seconds(job.timeout_s)});
+        running.push_back(
+            {next, std::move(*child), Clock::now() + std::chrono::seconds(job.timeout_s)});
       }
       ++next;
     }
@@ -90,8 +93,8 @@ std::vector<reports::RunEntry> run_jobs(const std::vector<Job>& jobs, const Runn
       }
       ExitStatus status = late ? it->child.stop() : it->child.exit_status().value_or(ExitStatus{});
       const Job& job = jobs[it->job];
-      done[it->job] = collect(job, late ? fmt::format("timed out after {} s", job.timeout_s)
-                                        : status.describe());
+      done[it->job] = collect(
+          job, late ? fmt::format("timed out after {} s", job.timeout_s) : status.describe());
       options.log(fmt::format("finished {}: {} ({})", job.rel_dir, done[it->job]->verdict,
                               status.describe()));
       it = running.erase(it);

@@ -20,9 +20,9 @@ struct Job {
   int cell = 0;    // index into the caller's cell list
   int repeat = 1;  // 1-based
   std::filesystem::path scenario_file;
-  std::filesystem::path run_dir;  // absolute
-  std::string rel_dir;            // as the summary records it
-  int timeout_s = 0;              // the child is killed after this
+  std::filesystem::path run_dir;        // absolute
+  std::string rel_dir;                  // as the summary records it
+  int timeout_s = 0;                    // the child is killed after this
   std::vector<std::string> extra_args;  // more `wedge run` options (--accel, --cache, ...)
 };
 

@@ -58,7 +58,8 @@ reports::CellSummary summarize_cell(const config::Cell& cell, std::vector<report
   c.scenario = cell.scenario;
   c.axes = cell.axes;
   c.labels = cell.labels;
-  std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.repeat < b.repeat; });
+  std::sort(runs.begin(), runs.end(),
+            [](const auto& a, const auto& b) { return a.repeat < b.repeat; });
   c.runs = std::move(runs);
   tally(c);
   return c;
@@ -74,9 +75,10 @@ Result<reports::Summary> merge_summaries(const std::vector<reports::Summary>& sh
   std::set<int> seen;
   for (const auto& s : shards) {
     if (s.name != out.name || s.cell_total != out.cell_total || s.repeat != out.repeat) {
-      return make_error("summaries of different matrices: {} ({} cells, repeat {}) and {} ({} "
-                        "cells, repeat {})",
-                        out.name, out.cell_total, out.repeat, s.name, s.cell_total, s.repeat);
+      return make_error(
+          "summaries of different matrices: {} ({} cells, repeat {}) and {} ({} "
+          "cells, repeat {})",
+          out.name, out.cell_total, out.repeat, s.name, s.cell_total, s.repeat);
     }
     out.created_at = std::max(out.created_at, s.created_at);
     for (const auto& c : s.cells) {
@@ -86,7 +88,8 @@ Result<reports::Summary> merge_summaries(const std::vector<reports::Summary>& sh
       out.cells.push_back(c);
     }
     for (const auto& f : s.new_findings) {
-      if (std::find(out.new_findings.begin(), out.new_findings.end(), f) == out.new_findings.end()) {
+      if (std::find(out.new_findings.begin(), out.new_findings.end(), f) ==
+          out.new_findings.end()) {
         out.new_findings.push_back(f);
       }
     }

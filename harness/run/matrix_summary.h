@@ -32,8 +32,8 @@ void tally(reports::CellSummary& cell);
 // Combines shard summaries of one matrix into the summary of the whole: cells in index order,
 // shard cleared. Fails on summaries of different matrices, a cell in two shards, or (unless
 // allow_partial) a cell in none.
-[[nodiscard]] Result<reports::Summary> merge_summaries(
-    const std::vector<reports::Summary>& shards, bool allow_partial = false);
+[[nodiscard]] Result<reports::Summary> merge_summaries(const std::vector<reports::Summary>& shards,
+                                                       bool allow_partial = false);
 
 // Signatures seen in summary but not in baseline, in first-seen order.
 [[nodiscard]] std::vector<std::string> new_findings(const reports::Summary& summary,

@@ -15,8 +15,8 @@ Result<Shard> parse_shard(const std::string& text) {
     return ec == std::errc() && end == v.data() + v.size();
   };
   if (slash == std::string::npos || !number(std::string_view(text).substr(0, slash), &s.index) ||
-      !number(std::string_view(text).substr(slash + 1), &s.count) || s.count < 1 ||
-      s.index < 1 || s.index > s.count) {
+      !number(std::string_view(text).substr(slash + 1), &s.count) || s.count < 1 || s.index < 1 ||
+      s.index > s.count) {
     return make_error("--shard {}: expected I/N with 1 <= I <= N (e.g. 2/4)", text);
   }
   return s;

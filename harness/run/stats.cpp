@@ -32,7 +32,9 @@ double fisher_exact_two_sided(int a, int n, int b, int m) {
   // [max(0, k-m), min(k, n)] where k = a + b, and P(x) is hypergeometric.
   const int k = a + b;
   const int total = n + m;
-  auto log_p = [&](int x) { return log_choose(n, x) + log_choose(m, k - x) - log_choose(total, k); };
+  auto log_p = [&](int x) {
+    return log_choose(n, x) + log_choose(m, k - x) - log_choose(total, k);
+  };
   const double observed = log_p(a);
   double p = 0;
   for (int x = std::max(0, k - m); x <= std::min(k, n); ++x) {

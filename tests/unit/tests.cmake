@@ -43,3 +43,9 @@ add_executable(agent_nbd_handshake_test unit/agent_nbd_handshake_test.cpp
   ${CMAKE_SOURCE_DIR}/workloads/agent/nbd_connect.cpp ${CMAKE_SOURCE_DIR}/workloads/agent/util.cpp)
 target_link_libraries(agent_nbd_handshake_test PRIVATE GTest::gtest_main Threads::Threads)
 gtest_discover_tests(agent_nbd_handshake_test DISCOVERY_TIMEOUT 30 PROPERTIES LABELS unit)
+# Issue 11: matrix, statistics, findings store, report writers.
+wedge_unit_test(matrix_test wedge_run wedge_config)
+wedge_unit_test(stats_test wedge_run)
+wedge_unit_test(findings_store_test wedge_run wedge_util)
+wedge_unit_test(report_writers_test wedge_run wedge_reports wedge_util)
+target_compile_definitions(report_writers_test PRIVATE WEDGE_SCHEMA_DIR="${CMAKE_SOURCE_DIR}/reports/schema")
