@@ -30,6 +30,8 @@ packages=(
   linux-headers-cloud-amd64
   # tools used by tests and benchmarks
   procps psmisc file python3
+  # reports: curl pushes metrics; tests check the writers with the tools that consume them
+  curl libxml2-utils prometheus prometheus-pushgateway chromium python3-jsonschema python3-junitparser
   # reads the memory dumps wedge takes (wedge analyze-dump; libvirt_backend_test checks one)
   crash
   # unpack Debian's -dbg packages for System.map and vmlinux (ar, tar -J)

@@ -33,6 +33,11 @@ int run(const MatrixArgs& a) {
     fmt::print(stderr, "wedge matrix: {}\n", matrix.error().message());
     return kExitUsage;
   }
+  if (!a.kernels.empty()) matrix->kernels = a.kernels;
+  if (auto cells = config::expand_matrix(*matrix); !cells) {
+    fmt::print(stderr, "wedge matrix: {}\n", cells.error().message());
+    return kExitUsage;
+  }
   run::MatrixOptions o;
   o.out = a.out;
   o.parallel = a.parallel;

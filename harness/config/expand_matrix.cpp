@@ -26,8 +26,8 @@ struct Point {
 Result<fs::path> resolve_scenario(const std::string& name, const fs::path& matrix_file) {
   fs::path relative = matrix_file.parent_path() / name;
   std::error_code ec;
-  if (name.find('/') != std::string::npos && fs::path(name).is_relative() &&
-      fs::is_regular_file(relative, ec)) {
+  bool file_like = name.find('/') != std::string::npos || name.ends_with(".toml");
+  if (file_like && fs::path(name).is_relative() && fs::is_regular_file(relative, ec)) {
     return relative;
   }
   return find_scenario(name);
@@ -121,7 +121,15 @@ std::string cell_token(const std::string& value) {
 Result<std::vector<Cell>> expand_matrix(const Matrix& m) {
   std::vector<Cell> cells;
   const std::vector<Point> points = points_of(m);
+  std::vector<std::string> names;
   for (const auto& name : m.scenarios) {
+    if (name != "*") {
+      names.push_back(name);
+      continue;
+    }
+    for (const auto& builtin : builtin_scenario_names()) names.push_back(builtin);
+  }
+  for (const auto& name : names) {
     WEDGE_TRY(fs::path file, resolve_scenario(name, m.source).context(m.source.string()));
     WEDGE_TRY(std::string text, read_file(file));
     for (const Point& p : points) {

@@ -20,9 +20,10 @@ namespace wedge::config {
 // sysctl overrides) are built in.
 struct Matrix {
   std::string name;
-  std::vector<std::string> scenarios;  // built-in names or files (relative to the matrix file)
-  std::vector<std::string> kernels;    // empty: each scenario's own
-  std::vector<int> memory_mib;         // empty: each scenario's own
+  // Built-in names or files (relative to the matrix file); "*" stands for every built-in one.
+  std::vector<std::string> scenarios;
+  std::vector<std::string> kernels;  // empty: each scenario's own
+  std::vector<int> memory_mib;       // empty: each scenario's own
   std::vector<std::string> transports;
   std::vector<std::string> faults;                             // fault set names
   std::vector<std::string> sysctls;                            // sysctl set names

@@ -24,3 +24,6 @@ wedge_integration_test(crash_module_test wedge_vm_libvirt wedge_util nlohmann_js
 target_compile_definitions(crash_module_test PRIVATE WEDGE_BINARY="$<TARGET_FILE:wedge>"
   WEDGE_CRASH_KO="${WEDGE_CRASH_KO}")
 add_dependencies(crash_module_test wedge wedge_crash_module)
+wedge_integration_test(matrix_e2e_test wedge_util nlohmann_json::nlohmann_json)
+target_compile_definitions(matrix_e2e_test PRIVATE WEDGE_BINARY="$<TARGET_FILE:wedge>")
+add_dependencies(matrix_e2e_test wedge)

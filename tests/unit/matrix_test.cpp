@@ -111,6 +111,19 @@ TEST(MatrixTest, ErrorsNameTheFileAndLine) {
             std::string::npos);
 }
 
+TEST(MatrixTest, NightlyCoversEveryBuiltinScenario) {
+  auto m = config::load_matrix(std::string(WEDGE_SOURCE_DIR) + "/ci/nightly.toml");
+  ASSERT_TRUE(m.ok()) << m.error().message();
+  auto cells = config::expand_matrix(*m);
+  ASSERT_TRUE(cells.ok()) << cells.error().message();
+  auto names = config::builtin_scenario_names();
+  ASSERT_EQ(cells->size(), names.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    EXPECT_EQ((*cells)[i].id, names[i] + ".kernel-default");
+  }
+  EXPECT_EQ(m->repeat, 2);
+}
+
 TEST(ShardTest, EveryCellInExactlyOneShardForOneToSevenShards) {
   auto cells = cells_of(kMatrix);
   for (int n = 1; n <= 7; ++n) {
