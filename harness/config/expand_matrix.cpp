@@ -1,11 +1,11 @@
 // Matrix expansion: each scenario's TOML with the axis values applied, re-validated by the
 // scenario loader, so a cell is exactly what `wedge run` will load from its file.
-#include <toml++/toml.h>
 
 #include <sstream>
 
 #include "harness/config/load_scenario.h"
 #include "harness/config/matrix.h"
+#include "harness/config/toml_text.h"
 #include "harness/util/files.h"
 
 namespace wedge::config {
@@ -133,12 +133,7 @@ Result<std::vector<Cell>> expand_matrix(const Matrix& m) {
     WEDGE_TRY(fs::path file, resolve_scenario(name, m.source).context(m.source.string()));
     WEDGE_TRY(std::string text, read_file(file));
     for (const Point& p : points) {
-      toml::table root;
-      try {
-        root = toml::parse(text, file.string());
-      } catch (const toml::parse_error& e) {
-        return make_error("{}:{}: {}", file.string(), e.source().begin.line, e.description());
-      }
+      WEDGE_TRY(toml::table root, parse_toml(text, file));
       WEDGE_CHECK(apply(m, p, root));
       std::ostringstream out;
       out << root << "\n";

@@ -1,12 +1,12 @@
 // Matrix TOML loading: top-level keys, [axes], [fault.NAME] and [sysctl.NAME] tables, with
 // file:line errors for unknown keys and references to sets that do not exist.
-#include <toml++/toml.h>
 
 #include <set>
 #include <sstream>
 
 #include "harness/config/load_scenario.h"
 #include "harness/config/matrix.h"
+#include "harness/config/toml_text.h"
 #include "harness/util/files.h"
 
 namespace wedge::config {
@@ -139,13 +139,7 @@ Status check_references(const Matrix& m) {
 }  // namespace
 
 Result<Matrix> parse_matrix(std::string_view text, const fs::path& source_name) {
-  toml::table root;
-  try {
-    root = toml::parse(text, source_name.string());
-  } catch (const toml::parse_error& e) {
-    return make_error("{}:{}:{}: {}", source_name.string(), e.source().begin.line,
-                      e.source().begin.column, e.description());
-  }
+  WEDGE_TRY(toml::table root, parse_toml(text, source_name));
   Matrix m;
   m.source = source_name;
   m.name = source_name.stem().string();
@@ -194,13 +188,8 @@ Result<Matrix> load_matrix_or_scenario(const std::string& name_or_path) {
   std::error_code ec;
   if (fs::is_regular_file(name_or_path, ec)) {
     WEDGE_TRY(std::string text, read_file(name_or_path));
-    bool is_matrix = false;
-    try {
-      is_matrix = toml::parse(text, name_or_path).contains("scenarios");
-    } catch (const toml::parse_error&) {
-      is_matrix = true;  // let parse_matrix report where
-    }
-    if (is_matrix) return parse_matrix(text, name_or_path);
+    auto root = parse_toml(text, name_or_path);
+    if (!root || root->contains("scenarios")) return parse_matrix(text, name_or_path);
   }
   WEDGE_TRY(fs::path scenario, find_scenario(name_or_path));
   return matrix_of_scenario(scenario);
