@@ -24,6 +24,7 @@ struct CompareArgs {
   int parallel = 0;
   bool json = false;
   std::string accel;
+  std::string cache;
 };
 
 std::string compare_html(const std::vector<run::CellComparison>& rows, const CompareArgs& a) {
@@ -56,6 +57,7 @@ int run(const CompareArgs& a) {
   o.repeat = a.repeat;
   o.parallel = a.parallel;
   if (!a.accel.empty()) o.run_args = {"--accel", a.accel};
+  if (!a.cache.empty()) o.run_args.insert(o.run_args.end(), {"--cache", a.cache});
   auto sides = run::run_compare(*matrix, a.base, a.candidate, o);
   if (!sides) {
     fmt::print(stderr, "wedge compare: {}\n", sides.error().message());
@@ -96,6 +98,7 @@ Command add_compare_command(CLI::App& parent) {
       ->check(CLI::Range(1, 1000));
   app->add_option("--parallel", a->parallel, "guests at a time")->check(CLI::Range(1, 64));
   app->add_option("--accel", a->accel, "passed to every run: auto, kvm or tcg");
+  app->add_option("--cache", a->cache, "passed to every run: image cache directory");
   app->add_flag("--json", a->json, "print compare.json instead of the table");
   return Command{app, [a] { return run(*a); }};
 }
