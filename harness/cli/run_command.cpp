@@ -12,6 +12,7 @@
 #include "harness/run/matrix.h"
 #include "harness/run/matrix_summary.h"
 #include "harness/run/run_scenario.h"
+#include "reports/registry.h"
 
 namespace wedge::cli {
 
@@ -84,7 +85,13 @@ int run(const RunArgs& args) {
                static_cast<double>(r.server.bytes_written) / (1 << 20),
                static_cast<double>(r.server.bytes_read) / (1 << 20));
   }
-  if (!result.run_dir.empty()) fmt::print("  report: {}/report.json\n", result.run_dir.string());
+  if (!result.run_dir.empty()) {
+    // The derived pages (report.html) next to report.json; `wedge report DIR` redoes them.
+    if (Status pages = reports::write_derived_run_reports(r, result.run_dir); !pages) {
+      fmt::print(stderr, "wedge run: {}\n", pages.error().message());
+    }
+    fmt::print("  report: {}/report.json, report.html\n", result.run_dir.string());
+  }
   return reports::exit_code_for(r.verdict);
 }
 
