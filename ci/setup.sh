@@ -34,6 +34,8 @@ packages=(
   procps psmisc file python3
   # qemu-io reaches tgtd over iscsi:// (iscsi_test)
   qemu-block-extra
+  # reports: curl pushes metrics; tests check the writers with the tools that consume them
+  curl libxml2-utils prometheus prometheus-pushgateway chromium python3-jsonschema python3-junitparser
   # reads the memory dumps wedge takes (wedge analyze-dump; libvirt_backend_test checks one)
   crash
   # unpack Debian's -dbg packages for System.map and vmlinux (ar, tar -J)

@@ -142,6 +142,7 @@ std::string JsonWriter::render(const RunReport& r) {
   guest["workload_exit_code"] =
       r.guest.workload_exit_code ? json(*r.guest.workload_exit_code) : json(nullptr);
   json out = {
+      {"schema_version", kReportSchemaVersion},
       {"wedge_version", r.wedge_version},
       {"run_id", r.run_id},
       {"scenario", r.scenario},

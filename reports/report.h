@@ -17,6 +17,9 @@
 
 namespace wedge::reports {
 
+// report.json's schema_version (reports/schema/report.schema.json).
+inline constexpr int kReportSchemaVersion = 1;
+
 // The three outcomes never mix: findings (kernel failed), boot failure, infra error.
 enum class Verdict {
   kPass,

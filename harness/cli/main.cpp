@@ -5,8 +5,13 @@
 #include "harness/cli/analyze_command.h"
 #include "harness/cli/analyze_dump_command.h"
 #include "harness/cli/command.h"
+#include "harness/cli/compare_command.h"
 #include "harness/cli/doctor_command.h"
+#include "harness/cli/findings_command.h"
 #include "harness/cli/image_command.h"
+#include "harness/cli/matrix_command.h"
+#include "harness/cli/merge_command.h"
+#include "harness/cli/report_command.h"
 #include "harness/cli/run_command.h"
 
 int main(int argc, char** argv) {
@@ -20,6 +25,11 @@ int main(int argc, char** argv) {
   std::vector<Command> commands = {add_run_command(app), add_doctor_command(app),
                                    add_image_command(app), add_analyze_command(app),
                                    add_analyze_dump_command(app)};
+  commands.push_back(add_matrix_command(app));
+  commands.push_back(add_merge_command(app));
+  commands.push_back(add_compare_command(app));
+  commands.push_back(add_findings_command(app));
+  commands.push_back(add_report_command(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

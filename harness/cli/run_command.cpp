@@ -5,9 +5,14 @@
 
 #include <memory>
 
+#include "harness/cli/matrix_output.h"
 #include "harness/config/load_scenario.h"
+#include "harness/config/matrix.h"
 #include "harness/run/interrupt.h"
+#include "harness/run/matrix.h"
+#include "harness/run/matrix_summary.h"
 #include "harness/run/run_scenario.h"
+#include "reports/registry.h"
 
 namespace wedge::cli {
 
@@ -25,7 +30,11 @@ struct RunArgs {
   bool no_dump = false;
   bool nmi = false;
   bool keep_wedged = false;
+  int repeat = 0;
+  double threshold = 0;
 };
+
+int run_repeated(const RunArgs& args, const std::filesystem::path& scenario_file);
 
 int run(const RunArgs& args) {
   auto path = config::find_scenario(args.scenario);
@@ -33,6 +42,7 @@ int run(const RunArgs& args) {
     fmt::print(stderr, "wedge run: {}\n", path.error().message());
     return kExitUsage;
   }
+  if (args.repeat > 0) return run_repeated(args, *path);
   auto scenario = run::load_run_scenario(*path);
   if (!scenario) {
     fmt::print(stderr, "wedge run: {}\n", scenario.error().message());
@@ -75,8 +85,44 @@ int run(const RunArgs& args) {
                static_cast<double>(r.server.bytes_written) / (1 << 20),
                static_cast<double>(r.server.bytes_read) / (1 << 20));
   }
-  if (!result.run_dir.empty()) fmt::print("  report: {}/report.json\n", result.run_dir.string());
+  if (!result.run_dir.empty()) {
+    // The derived pages (report.html) next to report.json; `wedge report DIR` redoes them.
+    if (Status pages = reports::write_derived_run_reports(r, result.run_dir); !pages) {
+      fmt::print(stderr, "wedge run: {}\n", pages.error().message());
+    }
+    fmt::print("  report: {}/report.json, report.html\n", result.run_dir.string());
+  }
   return reports::exit_code_for(r.verdict, r.timeout_is_failure);
+}
+
+// --repeat: the runs are child `wedge run`s of a one-cell matrix; exit codes for git bisect.
+int run_repeated(const RunArgs& args, const std::filesystem::path& scenario_file) {
+  run::MatrixOptions o;
+  o.out = args.out.empty() ? std::filesystem::path("wedge-runs") / run::make_run_id()
+                           : std::filesystem::path(args.out);
+  o.repeat = args.repeat;
+  o.parallel = 1;
+  if (!args.kernel.empty()) o.kernels = {args.kernel};
+  o.run_args = {"--accel", args.accel};
+  if (!args.modules.empty()) o.run_args.insert(o.run_args.end(), {"--modules", args.modules});
+  if (!args.cache.empty()) o.run_args.insert(o.run_args.end(), {"--cache", args.cache});
+  if (args.no_dump) o.run_args.push_back("--no-dump");
+  o.log = [&args](const std::string& line) {
+    if (!args.quiet) fmt::print("[repeat] {}\n", line);
+  };
+  auto summary = run::run_matrix(config::matrix_of_scenario(scenario_file), o);
+  if (!summary) {
+    fmt::print(stderr, "wedge run: {}\n", summary.error().message());
+    return kExitCannotTest;
+  }
+  print_summary(*summary, o.out);
+  int code = run::bisect_exit_code(summary->cells.front(), args.threshold);
+  fmt::print("bisect verdict: {} (failure rate threshold {:.2f})\n",
+             code == 0   ? "good"
+             : code == 1 ? "bad"
+                         : "skip",
+             args.threshold);
+  return code;
 }
 
 }  // namespace
@@ -106,6 +152,15 @@ Command add_run_command(CLI::App& parent) {
                 "panic_print): every task is printed and the guest dies");
   app->add_flag("--keep-wedged", args->keep_wedged,
                 "leave a hung or crashed guest running for post-mortem and print how to reach it");
+  app->add_option("--repeat", args->repeat,
+                  "run R times (child processes, one at a time) and report failures/runs with a "
+                  "95% interval; exit 0 good, 1 bad (rate above --threshold), 125 skip (no run "
+                  "could test: infra errors or boot failures)")
+      ->check(CLI::Range(1, 1000));
+  app->add_option("--threshold", args->threshold,
+                  "with --repeat: the failure rate above which the kernel is bad (default 0: any "
+                  "failure)")
+      ->check(CLI::Range(0.0, 1.0));
   return Command{app, [args] { return run(*args); }};
 }
 

@@ -1,0 +1,164 @@
+// End to end: `wedge matrix` with 2 scenarios x 2 repeats at parallel 2 on real guests, its
+// reports, a real prometheus-pushgateway on loopback reading back the pushed values, the same
+// matrix as 2 shards merged, and `wedge compare` of a kernel with itself saying "no change".
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <thread>
+
+#include "harness/util/files.h"
+#include "harness/util/net.h"
+#include "harness/util/process.h"
+
+namespace wedge {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+// Cheap cells: a 64 MiB hog in a 128 MiB guest swapping over NBD.
+constexpr const char* kHog = R"(name = "{name}"
+[guest]
+memory_mib = 128
+[storage]
+transport = "nbd"
+server = "{server}"
+size_mib = 256
+[workload]
+kind = "swap-hog"
+size_mib = 64
+[limits]
+duration_s = 240
+)";
+
+class MatrixE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = TempDir::create("wedge-matrix-e2e", "/var/tmp");
+    ASSERT_TRUE(dir.ok());
+    tmp_.emplace(std::move(*dir));
+    for (auto [name, server] : {std::pair{"hog-a", "nbd-server"}, std::pair{"hog-b", "nbdkit"}}) {
+      std::string text =
+          std::regex_replace(std::regex_replace(kHog, std::regex("\\{name\\}"), name),
+                             std::regex("\\{server\\}"), server);
+      ASSERT_TRUE(write_file_atomic(tmp_->path() / (std::string(name) + ".toml"), text).ok());
+    }
+    ASSERT_TRUE(write_file_atomic(tmp_->path() / "m.toml",
+                                  "name = \"e2e\"\nscenarios = [\"hog-a.toml\", \"hog-b.toml\"]\n"
+                                  "repeat = 2\n")
+                    .ok());
+  }
+
+  CommandOutput wedge(std::vector<std::string> args) {
+    args.insert(args.begin(), WEDGE_BINARY);
+    args.insert(args.end(), {"--accel", "tcg", "--cache", WEDGE_TEST_CACHE_DIR});
+    auto out = run_command(args, 40min);
+    EXPECT_TRUE(out.ok()) << (out.ok() ? "" : out.error().message());
+    return out.ok() ? *out : CommandOutput{};
+  }
+
+  json summary(const fs::path& root) {
+    auto text = read_file(root / "summary.json");
+    EXPECT_TRUE(text.ok());
+    return text.ok() ? json::parse(*text) : json();
+  }
+
+  std::optional<TempDir> tmp_;
+};
+
+TEST_F(MatrixE2eTest, TwoScenariosTwoRepeatsParallelTwoPushedToAPushgateway) {
+  auto port = pick_free_loopback_port();
+  ASSERT_TRUE(port.ok());
+  std::string listen = "127.0.0.1:" + std::to_string(*port);
+  auto gateway = ChildProcess::spawn({"prometheus-pushgateway", "--web.listen-address=" + listen},
+                                     {.stdout_path = tmp_->path() / "pushgateway.log",
+                                      .stderr_path = {},
+                                      .working_dir = tmp_->path()});
+  ASSERT_TRUE(gateway.ok()) << gateway.error().message();
+  for (int i = 0; i < 50 && !connect_loopback(*port, 100ms).ok(); ++i)
+    std::this_thread::sleep_for(100ms);
+
+  fs::path out = tmp_->path() / "all";
+  auto t0 = std::chrono::steady_clock::now();
+  auto res = wedge({"matrix", (tmp_->path() / "m.toml").string(), "--out", out.string(),
+                    "--parallel", "2", "--pushgateway", "http://" + listen});
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("matrix 2x2 at parallel 2: %.0f s wall\n", wall);
+  EXPECT_EQ(res.status.code, 0) << res.out << res.err;
+  json s = summary(out);
+  ASSERT_EQ(s["cells"].size(), 2u);
+  double run_sum = 0;
+  for (const auto& c : s["cells"]) {
+    EXPECT_EQ(c["runs"].size(), 2u);
+    EXPECT_EQ(c["counted"], 2);
+    EXPECT_EQ(c["failures"], 0);
+    for (const auto& r : c["runs"]) {
+      EXPECT_EQ(r["verdict"], "pass") << r.dump();
+      EXPECT_TRUE(fs::exists(out / r["dir"].get<std::string>() / "report.html"));
+      run_sum += r["run_s"].get<double>();
+    }
+  }
+  std::printf("sum of run times %.0f s: parallel speed-up %.2f\n", run_sum, run_sum / wall);
+  for (const char* f : {"report.html", "junit.xml", "metrics.prom", "findings.json"}) {
+    EXPECT_TRUE(fs::exists(out / f)) << f;
+  }
+  auto pushed = run_command({"curl", "-sS", "http://" + listen + "/metrics"}, 10s);
+  ASSERT_TRUE(pushed.ok());
+  std::regex line("wedge_runs\\{([^}]*)\\} ([0-9.e+]+)");
+  int matched = 0;
+  for (std::sregex_iterator it(pushed->out.begin(), pushed->out.end(), line), end; it != end;
+       ++it) {
+    std::string labels = (*it)[1];
+    EXPECT_NE(labels.find("job=\"wedge\""), std::string::npos);
+    EXPECT_NE(labels.find("matrix=\"e2e\""), std::string::npos);
+    EXPECT_NE(labels.find("verdict=\"pass\""), std::string::npos);
+    EXPECT_EQ(std::stod((*it)[2]), 2);
+    ++matched;
+  }
+  EXPECT_EQ(matched, 2) << pushed->out;
+  gateway->stop();
+
+  // The same matrix as two shards, merged, has the same cells and verdicts.
+  fs::path s1 = tmp_->path() / "s1", s2 = tmp_->path() / "s2", merged = tmp_->path() / "merged";
+  EXPECT_EQ(wedge({"matrix", (tmp_->path() / "m.toml").string(), "--out", s1.string(), "--shard",
+                   "1/2", "--parallel", "2"})
+                .status.code,
+            0);
+  EXPECT_EQ(wedge({"matrix", (tmp_->path() / "m.toml").string(), "--out", s2.string(), "--shard",
+                   "2/2", "--parallel", "2"})
+                .status.code,
+            0);
+  auto m =
+      run_command({WEDGE_BINARY, "merge", s1.string(), s2.string(), "--out", merged.string()}, 60s);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->status.code, 0) << m->out << m->err;
+  json ms = summary(merged);
+  ASSERT_EQ(ms["cells"].size(), s["cells"].size());
+  for (size_t i = 0; i < ms["cells"].size(); ++i) {
+    EXPECT_EQ(ms["cells"][i]["id"], s["cells"][i]["id"]);
+    EXPECT_EQ(ms["cells"][i]["verdicts"], s["cells"][i]["verdicts"]);
+    for (const auto& r : ms["cells"][i]["runs"]) {
+      EXPECT_TRUE(fs::exists(merged / r["dir"].get<std::string>() / "report.json"));
+    }
+  }
+}
+
+// The stock kernel against itself: no change (both sides 0/2, p = 1).
+TEST_F(MatrixE2eTest, CompareOfAKernelWithItselfSaysNoChange) {
+  ASSERT_TRUE(write_file_atomic(tmp_->path() / "one.toml",
+                                "name = \"cmp\"\nscenarios = [\"hog-a.toml\"]\nrepeat = 2\n")
+                  .ok());
+  auto same =
+      wedge({"compare", (tmp_->path() / "one.toml").string(), "--base", "default", "--candidate",
+             "default", "--out", (tmp_->path() / "cmp").string(), "--parallel", "2"});
+  EXPECT_EQ(same.status.code, 0) << same.out << same.err;
+  EXPECT_NE(same.out.find("no change"), std::string::npos) << same.out;
+  auto c = read_file(tmp_->path() / "cmp/compare.json");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(json::parse(*c)["cells"][0]["change"], "no change");
+}
+
+}  // namespace
+}  // namespace wedge
