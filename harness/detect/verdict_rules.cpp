@@ -44,12 +44,6 @@ bool waits_for_rcu(const reports::Finding& f) {
   return false;
 }
 
-bool names_spinning_cpu(const reports::Finding& f) {
-  return (f.report.starts_with("INFO: rcu detected stall") ||
-          f.report.starts_with("BUG: soft lockup")) &&
-         !f.blamed.empty();
-}
-
 int severity(const std::string& kind) {
   if (kind == "crash" || kind == "hang") return 0;  // kernel failures: earliest first
   if (kind == "oom_kill") return 1;
@@ -60,6 +54,12 @@ int severity(const std::string& kind) {
 }
 
 }  // namespace
+
+bool names_spinning_cpu(const reports::Finding& f) {
+  return (f.report.starts_with("INFO: rcu detected stall") ||
+          f.report.starts_with("BUG: soft lockup")) &&
+         !f.blamed.empty();
+}
 
 std::string signature_of(const std::string& kind, const std::string& report,
                          const std::string& blamed) {

@@ -42,4 +42,8 @@ namespace wedge::detect {
 // "workload_failed" -> kWorkloadFailed.
 [[nodiscard]] reports::Verdict verdict_for_kind(const std::string& kind);
 
+// The kernel's own report names a CPU spinning in a function (a soft lockup or RCU stall with a
+// blamed frame): its title already says where the CPU is stuck.
+[[nodiscard]] bool names_spinning_cpu(const reports::Finding& f);
+
 }  // namespace wedge::detect

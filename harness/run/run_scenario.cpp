@@ -16,6 +16,7 @@
 #include "harness/detect/analyze.h"
 #include "harness/detect/detector.h"
 #include "harness/detect/hang_title.h"
+#include "harness/detect/verdict_rules.h"
 #include "harness/faults/injectors.h"
 #include "harness/run/accel.h"
 #include "harness/run/fault_driver.h"
@@ -290,10 +291,12 @@ void Runner::collect_pending_traces(GuestSession& session, detect::Detector& det
     TraceResult tr = collector.collect(*index, to, [&] { detector.expect_nmi_panic(); });
     std::vector<reports::StackGroup> stacks = detect::report_stacks(tr.tasks);
     // One title builder for live runs and `wedge analyze` (detect/hang_title.h): a vCPU stuck
-    // in one function names the hang; a hang found by silence is named by its stacks.
+    // in one function names the hang (unless the kernel's own soft lockup or RCU stall report
+    // already did); a hang found by silence is named by its stacks.
     std::string title;
     bool from_silence = f.evidence == "progress" || f.evidence == "heartbeat";
-    if (f.kind == "hang" && (from_silence || !tr.stuck_function.empty())) {
+    bool kernel_named_it = detect::names_spinning_cpu(f);
+    if (f.kind == "hang" && (from_silence || (!tr.stuck_function.empty() && !kernel_named_it))) {
       title = detect::hang_title_from_traces(stacks, tr.stuck_function);
     }
     detector.attach_traces(*index, now_s(), tr.routes, stacks, tr.subkind, title);
