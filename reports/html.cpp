@@ -5,34 +5,11 @@
 
 #include <algorithm>
 
+#include "harness/util/text.h"
+
 namespace wedge::reports::html {
 
-std::string escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+std::string escape(std::string_view text) { return markup_escape(text); }
 
 std::string page(std::string_view title, std::string_view body) {
   constexpr std::string_view kStyle = R"(

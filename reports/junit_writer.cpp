@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "harness/util/files.h"
+#include "harness/util/text.h"
 #include "reports/html.h"
 #include "reports/registry.h"
 #include "reports/run_reader.h"
@@ -12,14 +13,7 @@ namespace wedge::reports {
 namespace {
 
 // XML 1.0 forbids most control characters even when escaped; consoles print them.
-std::string xml(std::string_view text) {
-  std::string clean;
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    clean += (u < 0x20 && c != '\n' && c != '\t' && c != '\r') ? '?' : c;
-  }
-  return html::escape(clean);
-}
+std::string xml(std::string_view text) { return markup_escape(text); }
 
 // Ant's timestamp form: no zone designator.
 std::string ant_timestamp(std::string iso) {

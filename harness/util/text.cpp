@@ -70,4 +70,32 @@ std::string printable(std::string_view s, bool keep_newlines) {
   });
 }
 
+std::string markup_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += ((u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7f) ? '?' : c;
+    }
+  }
+  return out;
+}
+
 }  // namespace wedge

@@ -19,4 +19,9 @@ namespace wedge {
 // DEL and C1 controls written as "\xNN" / "\u0085" escapes.
 [[nodiscard]] std::string printable(std::string_view s, bool keep_newlines = false);
 
+// s for XML or HTML text and attribute values: & < > " ' as entities, and the control
+// characters XML 1.0 forbids even escaped (all C0 but tab, newline, CR; and DEL) written as '?'.
+//   markup_escape("a<b & 'c'\x01")  -> "a&lt;b &amp; &apos;c&apos;?"
+[[nodiscard]] std::string markup_escape(std::string_view s);
+
 }  // namespace wedge

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/util/text.h"
 #include "workloads/agent/protocol.h"
 
 namespace wedge::vm {
@@ -39,32 +40,7 @@ Status check_path(std::string_view what, const std::filesystem::path& path, bool
 
 }  // namespace
 
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        if (!is_forbidden_control(static_cast<unsigned char>(c))) out += c;
-    }
-  }
-  return out;
-}
+std::string xml_escape(std::string_view text) { return markup_escape(text); }
 
 Status validate_spec(const VmSpec& spec) {
   if (!spec.name.starts_with(kDomainPrefix) || spec.name.size() == kDomainPrefix.size()) {
