@@ -18,17 +18,20 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-// Cheap cells: a 64 MiB hog in a 128 MiB guest swapping over NBD.
+// Cheap cells whose verdict is certain: a 48 MiB hog that fits in a 256 MiB guest, with swap
+// on NBD. This test is about the matrix (parallel runs, shards, merge, metrics); swapping under
+// pressure can wedge the stock kernel now and then (a finding, see run_helpers.h), which would
+// make the expected "pass" a matter of luck.
 constexpr const char* kHog = R"(name = "{name}"
 [guest]
-memory_mib = 128
+memory_mib = 256
 [storage]
 transport = "nbd"
 server = "{server}"
 size_mib = 256
 [workload]
 kind = "swap-hog"
-size_mib = 64
+size_mib = 48
 [limits]
 duration_s = 240
 )";
