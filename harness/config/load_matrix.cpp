@@ -1,6 +1,7 @@
 // Matrix TOML loading: top-level keys, [axes], [fault.NAME] and [sysctl.NAME] tables, with
 // file:line errors for unknown keys and references to sets that do not exist.
 
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -66,7 +67,8 @@ Status read_axes(const toml::table& axes, const fs::path& file, Matrix* m) {
     const toml::array* array = n->as_array();
     if (!array) return make_error("{}: axes.memory_mib must be an array", at(file, *n));
     for (const auto& item : *array) {
-      auto v = item.value<int64_t>();
+      // Only an integer node: toml++ converts a float to int64 with UB when out of range.
+      auto v = item.is_integer() ? item.value<int64_t>() : std::optional<int64_t>();
       if (!item.is_integer() || !v || *v < 64 || *v > 65536) {
         return make_error("{}: axes.memory_mib values must be integers 64..65536", at(file, item));
       }
@@ -152,7 +154,8 @@ Result<Matrix> parse_matrix(std::string_view text, const fs::path& source_name) 
   if (m.scenarios.empty())
     return make_error("{}: scenarios = [...] is empty", source_name.string());
   if (const toml::node* n = root.get("repeat")) {
-    auto v = n->value<int64_t>();
+    // Only an integer node: toml++ converts a float to int64 with UB when out of range.
+    auto v = n->is_integer() ? n->value<int64_t>() : std::optional<int64_t>();
     if (!n->is_integer() || !v || *v < 1 || *v > 1000) {
       return make_error("{}: repeat must be an integer 1..1000", at(source_name, *n));
     }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -32,7 +33,8 @@ class TableReader {
   Status get_int(const char* key, int* out, long long min, long long max) {
     const toml::node* node = find(key);
     if (!node) return ok_status();
-    auto value = node->value<int64_t>();
+    // Only an integer node: toml++ converts a float to int64 with UB when out of range.
+    auto value = node->is_integer() ? node->value<int64_t>() : std::optional<int64_t>();
     if (!node->is_integer() || !value) return type_error(node, key, "an integer");
     if (*value < min || *value > max) {
       return make_error("{}: {}{} = {}: must be between {} and {}", where(file_, node->source()),
@@ -275,7 +277,8 @@ Status read_sysctl(const toml::table& root, const fs::path& file, Scenario* s) {
       return make_error("{}: [sysctl] {}: not an allowed key (allowed: {})", at, key,
                         fmt::join(allowed_sysctls(), ", "));
     }
-    auto value = node->value<int64_t>();
+    // Only an integer node: toml++ converts a float to int64 with UB when out of range.
+    auto value = node->is_integer() ? node->value<int64_t>() : std::optional<int64_t>();
     if (!node->is_integer() || !value || *value < 0) {
       return make_error("{}: [sysctl] {} must be a non-negative integer", at, key);
     }

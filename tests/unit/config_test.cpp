@@ -349,6 +349,13 @@ TEST(Config, StorageTableReadsEverySetting) {
       "second leg");
 }
 
+// A float where an integer belongs is a type error, never a conversion (toml++ would convert
+// 6e78 to int64 with undefined behaviour; the fuzzer found it).
+TEST(Config, HugeFloatForAnIntegerIsATypeError) {
+  EXPECT_EQ(error_of("[guest]\nmemory_mib = 6e78\n"),
+            "t.toml:2: [guest] memory_mib must be an integer");
+}
+
 TEST(Config, EveryKindNameRoundTrips) {
   for (TransportKind k : kTransportKinds) EXPECT_EQ(parse_transport(name_of(k)), k);
   for (StorageUse u : kStorageUses) EXPECT_EQ(parse_storage_use(name_of(u)), u);
