@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "harness/config/load_scenario.h"
-#include "harness/run/interrupt.h"
+#include "harness/util/interrupt.h"
 #include "harness/run/run_scenario.h"
 
 namespace wedge::cli {
@@ -50,7 +50,7 @@ int run(const RunArgs& args) {
     fmt::print(stderr, "wedge run: modules directory {} does not exist\n", scenario->guest.modules);
     return kExitUsage;
   }
-  run::install_interrupt_handlers();
+  install_interrupt_handlers();
   run::RunOptions options;
   options.out_dir = args.out;
   options.accel = args.accel;

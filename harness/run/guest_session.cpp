@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "harness/run/interrupt.h"
+#include "harness/util/interrupt.h"
 #include "harness/util/files.h"
 
 namespace wedge::run {
@@ -178,9 +178,7 @@ Result<bool> GuestSession::pump_until(const std::function<bool()>& done,
     if (std::chrono::steady_clock::now() >= deadline) return false;
     Pumped p = pump();
     if (p.channel_error) return Error(*p.channel_error);
-    if (interruptible && interrupted()) {
-      return make_error("interrupted by signal {}", interrupt_signal());
-    }
+    if (interruptible && interrupted()) return interruption_error();
     std::this_thread::sleep_for(poll);
   }
   return true;
@@ -262,7 +260,7 @@ Result<agent::Hello> GuestSession::wait_for_hello(std::chrono::milliseconds time
         return make_error("{} (console line {})", e.title, e.line);
       }
     }
-    if (interrupted()) return make_error("interrupted by signal {}", interrupt_signal());
+    if (interrupted()) return interruption_error();
     if (hello_ && !ping_sent) {
       if (auto s = send(encoder_.encode_ping(ping)); s.ok()) ping_sent = true;
     }

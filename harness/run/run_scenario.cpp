@@ -20,7 +20,7 @@
 #include "harness/run/fault_driver.h"
 #include "harness/run/guest_session.h"
 #include "harness/run/guest_swap.h"
-#include "harness/run/interrupt.h"
+#include "harness/util/interrupt.h"
 #include "harness/run/monitor.h"
 #include "harness/run/progress.h"
 #include "harness/run/symbol_fetcher.h"

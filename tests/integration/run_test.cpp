@@ -239,7 +239,7 @@ TEST_F(RunTest, InterruptMidRunTearsDownAndReports) {
   EXPECT_EQ(status->code, 125);
   json report = load_json(out / "report.json");
   EXPECT_EQ(report["verdict"], "infra_error");
-  EXPECT_NE(report["infra_error"].get<std::string>().find("interrupted by signal 2"),
+  EXPECT_NE(report["infra_error"].get<std::string>().find("interrupted by SIGINT"),
             std::string::npos)
       << report["infra_error"];
   expect_nothing_leaked(out);

@@ -8,8 +8,15 @@
 namespace wedge::config {
 namespace {
 
+// A scenario needs [workload]: fragments that test other tables get an empty one appended.
+Result<Scenario> parse_fragment(std::string_view text, const std::filesystem::path& name) {
+  std::string full(text);
+  if (full.find("[workload]") == std::string::npos) full += "\n[workload]\n";
+  return parse_scenario(full, name);
+}
+
 std::string error_of(std::string_view text) {
-  auto s = parse_scenario(text, "t.toml");
+  auto s = parse_fragment(text, "t.toml");
   return s.ok() ? "(loaded)" : s.error().message();
 }
 
@@ -28,11 +35,40 @@ TEST(Config, BuiltinDefaultScenarioLoads) {
   EXPECT_EQ(s->limits.duration_s, 300);
 }
 
-TEST(Config, EmptyFileGivesDefaultsAndNameFromFile) {
-  auto s = parse_scenario("", "dir/my-case.toml");
+TEST(Config, EmptyFileOrNoWorkloadIsAnError) {
+  auto empty = parse_scenario("", "dir/my-case.toml");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error().message(),
+            "dir/my-case.toml: no [workload] table (the file is empty): a scenario needs one "
+            "(kind = \"swap-hog\" or \"command\")");
+  auto none = parse_scenario("name = \"x\"\n[guest]\nvcpus = 1\n", "t.toml");
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().message(),
+            "t.toml: no [workload] table: a scenario needs one (kind = \"swap-hog\" or "
+            "\"command\")");
+}
+
+TEST(Config, MinimalFileGetsDefaultsAndNameFromFile) {
+  auto s = parse_scenario("[workload]\n", "dir/my-case.toml");
   ASSERT_TRUE(s.ok()) << s.error().message();
   EXPECT_EQ(s->name, "my-case");
   EXPECT_EQ(s->guest.kernel, "default");
+}
+
+// Once a segfault: no name, and a file name with spaces or non-ASCII letters.
+TEST(Config, NameFromAFileNameWithSpacesOrNonAsciiIsMadeValid) {
+  auto spaces = parse_scenario("[workload]\n", "dir/my swap case.toml");
+  ASSERT_TRUE(spaces.ok()) << spaces.error().message();
+  EXPECT_EQ(spaces->name, "my-swap-case");
+  auto accents = parse_scenario("[workload]\n", "dir/d\xc3\xa9j\xc3\xa0 vu \xe2\x9c\x93.toml");
+  ASSERT_TRUE(accents.ok()) << accents.error().message();
+  EXPECT_EQ(accents->name, "d-j-vu");
+  auto nothing_left = parse_scenario("[workload]\n", "dir/\xe2\x9c\x93.toml");
+  ASSERT_TRUE(nothing_left.ok());
+  EXPECT_EQ(nothing_left->name, "scenario");
+  // An explicit bad name is still an error, with its line.
+  EXPECT_EQ(error_of("\nname = \"my case\"\n"),
+            "t.toml:2: name \"my case\" may only hold letters, digits, '-', '_' and '.'");
 }
 
 TEST(Config, UnknownKeyNamesFileLineAndTable) {
@@ -85,6 +121,31 @@ TEST(Config, CommandFilesResolveRelativeToScenarioAndMustExist) {
       << missing.error().message();
 }
 
+TEST(Config, CommandFilesMustStayInsideTheScenarioFolder) {
+  auto dir = TempDir::create("wedge-config-test");
+  ASSERT_TRUE(dir.ok());
+  std::filesystem::create_directory(dir->path() / "scenarios");
+  ASSERT_TRUE(write_file_atomic(dir->path() / "secret", "key\n").ok());
+  std::filesystem::create_symlink(dir->path() / "secret", dir->path() / "scenarios" / "link");
+  const std::filesystem::path scenario = dir->path() / "scenarios" / "case.toml";
+  auto with_files = [](const std::string& files) {
+    return "[workload]\nkind = \"command\"\nargv = [\"/extra/x\"]\nfiles = [" + files + "]\n";
+  };
+  const std::vector<std::string> outside = {
+      "\"../secret\"", "\"" + (dir->path() / "secret").string() + "\"", "\"link\""};
+  for (const std::string& files : outside) {
+    auto refused = parse_scenario(with_files(files), scenario);
+    ASSERT_FALSE(refused.ok()) << files;
+    EXPECT_NE(refused.error().message().find("case.toml:4: [workload] files:"), std::string::npos)
+        << refused.error().message();
+    EXPECT_NE(refused.error().message().find("is outside the scenario's folder"), std::string::npos)
+        << refused.error().message();
+    EXPECT_NE(refused.error().message().find("--allow-outside-files"), std::string::npos);
+    auto allowed = parse_scenario(with_files(files), scenario, {.allow_outside_files = true});
+    EXPECT_TRUE(allowed.ok()) << files << ": " << allowed.error().message();
+  }
+}
+
 TEST(Config, SyntaxErrorHasLineAndColumn) {
   auto msg = error_of("[guest]\nmemory_mib = = 3\n");
   EXPECT_EQ(msg.rfind("t.toml:2:", 0), 0u) << msg;
@@ -92,7 +153,7 @@ TEST(Config, SyntaxErrorHasLineAndColumn) {
 
 TEST(Config, RoundTripsThroughToToml) {
   auto s =
-      parse_scenario("name = \"rt\"\n[guest]\nmemory_mib = 192\ncmdline = \"a=b\"\n", "t.toml");
+      parse_fragment("name = \"rt\"\n[guest]\nmemory_mib = 192\ncmdline = \"a=b\"\n", "t.toml");
   ASSERT_TRUE(s.ok());
   auto again = parse_scenario(to_toml(*s), "again.toml");
   ASSERT_TRUE(again.ok()) << again.error().message() << "\n" << to_toml(*s);
@@ -109,7 +170,7 @@ TEST(Config, UnknownScenarioNameListsBuiltins) {
 
 // [[fault]] tables: a valid list loads with defaults filled in, and round-trips.
 TEST(ConfigFaults, ValidFaultsLoadAndRoundTrip) {
-  auto s = parse_scenario(
+  auto s = parse_fragment(
       "[storage]\nserver = \"nbdkit\"\n"
       "[[fault]]\nkind = \"server-stall\"\nat_s = 20\nduration_s = 30\n"
       "[[fault]]\nkind = \"server-restart\"\nwhen = \"swap_used_mib > 100\"\nrestart_after_s = "
@@ -166,7 +227,7 @@ TEST(ConfigFaults, ValidFaultsLoadAndRoundTrip) {
 }
 
 TEST(ConfigFaults, RecoverIsReadAndWritten) {
-  auto s = parse_scenario("[limits]\nrecover = false\n", "t.toml");
+  auto s = parse_fragment("[limits]\nrecover = false\n", "t.toml");
   ASSERT_TRUE(s.ok()) << s.error().message();
   EXPECT_FALSE(s->limits.recover);
   auto again = parse_scenario(to_toml(*s), "again.toml");
@@ -282,7 +343,7 @@ TEST(ConfigFaults, EndlessFaultsNeedRecoverFalse) {
 }
 
 TEST(Config, LoopbackTransportRunsNbdServerInTheGuestOnly) {
-  auto ok = parse_scenario("[storage]\ntransport = \"nbd-loopback\"\n", "t.toml");
+  auto ok = parse_fragment("[storage]\ntransport = \"nbd-loopback\"\n", "t.toml");
   ASSERT_TRUE(ok.ok()) << ok.error().message();
   EXPECT_EQ(ok->storage.transport, "nbd-loopback");
   auto nbdkit =

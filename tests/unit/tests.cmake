@@ -1,6 +1,7 @@
 # One line per unit test file: wedge_unit_test(<file stem> <libraries>)
 wedge_unit_test(util_test wedge_util)
 wedge_unit_test(following_file_test wedge_util)
+wedge_unit_test(util_host_safety_test wedge_util)
 wedge_unit_test(config_test wedge_config)
 wedge_unit_test(console_parser_test wedge_console wedge_util)
 wedge_unit_test(console_flood_meter_test wedge_console)
