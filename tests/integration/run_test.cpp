@@ -164,14 +164,17 @@ void expect_infra_error(RunTest& t, const fs::path& scenario, const std::string&
 // The server binary is missing.
 TEST_F(RunTest, MissingServerIsInfraError) {
   expect_infra_error(
-      *this, write_scenario("missing", "[storage]\nserver_binary = \"/nonexistent/nbd-server\"\n"),
+      *this,
+      write_scenario("missing",
+                     "[storage]\nserver_binary = \"/nonexistent/nbd-server\"\n[workload]\n"),
       "/nonexistent/nbd-server");
 }
 
 // The server starts and dies at once: the report quotes how it ended.
 TEST_F(RunTest, ServerThatDiesAtStartIsInfraError) {
-  expect_infra_error(*this, write_scenario("dies", "[storage]\nserver_binary = \"/bin/false\"\n"),
-                     "exit");
+  expect_infra_error(
+      *this, write_scenario("dies", "[storage]\nserver_binary = \"/bin/false\"\n[workload]\n"),
+      "exit");
 }
 
 TEST_F(RunTest, BadScenarioIsUsageErrorWithFileAndLine) {
@@ -197,6 +200,7 @@ TEST_F(RunTest, KernelThatPanicsAtBootIsBootFailure) {
   fs::path scenario = write_scenario("noinit", R"(
 [guest]
 cmdline = "rdinit=/nonexistent init=/nonexistent"
+[workload]
 )");
   fs::path out = dir() / "run";
   auto started = std::chrono::steady_clock::now();
