@@ -6,8 +6,10 @@
 #include "harness/cli/analyze_dump_command.h"
 #include "harness/cli/command.h"
 #include "harness/cli/doctor_command.h"
+#include "harness/cli/gc_command.h"
 #include "harness/cli/image_command.h"
 #include "harness/cli/run_command.h"
+#include "harness/util/owner.h"
 
 int main(int argc, char** argv) {
   using namespace wedge::cli;
@@ -17,15 +19,18 @@ int main(int argc, char** argv) {
       "Exit codes: 0 pass, 1 the kernel failed, 2 usage error, 125 could not test."};
   app.set_version_flag("--version", WEDGE_VERSION);
   app.require_subcommand(1);
-  std::vector<Command> commands = {add_run_command(app), add_doctor_command(app),
-                                   add_image_command(app), add_analyze_command(app),
-                                   add_analyze_dump_command(app)};
+  std::vector<Command> commands = {add_run_command(app),     add_doctor_command(app),
+                                   add_gc_command(app),      add_image_command(app),
+                                   add_analyze_command(app), add_analyze_dump_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? 0 : kExitUsage;
   }
+  // Every child (servers, their forks, tools) carries our identity, so `wedge gc` can tell
+  // whether its owner is still alive.
+  wedge::mark_children_as_ours();
   for (auto& command : commands) {
     if (command.app->parsed()) return command.run();
   }

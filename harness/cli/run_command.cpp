@@ -6,8 +6,9 @@
 #include <memory>
 
 #include "harness/config/load_scenario.h"
-#include "harness/util/interrupt.h"
+#include "harness/run/run_dir.h"
 #include "harness/run/run_scenario.h"
+#include "harness/util/interrupt.h"
 
 namespace wedge::cli {
 
@@ -25,6 +26,8 @@ struct RunArgs {
   bool no_dump = false;
   bool nmi = false;
   bool keep_wedged = false;
+  bool force = false;
+  bool allow_outside_files = false;
 };
 
 int run(const RunArgs& args) {
@@ -33,7 +36,7 @@ int run(const RunArgs& args) {
     fmt::print(stderr, "wedge run: {}\n", path.error().message());
     return kExitUsage;
   }
-  auto scenario = config::load_scenario(*path);
+  auto scenario = config::load_scenario(*path, {.allow_outside_files = args.allow_outside_files});
   if (!scenario) {
     fmt::print(stderr, "wedge run: {}\n", scenario.error().message());
     return kExitUsage;
@@ -50,6 +53,12 @@ int run(const RunArgs& args) {
     fmt::print(stderr, "wedge run: modules directory {} does not exist\n", scenario->guest.modules);
     return kExitUsage;
   }
+  if (!args.out.empty()) {
+    if (auto usable = run::check_out_dir(args.out, args.force); !usable) {
+      fmt::print(stderr, "wedge run: {}\n", usable.error().message());
+      return kExitUsage;
+    }
+  }
   install_interrupt_handlers();
   run::RunOptions options;
   options.out_dir = args.out;
@@ -60,6 +69,7 @@ int run(const RunArgs& args) {
   options.memory_dump = !args.no_dump;
   options.nmi_last_resort = args.nmi;
   options.keep_wedged = args.keep_wedged;
+  options.force = args.force;
   run::RunResult result = run::run_scenario(*scenario, options);
   const auto& r = result.report;
   fmt::print("\n{} {}: {}\n", r.scenario, reports::to_string(r.verdict), r.reason);
@@ -88,7 +98,8 @@ Command add_run_command(CLI::App& parent) {
       "2 usage, 125 could not test.");
   app->add_option("scenario", args->scenario,
                   "scenario file, or the name of a built-in one (default: nbd-swap-hog)");
-  app->add_option("--out", args->out, "run directory (default: ./wedge-runs/<run id>)");
+  app->add_option("--out", args->out,
+                  "run directory, new or empty (default: ./wedge-runs/<run id>)");
   app->add_option("--kernel", args->kernel, "bzImage to test instead of the scenario's kernel");
   app->add_option("--modules", args->modules,
                   "directory holding lib/modules/<release> for --kernel (INSTALL_MOD_PATH)");
@@ -104,6 +115,11 @@ Command add_run_command(CLI::App& parent) {
                 "panic_print): every task is printed and the guest dies");
   app->add_flag("--keep-wedged", args->keep_wedged,
                 "leave a hung or crashed guest running for post-mortem and print how to reach it");
+  app->add_flag("--force", args->force,
+                "use --out even if it holds an earlier run's files (they are removed first; any "
+                "other file there is still refused)");
+  app->add_flag("--allow-outside-files", args->allow_outside_files,
+                "let the scenario's [workload] files come from outside the scenario's folder");
   return Command{app, [args] { return run(*args); }};
 }
 

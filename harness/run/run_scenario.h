@@ -24,6 +24,7 @@ struct RunOptions {
   bool memory_dump = true;          // dump guest memory with the traces of a hang or crash
   bool nmi_last_resort = false;     // when nothing else got stacks out: NMI + panic_print
   bool keep_wedged = false;         // leave a hung or crashed guest running for post-mortem
+  bool force = false;  // out_dir may hold an earlier run's files (they are removed first)
 };
 
 struct RunResult {
