@@ -23,13 +23,15 @@ packages=(
   # virtualisation
   qemu-system-x86 qemu-utils libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   # storage servers (host) and clients (copied into the guest image)
-  nbd-server nbdkit nbd-client
-  # guest image ingredients
-  busybox-static kmod e2fsprogs cpio
+  nbd-server nbdkit nbd-client tgt open-iscsi
+  # guest image ingredients (mdadm: RAID1 over network exports; mkfs for [storage] fs)
+  busybox-static kmod e2fsprogs cpio mdadm xfsprogs btrfs-progs
   # headers for the test module workloads/kmod (same 6.1.0-NN release as linux-image-cloud-amd64)
   linux-headers-cloud-amd64
   # tools used by tests and benchmarks
   procps psmisc file python3
+  # qemu-io reaches tgtd over iscsi:// (iscsi_test)
+  qemu-block-extra
   # reads the memory dumps wedge takes (wedge analyze-dump; libvirt_backend_test checks one)
   crash
   # unpack Debian's -dbg packages for System.map and vmlinux (ar, tar -J)

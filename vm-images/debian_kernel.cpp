@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -22,7 +23,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::string_view kStampFile = "default.json";
 const fs::path kAptLists = "/var/lib/apt/lists";
 
 void report(const ProgressFn& progress, const std::string& line) {
@@ -63,23 +63,29 @@ struct Stamp {
   std::string release;
 };
 
-Stamp read_stamp(const fs::path& kernels_dir) {
-  auto text = read_file(kernels_dir / kStampFile);
+// One stamp per flavour: "default.json" (the name the cloud kernel's stamp always had).
+fs::path stamp_path(const fs::path& kernels_dir, const DebianFlavour& flavour) {
+  return kernels_dir / fmt::format("{}.json", flavour.name);
+}
+
+Stamp read_stamp(const fs::path& stamp_file) {
+  auto text = read_file(stamp_file);
   if (!text) return {};
   auto json = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (!json.is_object()) return {};
   return Stamp{json.value("apt_lists", ""), json.value("release", "")};
 }
 
-Status write_stamp(const fs::path& kernels_dir, const Stamp& stamp) {
+Status write_stamp(const fs::path& stamp_file, const Stamp& stamp) {
   nlohmann::json json = {{"apt_lists", stamp.apt_lists}, {"release", stamp.release}};
-  return write_file_atomic(kernels_dir / kStampFile, json.dump(2) + "\n");
+  return write_file_atomic(stamp_file, json.dump(2) + "\n");
 }
 
 // Asks apt which kernel the metapackage currently depends on.
-Result<std::string> resolve_current_release(const fs::path& kernels_dir) {
+Result<std::string> resolve_current_release(const fs::path& kernels_dir,
+                                            const DebianFlavour& flavour) {
   WEDGE_TRY(TempDir work, TempDir::create(".resolve", kernels_dir));
-  WEDGE_TRY(fs::path deb, apt_download(std::string(kDebianKernelMetapackage), work.path(), 120s));
+  WEDGE_TRY(fs::path deb, apt_download(std::string(flavour.metapackage), work.path(), 120s));
   WEDGE_TRY(CommandOutput depends, run_checked({"dpkg-deb", "-f", deb.string(), "Depends"}, 30s));
   return release_from_depends(depends.out).context(deb.filename().string());
 }
@@ -99,10 +105,12 @@ Status download_and_extract(const fs::path& kernels_dir, const std::string& rele
   WEDGE_TRY(TempDir work, TempDir::create(".fetch-" + release, kernels_dir));
   report(progress, fmt::format("kernel: downloading {}", package));
   WEDGE_TRY(fs::path deb, apt_download(package, work.path(), 900s));
-  report(progress, fmt::format("kernel: extracting {}", deb.filename().string()));
+  std::error_code ec;
+  uint64_t deb_bytes = fs::file_size(deb, ec);
+  report(progress, fmt::format("kernel: extracting {} ({:.1f} MiB)", deb.filename().string(),
+                               static_cast<double>(deb_bytes) / (1 << 20)));
   fs::path root = work.path() / "root";
   WEDGE_CHECK(run_checked({"dpkg-deb", "-x", deb.string(), root.string()}, 600s));
-  std::error_code ec;
   fs::remove(deb, ec);
   if (!fs::exists(root / "boot" / ("vmlinuz-" + release))) {
     return make_error("{} has no boot/vmlinuz-{}", deb.filename().string(), release);
@@ -121,6 +129,14 @@ Status download_and_extract(const fs::path& kernels_dir, const std::string& rele
 
 }  // namespace
 
+std::optional<DebianFlavour> debian_flavour(std::string_view kernel) {
+  if (kernel.empty() || kernel == "default") {
+    return DebianFlavour{"default", "linux-image-cloud-amd64"};
+  }
+  if (kernel == "debian-amd64") return DebianFlavour{"debian-amd64", "linux-image-amd64"};
+  return std::nullopt;
+}
+
 Result<std::string> release_from_depends(std::string_view depends) {
   constexpr std::string_view kPrefix = "linux-image-";
   while (!depends.empty()) {
@@ -131,44 +147,52 @@ Result<std::string> release_from_depends(std::string_view depends) {
     if (start == std::string_view::npos) continue;
     alt.remove_prefix(start);
     std::string_view name = alt.substr(0, alt.find_first_of(" \t\n(:"));
+    // Releases start with a digit; metapackages ("linux-image-cloud-amd64") do not.
     if (name.starts_with(kPrefix) && name.size() > kPrefix.size() &&
-        name != kDebianKernelMetapackage) {
+        std::isdigit(static_cast<unsigned char>(name[kPrefix.size()]))) {
       return std::string(name.substr(kPrefix.size()));
     }
   }
   return make_error("no linux-image-<release> in Depends");
 }
 
-Result<DebianKernel> fetch_debian_kernel(const fs::path& kernels_dir, const ProgressFn& progress) {
+Result<DebianKernel> fetch_debian_kernel(const fs::path& kernels_dir, const DebianFlavour& flavour,
+                                         const ProgressFn& progress) {
   std::error_code ec;
   fs::create_directories(kernels_dir, ec);
   if (ec) return make_error("creating {}: {}", kernels_dir.string(), ec.message());
   remove_abandoned_temp_dirs(kernels_dir);
 
-  Stamp stamp = read_stamp(kernels_dir);
+  const fs::path stamp_file = stamp_path(kernels_dir, flavour);
+  Stamp stamp = read_stamp(stamp_file);
   std::string lists = apt_lists_key();
   std::string release;
   if (!stamp.release.empty() && stamp.apt_lists == lists &&
       is_extracted(kernels_dir, stamp.release)) {
     release = stamp.release;
   } else {
-    report(progress, fmt::format("kernel: resolving {}", kDebianKernelMetapackage));
-    auto resolved = resolve_current_release(kernels_dir);
+    report(progress, fmt::format("kernel: resolving {}", flavour.metapackage));
+    auto resolved = resolve_current_release(kernels_dir, flavour);
     if (resolved) {
       release = *resolved;
     } else if (is_extracted(kernels_dir, stamp.release)) {
-      report(progress,
-             fmt::format("kernel: cannot check for a newer {} ({}); using {}",
-                         kDebianKernelMetapackage, resolved.error().message(), stamp.release));
+      report(progress, fmt::format("kernel: cannot check for a newer {} ({}); using {}",
+                                   flavour.metapackage, resolved.error().message(), stamp.release));
       release = stamp.release;
     } else {
-      return resolved.error().context(fmt::format("resolving {}", kDebianKernelMetapackage));
+      return resolved.error().context(fmt::format("resolving {}", flavour.metapackage));
     }
     if (!is_extracted(kernels_dir, release)) {
-      WEDGE_CHECK(download_and_extract(kernels_dir, release, progress)
-                      .context(fmt::format("fetching kernel {}", release)));
+      auto start = std::chrono::steady_clock::now();
+      WEDGE_CHECK(
+          download_and_extract(kernels_dir, release, progress)
+              .context(fmt::format("fetching kernel {} ({})", release, flavour.metapackage)));
+      report(progress,
+             fmt::format(
+                 "kernel: {} ready in {:.1f} s", release,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()));
     }
-    WEDGE_CHECK(write_stamp(kernels_dir, Stamp{lists, release}));
+    WEDGE_CHECK(write_stamp(stamp_file, Stamp{lists, release}));
   }
   fs::path root = extracted_root(kernels_dir, release);
   WEDGE_CHECK(ensure_module_index(root, release));

@@ -76,6 +76,7 @@ Result<Plan> plan_image(const ImageRequest& request, const KernelFiles& kernel,
     return make_error("{} not found (apt-get install busybox-static)", kHostBusybox);
   }
   WEDGE_CHECK(add_busybox(plan.tree, kHostBusybox, tool_names).context("adding busybox"));
+  for (const auto& [path, content] : request.files) plan.tree.add_bytes(path, content);
 
   if (!kernel.modules_dir.empty()) {
     WEDGE_TRY(ModuleIndex index, load_module_index(kernel.modules_dir));

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/util/result.h"
@@ -28,7 +29,8 @@ std::vector<std::string> default_tools();
 
 struct ImageRequest {
   // "default": the Debian cloud kernel (linux-image-cloud-amd64, downloaded with apt-get
-  // download into the cache). Otherwise a path to the user's bzImage.
+  // download into the cache); "debian-amd64": Debian's generic kernel (linux-image-amd64,
+  // which has 9p). Otherwise a path to the user's bzImage.
   std::string kernel = "default";
   // With a custom kernel: a directory holding lib/modules/<release> (INSTALL_MOD_PATH), or
   // empty for a kernel with everything built in.
@@ -37,6 +39,8 @@ struct ImageRequest {
   std::vector<std::string> boot_modules = default_boot_modules();
   std::vector<std::string> extra_modules = default_extra_modules();
   std::vector<std::string> tools = default_tools();
+  // Small files to write into the image: absolute guest path and content.
+  std::vector<std::pair<std::string, std::string>> files;
   // The static wedge-agent, becomes /init (empty: default_agent_path()).
   std::filesystem::path agent_binary;
   std::filesystem::path cache_dir;  // empty: $WEDGE_CACHE_DIR or ~/.cache/wedge

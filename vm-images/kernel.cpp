@@ -74,8 +74,9 @@ fs::path find_custom_system_map(const fs::path& kernel, const std::string& relea
   return {};
 }
 
-Result<KernelFiles> find_default_kernel(const fs::path& cache_root, const ProgressFn& progress) {
-  WEDGE_TRY(DebianKernel debian, fetch_debian_kernel(cache_root / "kernels", progress));
+Result<KernelFiles> find_stock_kernel(const DebianFlavour& flavour, const fs::path& cache_root,
+                                      const ProgressFn& progress) {
+  WEDGE_TRY(DebianKernel debian, fetch_debian_kernel(cache_root / "kernels", flavour, progress));
   KernelFiles k;
   k.release = debian.release;
   k.kernel = debian.root / "boot" / ("vmlinuz-" + debian.release);
@@ -153,8 +154,8 @@ bool is_placeholder_system_map(const fs::path& path) {
 
 Result<KernelFiles> find_kernel(const ImageRequest& request, const fs::path& cache_root,
                                 const ProgressFn& progress) {
-  if (request.kernel.empty() || request.kernel == "default") {
-    return find_default_kernel(cache_root, progress);
+  if (auto flavour = debian_flavour(request.kernel)) {
+    return find_stock_kernel(*flavour, cache_root, progress);
   }
   return find_custom_kernel(request, progress);
 }

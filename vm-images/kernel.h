@@ -1,5 +1,6 @@
-// The kernel an image boots and the module tree that goes with it: Debian's default kernel
-// from the cache, or the user's bzImage with its INSTALL_MOD_PATH directory (or none).
+// The kernel an image boots and the module tree that goes with it: a stock Debian kernel
+// ("default", "debian-amd64") from the cache, or the user's bzImage with its INSTALL_MOD_PATH
+// directory (or none).
 //
 //   WEDGE_TRY(KernelFiles k, find_kernel(request, cache_root, progress));
 //   // k.kernel, k.release, k.modules_dir (lib/modules/<release> with modules.dep, or empty)

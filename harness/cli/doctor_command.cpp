@@ -2,6 +2,7 @@
 #include "harness/cli/doctor_command.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/statvfs.h>
@@ -9,8 +10,10 @@
 
 #include <memory>
 
+#include "harness/config/scenario.h"
 #include "harness/run/progress.h"
 #include "harness/run/reaper.h"
+#include "harness/storage/transport_registry.h"
 #include "harness/util/files.h"
 #include "harness/util/process.h"
 #include "harness/util/timeouts.h"
@@ -51,6 +54,30 @@ void check_tool(Checklist& c, const std::string& name, const std::string& packag
   }
 }
 
+// What each transport runs on the host and copies into its guests (RAID1: mdadm too).
+void check_transport_tools(Checklist& c) {
+  for (config::TransportKind kind : config::kTransportKinds) {
+    config::Scenario scenario;
+    scenario.storage.transport = kind;
+    scenario.storage.raid1 = storage::transport_entry(kind).mirrors;
+    auto transport = storage::make_transport(scenario);
+    if (!transport) continue;
+    std::vector<std::string> tools = transport->host_programs();
+    for (const std::string& t : transport->image_needs().tools) tools.push_back(t);
+    std::vector<std::string> missing;
+    for (const std::string& t : tools) {
+      if (!find_executable(t)) missing.push_back(t);
+    }
+    std::string name = fmt::format("{}", config::name_of(kind));
+    if (missing.empty()) {
+      c.ok(name, tools.empty() ? "needs no host tools" : fmt::format("{}", fmt::join(tools, ", ")));
+    } else {
+      c.fail(name, fmt::format("missing {}", fmt::join(missing, ", ")),
+             "run ci/setup.sh (it installs every transport's packages)");
+    }
+  }
+}
+
 int doctor(const DoctorArgs& args) {
   Checklist c;
   if (::geteuid() == 0) {
@@ -59,9 +86,7 @@ int doctor(const DoctorArgs& args) {
     c.fail("user", "not root", "run wedge as root (libvirt system mode, nbd and loop setup)");
   }
   check_tool(c, "qemu-system-x86_64", "qemu-system-x86");
-  check_tool(c, "nbd-server", "nbd-server");
-  check_tool(c, "nbdkit", "nbdkit");
-  check_tool(c, "nbd-client", "nbd-client");
+  check_transport_tools(c);
   check_tool(c, "depmod", "kmod");
   check_tool(c, "apt-get", "apt");
   check_tool(c, "dpkg-deb", "dpkg");

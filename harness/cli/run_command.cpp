@@ -36,17 +36,20 @@ int run(const RunArgs& args) {
     fmt::print(stderr, "wedge run: {}\n", path.error().message());
     return kExitUsage;
   }
-  auto scenario = config::load_scenario(*path, {.allow_outside_files = args.allow_outside_files});
+  auto scenario =
+      run::load_run_scenario(*path, {.allow_outside_files = args.allow_outside_files});
   if (!scenario) {
     fmt::print(stderr, "wedge run: {}\n", scenario.error().message());
     return kExitUsage;
   }
   if (!args.kernel.empty()) scenario->guest.kernel = args.kernel;
   if (!args.modules.empty()) scenario->guest.modules = args.modules;
-  if (scenario->guest.kernel != "default" &&
+  if (!config::is_stock_kernel(scenario->guest.kernel) &&
       !std::filesystem::is_regular_file(scenario->guest.kernel)) {
-    fmt::print(stderr, "wedge run: kernel {} is not a file (give a bzImage, or \"default\")\n",
-               scenario->guest.kernel);
+    fmt::print(
+        stderr,
+        "wedge run: kernel {} is not a file (give a bzImage, \"default\" or \"debian-amd64\")\n",
+        scenario->guest.kernel);
     return kExitUsage;
   }
   if (!scenario->guest.modules.empty() && !std::filesystem::is_directory(scenario->guest.modules)) {

@@ -9,7 +9,7 @@
 #include <set>
 #include <sstream>
 
-#include "harness/faults/trigger.h"
+#include "harness/config/trigger.h"
 #include "harness/util/files.h"
 
 namespace wedge::config {
@@ -152,23 +152,45 @@ Status read_guest(const toml::table& root, const fs::path& file, GuestConfig* gu
   return r.reject_unknown();
 }
 
+// Reads a string key naming an enum value through its parse function.
+template <typename Kind>
+Status get_kind(TableReader& r, const char* key, Kind* out, const std::vector<std::string>& names,
+                std::optional<Kind> (*parse)(std::string_view)) {
+  std::string name;
+  WEDGE_CHECK(r.get_string(key, &name, names));
+  if (!name.empty()) *out = *parse(name);
+  return ok_status();
+}
+
 Status read_storage(const toml::table& root, const fs::path& file, StorageConfig* storage) {
   WEDGE_TRY(const toml::table* table, subtable(root, "storage", file));
   if (!table) return ok_status();
+  storage->line = static_cast<int>(table->source().begin.line);
   TableReader r(*table, "storage", file);
-  WEDGE_CHECK(r.get_string("transport", &storage->transport, {"nbd", "nbd-loopback"}));
-  WEDGE_CHECK(r.get_string("server", &storage->server, {"nbd-server", "nbdkit"}));
+  WEDGE_CHECK(get_kind(r, "transport", &storage->transport, transport_names(), parse_transport));
+  WEDGE_CHECK(r.get_string("server", &storage->server));
   WEDGE_CHECK(r.get_string("server_binary", &storage->server_binary));
   WEDGE_CHECK(r.get_int("size_mib", &storage->size_mib, 16, 1024 * 1024));
-  WEDGE_CHECK(r.get_string("use", &storage->use, {"swap"}));
+  WEDGE_CHECK(get_kind(r, "use", &storage->use, storage_use_names(), parse_storage_use));
+  WEDGE_CHECK(r.get_string("fs", &storage->fs, {"ext4", "ext2", "xfs", "btrfs"}));
+  WEDGE_CHECK(r.get_string("mount_options", &storage->mount_options));
+  WEDGE_CHECK(r.get_bool("raid1", &storage->raid1));
+  WEDGE_CHECK(r.get_bool("server_io_flusher", &storage->server_io_flusher));
+  for (char c : storage->mount_options) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) &&
+        std::string_view(",=_-.:").find(c) == std::string_view::npos) {
+      return make_error(
+          "{}: [storage] mount_options = \"{}\": only letters, digits and ,=_-.: "
+          "are allowed",
+          where(file, r.node_of("mount_options")->source()), storage->mount_options);
+    }
+  }
   WEDGE_CHECK(r.reject_unknown());
-  if (storage->transport == "nbd-loopback" &&
-      (storage->server != "nbd-server" || !storage->server_binary.empty())) {
-    // The server runs inside the guest: it is Debian's nbd-server, copied into the image.
+  if (storage->server_io_flusher && storage->transport != TransportKind::kNbdLoopback) {
     return make_error(
-        "{}: [storage] transport = \"nbd-loopback\" runs nbd-server inside the "
-        "guest: server must be \"nbd-server\" and server_binary unset",
-        where(file, r.node_of("transport")->source()));
+        "{}: [storage] server_io_flusher applies to the nbd-server inside the guest "
+        "(transport = \"nbd-loopback\") only",
+        where(file, r.node_of("server_io_flusher")->source()));
   }
   return ok_status();
 }
@@ -240,31 +262,6 @@ Status read_limits(const toml::table& root, const fs::path& file, LimitsConfig* 
   return r.reject_unknown();
 }
 
-// What each fault kind takes besides at_s/when: its routes (the first is the default; empty:
-// no via key), whether it has a duration, and its one required parameter key.
-struct FaultKind {
-  const char* name;
-  std::vector<std::string> routes;
-  bool lasting;       // takes duration_s
-  const char* param;  // required key, or nullptr
-};
-
-const std::vector<FaultKind>& fault_kinds() {
-  static const std::vector<FaultKind> kinds = {
-      {"server-stall", {"signal", "pause", "relay"}, true, nullptr},
-      {"server-crash", {}, false, nullptr},
-      {"server-restart", {}, false, "restart_after_s"},
-      {"delay", {}, true, "delay_ms"},
-      {"rate", {"relay", "nbdkit"}, true, "rate_kib_s"},
-      {"error", {}, true, "error_rate"},
-      {"blackhole", {}, true, nullptr},
-      {"reset", {}, false, nullptr},
-      {"balloon", {}, true, "balloon_mib"},
-      {"memory-max", {}, true, "memory_max_mib"},
-  };
-  return kinds;
-}
-
 constexpr const char* kFaultParams[] = {"delay_ms",    "rate_kib_s",     "error_rate",
                                         "balloon_mib", "memory_max_mib", "restart_after_s"};
 
@@ -273,19 +270,18 @@ Status read_fault(const toml::table& table, const fs::path& file, const Scenario
   const std::string at = where(file, table.source());
   fault->line = static_cast<int>(table.source().begin.line);
   TableReader r(table, "[fault]", file);
-  std::vector<std::string> kind_names;
   std::string kind_list;
-  for (const FaultKind& k : fault_kinds()) {
-    kind_names.push_back(k.name);
-    kind_list += fmt::format("{}\"{}\"", kind_list.empty() ? "" : ", ", k.name);
+  for (const std::string& k : fault_kind_names()) {
+    kind_list += fmt::format("{}\"{}\"", kind_list.empty() ? "" : ", ", k);
   }
-  WEDGE_CHECK(r.get_string("kind", &fault->kind, kind_names));
-  if (fault->kind.empty()) {
+  std::string kind_name;
+  WEDGE_CHECK(r.get_string("kind", &kind_name, fault_kind_names()));
+  if (kind_name.empty()) {
     return make_error("{}: [[fault]] needs kind = one of {}", at, kind_list);
   }
-  const FaultKind& kind = *std::find_if(fault_kinds().begin(), fault_kinds().end(),
-                                        [&](const FaultKind& k) { return fault->kind == k.name; });
-  const std::string what = fmt::format("[[fault]] kind = \"{}\"", fault->kind);
+  fault->kind = *parse_fault_kind(kind_name);
+  const FaultKindTraits& kind = traits_of(fault->kind);
+  const std::string what = fmt::format("[[fault]] kind = \"{}\"", kind_name);
 
   double at_s = -1;
   WEDGE_CHECK(r.get_double("at_s", &at_s, 0, 7 * 24 * 3600));
@@ -296,7 +292,7 @@ Status read_fault(const toml::table& table, const fs::path& file, const Scenario
   }
   if (at_s >= 0) fault->at_s = at_s;
   if (const toml::node* node = r.node_of("when")) {
-    if (auto trigger = faults::parse_trigger(fault->when); !trigger) {
+    if (auto trigger = parse_trigger(fault->when); !trigger) {
       return make_error("{}: [[fault]] when = \"{}\": {}", where(file, node->source()), fault->when,
                         trigger.error().message());
     }
@@ -309,9 +305,9 @@ Status read_fault(const toml::table& table, const fs::path& file, const Scenario
   if (!kind.lasting && r.node_of("duration_s")) {
     return make_error("{}: {} takes no duration_s ({})",
                       where(file, r.node_of("duration_s")->source()), what,
-                      fault->kind == "server-restart" ? "it lasts restart_after_s"
-                      : fault->kind == "reset"        ? "it is an instant"
-                                                      : "the server stays down");
+                      fault->kind == FaultKind::kServerRestart ? "it lasts restart_after_s"
+                      : fault->kind == FaultKind::kReset       ? "it is an instant"
+                                                               : "the server stays down");
   }
 
   WEDGE_CHECK(r.get_string("via", &fault->via, kind.routes));
@@ -327,6 +323,11 @@ Status read_fault(const toml::table& table, const fs::path& file, const Scenario
   WEDGE_CHECK(r.get_int("balloon_mib", &fault->balloon_mib, 16, 65536));
   WEDGE_CHECK(r.get_int("memory_max_mib", &fault->memory_max_mib, 1, 1024 * 1024));
   WEDGE_CHECK(r.get_double("restart_after_s", &fault->restart_after_s, 0, 3600));
+  WEDGE_CHECK(r.get_int("leg", &fault->leg, 0, 1));
+  if (fault->leg != 0 && !s.storage.raid1) {
+    return make_error("{}: {} leg = {}: only [storage] raid1 = true has a second leg",
+                      where(file, r.node_of("leg")->source()), what, fault->leg);
+  }
   for (const char* param : kFaultParams) {
     const toml::node* node = r.node_of(param);
     bool wanted = kind.param && std::string_view(param) == kind.param;
@@ -338,20 +339,12 @@ Status read_fault(const toml::table& table, const fs::path& file, const Scenario
   }
   WEDGE_CHECK(r.reject_unknown());
 
-  if (fault->kind == "balloon" && fault->balloon_mib >= s.guest.memory_mib) {
+  if (fault->kind == FaultKind::kBalloon && fault->balloon_mib >= s.guest.memory_mib) {
     return make_error("{}: {} balloon_mib = {} must be below [guest] memory_mib = {}",
                       where(file, r.node_of("balloon_mib")->source()), what, fault->balloon_mib,
                       s.guest.memory_mib);
   }
-  bool needs_nbdkit = fault->kind == "error" || fault->via == "pause" || fault->via == "nbdkit";
-  if (needs_nbdkit && s.storage.server != "nbdkit") {
-    return make_error(
-        "{}: {}{} needs [storage] server = \"nbdkit\" (it uses an nbdkit filter); "
-        "\"{}\" has no such control",
-        at, what, fault->via.empty() ? "" : fmt::format(" via = \"{}\"", fault->via),
-        s.storage.server);
-  }
-  bool endless = fault->kind == "server-crash" || (kind.lasting && fault->duration_s == 0);
+  bool endless = fault->kind == FaultKind::kServerCrash || (kind.lasting && fault->duration_s == 0);
   if (endless && s.limits.recover) {
     return make_error(
         "{}: {} never ends, so the run cannot recover from it: set [limits] recover = false{}", at,
@@ -376,7 +369,7 @@ Status read_faults(const toml::table& root, const fs::path& file, Scenario* s) {
   }
   // nbdkit's error filter has one error-rate, fixed when the server starts.
   for (const FaultConfig& fault : s->faults) {
-    if (fault.kind != "error") continue;
+    if (fault.kind != FaultKind::kError) continue;
     if (!first_error) {
       first_error = &fault;
     } else if (fault.error_rate != first_error->error_rate) {
@@ -435,24 +428,13 @@ Result<Scenario> parse_scenario(std::string_view text, const fs::path& source_na
   WEDGE_CHECK(read_workload(root, source_name, options, &s.workload));
   WEDGE_CHECK(read_limits(root, source_name, &s.limits));
   WEDGE_CHECK(read_faults(root, source_name, &s));
-  if (s.storage.transport == "nbd-loopback") {
-    for (const FaultConfig& fault : s.faults) {
-      if (fault.kind != "balloon" && fault.kind != "memory-max") {
-        return make_error(
-            "{}:{}: [[fault]] kind = \"{}\" acts on the host's server or link; "
-            "with transport = \"nbd-loopback\" the server is inside the guest",
-            source_name.string(), fault.line, fault.kind);
-      }
-    }
-  }
-
-  if (!root.get("workload")) {
+  if (options.require_workload && !root.get("workload")) {
     return make_error(
         "{}: no [workload] table{}: a scenario needs one (kind = \"swap-hog\" or "
         "\"command\")",
         source_name.string(), root.empty() ? " (the file is empty)" : "");
   }
-  if (s.storage.use == "swap" && s.workload.kind == "swap-hog" &&
+  if (s.storage.use == StorageUse::kSwap && s.workload.kind == "swap-hog" && !s.storage.raid1 &&
       s.workload.size_mib >= s.guest.memory_mib + s.storage.size_mib) {
     return make_error(
         "{}: [workload] size_mib = {} cannot fit in guest memory ({} MiB) plus swap ({} MiB)",
@@ -464,7 +446,9 @@ Result<Scenario> parse_scenario(std::string_view text, const fs::path& source_na
 Result<Scenario> load_scenario(const fs::path& path, const LoadOptions& options) {
   auto text = read_file(path);
   if (!text) return text.error().context("reading scenario");
-  return parse_scenario(*text, path, options);
+  LoadOptions whole = options;
+  whole.require_workload = true;
+  return parse_scenario(*text, path, whole);
 }
 
 fs::path builtin_scenario_dir() {
@@ -501,10 +485,14 @@ std::string to_toml(const Scenario& s) {
                     {"kernel", s.guest.kernel},
                     {"modules", s.guest.modules},
                     {"cmdline", s.guest.cmdline}};
-  toml::table storage{{"transport", s.storage.transport},
+  toml::table storage{{"transport", name_of(s.storage.transport)},
                       {"server", s.storage.server},
                       {"size_mib", s.storage.size_mib},
-                      {"use", s.storage.use}};
+                      {"use", name_of(s.storage.use)},
+                      {"fs", s.storage.fs},
+                      {"mount_options", s.storage.mount_options},
+                      {"raid1", s.storage.raid1},
+                      {"server_io_flusher", s.storage.server_io_flusher}};
   if (!s.storage.server_binary.empty()) storage.insert("server_binary", s.storage.server_binary);
   toml::table workload{{"kind", s.workload.kind}};
   if (s.workload.kind == "command") {
@@ -526,18 +514,19 @@ std::string to_toml(const Scenario& s) {
   if (!s.faults.empty()) {
     toml::array faults;
     for (const FaultConfig& f : s.faults) {
-      toml::table t{{"kind", f.kind}};
+      toml::table t{{"kind", name_of(f.kind)}};
+      const FaultKindTraits& traits = traits_of(f.kind);
       if (f.at_s) t.insert("at_s", *f.at_s);
       if (!f.when.empty()) t.insert("when", f.when);
-      bool lasting = f.kind != "server-crash" && f.kind != "server-restart" && f.kind != "reset";
-      if (lasting) t.insert("duration_s", f.duration_s);
+      if (traits.lasting) t.insert("duration_s", f.duration_s);
       if (!f.via.empty()) t.insert("via", f.via);
-      if (f.kind == "delay") t.insert("delay_ms", f.delay_ms);
-      if (f.kind == "rate") t.insert("rate_kib_s", f.rate_kib_s);
-      if (f.kind == "error") t.insert("error_rate", f.error_rate);
-      if (f.kind == "balloon") t.insert("balloon_mib", f.balloon_mib);
-      if (f.kind == "memory-max") t.insert("memory_max_mib", f.memory_max_mib);
-      if (f.kind == "server-restart") t.insert("restart_after_s", f.restart_after_s);
+      if (f.kind == FaultKind::kDelay) t.insert("delay_ms", f.delay_ms);
+      if (f.kind == FaultKind::kRate) t.insert("rate_kib_s", f.rate_kib_s);
+      if (f.kind == FaultKind::kError) t.insert("error_rate", f.error_rate);
+      if (f.kind == FaultKind::kBalloon) t.insert("balloon_mib", f.balloon_mib);
+      if (f.kind == FaultKind::kMemoryMax) t.insert("memory_max_mib", f.memory_max_mib);
+      if (f.kind == FaultKind::kServerRestart) t.insert("restart_after_s", f.restart_after_s);
+      if (f.leg != 0) t.insert("leg", f.leg);
       faults.push_back(std::move(t));
     }
     root.insert("fault", std::move(faults));

@@ -7,23 +7,35 @@
 #include <string>
 #include <vector>
 
+#include "harness/config/kinds.h"
+
 namespace wedge::config {
 
 struct GuestConfig {
   int memory_mib = 256;
   int vcpus = 1;
-  std::string kernel = "default";  // "default" (Debian cloud kernel) or a path to a bzImage
-  std::string modules;             // directory holding lib/modules/<release>, for a custom kernel
-  std::string cmdline;             // extra kernel arguments
+  // "default" (Debian cloud kernel), "debian-amd64" (Debian's generic kernel: has 9p), or a
+  // path to a bzImage.
+  std::string kernel = "default";
+  std::string modules;  // directory holding lib/modules/<release>, for a custom kernel
+  std::string cmdline;  // extra kernel arguments
 };
 
 struct StorageConfig {
-  std::string transport = "nbd";
-  std::string server = "nbd-server";  // or "nbdkit"
+  TransportKind transport = TransportKind::kNbd;
+  std::string server = "nbd-server";  // nbd: "nbd-server" or "nbdkit"; other transports: theirs
   std::string server_binary;          // a specific server executable (a patched build); empty: PATH
-  int size_mib = 1024;
-  std::string use = "swap";
+  int size_mib = 1024;                // per export (each RAID1 leg has this size)
+  StorageUse use = StorageUse::kSwap;
+  std::string fs = "ext4";    // use = "fs" on a block transport: mkfs.<fs> ("ext4", "xfs", "btrfs")
+  std::string mount_options;  // extra mount options for /mnt/wedge ("sync", ...)
+  bool raid1 = false;         // two exports, mirrored in the guest as /dev/md0 (nbd, iscsi)
+  bool server_io_flusher = false;  // nbd-loopback: the guest's nbd-server runs as PR_SET_IO_FLUSHER
+  int line = 0;                    // where [storage] starts in the scenario file (0: not given)
 };
+
+// Where the storage ends up in the guest, for the workload.
+inline constexpr const char* kGuestMountPoint = "/mnt/wedge";
 
 struct WorkloadConfig {
   std::string kind = "swap-hog";             // or "command"
@@ -54,9 +66,9 @@ struct LimitsConfig {
 //   memory-max    duration_s, memory_max_mib (the workload cgroup's memory.max, then "max")
 // duration_s = 0 means until the end of the run.
 struct FaultConfig {
-  std::string kind;
+  FaultKind kind = FaultKind::kServerStall;
   std::optional<double> at_s = std::nullopt;  // seconds after the workload started; or:
-  std::string when;  // a trigger expression (harness/faults/trigger.h), checked at load
+  std::string when;  // a trigger expression (harness/config/trigger.h), checked at load
   double duration_s = 0;
   std::string via;  // the route; set to the kind's default at load ("" for kinds with one route)
   int delay_ms = 0;
@@ -65,6 +77,7 @@ struct FaultConfig {
   int balloon_mib = 0;
   int memory_max_mib = 0;
   double restart_after_s = 0;
+  int leg = 0;   // which export's server (RAID1 has legs 0 and 1); 0 otherwise
   int line = 0;  // where the [[fault]] table starts in the scenario file (0: unknown)
 };
 

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 namespace wedge::detect {
 
 using console::EventKind;
@@ -71,9 +73,25 @@ void Detector::on_console_event(const console::Event& e, double now_s) {
   } else if (kind == "oom_kill") {
     if (!config_.oom_ok) add_finding("oom_kill", e.title, now_s, now_s, evidence);
   } else if (kind == "io_error") {
-    add_finding("io_error", e.title, now_s, now_s, evidence);
+    if (!names_absorbed_device(e)) add_finding("io_error", e.title, now_s, now_s, evidence);
   }
   // Stuck requests and sysrq output are evidence for traces, not verdicts by themselves.
+}
+
+bool Detector::names_absorbed_device(const console::Event& e) const {
+  for (const std::string& device : absorbed_devices_) {
+    for (const std::string* text : {&e.title, &e.detail}) {
+      // A whole word: nbd1 must not match nbd10.
+      for (size_t at = text->find(device); at != std::string::npos;
+           at = text->find(device, at + 1)) {
+        size_t end = at + device.size();
+        bool starts = at == 0 || !std::isalnum(static_cast<unsigned char>((*text)[at - 1]));
+        bool ends = end == text->size() || !std::isalnum(static_cast<unsigned char>((*text)[end]));
+        if (starts && ends) return true;
+      }
+    }
+  }
+  return false;
 }
 
 void Detector::on_heartbeat(double now_s) { last_heartbeat_s_ = now_s; }

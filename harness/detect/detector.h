@@ -52,6 +52,11 @@ class Detector {
   void on_fault(bool active, double now_s);
   // The run is about to inject an NMI itself: the panic that follows is a trace route.
   void expect_nmi_panic() { nmi_expected_ = true; }
+  // I/O errors on these block devices (RAID1 legs: md fails the leg and carries on) are
+  // absorbed by the storage above them; they are not findings. Errors on the array are.
+  void absorb_io_errors_on(std::vector<std::string> devices) {
+    absorbed_devices_ = std::move(devices);
+  }
   void tick(double now_s);
 
   // Index of a finding whose traces should be collected now (each is asked for once).
@@ -76,10 +81,12 @@ class Detector {
                     const std::string& evidence, const std::vector<std::string>& frames = {});
   [[nodiscard]] bool in_fault() const { return fault_active_; }
   [[nodiscard]] bool counts(const reports::Finding& f) const;
+  [[nodiscard]] bool names_absorbed_device(const console::Event& e) const;
 
   DetectorConfig config_;
   std::optional<double> last_console_s_;
   bool armed_ = false;
+  std::vector<std::string> absorbed_devices_;
   bool track_progress_ = true;
   bool done_ = false;
   bool workload_exited_ = false;

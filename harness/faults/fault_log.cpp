@@ -19,16 +19,17 @@ ordered_json params_of(const config::FaultConfig& f) {
   ordered_json p = ordered_json::object();
   if (f.at_s) p["at_s"] = *f.at_s;
   if (!f.when.empty()) p["when"] = f.when;
-  if (f.kind != "server-crash" && f.kind != "server-restart" && f.kind != "reset") {
+  if (config::traits_of(f.kind).lasting) {
     p["duration_s"] = f.duration_s;
   }
   if (!f.via.empty()) p["via"] = f.via;
-  if (f.kind == "delay") p["delay_ms"] = f.delay_ms;
-  if (f.kind == "rate") p["rate_kib_s"] = f.rate_kib_s;
-  if (f.kind == "error") p["error_rate"] = f.error_rate;
-  if (f.kind == "balloon") p["balloon_mib"] = f.balloon_mib;
-  if (f.kind == "memory-max") p["memory_max_mib"] = f.memory_max_mib;
-  if (f.kind == "server-restart") p["restart_after_s"] = f.restart_after_s;
+  if (f.leg != 0) p["leg"] = f.leg;
+  if (f.kind == config::FaultKind::kDelay) p["delay_ms"] = f.delay_ms;
+  if (f.kind == config::FaultKind::kRate) p["rate_kib_s"] = f.rate_kib_s;
+  if (f.kind == config::FaultKind::kError) p["error_rate"] = f.error_rate;
+  if (f.kind == config::FaultKind::kBalloon) p["balloon_mib"] = f.balloon_mib;
+  if (f.kind == config::FaultKind::kMemoryMax) p["memory_max_mib"] = f.memory_max_mib;
+  if (f.kind == config::FaultKind::kServerRestart) p["restart_after_s"] = f.restart_after_s;
   return p;
 }
 
@@ -48,7 +49,7 @@ std::string fault_log_line(double t_s, double unix_s, std::string_view event, si
   j["unix_s"] = millis(unix_s);
   j["event"] = event;
   j["index"] = index;
-  j["kind"] = fault.kind;
+  j["kind"] = config::name_of(fault.kind);
   j["params"] = params_of(fault);
   if (!action.empty()) j["action"] = action;
   if (!error.empty()) j["error"] = error;

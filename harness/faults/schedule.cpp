@@ -15,16 +15,16 @@ Result<Schedule> Schedule::create(const std::vector<config::FaultConfig>& faults
       auto trigger = parse_trigger(f.when);
       if (!trigger) {
         return trigger.error().context(
-            fmt::format("fault {} ({}) when = \"{}\"", i, f.kind, f.when));
+            fmt::format("fault {} ({}) when = \"{}\"", i, config::name_of(f.kind), f.when));
       }
       e.when = std::move(*trigger);
     }
     if (!e.at_s && !e.when) {
-      return make_error("fault {} ({}) has neither at_s nor when", i, f.kind);
+      return make_error("fault {} ({}) has neither at_s nor when", i, config::name_of(f.kind));
     }
-    if (f.kind == "reset" || f.kind == "server-crash") {
+    if (config::traits_of(f.kind).instant) {
       e.instant = true;
-    } else if (f.kind == "server-restart") {
+    } else if (f.kind == config::FaultKind::kServerRestart) {
       e.lasts_s = f.restart_after_s;
     } else if (f.duration_s > 0) {
       e.lasts_s = f.duration_s;

@@ -22,10 +22,16 @@
 #include <vector>
 
 #include "harness/config/scenario.h"
-#include "harness/faults/trigger.h"
+#include "harness/config/trigger.h"
 #include "harness/util/result.h"
 
 namespace wedge::faults {
+
+// Triggers belong to the scenario model; the schedule evaluates them.
+using config::evaluate;
+using config::GuestNumbers;
+using config::parse_trigger;
+using config::Trigger;
 
 // Indices into the fault list given to Schedule::create. Stops come before starts.
 struct ScheduleStep {

@@ -50,9 +50,9 @@ void FaultDriver::step_now(double now, double workload_s, const LiveNumbers& n,
   for (size_t i : due.stop) {
     Status s = injectors_[i]->stop();
     record_stop(now, i, s);
-    progress_.step(
-        s ? fmt::format("fault ended: {}", injectors_[i]->describe())
-          : fmt::format("fault {} could not be stopped: {}", faults_[i].kind, s.error().message()));
+    progress_.step(s ? fmt::format("fault ended: {}", injectors_[i]->describe())
+                     : fmt::format("fault {} could not be stopped: {}",
+                                   config::name_of(faults_[i].kind), s.error().message()));
     active_--;
   }
   for (size_t i : due.start) {
@@ -60,7 +60,7 @@ void FaultDriver::step_now(double now, double workload_s, const LiveNumbers& n,
     progress_.finish_status();
     Status s = injectors_[i]->start();
     reports::FaultRecord record;
-    record.kind = fault.kind;
+    record.kind = config::name_of(fault.kind);
     record.start_s = now;
     record_[i] = report_faults_.size();
     if (s) {
@@ -70,8 +70,8 @@ void FaultDriver::step_now(double now, double workload_s, const LiveNumbers& n,
     } else {
       record.error = s.error().message();
       (void)log_->record_error(now, i, fault, "start", s.error());
-      progress_.step(
-          fmt::format("fault {} could not be applied: {}", fault.kind, s.error().message()));
+      progress_.step(fmt::format("fault {} could not be applied: {}", config::name_of(fault.kind),
+                                 s.error().message()));
     }
     report_faults_.push_back(record);
   }

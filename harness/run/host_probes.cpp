@@ -6,6 +6,7 @@
 
 #include <cerrno>
 
+#include "harness/util/files.h"
 #include "harness/util/owner.h"
 
 namespace wedge::run {
@@ -35,21 +36,21 @@ char process_state_or_zero(pid_t pid) {
   return state ? *state : 0;
 }
 
-std::optional<std::string> server_problem(const std::string& name, pid_t pid,
-                                          const std::vector<reports::FaultRecord>& faults,
-                                          double now_s) {
-  if (server_fault_in_effect(faults, now_s)) return std::nullopt;
-  char state = process_state_or_zero(pid);
-  if (state == 'T' || state == 't') {
-    return fmt::format(
-        "the storage server {} (pid {}) was stopped from outside (SIGSTOP?) while "
-        "no fault was scheduled",
-        name, pid);
-  }
-  if (state == 0 || state == 'Z' || state == 'X') {
-    return fmt::format("the storage server {} {} while no fault was scheduled", name,
-                       pid > 0 ? fmt::format("(pid {}) exited or was killed", pid)
-                               : std::string("is not running"));
+std::optional<std::string> stopped_child_process(const std::filesystem::path& proc) {
+  const std::string mine = std::string(kOwnerEnv) + "=" + self_owner().to_string();
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(proc, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    auto stat = read_file(it->path() / "stat");
+    if (!stat) continue;
+    auto parsed = parse_proc_stat(*stat);
+    if (!parsed || (parsed->state != 'T' && parsed->state != 't')) continue;
+    auto env = read_file(it->path() / "environ");
+    if (!env || env->find(mine + '\0') == std::string::npos) continue;
+    size_t open = stat->find('('), close = stat->rfind(')');
+    std::string comm = open < close ? stat->substr(open + 1, close - open - 1) : "?";
+    return fmt::format("{} (pid {})", comm, name);
   }
   return std::nullopt;
 }

@@ -2,8 +2,8 @@
 // process state in /proc, the run directory's free space, the guest-fed logs' write errors,
 // and whether a scheduled fault is what keeps the server down.
 //
-//   snapshot.server_problem = run::server_problem("nbd-server 3.24", server.pid(),
-//                                                 report.faults, now);
+//   if (!run::server_fault_in_effect(report.faults, now))
+//     if (auto stopped = run::stopped_child_process()) ...   // "nbd-server (pid 4242)"
 //   snapshot.disk_problem = run::disk_problem(run_dir, session.log_errno(), session.log_status());
 #pragma once
 
@@ -27,11 +27,11 @@ inline constexpr uint64_t kMinFreeBytes = 1 << 20;
 [[nodiscard]] bool server_fault_in_effect(const std::vector<reports::FaultRecord>& faults,
                                           double now_s);
 
-// Why the storage server (name, process pid; -1: none) is not serving, when no fault explains
-// it: gone, a zombie, or stopped (SIGSTOP from outside). nullopt when it runs.
-[[nodiscard]] std::optional<std::string> server_problem(
-    const std::string& name, pid_t pid, const std::vector<reports::FaultRecord>& faults,
-    double now_s);
+// A process this wedge started (directly or not: its WEDGE_OWNER is us) that is stopped
+// (SIGSTOP, state T), as "nbd-server (pid 4242)"; nullopt when none is. Outside a server-stall
+// fault that is someone else's doing.
+[[nodiscard]] std::optional<std::string> stopped_child_process(
+    const std::filesystem::path& proc = "/proc");
 
 // Why the run directory cannot take more: a log write failed with ENOSPC/EDQUOT, or its
 // filesystem has less than kMinFreeBytes free. nullopt when it is fine.

@@ -112,7 +112,7 @@ void reap_leases(const ReapOptions& o, const fs::path& state_dir, Reaped& out) {
       if (!fs::exists(fs::symlink_status(path, ec))) continue;
       std::string what =
           fmt::format("{} (run {}, {})", path.string(), lease.run_id, dead(lease.owner));
-      if (!o.dry_run) fs::remove(path, ec);  // removes a symlink itself, never its target
+      if (!o.dry_run) fs::remove_all(path, ec);  // a symlink itself, never what it points to
       if (ec) {
         out.problems.push_back(fmt::format("{}: {}", what, ec.message()));
       } else {

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -30,15 +31,33 @@ Result<RunLease> RunLease::take(const fs::path& state_dir, const std::string& ru
   fs::create_directories(runs, ec);
   if (ec) return make_error("creating {}: {}", runs.string(), ec.message());
   ::chmod(state_dir.c_str(), 0700);
-  nlohmann::json j = {{"owner", self_owner().to_string()},
-                      {"run_id", run_id},
-                      {"run_dir", run_dir.string()},
-                      {"files", transient_files},
-                      {"domain", domain}};
-  fs::path record = runs / (run_id + ".json");
-  WEDGE_CHECK(
-      write_file_atomic(record, j.dump(2) + "\n").context("recording the run for wedge gc"));
-  return RunLease(std::move(record));
+  LeaseRecord fields;
+  fields.owner = self_owner();
+  fields.run_id = run_id;
+  fields.run_dir = run_dir;
+  fields.files = std::move(transient_files);
+  fields.domain = std::move(domain);
+  RunLease lease(runs / (run_id + ".json"), std::move(fields));
+  WEDGE_CHECK(lease.write());
+  return lease;
+}
+
+Status RunLease::write() const {
+  nlohmann::json j = {{"owner", fields_.owner.to_string()},
+                      {"run_id", fields_.run_id},
+                      {"run_dir", fields_.run_dir.string()},
+                      {"files", fields_.files},
+                      {"domain", fields_.domain}};
+  return write_file_atomic(record_, j.dump(2) + "\n").context("recording the run for wedge gc");
+}
+
+Status RunLease::add_files(const std::vector<std::string>& names) {
+  for (const auto& name : names) {
+    if (std::find(fields_.files.begin(), fields_.files.end(), name) == fields_.files.end()) {
+      fields_.files.push_back(name);
+    }
+  }
+  return write();
 }
 
 RunLease& RunLease::operator=(RunLease&& other) noexcept {
@@ -46,6 +65,7 @@ RunLease& RunLease::operator=(RunLease&& other) noexcept {
     std::error_code ec;
     if (!record_.empty()) fs::remove(record_, ec);
     record_ = std::move(other.record_);
+    fields_ = std::move(other.fields_);
     other.record_.clear();
   }
   return *this;

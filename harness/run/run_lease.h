@@ -43,9 +43,15 @@ class RunLease {
   RunLease& operator=(const RunLease&) = delete;
   ~RunLease();
 
+  // Adds transient files (names in the run directory, e.g. a transport's exports once known).
+  [[nodiscard]] Status add_files(const std::vector<std::string>& names);
+
  private:
-  explicit RunLease(std::filesystem::path record) : record_(std::move(record)) {}
+  RunLease(std::filesystem::path record, LeaseRecord fields)
+      : record_(std::move(record)), fields_(std::move(fields)) {}
+  [[nodiscard]] Status write() const;
   std::filesystem::path record_;
+  LeaseRecord fields_;
 };
 
 // Every record under state_dir (unreadable ones are skipped: a record is being written).

@@ -19,7 +19,6 @@
 #include "harness/run/accel.h"
 #include "harness/run/fault_driver.h"
 #include "harness/run/guest_session.h"
-#include "harness/run/guest_swap.h"
 #include "harness/run/host_probes.h"
 #include "harness/run/host_watch.h"
 #include "harness/run/monitor.h"
@@ -27,10 +26,12 @@
 #include "harness/run/reaper.h"
 #include "harness/run/run_dir.h"
 #include "harness/run/run_lease.h"
+#include "harness/run/session_guest_ops.h"
 #include "harness/run/symbol_fetcher.h"
 #include "harness/run/trace_collector.h"
-#include "harness/storage/nbd_server.h"
+#include "harness/storage/guest_use.h"
 #include "harness/storage/ports.h"
+#include "harness/storage/transport_registry.h"
 #include "harness/util/files.h"
 #include "harness/util/interrupt.h"
 #include "harness/util/owner.h"
@@ -69,8 +70,7 @@ namespace {
 // Everything a run owns, torn down in reverse order of creation by the destructor.
 struct RunResources {
   std::unique_ptr<vm::LibvirtBackend> backend;
-  std::unique_ptr<storage::NbdServer> server;
-  std::unique_ptr<faults::ServerControl> server_control;
+  std::unique_ptr<storage::Transport> transport;
   std::unique_ptr<vm::Instance> vm;
 };
 
@@ -87,7 +87,6 @@ class Runner {
   void monitor(GuestSession& session, uint32_t workload_job, detect::Detector& detector);
   void collect_pending_traces(GuestSession& session, detect::Detector& detector);
   Status prepare_faults(GuestSession& session);
-  [[nodiscard]] bool loopback() const { return scenario_.storage.transport == "nbd-loopback"; }
   void step_faults(double now, detect::Detector& detector);
   void stop_all_faults(double now);
   // The phase SIGINT/SIGTERM would interrupt, for the report ("image build", "boot", ...).
@@ -119,11 +118,11 @@ class Runner {
   std::optional<detect::Detector> detector_;
   std::optional<Monitor> monitor_;
   bool wedged_ = false;  // a hang or crash was found (for --keep-wedged)
-  faults::NbdkitSetup nbdkit_setup_;
   std::optional<FaultDriver> fault_driver_;
   double workload_start_s_ = 0;
   bool workload_started_ = false;
   GuestSession* session_ = nullptr;
+  storage::InUse in_use_;  // where the storage is in the guest
   std::string phase_ = "start";
   HostWatch host_watch_;
   std::optional<std::string> host_failure_;  // the host failed: an infra error with this reason
@@ -136,7 +135,7 @@ class Runner {
 
 bool needs_cgroup(const config::Scenario& s) {
   for (const auto& f : s.faults) {
-    if (f.kind == "memory-max") return true;
+    if (f.kind == config::FaultKind::kMemoryMax) return true;
   }
   return false;
 }
@@ -251,9 +250,20 @@ bool Runner::host_failed(double now, detect::Detector* detector) {
   if (now - last_slow_probe_s_ >= 1) {
     last_slow_probe_s_ = now;
     server_problem_.reset();
-    if (res_.server) {
-      server_problem_ =
-          server_problem(res_.server->describe(), res_.server->pid(), result_.report.faults, now);
+    if (res_.transport && !server_fault_in_effect(result_.report.faults, now)) {
+      if (auto stopped = stopped_child_process()) {
+        server_problem_ = fmt::format(
+            "{}, started by this run, was stopped from outside (SIGSTOP?) while no fault was "
+            "scheduled",
+            *stopped);
+      }
+      for (storage::Server* server : res_.transport->servers()) {
+        if (server_problem_ || server->healthy()) continue;
+        server_problem_ = fmt::format(
+            "the storage server {} stopped serving (its process is gone or its port closed) "
+            "while no fault was scheduled; its log ends with: {}",
+            server->describe(), storage::log_tail(server->log_path(), 3));
+      }
     }
     disk_problem_ =
         session_ ? disk_problem(result_.run_dir, session_->log_errno(), session_->log_status())
@@ -296,9 +306,8 @@ Status Runner::prepare_faults(GuestSession& session) {
     if (!made) return made.error();
   }
   faults::InjectorTargets targets;
-  targets.server = res_.server_control.get();
-  targets.relay = res_.server ? &res_.server->relay() : nullptr;
-  targets.nbdkit = nbdkit_setup_;
+  targets.servers = res_.transport->servers();
+  targets.restart_timeout = timeouts_.server_start;
   vm::Instance* vm = res_.vm.get();
   targets.set_balloon_mib = [vm](int mib) { return vm->set_balloon_mib(mib); };
   targets.guest_memory_mib = scenario_.guest.memory_mib;
@@ -366,10 +375,13 @@ Status Runner::boot_and_run() {
   req.modules_dir = scenario_.guest.modules;
   req.agent_binary = image::default_agent_path();
   req.cache_dir = options_.cache_dir;
-  if (loopback()) {
-    req.tools.push_back("nbd-server");
-    req.extra_modules.push_back("virtio_blk");
-  }
+  res_.transport = storage::make_transport(scenario_);
+  storage::ImageNeeds needs = res_.transport->image_needs();
+  needs.add(storage::use_image_needs(
+      scenario_.storage, storage::transport_entry(scenario_.storage.transport).file_transport));
+  req.tools = needs.tools;
+  req.extra_modules = needs.modules;
+  req.files = needs.files;
   progress_.step("preparing guest image");
   enter("image build");
   auto img = image::build_image(req, [&](const std::string& m) { progress_.step("  " + m); });
@@ -411,29 +423,20 @@ Status Runner::boot_and_run() {
   timeouts_ = Timeouts::for_accel(!kvm);
   enter("storage start");
 
-  // Storage: a server on the host, or (nbd-loopback) a disk the guest serves itself.
-  if (loopback()) {
-    WEDGE_CHECK(create_sparse_file(result_.run_dir / "export.img",
-                                   static_cast<uint64_t>(scenario_.storage.size_mib) << 20));
-    r.server.name = "nbd-server in the guest";
-  } else {
-    progress_.step(fmt::format("starting {} ({} MiB export)", scenario_.storage.server,
-                               scenario_.storage.size_mib));
-    storage::NbdServerOptions so;
-    so.flavour = scenario_.storage.server;
-    so.binary = scenario_.storage.server_binary;
-    so.export_file = result_.run_dir / "export.img";
-    so.size_bytes = static_cast<uint64_t>(scenario_.storage.size_mib) << 20;
-    so.work_dir = result_.run_dir;
-    nbdkit_setup_ = faults::nbdkit_filters_for(scenario_.faults, result_.run_dir);
-    if (so.flavour == "nbdkit") {
-      so.nbdkit_filters = nbdkit_setup_.filters;
-      so.nbdkit_params = nbdkit_setup_.params;
+  // Storage: the transport's host side (servers on per-run ports, export files, folders).
+  progress_.step(fmt::format("starting the {} host side ({} MiB)",
+                             config::name_of(scenario_.storage.transport),
+                             scenario_.storage.size_mib));
+  storage::TransportContext context{&scenario_, result_.run_dir, timeouts_};
+  WEDGE_CHECK(res_.transport->start_host(context).context(
+      fmt::format("starting the {} host side", config::name_of(scenario_.storage.transport))));
+  r.server.name = res_.transport->describe();
+  if (!options_.keep_export) {
+    std::vector<std::string> exported;
+    for (const fs::path& p : res_.transport->exports()) {
+      if (p.parent_path() == result_.run_dir) exported.push_back(p.filename().string());
     }
-    WEDGE_TRY(res_.server, storage::NbdServer::start(so, timeouts_.server_start)
-                               .context(fmt::format("starting {}", scenario_.storage.server)));
-    r.server.name = res_.server->describe();
-    res_.server_control = faults::control_of(*res_.server, timeouts_.server_start);
+    if (auto s = lease_->add_files(exported); !s) note_host_event(s.error().message());
   }
 
   // Guest.
@@ -452,13 +455,11 @@ Status Runner::boot_and_run() {
     spec.cmdline += " sysctl.kernel.unknown_nmi_panic=1 sysctl.kernel.panic_print=1";
   }
   spec.keep_after_exit = options_.keep_wedged;
-  if (loopback()) spec.disks = {result_.run_dir / "export.img"};
+  res_.transport->adjust_vm(spec);
   if (!scenario_.guest.cmdline.empty()) spec.cmdline += " " + scenario_.guest.cmdline;
   spec.console_log = result_.run_dir / "console.log";
   spec.agent_socket = result_.run_dir / "agent.sock";
   spec.owner = self_owner().to_string();
-  // The guest reaches its own run's server and nothing else on the host.
-  if (res_.server) spec.host_ports = {res_.server->guest_port()};
   if (interrupted()) return interruption_error();
   enter("boot");
   progress_.step(fmt::format("booting {} ({} MiB, {} vCPU, {})", spec.name, spec.memory_mib,
@@ -511,12 +512,20 @@ Status Runner::boot_and_run() {
                              r.boot_s, hello->kernel_release, hello->rss_kb, hello->memlocked_kb));
 
   enter("guest setup");
-  if (scenario_.storage.use == "swap") {
-    SwapTarget target;
-    target.loopback = loopback();
-    if (!target.loopback) target.host_port = res_.server->guest_port();
-    WEDGE_CHECK(setup_guest_swap(session, progress_, timeouts_, target)
-                    .context("setting up swap over NBD"));
+  {
+    SessionGuestOps guest(session, progress_, timeouts_);
+    const char* transport = config::name_of(scenario_.storage.transport);
+    auto attached = res_.transport->attach(guest);
+    if (!attached) {
+      return attached.error().context(fmt::format("attaching {} storage in the guest", transport));
+    }
+    auto in_use = storage::put_to_use(guest, *attached, scenario_.storage);
+    if (!in_use) {
+      return in_use.error().context(
+          fmt::format("using {} storage as {}", transport, config::name_of(scenario_.storage.use)));
+    }
+    in_use_ = *in_use;
+    detector_->absorb_io_errors_on(res_.transport->redundant_devices());
   }
   progress_.step(fmt::format("workload: {}", fmt::join(workload_argv(), " ")));
   WEDGE_CHECK(prepare_faults(session).context("preparing faults"));
@@ -563,21 +572,25 @@ void Runner::teardown() {
     vm::NetworkStats net = res_.vm->network_stats();
     r.network = {net.passed_frames, net.dropped_frames, net.last_dropped};
   }
-  if (res_.server) {
-    auto stats = res_.server->stats();
-    r.server.bytes_written = stats.bytes_from_guest;
-    r.server.bytes_read = stats.bytes_to_guest;
-    r.server.connections = stats.connections;
-    if (auto s = res_.server->stop(); !s && r.infra_error.empty()) {
+  if (res_.transport) {
+    for (storage::Server* server : res_.transport->servers()) {
+      auto stats = server->stats();
+      r.server.bytes_written += stats.bytes_from_guest;
+      r.server.bytes_read += stats.bytes_to_guest;
+      r.server.connections += stats.connections;
+    }
+    if (auto s = res_.transport->stop(); !s && r.infra_error.empty()) {
       r.infra_error = s.error().context("stopping the storage server").message();
     }
   }
+  std::vector<fs::path> exports;
+  if (res_.transport && !options_.keep_export) exports = res_.transport->exports();
   res_.vm.reset();
-  res_.server.reset();
+  res_.transport.reset();
   res_.backend.reset();
   if (!result_.run_dir.empty()) {
     std::error_code ec;
-    if (!options_.keep_export) fs::remove(result_.run_dir / "export.img", ec);
+    for (const fs::path& p : exports) fs::remove_all(p, ec);
     for (const char* name :
          {"agent.sock", "net-from-guest.sock", "net-to-network.sock", "initrd-with-extras.cpio"}) {
       fs::remove(result_.run_dir / name, ec);
@@ -680,6 +693,13 @@ RunResult Runner::run() {
 }
 
 }  // namespace
+
+Result<config::Scenario> load_run_scenario(const fs::path& path,
+                                           const config::LoadOptions& options) {
+  WEDGE_TRY(config::Scenario scenario, config::load_scenario(path, options));
+  WEDGE_CHECK(storage::check_storage(scenario));
+  return scenario;
+}
 
 RunResult run_scenario(const config::Scenario& scenario, const RunOptions& options) {
   Runner runner(scenario, options);

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <string>
 
+#include "harness/config/load_scenario.h"
 #include "harness/config/scenario.h"
 #include "reports/report.h"
 
@@ -31,6 +32,11 @@ struct RunResult {
   reports::RunReport report;
   std::filesystem::path run_dir;
 };
+
+// Loads a scenario file and checks it against what its transport can do (unsupported faults,
+// uses and settings are errors naming the file and line): what every run command loads with.
+[[nodiscard]] Result<config::Scenario> load_run_scenario(const std::filesystem::path& path,
+                                                         const config::LoadOptions& options = {});
 
 [[nodiscard]] RunResult run_scenario(const config::Scenario& scenario, const RunOptions& options);
 

@@ -1,34 +1,21 @@
 // Implementation of nbd_server.h.
 #include "harness/storage/nbd_server.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <unistd.h>
-
-#include "harness/storage/ports.h"
-#include "harness/storage/proc_net_tcp.h"
+#include "harness/storage/export_file.h"
 #include "harness/util/files.h"
-#include "harness/util/net.h"
+#include "harness/util/process.h"
 
 namespace wedge::storage {
 
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
 constexpr const char* kNbdServer = "nbd-server";
 constexpr const char* kNbdkit = "nbdkit";
-// Another process can take the port we picked before the server binds it.
-constexpr int kStartAttempts = 3;
 constexpr milliseconds kVersionTimeout{5000};
 constexpr milliseconds kStopGrace{2000};
-constexpr milliseconds kSupervisePoll{20};
-// A process that ends this soon after starting did not serve a session: after a few in a row,
-// stop restarting it (healthy() turns false and its log tells why).
-constexpr milliseconds kQuickExit{1000};
-constexpr int kMaxQuickExits = 5;
 
 bool is_export_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -126,69 +113,6 @@ std::vector<std::string> server_argv(const fs::path& exe, const NbdServerOptions
 
 }  // namespace
 
-NbdServer::NbdServer(NbdServerOptions options, fs::path exe, fs::path export_file,
-                     std::vector<std::string> argv, fs::path log_path, int server_port,
-                     std::string description, ChildProcess child, std::unique_ptr<TcpRelay> relay)
-    : options_(std::move(options)),
-      exe_(std::move(exe)),
-      export_file_(std::move(export_file)),
-      log_path_(std::move(log_path)),
-      description_(std::move(description)),
-      relay_(std::move(relay)),
-      argv_(std::move(argv)),
-      server_port_(server_port),
-      child_(std::move(child)),
-      spawned_at_(Clock::now()) {
-  if (options_.flavour == kNbdServer) supervisor_ = std::thread([this] { supervise(); });
-}
-
-NbdServer::~NbdServer() { (void)stop(); }
-
-namespace {
-
-struct Spawned {
-  std::vector<std::string> argv;
-  int port = 0;
-  ChildProcess child;
-};
-
-// Starts the server and waits until it listens: on preferred_port first (0: none), then on
-// free ports, since another process can take a port before the server binds it.
-Result<Spawned> spawn_listening(const fs::path& exe, const NbdServerOptions& options,
-                                const fs::path& export_file, const fs::path& work_dir,
-                                const fs::path& log, int preferred_port, milliseconds timeout) {
-  const fs::path config = work_dir / "nbd-server.conf";
-  Error last_error("no attempt made");
-  for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
-    int port = preferred_port;
-    if (attempt > 0 || port == 0) {
-      auto picked = pick_free_loopback_port();
-      if (!picked) return picked.error();
-      port = *picked;
-    }
-    if (options.flavour == kNbdServer) {
-      WEDGE_CHECK(write_file_atomic(config, nbd_server_config(port, options, export_file)));
-    }
-    std::vector<std::string> argv = server_argv(exe, options, port, export_file, config);
-    SpawnOptions spawn;
-    spawn.stdout_path = log;
-    spawn.working_dir = work_dir;
-    WEDGE_TRY(ChildProcess child, ChildProcess::spawn(argv, spawn));
-    auto listening = wait_until_listening(port, child, log, timeout);
-    if (!listening) {
-      last_error = listening.error();
-      bool exited = !child.running();
-      child.stop(milliseconds(0));
-      if (exited) continue;  // most likely lost the port to someone else: pick another
-      break;
-    }
-    return Spawned{std::move(argv), port, std::move(child)};
-  }
-  return last_error;
-}
-
-}  // namespace
-
 Result<std::unique_ptr<NbdServer>> NbdServer::start(const NbdServerOptions& options,
                                                     milliseconds timeout) {
   const std::string what = fmt::format("starting {}", options.flavour);
@@ -197,149 +121,32 @@ Result<std::unique_ptr<NbdServer>> NbdServer::start(const NbdServerOptions& opti
   auto exe = find_executable(binary);
   if (!exe) return exe.error().context(what);
 
-  std::error_code ec;
-  fs::create_directories(options.work_dir, ec);
-  if (ec) return make_error("{}: creating {}: {}", what, options.work_dir.string(), ec.message());
-  const fs::path work_dir = fs::absolute(options.work_dir);
-  const fs::path export_file = fs::absolute(options.export_file);
-  if (auto created = create_sparse_file(export_file, options.size_bytes); !created) {
-    return created.error().context(what);
-  }
+  auto paths = prepare_export(options.work_dir, options.export_file, options.size_bytes);
+  if (!paths) return paths.error().context(what);
+  const fs::path work_dir = paths->work_dir;
+  const fs::path export_file = paths->export_file;
   auto description = query_version(*exe, options.flavour);
   if (!description) return description.error().context(what);
 
-  const fs::path log = work_dir / (options.flavour + ".log");
-  auto spawned = spawn_listening(*exe, options, export_file, work_dir, log, 0, timeout);
-  if (!spawned) return spawned.error().context(what);
-  auto relay = TcpRelay::start(spawned->port);
-  if (!relay) {
-    spawned->child.stop(kStopGrace);
-    return relay.error().context(what);
-  }
-  return std::unique_ptr<NbdServer>(
-      new NbdServer(options, *exe, export_file, std::move(spawned->argv), log, spawned->port,
-                    std::move(*description), std::move(spawned->child), std::move(*relay)));
-}
-
-void NbdServer::supervise() {
-  std::unique_lock lock(mutex_);
-  int quick_exits = 0;
-  while (!wake_.wait_for(lock, kSupervisePoll, [this] { return stopping_; })) {
-    if (!child_ || child_->running()) continue;
-    std::optional<ExitStatus> status = child_->exit_status();
-    // A session ends with an exit, or with SIGPIPE when the client vanished mid-reply.
-    // Any other signal is a fault (SIGKILL) or a crash that must stay visible: no restart.
-    if (!status || (status->signal != 0 && status->signal != SIGPIPE)) continue;
-    if (Clock::now() - spawned_at_ < kQuickExit) {
-      if (++quick_exits > kMaxQuickExits) continue;
-    } else {
-      quick_exits = 0;
+  DaemonOptions daemon;
+  daemon.name = options.flavour;
+  daemon.log = work_dir / (options.flavour + ".log");
+  daemon.work_dir = work_dir;
+  const fs::path config = work_dir / "nbd-server.conf";
+  daemon.command = [exe = *exe, options, export_file,
+                    config](int port) -> Result<std::vector<std::string>> {
+    if (options.flavour == kNbdServer) {
+      WEDGE_CHECK(write_file_atomic(config, nbd_server_config(port, options, export_file)));
     }
-    SpawnOptions spawn;
-    spawn.stdout_path = log_path_;
-    spawn.working_dir = log_path_.parent_path();
-    auto next = ChildProcess::spawn(argv_, spawn);
-    if (!next) continue;  // healthy() reports the dead server
-    child_ = std::move(*next);
-    spawned_at_ = Clock::now();
-    respawns_++;
-  }
-}
-
-bool NbdServer::healthy() {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopped_ || !child_ || !child_->running()) return false;
-  }
-  auto listening = loopback_port_listening(server_port());
-  return listening.ok() && *listening;
-}
-
-ServerStats NbdServer::stats() const {
-  RelayStats relay = relay_->stats();
-  ServerStats s;
-  s.bytes_from_guest = relay.bytes_from_client;
-  s.bytes_to_guest = relay.bytes_to_client;
-  s.connections = relay.connections;
-  return s;
-}
-
-Status NbdServer::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopped_) return ok_status();
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (supervisor_.joinable()) supervisor_.join();
-  relay_->stop();
-  std::lock_guard lock(mutex_);
-  if (child_) {
-    // nbd-server -d only notices SIGTERM between sessions, so it gets SIGKILL at once; its
-    // writes are already in the page cache. nbdkit gets SIGTERM (after a SIGCONT) first.
-    child_->stop(options_.flavour == kNbdServer ? milliseconds(0) : kStopGrace);
-    child_.reset();
-  }
-  stopped_ = true;
-  return ok_status();
-}
-
-Status NbdServer::kill() {
-  std::lock_guard lock(mutex_);
-  if (stopped_ || stopping_) return make_error("{}: server is stopped", description_);
-  if (!child_) return make_error("{}: server is not running (killed before?)", description_);
-  child_->stop(milliseconds(0));  // SIGCONT + SIGKILL to the group, then reap
-  child_.reset();
-  return ok_status();
-}
-
-Status NbdServer::restart(milliseconds timeout) {
-  const std::string what = fmt::format("restarting {}", description_);
-  int old_port = 0;
-  {
-    std::lock_guard lock(mutex_);
-    if (stopped_ || stopping_) return make_error("{}: server is stopped", what);
-    if (child_) child_->stop(milliseconds(0));
-    child_.reset();
-    old_port = server_port_;
-  }
-  uint64_t number = restarts_.load() + 1;
-  std::error_code ec;
-  fs::rename(log_path_, fs::path(log_path_.string() + "." + std::to_string(number)), ec);
-  // Someone else listening on the old port would pass for our server: then use another.
-  auto taken = loopback_port_listening(old_port);
-  int preferred = taken.ok() && !*taken ? old_port : 0;
-  auto spawned = spawn_listening(exe_, options_, export_file_, log_path_.parent_path(), log_path_,
-                                 preferred, timeout);
-  if (!spawned) return spawned.error().context(what);
-  std::lock_guard lock(mutex_);
-  if (stopping_ || stopped_) {
-    spawned->child.stop(milliseconds(0));
-    return make_error("{}: server was stopped meanwhile", what);
-  }
-  if (spawned->port != old_port) relay_->set_target_port(spawned->port);
-  argv_ = std::move(spawned->argv);
-  server_port_ = spawned->port;
-  child_ = std::move(spawned->child);
-  spawned_at_ = Clock::now();
-  restarts_++;
-  return ok_status();
-}
-
-int NbdServer::server_port() const {
-  std::lock_guard lock(mutex_);
-  return server_port_;
-}
-
-Status NbdServer::signal(int sig) {
-  std::lock_guard lock(mutex_);
-  if (stopped_ || !child_) return make_error("{}: server is stopped", description_);
-  return child_->signal_group(sig).context(description_);
-}
-
-pid_t NbdServer::pid() const {
-  std::lock_guard lock(mutex_);
-  return child_ ? child_->pid() : -1;
+    return server_argv(exe, options, port, export_file, config);
+  };
+  // nbd-server -d only notices SIGTERM between sessions, so it gets SIGKILL at once; its
+  // writes are already in the page cache. nbdkit gets SIGTERM (after a SIGCONT) first.
+  daemon.stop_grace = options.flavour == kNbdServer ? milliseconds(0) : kStopGrace;
+  daemon.respawn_after_session = options.flavour == kNbdServer;
+  WEDGE_TRY(Parts parts, start_parts(std::move(daemon), timeout));
+  return std::unique_ptr<NbdServer>(
+      new NbdServer(std::move(parts), std::move(*description), options));
 }
 
 }  // namespace wedge::storage

@@ -10,6 +10,8 @@
 //   WEDGE_CHECK(nbd->kill());                 // a crash: the relay stays, the guest's dials fail
 //   WEDGE_CHECK(nbd->restart(timeouts.server_start));  // same export, name and relay port
 //
+// Signals, kill, restart and stop come from RelayedDaemon (one SupervisedDaemon behind a relay).
+//
 // nbd-server 3.24 has no "foreground, many clients" mode: without -d it daemon()s out of our
 // process group (and nothing here would reap it), with -d it stays our child but serves one
 // connection and then exits (handle_modern_connection runs the session inline, then exit()).
@@ -23,23 +25,14 @@
 // (PR_SET_PDEATHSIG): call start() from a thread that lives as long as the server.
 #pragma once
 
-#include <sys/types.h>
-
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "harness/storage/relay.h"
-#include "harness/storage/server.h"
-#include "harness/util/process.h"
+#include "harness/storage/relayed_daemon.h"
 #include "harness/util/result.h"
 
 namespace wedge::storage {
@@ -55,72 +48,30 @@ struct NbdServerOptions {
   // and key=value parameters for them and the file plugin ("delay-read=1s").
   std::vector<std::string> nbdkit_filters;
   std::vector<std::string> nbdkit_params;
+  // nbdkit only: where the filters' run-time controls are (for fault injectors).
+  NbdkitControls controls;
 };
 
-class NbdServer final : public Server {
+class NbdServer final : public RelayedDaemon {
  public:
   // Creates the export file, starts the server on a free loopback port, waits until it
   // listens (at most timeout), then puts a relay in front of it.
   [[nodiscard]] static Result<std::unique_ptr<NbdServer>> start(const NbdServerOptions& options,
                                                                 std::chrono::milliseconds timeout);
-  ~NbdServer() override;  // stop()
-  NbdServer(const NbdServer&) = delete;
-  NbdServer& operator=(const NbdServer&) = delete;
-
-  [[nodiscard]] int guest_port() const override { return relay_->port(); }
-  // The server process is alive (a SIGSTOPped one counts as alive) and its port listens.
-  [[nodiscard]] bool healthy() override;
-  [[nodiscard]] ServerStats stats() const override;
-  [[nodiscard]] std::string describe() const override { return description_; }
-  [[nodiscard]] Status stop() override;
-
-  // Sends sig to the server's whole process group (SIGSTOP/SIGCONT to freeze and thaw it).
-  [[nodiscard]] Status signal(int sig);
-  // SIGKILLs the server's process group, as a crash would; nothing restarts it until restart().
-  // The relay stays up, so the guest's connections fail (or wait) instead of being refused.
-  [[nodiscard]] Status kill();
-  // Starts the server again (killing the current one first, if any) on the same export file,
-  // export name and filters, preferably on the same port; on another port the relay is
-  // retargeted, so guest_port() never changes. The old log is kept as <log>.<restart number>.
-  // Not safe to call concurrently with itself.
-  [[nodiscard]] Status restart(std::chrono::milliseconds timeout);
-  // The relay in front of the server, for network faults.
-  [[nodiscard]] TcpRelay& relay() { return *relay_; }
-  // Where the server itself listens on 127.0.0.1 (the relay forwards there).
-  [[nodiscard]] int server_port() const;
-  // The current server process (it is also its group id), or -1.
-  [[nodiscard]] pid_t pid() const;
+  [[nodiscard]] const NbdkitControls* nbdkit_controls() const override {
+    return options_.flavour == "nbdkit" ? &options_.controls : nullptr;
+  }
   // nbd-server: how many times a new process was started after one ended its session.
-  [[nodiscard]] uint64_t respawns() const { return respawns_.load(); }
+  [[nodiscard]] uint64_t respawns() { return daemon().respawns(); }
   // How many times restart() started the server again.
-  [[nodiscard]] uint64_t restarts() const { return restarts_.load(); }
-  [[nodiscard]] const std::filesystem::path& log_path() const { return log_path_; }
+  [[nodiscard]] uint64_t restarts() { return daemon().restarts(); }
   [[nodiscard]] const std::string& flavour() const { return options_.flavour; }
 
  private:
-  NbdServer(NbdServerOptions options, std::filesystem::path exe, std::filesystem::path export_file,
-            std::vector<std::string> argv, std::filesystem::path log_path, int server_port,
-            std::string description, ChildProcess child, std::unique_ptr<TcpRelay> relay);
-  void supervise();
+  NbdServer(Parts parts, std::string description, NbdServerOptions options)
+      : RelayedDaemon(std::move(parts), std::move(description)), options_(std::move(options)) {}
 
   const NbdServerOptions options_;
-  const std::filesystem::path exe_;
-  const std::filesystem::path export_file_;  // absolute
-  const std::filesystem::path log_path_;
-  const std::string description_;
-  std::unique_ptr<TcpRelay> relay_;
-
-  mutable std::mutex mutex_;  // guards argv_, server_port_, child_, stopping_, stopped_
-  std::vector<std::string> argv_;
-  int server_port_;
-  std::condition_variable wake_;
-  std::optional<ChildProcess> child_;
-  std::chrono::steady_clock::time_point spawned_at_;
-  bool stopping_ = false;
-  bool stopped_ = false;
-  std::atomic<uint64_t> respawns_{0};
-  std::atomic<uint64_t> restarts_{0};
-  std::thread supervisor_;  // nbd-server only
 };
 
 }  // namespace wedge::storage

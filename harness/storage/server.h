@@ -1,16 +1,23 @@
 // A storage server on the host that a guest reaches over user-mode networking.
 // The guest dials 10.0.2.2:guest_port(); QEMU forwards that to 127.0.0.1 on the host.
 // Every server sits behind a byte-counting TCP relay (relay.h), which is also where
-// network faults are injected, so guest_port() is the relay's port.
+// network faults are injected, so guest_port() is the relay's port. Fault injectors act on
+// this interface only (signal, kill, restart, relay, nbdkit controls), never on one server type.
 //
-//   WEDGE_TRY(auto nbd, storage::NbdServer::start({.flavour = "nbd-server", ...}));
-//   nbd->guest_port();    // pass to nbd-client in the guest
-//   nbd->stats();         // bytes the guest wrote and read
+//   WEDGE_TRY(auto nbd, storage::NbdServer::start({.flavour = "nbd-server", ...}, 10s));
+//   storage::Server& server = *nbd;
+//   server.guest_port();    // pass to the guest's client
+//   server.stats();         // bytes the guest wrote and read
+//   WEDGE_CHECK(server.signal(SIGSTOP));
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 
+#include "harness/storage/nbdkit_controls.h"
+#include "harness/storage/relay.h"
 #include "harness/util/result.h"
 
 namespace wedge::storage {
@@ -35,6 +42,18 @@ class Server {
   [[nodiscard]] virtual std::string describe() const = 0;
   // Stops the server now; keeps the first error. Safe to call twice.
   [[nodiscard]] virtual Status stop() = 0;
+  // Sends sig to every process of the server (SIGSTOP/SIGCONT freeze and thaw it).
+  [[nodiscard]] virtual Status signal(int sig) = 0;
+  // Kills the server as a crash would; the relay stays, so the guest's dials fail or wait.
+  [[nodiscard]] virtual Status kill() = 0;
+  // Starts it again on the same data; guest_port() never changes.
+  [[nodiscard]] virtual Status restart(std::chrono::milliseconds timeout) = 0;
+  // The relay in front of the server, for network faults.
+  [[nodiscard]] virtual TcpRelay& relay() = 0;
+  // nbdkit's run-time fault controls, or nullptr for a server without them.
+  [[nodiscard]] virtual const NbdkitControls* nbdkit_controls() const { return nullptr; }
+  // The server's own log (for reports and error messages).
+  [[nodiscard]] virtual std::filesystem::path log_path() const = 0;
 };
 
 }  // namespace wedge::storage

@@ -40,12 +40,19 @@ struct VmSpec {
   // one whose wedge was SIGKILLed is reaped by the next wedge (owner dead). true: --keep-wedged
   // asked for this guest to be left for post-mortem once released (then marked kept).
   bool keep_after_exit = false;
-  // The host loopback ports this guest may dial at 10.0.2.2 (the same port on 127.0.0.1): its
-  // run's servers. Everything else, on the host or beyond, is unreachable: only ARP and TCP to
-  // these ports pass from the guest into QEMU's user-mode network (see net_gate.h).
-  std::vector<int> host_ports;
   // Raw image files attached as virtio disks, in order: /dev/vda, /dev/vdb, ...
   std::vector<std::filesystem::path> disks;
+  // Host folders shared with virtio-9p; the guest mounts each by its tag.
+  struct SharedFolder {
+    std::filesystem::path host_dir;
+    std::string tag;  // letters, digits, '_', '-' (mount -t 9p TAG ...)
+  };
+  std::vector<SharedFolder> shared_folders;
+  // The host loopback ports this guest may dial at 10.0.2.2 (the same port on 127.0.0.1): its
+  // run's servers, through their relays. Everything else, on the host or beyond, is
+  // unreachable: only ARP and TCP to these ports pass from the guest into QEMU's user-mode
+  // network (see net_gate.h).
+  std::vector<int> host_ports;
 };
 
 // kUnknown: libvirt cannot be asked right now (its daemon restarted or is gone).

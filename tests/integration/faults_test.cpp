@@ -58,7 +58,7 @@ std::string describe(const Timed& t) {
 
 config::FaultConfig fault(std::string kind, std::string via = "") {
   config::FaultConfig f;
-  f.kind = std::move(kind);
+  f.kind = *config::parse_fault_kind(kind);
   f.via = std::move(via);
   f.at_s = 0;
   f.duration_s = 1;
@@ -77,15 +77,14 @@ class FaultsTest : public ::testing::Test {
     o.export_file = dir_->path() / "export.img";
     o.size_bytes = kExportSize;
     o.work_dir = dir_->path() / "work";
-    targets_.nbdkit = nbdkit_filters_for(faults, dir_->path());
-    o.nbdkit_filters = targets_.nbdkit.filters;
-    o.nbdkit_params = targets_.nbdkit.params;
+    o.controls = storage::nbdkit_controls_for(faults, dir_->path());
+    o.nbdkit_filters = o.controls.filters;
+    o.nbdkit_params = o.controls.params;
     auto started = storage::NbdServer::start(o, seconds(10));
     ASSERT_TRUE(started.ok()) << started.error().message();
     server_ = std::move(*started);
-    control_ = control_of(*server_, seconds(10));
-    targets_.server = control_.get();
-    targets_.relay = &server_->relay();
+    targets_.servers = {server_.get()};
+    targets_.restart_timeout = seconds(10);
   }
 
   std::unique_ptr<Injector> injector(const config::FaultConfig& f) {
@@ -104,7 +103,6 @@ class FaultsTest : public ::testing::Test {
 
   std::unique_ptr<TempDir> dir_;
   std::unique_ptr<storage::NbdServer> server_;
-  std::unique_ptr<ServerControl> control_;
   InjectorTargets targets_;
 };
 

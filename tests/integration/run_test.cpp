@@ -1,18 +1,13 @@
 // End-to-end tests of `wedge run` on real guests: the real CLI binary boots the real default
 // image under libvirt (TCG), swaps over a real NBD server, and we check what the guest itself
 // reported, plus the failure paths (missing or broken server, bad input) and leaks.
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
-#include "harness/util/files.h"
-#include "harness/util/process.h"
-#include "harness/vm/libvirt/libvirt_backend.h"
+#include "tests/integration/run_helpers.h"
 
 namespace wedge {
 namespace {
@@ -21,70 +16,19 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-json load_json(const fs::path& path) {
-  auto text = read_file(path);
-  EXPECT_TRUE(text.ok()) << path;
-  return text.ok() ? json::parse(*text) : json();
-}
+using test::expect_nothing_leaked;
+using test::load_json;
+using test::processes_mentioning;
+using test::run_wedge;
+using test::WedgeRun;
 
-// Processes whose command line mentions `needle` (servers started for a run name its dir).
-std::vector<std::string> processes_mentioning(const std::string& needle) {
-  std::vector<std::string> found;
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    std::string pid = entry.path().filename().string();
-    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    auto cmdline = read_file(entry.path() / "cmdline");
-    if (!cmdline.ok()) continue;
-    std::string line = *cmdline;
-    std::replace(line.begin(), line.end(), '\0', ' ');
-    if (line.find(needle) != std::string::npos && pid != std::to_string(::getpid())) {
-      found.push_back(pid + ": " + line);
-    }
-  }
-  return found;
-}
-
-void expect_nothing_leaked(const fs::path& run_dir) {
-  auto backend = vm::LibvirtBackend::connect();
-  ASSERT_TRUE(backend.ok()) << backend.error().message();
-  auto domains = (*backend)->list_wedge_domains();
-  ASSERT_TRUE(domains.ok());
-  EXPECT_TRUE(domains->empty()) << "leftover domain " << domains->front();
-  auto procs = processes_mentioning(run_dir.string());
-  EXPECT_TRUE(procs.empty()) << "leftover process " << procs.front();
-  EXPECT_FALSE(fs::exists(run_dir / "export.img")) << "export file left behind";
-  EXPECT_FALSE(fs::exists(run_dir / "agent.sock")) << "agent socket left behind";
-}
-
-struct WedgeRun {
-  ExitStatus status;
-  std::string out;
-  std::string err;
-};
-
-WedgeRun run_wedge(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
-  std::vector<std::string> argv = {WEDGE_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto r = run_command(argv, timeout);
-  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message());
-  if (!r.ok()) return {};
-  return {r->status, r->out, r->err};
-}
-
-class RunTest : public ::testing::Test {
+class RunTest : public test::TempDirTest {
  public:
-  void SetUp() override {
-    auto d = TempDir::create("wedge-run-test");
-    ASSERT_TRUE(d.ok());
-    dir_ = std::make_unique<TempDir>(std::move(*d));
-  }
-  fs::path dir() const { return dir_->path(); }
   fs::path write_scenario(const std::string& name, const std::string& text) {
     fs::path p = dir() / (name + ".toml");
     EXPECT_TRUE(write_file_atomic(p, text).ok());
     return p;
   }
-  std::unique_ptr<TempDir> dir_;
 };
 
 // The default main job: the guest really swaps to /dev/nbd0 and the hog finishes.
@@ -106,23 +50,11 @@ TEST_F(RunTest, NbdSwapHogSwapsOverNbdAndPasses) {
   EXPECT_GT(report["server"]["bytes_written"].get<uint64_t>(), 200ull << 20);
 
   // From the guest's own samples: SwapFree dropped by at least 200 MiB.
-  std::ifstream samples(out / "samples.jsonl");
-  std::string line;
-  uint64_t first_free = 0, min_free = UINT64_MAX, total = 0;
-  int n = 0;
-  while (std::getline(samples, line)) {
-    json s = json::parse(line)["sample"];
-    uint64_t swap_free = s["swap_free_kb"], swap_total = s["swap_total_kb"];
-    if (swap_total == 0) continue;  // before swapon
-    if (first_free == 0) first_free = swap_free;
-    total = swap_total;
-    min_free = std::min(min_free, swap_free);
-    n++;
-  }
-  ASSERT_GT(n, 3) << "too few samples with swap on";
-  EXPECT_GE(total, 1000ull * 1024) << "swap device is not the 1 GiB NBD export";
-  EXPECT_GE(first_free - min_free, 200ull * 1024)
-      << "SwapFree dropped only " << (first_free - min_free) / 1024 << " MiB";
+  test::SwapSeen swap = test::swap_seen(out);
+  ASSERT_GT(swap.samples, 3) << "too few samples with swap on";
+  EXPECT_GE(swap.total_kb, 1000ull * 1024) << "swap device is not the 1 GiB NBD export";
+  EXPECT_GE(swap.max_used_kb, 200ull * 1024)
+      << "SwapFree dropped only " << swap.max_used_kb / 1024 << " MiB";
   auto console = read_file(out / "console.log");
   ASSERT_TRUE(console.ok());
   EXPECT_NE(console->find("nbd0"), std::string::npos) << "kernel never mentioned nbd0";
@@ -243,7 +175,7 @@ TEST_F(RunTest, InterruptMidRunTearsDownAndReports) {
   EXPECT_EQ(status->code, 125);
   json report = load_json(out / "report.json");
   EXPECT_EQ(report["verdict"], "infra_error");
-  EXPECT_NE(report["infra_error"].get<std::string>().find("interrupted by SIGINT"),
+  EXPECT_NE(report["infra_error"].get<std::string>().find("interrupted by SIGINT during workload"),
             std::string::npos)
       << report["infra_error"];
   expect_nothing_leaked(out);
@@ -473,6 +405,124 @@ TEST_F(RunTest, ServerStalledMidSwapIsCaughtWithStacksAndRecovers) {
   EXPECT_TRUE(fs::exists(out / "faults.jsonl"));
   EXPECT_EQ(report["guest"]["workload_exit_code"], 0);
   expect_nothing_leaked(out);
+}
+
+// The agent's io-flusher mode (server_io_flusher = true on nbd-loopback) execs its program in
+// the IO_FLUSHER state: the flag survives execve, so the program itself runs with it.
+TEST_F(RunTest, IoFlusherModeExecsItsProgramAsAnIoFlusher) {
+  fs::path scenario = write_scenario("ioflusher-exec", R"toml(
+[workload]
+kind = "command"
+argv = ["/init", "io-flusher", "/bin/busybox", "cut", "-d", " ", "-f", "2,9", "/proc/self/stat"]
+)toml");
+  fs::path out = dir() / "ioflusher-exec";
+  WedgeRun r = run_wedge({"run", scenario.string(), "--out", out.string(), "-q"}, 300s);
+  EXPECT_EQ(r.status.code, 0) << r.out << r.err;
+  auto log = read_file(out / "workload.log");
+  ASSERT_TRUE(log.ok());
+  std::istringstream row(*log);
+  std::string comm;
+  uint64_t flags = 0;
+  row >> comm >> flags;
+  EXPECT_EQ(comm, "(busybox)") << *log;                // the exec'd program, not the wrapper
+  constexpr uint64_t kIoFlusher = 0x80000 | 0x100000;  // PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE
+  EXPECT_EQ(flags & kIoFlusher, kIoFlusher) << *log;
+}
+
+// use = "fs": the guest makes ext4 on the NBD device and mounts it at /mnt/wedge; a file the
+// workload writes there is in the export on the host, in a filesystem e2fsprogs can read.
+TEST_F(RunTest, FsUseOnNbdMakesExt4AtMntWedge) {
+  fs::path scenario = write_scenario("fs", R"(
+name = "nbd-fs"
+[storage]
+size_mib = 256
+use = "fs"
+mount_options = "sync"
+[workload]
+kind = "command"
+argv = ["/bin/busybox", "dd", "if=/dev/zero", "of=/mnt/wedge/data", "bs=1048576", "count=24", "conv=fsync"]
+[limits]
+duration_s = 200
+)");
+  fs::path out = dir() / "run";
+  WedgeRun r =
+      run_wedge({"run", scenario.string(), "--out", out.string(), "-q", "--keep-export"}, 600s);
+  ASSERT_EQ(r.status.code, 0) << r.out << r.err;
+  auto setup = read_file(out / "setup.log");
+  ASSERT_TRUE(setup.ok());
+  EXPECT_NE(setup->find("mke2fs -t ext4 -F -q /dev/nbd0"), std::string::npos) << *setup;
+  EXPECT_NE(setup->find("mount -t ext4 -o sync /dev/nbd0 /mnt/wedge"), std::string::npos);
+  // The guest was destroyed with the filesystem mounted: what fsync made durable may still sit
+  // in the journal. e2fsck replays it (as a mount would) and checks the rest: 0 or 1 = clean.
+  auto fsck = run_command({"e2fsck", "-fy", (out / "export.img").string()}, 60s);
+  ASSERT_TRUE(fsck.ok());
+  EXPECT_LE(fsck->status.code, 1) << fsck->out << fsck->err;
+  auto stat = run_command({"debugfs", "-R", "stat /data", (out / "export.img").string()}, 30s);
+  ASSERT_TRUE(stat.ok());
+  EXPECT_NE(stat->out.find("Size: 25165824"), std::string::npos) << stat->out << stat->err;
+  EXPECT_GT(json::parse(*read_file(out / "report.json"))["server"]["bytes_written"].get<uint64_t>(),
+            24ull << 20);
+}
+
+// use = "device": nothing is made on the device; the workload gets the raw /dev/nbd0.
+TEST_F(RunTest, DeviceUseOnNbdLeavesTheRawDevice) {
+  fs::path scenario = write_scenario("dev", R"(
+name = "nbd-device"
+[storage]
+size_mib = 64
+use = "device"
+[workload]
+kind = "command"
+argv = ["/bin/busybox", "dd", "if=/init", "of=/dev/nbd0", "bs=65536", "count=4", "conv=fsync"]
+[limits]
+duration_s = 200
+)");
+  fs::path out = dir() / "run";
+  WedgeRun r =
+      run_wedge({"run", scenario.string(), "--out", out.string(), "-q", "--keep-export"}, 600s);
+  ASSERT_EQ(r.status.code, 0) << r.out << r.err;
+  auto setup = read_file(out / "setup.log");
+  ASSERT_TRUE(setup.ok());
+  EXPECT_EQ(setup->find("mkswap"), std::string::npos) << *setup;
+  EXPECT_EQ(setup->find("mke2fs"), std::string::npos) << *setup;
+  // The agent binary (the guest's /init) is now the start of the export.
+  auto exported = read_file(out / "export.img");
+  auto agent = read_file(fs::path(WEDGE_BINARY).parent_path() / "wedge-agent");
+  ASSERT_TRUE(exported.ok() && agent.ok());
+  EXPECT_EQ(exported->substr(0, 4 * 65536), agent->substr(0, 4 * 65536));
+}
+
+// MD RAID1 from two NBD exports, each leg its own host server: the mirror comes up with both
+// legs, swap runs on /dev/md0, and when leg 1's server is killed mid-swap md fails that leg and
+// the guest carries on with leg 0.
+TEST_F(RunTest, Raid1OverTwoNbdLegsSurvivesALegCrash) {
+  fs::path out = dir() / "run";
+  WedgeRun r = run_wedge({"run", "nbd-raid1-leg-crash", "--out", out.string(), "-q"}, 600s);
+  ASSERT_EQ(r.status.code, 0) << r.out << r.err;
+  json report = load_json(out / "report.json");
+  EXPECT_EQ(report["verdict"], "pass") << report.dump(2);
+  EXPECT_EQ(report["server"]["name"], "RAID1 over 2 x nbd-server 3.24");
+  ASSERT_EQ(report["faults"].size(), 1u);
+  EXPECT_EQ(report["faults"][0]["kind"], "server-crash");
+  EXPECT_TRUE(report["faults"][0]["error"].is_null()) << report["faults"].dump(2);
+  auto setup = read_file(out / "setup.log");
+  ASSERT_TRUE(setup.ok());
+  EXPECT_NE(setup->find("Raid Level : raid1"), std::string::npos) << *setup;
+  EXPECT_NE(setup->find("Active Devices : 2"), std::string::npos) << *setup;
+  EXPECT_NE(setup->find("swapon /dev/md0"), std::string::npos) << *setup;
+  auto console = read_file(out / "console.log");
+  ASSERT_TRUE(console.ok());
+  EXPECT_NE(console->find("md/raid1:md0: Disk failure on nbd1, disabling device"),
+            std::string::npos)
+      << "md never failed the crashed leg";
+  EXPECT_NE(console->find("Operation continuing on 1 devices"), std::string::npos);
+  EXPECT_GT(report["guest"]["swap_peak_mib"].get<double>(), 100);
+  EXPECT_EQ(report["guest"]["workload_exit_code"], 0);
+  EXPECT_EQ(report["guest"]["workload_progress_mib"], 400);
+  // Both legs carried the mirror's writes until the crash.
+  EXPECT_GT(report["server"]["bytes_written"].get<uint64_t>(), 200ull << 20);
+  expect_nothing_leaked(out);
+  EXPECT_FALSE(fs::exists(out / "export-1.img"));
 }
 
 // Issue proof (b): nbd-server inside the guest serving the guest's own swap deadlocks at the

@@ -8,15 +8,8 @@
 namespace wedge::config {
 namespace {
 
-// A scenario needs [workload]: fragments that test other tables get an empty one appended.
-Result<Scenario> parse_fragment(std::string_view text, const std::filesystem::path& name) {
-  std::string full(text);
-  if (full.find("[workload]") == std::string::npos) full += "\n[workload]\n";
-  return parse_scenario(full, name);
-}
-
 std::string error_of(std::string_view text) {
-  auto s = parse_fragment(text, "t.toml");
+  auto s = parse_scenario(text, "t.toml");
   return s.ok() ? "(loaded)" : s.error().message();
 }
 
@@ -27,7 +20,7 @@ TEST(Config, BuiltinDefaultScenarioLoads) {
   ASSERT_TRUE(s.ok()) << s.error().message();
   EXPECT_EQ(s->name, "nbd-swap-hog");
   EXPECT_EQ(s->guest.memory_mib, 256);
-  EXPECT_EQ(s->storage.transport, "nbd");
+  EXPECT_EQ(s->storage.transport, TransportKind::kNbd);
   EXPECT_EQ(s->storage.server, "nbd-server");
   EXPECT_EQ(s->storage.size_mib, 1024);
   EXPECT_EQ(s->workload.kind, "swap-hog");
@@ -35,17 +28,24 @@ TEST(Config, BuiltinDefaultScenarioLoads) {
   EXPECT_EQ(s->limits.duration_s, 300);
 }
 
+// A scenario file must be whole; fragments parse (the tests above and below use them).
 TEST(Config, EmptyFileOrNoWorkloadIsAnError) {
-  auto empty = parse_scenario("", "dir/my-case.toml");
+  auto dir = TempDir::create("wedge-config-test");
+  ASSERT_TRUE(dir.ok());
+  ASSERT_TRUE(write_file_atomic(dir->path() / "empty.toml", "").ok());
+  auto empty = load_scenario(dir->path() / "empty.toml");
   ASSERT_FALSE(empty.ok());
   EXPECT_EQ(empty.error().message(),
-            "dir/my-case.toml: no [workload] table (the file is empty): a scenario needs one "
-            "(kind = \"swap-hog\" or \"command\")");
-  auto none = parse_scenario("name = \"x\"\n[guest]\nvcpus = 1\n", "t.toml");
+            (dir->path() / "empty.toml").string() +
+                ": no [workload] table (the file is empty): a scenario needs one (kind = "
+                "\"swap-hog\" or \"command\")");
+  auto none =
+      parse_scenario("name = \"x\"\n[guest]\nvcpus = 1\n", "t.toml", {.require_workload = true});
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().message(),
             "t.toml: no [workload] table: a scenario needs one (kind = \"swap-hog\" or "
             "\"command\")");
+  EXPECT_TRUE(parse_scenario("", "fragment.toml").ok());
 }
 
 TEST(Config, MinimalFileGetsDefaultsAndNameFromFile) {
@@ -82,7 +82,8 @@ TEST(Config, ImpossibleValuesAreRefused) {
   EXPECT_EQ(error_of("[guest]\n\nmemory_mib = 16\n"),
             "t.toml:3: [guest] memory_mib = 16: must be between 64 and 65536");
   EXPECT_EQ(error_of("[storage]\ntransport = \"smb\"\n"),
-            "t.toml:2: [storage] transport = \"smb\": must be one of \"nbd\", \"nbd-loopback\"");
+            "t.toml:2: [storage] transport = \"smb\": must be one of \"nbd\", \"nbd-loopback\", "
+            "\"iscsi\", \"nfs\", \"9p\"");
   EXPECT_EQ(error_of("[guest]\nvcpus = \"two\"\n"), "t.toml:2: [guest] vcpus must be an integer");
   EXPECT_EQ(error_of("[limits]\noom_ok = 1\n"), "t.toml:2: [limits] oom_ok must be true or false");
   EXPECT_EQ(error_of("[workload]\nsize_mib = 5000\n"),
@@ -153,7 +154,7 @@ TEST(Config, SyntaxErrorHasLineAndColumn) {
 
 TEST(Config, RoundTripsThroughToToml) {
   auto s =
-      parse_fragment("name = \"rt\"\n[guest]\nmemory_mib = 192\ncmdline = \"a=b\"\n", "t.toml");
+      parse_scenario("name = \"rt\"\n[guest]\nmemory_mib = 192\ncmdline = \"a=b\"\n", "t.toml");
   ASSERT_TRUE(s.ok());
   auto again = parse_scenario(to_toml(*s), "again.toml");
   ASSERT_TRUE(again.ok()) << again.error().message() << "\n" << to_toml(*s);
@@ -170,7 +171,7 @@ TEST(Config, UnknownScenarioNameListsBuiltins) {
 
 // [[fault]] tables: a valid list loads with defaults filled in, and round-trips.
 TEST(ConfigFaults, ValidFaultsLoadAndRoundTrip) {
-  auto s = parse_fragment(
+  auto s = parse_scenario(
       "[storage]\nserver = \"nbdkit\"\n"
       "[[fault]]\nkind = \"server-stall\"\nat_s = 20\nduration_s = 30\n"
       "[[fault]]\nkind = \"server-restart\"\nwhen = \"swap_used_mib > 100\"\nrestart_after_s = "
@@ -188,7 +189,7 @@ TEST(ConfigFaults, ValidFaultsLoadAndRoundTrip) {
   ASSERT_EQ(s->faults.size(), 8u);
   EXPECT_TRUE(s->limits.recover);
   const FaultConfig& stall = s->faults[0];
-  EXPECT_EQ(stall.kind, "server-stall");
+  EXPECT_EQ(stall.kind, FaultKind::kServerStall);
   EXPECT_EQ(stall.at_s, 20.0);
   EXPECT_EQ(stall.duration_s, 30.0);
   EXPECT_EQ(stall.via, "signal");  // the default route
@@ -204,7 +205,7 @@ TEST(ConfigFaults, ValidFaultsLoadAndRoundTrip) {
   EXPECT_EQ(s->faults[4].balloon_mib, 128);
   EXPECT_EQ(s->faults[5].memory_max_mib, 100);
   EXPECT_EQ(s->faults[6].delay_ms, 200);
-  EXPECT_EQ(s->faults[7].kind, "reset");
+  EXPECT_EQ(s->faults[7].kind, FaultKind::kReset);
 
   auto again = parse_scenario(to_toml(*s), "again.toml");
   ASSERT_TRUE(again.ok()) << again.error().message() << "\n" << to_toml(*s);
@@ -227,7 +228,7 @@ TEST(ConfigFaults, ValidFaultsLoadAndRoundTrip) {
 }
 
 TEST(ConfigFaults, RecoverIsReadAndWritten) {
-  auto s = parse_fragment("[limits]\nrecover = false\n", "t.toml");
+  auto s = parse_scenario("[limits]\nrecover = false\n", "t.toml");
   ASSERT_TRUE(s.ok()) << s.error().message();
   EXPECT_FALSE(s->limits.recover);
   auto again = parse_scenario(to_toml(*s), "again.toml");
@@ -307,18 +308,7 @@ TEST(ConfigFaults, KindsAndTheirKeys) {
             "t.toml:1: 'fault' must be an array of tables ([[fault]])");
 }
 
-TEST(ConfigFaults, NbdkitOnlyFaultsNeedNbdkit) {
-  EXPECT_EQ(error_of("[[fault]]\nkind = \"error\"\nat_s = 1\nduration_s = 5\nerror_rate = 1\n"),
-            "t.toml:1: [[fault]] kind = \"error\" needs [storage] server = \"nbdkit\" (it uses "
-            "an nbdkit filter); \"nbd-server\" has no such control");
-  EXPECT_EQ(error_of("[[fault]]\nkind = \"server-stall\"\nvia = \"pause\"\nat_s = 1\n"
-                     "duration_s = 5\n"),
-            "t.toml:1: [[fault]] kind = \"server-stall\" via = \"pause\" needs [storage] server = "
-            "\"nbdkit\" (it uses an nbdkit filter); \"nbd-server\" has no such control");
-  EXPECT_EQ(error_of("[[fault]]\nkind = \"rate\"\nvia = \"nbdkit\"\nat_s = 1\nduration_s = 5\n"
-                     "rate_kib_s = 1\n"),
-            "t.toml:1: [[fault]] kind = \"rate\" via = \"nbdkit\" needs [storage] server = "
-            "\"nbdkit\" (it uses an nbdkit filter); \"nbd-server\" has no such control");
+TEST(ConfigFaults, RelayFaultsLoadAndErrorRateIsOnePerRun) {
   // The relay and signal routes work for nbd-server.
   EXPECT_EQ(error_of("[[fault]]\nkind = \"server-stall\"\nvia = \"relay\"\nat_s = 1\n"
                      "duration_s = 5\n[[fault]]\nkind = \"rate\"\nat_s = 1\nduration_s = 5\n"
@@ -342,24 +332,42 @@ TEST(ConfigFaults, EndlessFaultsNeedRecoverFalse) {
             "(loaded)");
 }
 
-TEST(Config, LoopbackTransportRunsNbdServerInTheGuestOnly) {
-  auto ok = parse_fragment("[storage]\ntransport = \"nbd-loopback\"\n", "t.toml");
-  ASSERT_TRUE(ok.ok()) << ok.error().message();
-  EXPECT_EQ(ok->storage.transport, "nbd-loopback");
-  auto nbdkit =
-      parse_scenario("[storage]\ntransport = \"nbd-loopback\"\nserver = \"nbdkit\"\n", "t.toml");
-  ASSERT_FALSE(nbdkit.ok());
-  EXPECT_NE(nbdkit.error().message().find("t.toml:2: [storage] transport = \"nbd-loopback\""),
-            std::string::npos)
-      << nbdkit.error().message();
-  auto stall = parse_scenario(
-      "[storage]\ntransport = \"nbd-loopback\"\n[[fault]]\nkind = \"server-stall\"\nat_s = 5\n"
-      "duration_s = 5\n",
+TEST(Config, StorageTableReadsEverySetting) {
+  auto s = parse_scenario(
+      "[storage]\ntransport = \"iscsi\"\nuse = \"fs\"\nfs = \"xfs\"\n"
+      "mount_options = \"sync,noatime\"\nraid1 = true\n",
       "t.toml");
-  ASSERT_FALSE(stall.ok());
-  EXPECT_NE(stall.error().message().find("t.toml:3: [[fault]] kind = \"server-stall\""),
-            std::string::npos)
-      << stall.error().message();
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  EXPECT_EQ(s->storage.transport, TransportKind::kIscsi);
+  EXPECT_EQ(s->storage.use, StorageUse::kFs);
+  EXPECT_EQ(s->storage.fs, "xfs");
+  EXPECT_EQ(s->storage.mount_options, "sync,noatime");
+  EXPECT_TRUE(s->storage.raid1);
+  EXPECT_EQ(s->storage.line, 1);
+  auto again = parse_scenario(to_toml(*s), "again.toml");
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  EXPECT_EQ(again->storage.transport, TransportKind::kIscsi);
+  EXPECT_EQ(again->storage.use, StorageUse::kFs);
+  EXPECT_TRUE(again->storage.raid1);
+  EXPECT_EQ(error_of("[storage]\nuse = \"tape\"\n"),
+            "t.toml:2: [storage] use = \"tape\": must be one of \"swap\", \"fs\", \"device\"");
+  EXPECT_EQ(error_of("[storage]\nmount_options = \"sync;rm\"\n"),
+            "t.toml:2: [storage] mount_options = \"sync;rm\": only letters, digits and ,=_-.: are "
+            "allowed");
+  EXPECT_EQ(error_of("[storage]\nserver_io_flusher = true\n"),
+            "t.toml:2: [storage] server_io_flusher applies to the nbd-server inside the guest "
+            "(transport = \"nbd-loopback\") only");
+  EXPECT_EQ(
+      error_of("[[fault]]\nkind = \"server-stall\"\nat_s = 1\nduration_s = 5\nleg = 1\n"),
+      "t.toml:5: [[fault]] kind = \"server-stall\" leg = 1: only [storage] raid1 = true has a "
+      "second leg");
+}
+
+TEST(Config, EveryKindNameRoundTrips) {
+  for (TransportKind k : kTransportKinds) EXPECT_EQ(parse_transport(name_of(k)), k);
+  for (StorageUse u : kStorageUses) EXPECT_EQ(parse_storage_use(name_of(u)), u);
+  for (FaultKind k : kFaultKinds) EXPECT_EQ(parse_fault_kind(name_of(k)), k);
+  EXPECT_FALSE(parse_transport("smb").has_value());
 }
 
 }  // namespace

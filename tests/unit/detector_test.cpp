@@ -204,5 +204,24 @@ TEST(Detector, TracesImproveTheHangFinding) {
   EXPECT_EQ(f.stacks[0].count, 3);
 }
 
+// RAID1: I/O errors on a leg md fails and carries on without are absorbed; on the array (or a
+// device whose name merely starts the same) they are findings.
+TEST(Detector, IoErrorsOnAbsorbedRaidLegsAreNotFindings) {
+  Detector d({.stall_s = 10, .heartbeat_lost_s = 5});
+  d.arm(0);
+  d.absorb_io_errors_on({"nbd0", "nbd1"});
+  console::Event leg = event(console::EventKind::kIoError, "I/O error on nbd1");
+  leg.detail =
+      "I/O error, dev nbd1, sector 1352 op 0x1:(WRITE) flags 0x4000 phys_seg 1 prio class 2";
+  d.on_console_event(leg, 5);
+  EXPECT_TRUE(d.findings().empty());
+  d.on_console_event(event(console::EventKind::kIoError, "I/O error on nbd10"), 6);
+  d.on_console_event(event(console::EventKind::kIoError, "I/O error on md0"), 7);
+  ASSERT_EQ(d.findings().size(), 2u);
+  EXPECT_EQ(d.findings()[0].title, "I/O error on nbd10");
+  EXPECT_EQ(d.findings()[1].title, "I/O error on md0");
+  EXPECT_EQ(d.verdict(), Verdict::kIoError);
+}
+
 }  // namespace
 }  // namespace wedge::detect

@@ -15,8 +15,15 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
-class FakeServer final : public ServerControl {
+// A storage::Server that records what the injectors asked of it.
+class FakeServer final : public storage::Server {
  public:
+  explicit FakeServer(storage::TcpRelay* relay = nullptr) : relay_(relay) {}
+  int guest_port() const override { return 0; }
+  bool healthy() override { return true; }
+  storage::ServerStats stats() const override { return {}; }
+  std::string describe() const override { return "fake"; }
+  Status stop() override { return ok_status(); }
   Status signal(int sig) override {
     calls.push_back(sig == SIGSTOP ? "SIGSTOP" : sig == SIGCONT ? "SIGCONT" : "other");
     return ok_status();
@@ -25,18 +32,28 @@ class FakeServer final : public ServerControl {
     calls.push_back("kill");
     return ok_status();
   }
-  Status restart() override {
+  Status restart(milliseconds) override {
     calls.push_back("restart");
     if (fail_restart) return make_error("port in use");
     return ok_status();
   }
+  storage::TcpRelay& relay() override { return *relay_; }
+  const storage::NbdkitControls* nbdkit_controls() const override {
+    return controls.filters.empty() ? nullptr : &controls;
+  }
+  fs::path log_path() const override { return {}; }
+
   std::vector<std::string> calls;
   bool fail_restart = false;
+  storage::NbdkitControls controls;
+
+ private:
+  storage::TcpRelay* relay_;
 };
 
 config::FaultConfig fault(std::string kind, std::string via = "") {
   config::FaultConfig f;
-  f.kind = std::move(kind);
+  f.kind = *config::parse_fault_kind(kind);
   f.via = std::move(via);
   f.at_s = 1;
   f.duration_s = 5;
@@ -52,7 +69,7 @@ std::unique_ptr<Injector> injector(const config::FaultConfig& f, const InjectorT
 TEST(FaultInjectors, ServerFaultsCallTheServer) {
   FakeServer server;
   InjectorTargets t;
-  t.server = &server;
+  t.servers = {&server};
   auto stall = injector(fault("server-stall", "signal"), t);
   ASSERT_TRUE(stall);
   EXPECT_EQ(stall->describe(), "server-stall via signal");
@@ -90,8 +107,9 @@ TEST(FaultInjectors, MissingTargetsAreErrors) {
 TEST(FaultInjectors, RelayFaultsOverlapFieldByField) {
   auto relay = storage::TcpRelay::start(1);  // never dialled here
   ASSERT_TRUE(relay.ok()) << relay.error().message();
+  FakeServer server(relay->get());
   InjectorTargets t;
-  t.relay = relay->get();
+  t.servers = {&server};
   config::FaultConfig delay = fault("delay");
   delay.delay_ms = 250;
   config::FaultConfig rate = fault("rate", "relay");
@@ -126,11 +144,11 @@ TEST(FaultInjectors, RelayFaultsOverlapFieldByField) {
 }
 
 TEST(FaultInjectors, NbdkitFiltersFollowTheFaults) {
-  EXPECT_TRUE(
-      nbdkit_filters_for({fault("server-stall", "signal"), fault("delay")}, "/r").filters.empty());
+  EXPECT_TRUE(storage::nbdkit_controls_for({fault("server-stall", "signal"), fault("delay")}, "/r")
+                  .filters.empty());
   config::FaultConfig error = fault("error");
   error.error_rate = 0.5;
-  NbdkitSetup s = nbdkit_filters_for(
+  storage::NbdkitControls s = storage::nbdkit_controls_for(
       {error, fault("rate", "nbdkit"), fault("server-stall", "pause"), error}, "/r");
   EXPECT_EQ(s.filters, (std::vector<std::string>{"pause", "rate", "error"}));
   EXPECT_EQ(s.params, (std::vector<std::string>{"pause-control=/r/nbdkit-pause.sock",
@@ -144,28 +162,32 @@ TEST(FaultInjectors, NbdkitFiltersFollowTheFaults) {
 TEST(FaultInjectors, NbdkitRateAndErrorFiles) {
   auto dir = TempDir::create("wedge-faults-test");
   ASSERT_TRUE(dir.ok());
+  FakeServer server;
   InjectorTargets t;
+  t.servers = {&server};
   config::FaultConfig rate = fault("rate", "nbdkit");
   rate.rate_kib_s = 128;
-  t.nbdkit = nbdkit_filters_for({rate, fault("error")}, dir->path());
+  server.controls = storage::nbdkit_controls_for({rate, fault("error")}, dir->path());
   auto r = injector(rate, t);
   ASSERT_TRUE(r->start().ok());
-  EXPECT_EQ(*read_file(t.nbdkit.rate_file), "1048576\n");  // 128 KiB/s in bits/s
+  EXPECT_EQ(*read_file(server.controls.rate_file), "1048576\n");  // 128 KiB/s in bits/s
   ASSERT_TRUE(r->stop().ok());
-  EXPECT_EQ(*read_file(t.nbdkit.rate_file), "0\n");  // unlimited
+  EXPECT_EQ(*read_file(server.controls.rate_file), "0\n");  // unlimited
   auto e = injector(fault("error"), t);
-  EXPECT_FALSE(fs::exists(t.nbdkit.error_file));
+  EXPECT_FALSE(fs::exists(server.controls.error_file));
   ASSERT_TRUE(e->start().ok());
-  EXPECT_TRUE(fs::exists(t.nbdkit.error_file));
+  EXPECT_TRUE(fs::exists(server.controls.error_file));
   ASSERT_TRUE(e->stop().ok());
-  EXPECT_FALSE(fs::exists(t.nbdkit.error_file));
+  EXPECT_FALSE(fs::exists(server.controls.error_file));
 }
 
 TEST(FaultInjectors, PauseWithoutNbdkitFailsClearly) {
   auto dir = TempDir::create("wedge-faults-test");
   ASSERT_TRUE(dir.ok());
+  FakeServer server;
   InjectorTargets t;
-  t.nbdkit = nbdkit_filters_for({fault("server-stall", "pause")}, dir->path());
+  t.servers = {&server};
+  server.controls = storage::nbdkit_controls_for({fault("server-stall", "pause")}, dir->path());
   auto p = injector(fault("server-stall", "pause"), t);
   auto started = p->start();
   ASSERT_FALSE(started.ok());
@@ -210,7 +232,7 @@ TEST(FaultLog, LinesAreJsonWithParams) {
             "\"kind\":\"server-stall\",\"params\":{\"at_s\":20.0,\"duration_s\":30.0,"
             "\"via\":\"signal\"}}");
   config::FaultConfig r;
-  r.kind = "server-restart";
+  r.kind = config::FaultKind::kServerRestart;
   r.when = "swap_used_mib > 100";
   r.restart_after_s = 2;
   EXPECT_EQ(fault_params_json(r), "{\"when\":\"swap_used_mib > 100\",\"restart_after_s\":2.0}");

@@ -10,7 +10,7 @@ using Indices = std::vector<size_t>;
 
 config::FaultConfig at(double at_s, std::string kind, double duration_s) {
   config::FaultConfig f;
-  f.kind = std::move(kind);
+  f.kind = *config::parse_fault_kind(kind);
   f.at_s = at_s;
   f.duration_s = duration_s;
   return f;
@@ -18,7 +18,7 @@ config::FaultConfig at(double at_s, std::string kind, double duration_s) {
 
 config::FaultConfig when(std::string expression, std::string kind, double duration_s) {
   config::FaultConfig f;
-  f.kind = std::move(kind);
+  f.kind = *config::parse_fault_kind(kind);
   f.when = std::move(expression);
   f.duration_s = duration_s;
   return f;
@@ -124,7 +124,7 @@ TEST(FaultSchedule, BadExpressionIsAnError) {
   EXPECT_EQ(s.error().message().rfind("fault 0 (delay) when = \"swap_used > 1\": column 1:", 0), 0u)
       << s.error().message();
   config::FaultConfig neither;
-  neither.kind = "delay";
+  neither.kind = config::FaultKind::kDelay;
   auto none = Schedule::create({neither});
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().message(), "fault 0 (delay) has neither at_s nor when");

@@ -2,9 +2,9 @@
 // that name the column.
 #include <gtest/gtest.h>
 
-#include "harness/faults/trigger.h"
+#include "harness/config/trigger.h"
 
-namespace wedge::faults {
+namespace wedge::config {
 namespace {
 
 Trigger parse(std::string_view text) {
@@ -100,4 +100,4 @@ TEST(FaultTrigger, ErrorsNameTheColumn) {
 }
 
 }  // namespace
-}  // namespace wedge::faults
+}  // namespace wedge::config

@@ -1,5 +1,5 @@
 // Unit tests for the small parsers of the image builder: busybox applet lists, the kernel
-// metapackage's Depends field, sha256sum output, and the hashed manifest.
+// metapackage's Depends field, the stock flavour names, sha256sum output, and the hashed manifest.
 #include <gtest/gtest.h>
 
 #include "vm-images/content_hash.h"
@@ -25,6 +25,30 @@ TEST(DebianKernel, ReleaseFromMetapackageDepends) {
   ASSERT_TRUE(alt.ok());
   EXPECT_EQ(*alt, "6.1.0-57-cloud-amd64-unsigned");
   EXPECT_FALSE(release_from_depends("kmod, linux-base (>= 4.3~)").ok());
+}
+
+TEST(DebianKernel, ReleaseFromTheGenericMetapackageDepends) {
+  auto rel = release_from_depends("linux-image-6.1.0-56-amd64 (= 6.1.192-2)\n");
+  ASSERT_TRUE(rel.ok()) << rel.error().message();
+  EXPECT_EQ(*rel, "6.1.0-56-amd64");
+  // A metapackage named in Depends is not a release.
+  EXPECT_FALSE(release_from_depends("linux-image-amd64, linux-image-cloud-amd64").ok());
+}
+
+TEST(DebianKernel, FlavourNamesMapToTheirMetapackages) {
+  auto cloud = debian_flavour("default");
+  ASSERT_TRUE(cloud.has_value());
+  EXPECT_EQ(cloud->name, "default");
+  EXPECT_EQ(cloud->metapackage, "linux-image-cloud-amd64");
+  auto empty = debian_flavour("");
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_EQ(empty->metapackage, "linux-image-cloud-amd64");
+  auto generic = debian_flavour("debian-amd64");
+  ASSERT_TRUE(generic.has_value());
+  EXPECT_EQ(generic->name, "debian-amd64");
+  EXPECT_EQ(generic->metapackage, "linux-image-amd64");
+  EXPECT_FALSE(debian_flavour("/boot/vmlinuz-6.1.0-56-amd64").has_value());
+  EXPECT_FALSE(debian_flavour("debian-cloud").has_value());
 }
 
 TEST(ContentHash, ParsesSha256sumOutput) {

@@ -7,6 +7,8 @@
 
 #include "workloads/agent/hog.h"
 #include "workloads/agent/init.h"
+#include "workloads/agent/io_flusher_exec.h"
+#include "workloads/agent/nbd_connect.h"
 #include "workloads/agent/port.h"
 #include "workloads/agent/serve_loop.h"
 #include "workloads/agent/util.h"
@@ -19,6 +21,8 @@ constexpr const char* kUsage =
     "  host on the virtio-serial port org.wedge.agent.0.\n"
     "  serve --connect SOCKET [--sysrq-path FILE]   serve over a unix socket (tests)\n"
     "  hog --mib N [--step-mib S] [--verify]        memory hog workload\n"
+    "  io-flusher PROGRAM [ARGS...]                 exec PROGRAM as PR_SET_IO_FLUSHER\n"
+    "  nbd-connect HOST PORT /dev/nbdN EXPORT       attach an NBD export (no nbd-client)\n"
     "Run 'wedge-agent MODE --help' for a mode's options.\n";
 
 constexpr const char* kServeUsage =
@@ -82,7 +86,9 @@ int serve_main(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   // A workload mode named on the command line wins: the host runs "/init hog ..." in the guest.
-  bool workload_mode = argc > 1 && (strcmp(argv[1], "hog") == 0 || strcmp(argv[1], "serve") == 0);
+  bool workload_mode = argc > 1 && (strcmp(argv[1], "hog") == 0 || strcmp(argv[1], "serve") == 0 ||
+                                    strcmp(argv[1], "io-flusher") == 0 ||
+                                    strcmp(argv[1], "nbd-connect") == 0);
   if (!workload_mode && (getpid() == 1 || (argc > 0 && wedge::guest::ends_with(argv[0], "init")))) {
     wedge::guest::run_as_init();
   }
@@ -92,6 +98,12 @@ int main(int argc, char** argv) {
   }
   if (strcmp(argv[1], "serve") == 0) return serve_main(argc - 2, argv + 2);
   if (strcmp(argv[1], "hog") == 0) return wedge::guest::hog_main(argc - 2, argv + 2);
+  if (strcmp(argv[1], "nbd-connect") == 0) {
+    return wedge::guest::nbd_connect_main(argc - 2, argv + 2);
+  }
+  if (strcmp(argv[1], "io-flusher") == 0) {
+    return wedge::guest::io_flusher_exec_main(argc - 2, argv + 2);
+  }
   fprintf(stderr, "wedge-agent: unknown mode %s\n%s", argv[1], kUsage);
   return 2;
 }

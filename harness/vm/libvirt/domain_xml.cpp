@@ -225,6 +225,12 @@ std::string build_domain_xml(const VmSpec& spec) {
     add(fmt::format("      <target dev='vd{}' bus='virtio'/>", static_cast<char>('a' + i)));
     add("    </disk>");
   }
+  for (const auto& folder : spec.shared_folders) {
+    add("    <filesystem type='mount' accessmode='passthrough'>");
+    add(fmt::format("      <source dir='{}'/>", xml_escape(folder.host_dir.string())));
+    add(fmt::format("      <target dir='{}'/>", xml_escape(folder.tag)));
+    add("    </filesystem>");
+  }
   add("    <interface type='user'>");
   add("      <model type='virtio'/>");
   add(fmt::format("      <alias name='{}'/>", kNetAlias));

@@ -2,9 +2,9 @@
 // `when = "swap_used_mib > 100 and pswpout >= 5000"`. Pure: parse text into a small AST
 // once (at scenario load, so a typo is a load error), evaluate it against numbers the run fills.
 //
-//   WEDGE_TRY(faults::Trigger t, faults::parse_trigger("swap_used_mib > 100 or elapsed_s > 60"));
-//   faults::GuestNumbers n{.elapsed_s = 12, .swap_used_mib = 140};
-//   faults::evaluate(t, n);  // true
+//   WEDGE_TRY(config::Trigger t, config::parse_trigger("swap_used_mib > 100 or elapsed_s > 60"));
+//   config::GuestNumbers n{.elapsed_s = 12, .swap_used_mib = 140};
+//   config::evaluate(t, n);  // true
 //   // parse_trigger("swap > 1") fails with "column 1: unknown name 'swap' (known: elapsed_s, ...)"
 //
 // Grammar: COMPARISON (("and" | "or") COMPARISON)*, COMPARISON = NAME OP NUMBER, OP one of
@@ -19,7 +19,7 @@
 
 #include "harness/util/result.h"
 
-namespace wedge::faults {
+namespace wedge::config {
 
 // What a trigger can look at. The run fills what it knows; an unknown value (nullopt, e.g.
 // before the first agent sample) makes every comparison on it false. From an agent sample:
@@ -70,4 +70,4 @@ struct Trigger {
 // The spelling of a metric in expressions ("swap_used_mib").
 [[nodiscard]] const char* metric_name(Metric metric);
 
-}  // namespace wedge::faults
+}  // namespace wedge::config

@@ -1,12 +1,12 @@
 // Implementation of trigger.h: a hand-written tokenizer and a two-level (or/and) parser.
-#include "harness/faults/trigger.h"
+#include "harness/config/trigger.h"
 
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <utility>
 
-namespace wedge::faults {
+namespace wedge::config {
 
 namespace {
 
@@ -215,4 +215,4 @@ std::string to_string(const Trigger& trigger) {
   return out;
 }
 
-}  // namespace wedge::faults
+}  // namespace wedge::config

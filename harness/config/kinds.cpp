@@ -1,0 +1,168 @@
+// The name tables of kinds.h. Each name_of is a switch without a default, so a kind added to
+// an enum and forgotten here is a compile error.
+#include "harness/config/kinds.h"
+
+namespace wedge::config {
+
+namespace {
+
+template <typename Kind, size_t N>
+std::optional<Kind> parse_of(const std::array<Kind, N>& all, std::string_view name) {
+  for (Kind k : all) {
+    if (name == name_of(k)) return k;
+  }
+  return std::nullopt;
+}
+
+template <typename Kind, size_t N>
+std::vector<std::string> names_of(const std::array<Kind, N>& all) {
+  std::vector<std::string> out;
+  for (Kind k : all) out.emplace_back(name_of(k));
+  return out;
+}
+
+}  // namespace
+
+const char* name_of(TransportKind kind) {
+  switch (kind) {
+    case TransportKind::kNbd:
+      return "nbd";
+    case TransportKind::kNbdLoopback:
+      return "nbd-loopback";
+    case TransportKind::kIscsi:
+      return "iscsi";
+    case TransportKind::kNfs:
+      return "nfs";
+    case TransportKind::kNinep:
+      return "9p";
+  }
+  return "?";
+}
+
+const char* name_of(StorageUse use) {
+  switch (use) {
+    case StorageUse::kSwap:
+      return "swap";
+    case StorageUse::kFs:
+      return "fs";
+    case StorageUse::kDevice:
+      return "device";
+  }
+  return "?";
+}
+
+const char* name_of(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::kServerStall:
+      return "server-stall";
+    case FaultKind::kServerCrash:
+      return "server-crash";
+    case FaultKind::kServerRestart:
+      return "server-restart";
+    case FaultKind::kDelay:
+      return "delay";
+    case FaultKind::kRate:
+      return "rate";
+    case FaultKind::kError:
+      return "error";
+    case FaultKind::kBlackhole:
+      return "blackhole";
+    case FaultKind::kReset:
+      return "reset";
+    case FaultKind::kBalloon:
+      return "balloon";
+    case FaultKind::kMemoryMax:
+      return "memory-max";
+  }
+  return "?";
+}
+
+const char* name_of(FaultNeed need) {
+  switch (need) {
+    case FaultNeed::kNothing:
+      return "nothing";
+    case FaultNeed::kRelay:
+      return "wedge's TCP relay in front of a host server";
+    case FaultNeed::kServerProcess:
+      return "a storage server process on the host";
+    case FaultNeed::kNbdkit:
+      return "an nbdkit filter ([storage] server = \"nbdkit\")";
+  }
+  return "?";
+}
+
+std::optional<TransportKind> parse_transport(std::string_view name) {
+  return parse_of(kTransportKinds, name);
+}
+std::optional<StorageUse> parse_storage_use(std::string_view name) {
+  return parse_of(kStorageUses, name);
+}
+std::optional<FaultKind> parse_fault_kind(std::string_view name) {
+  return parse_of(kFaultKinds, name);
+}
+
+std::vector<std::string> transport_names() { return names_of(kTransportKinds); }
+std::vector<std::string> storage_use_names() { return names_of(kStorageUses); }
+std::vector<std::string> fault_kind_names() { return names_of(kFaultKinds); }
+
+const FaultKindTraits& traits_of(FaultKind kind) {
+  static const FaultKindTraits stall{{"signal", "pause", "relay"}, true, false, nullptr};
+  static const FaultKindTraits crash{{}, false, true, nullptr};
+  static const FaultKindTraits restart{{}, false, false, "restart_after_s"};
+  static const FaultKindTraits delay{{}, true, false, "delay_ms"};
+  static const FaultKindTraits rate{{"relay", "nbdkit"}, true, false, "rate_kib_s"};
+  static const FaultKindTraits error{{}, true, false, "error_rate"};
+  static const FaultKindTraits blackhole{{}, true, false, nullptr};
+  static const FaultKindTraits reset{{}, false, true, nullptr};
+  static const FaultKindTraits balloon{{}, true, false, "balloon_mib"};
+  static const FaultKindTraits memory_max{{}, true, false, "memory_max_mib"};
+  switch (kind) {
+    case FaultKind::kServerStall:
+      return stall;
+    case FaultKind::kServerCrash:
+      return crash;
+    case FaultKind::kServerRestart:
+      return restart;
+    case FaultKind::kDelay:
+      return delay;
+    case FaultKind::kRate:
+      return rate;
+    case FaultKind::kError:
+      return error;
+    case FaultKind::kBlackhole:
+      return blackhole;
+    case FaultKind::kReset:
+      return reset;
+    case FaultKind::kBalloon:
+      return balloon;
+    case FaultKind::kMemoryMax:
+      return memory_max;
+  }
+  return stall;
+}
+
+FaultNeed need_of(FaultKind kind, std::string_view via) {
+  switch (kind) {
+    case FaultKind::kServerStall:
+      if (via == "pause") return FaultNeed::kNbdkit;
+      if (via == "relay") return FaultNeed::kRelay;
+      return FaultNeed::kServerProcess;
+    case FaultKind::kServerCrash:
+    case FaultKind::kServerRestart:
+      return FaultNeed::kServerProcess;
+    case FaultKind::kRate:
+      return via == "nbdkit" ? FaultNeed::kNbdkit : FaultNeed::kRelay;
+    case FaultKind::kError:
+      return FaultNeed::kNbdkit;
+    case FaultKind::kDelay:
+    case FaultKind::kBlackhole:
+    case FaultKind::kReset:
+      return FaultNeed::kRelay;
+    case FaultKind::kBalloon:
+    case FaultKind::kMemoryMax:
+      return FaultNeed::kNothing;
+  }
+  return FaultNeed::kNothing;
+}
+
+}  // namespace wedge::config

@@ -1,0 +1,87 @@
+// The kinds a scenario names (transport, storage use, fault), as enums with one name table
+// each. Code switches on the enums, never on strings, so a new kind that some table or switch
+// forgets does not compile (-Werror=switch).
+//
+//   auto kind = config::parse_transport("iscsi");   // TransportKind::kIscsi
+//   config::name_of(config::FaultKind::kServerStall);  // "server-stall"
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wedge::config {
+
+enum class TransportKind { kNbd, kNbdLoopback, kIscsi, kNfs, kNinep };
+inline constexpr std::array kTransportKinds = {TransportKind::kNbd, TransportKind::kNbdLoopback,
+                                               TransportKind::kIscsi, TransportKind::kNfs,
+                                               TransportKind::kNinep};
+
+// What the storage is used for in the guest.
+enum class StorageUse {
+  kSwap,    // swap on the device (block transports) or a swap file on the mount (file ones)
+  kFs,      // a filesystem mounted at /mnt/wedge
+  kDevice,  // the raw block device, its path handed to the workload
+};
+inline constexpr std::array kStorageUses = {StorageUse::kSwap, StorageUse::kFs,
+                                            StorageUse::kDevice};
+
+enum class FaultKind {
+  kServerStall,
+  kServerCrash,
+  kServerRestart,
+  kDelay,
+  kRate,
+  kError,
+  kBlackhole,
+  kReset,
+  kBalloon,
+  kMemoryMax,
+};
+inline constexpr std::array kFaultKinds = {
+    FaultKind::kServerStall, FaultKind::kServerCrash, FaultKind::kServerRestart, FaultKind::kDelay,
+    FaultKind::kRate,        FaultKind::kError,       FaultKind::kBlackhole,     FaultKind::kReset,
+    FaultKind::kBalloon,     FaultKind::kMemoryMax};
+
+// [guest] kernel names for Debian's own kernels: "default" (the cloud flavour) and
+// "debian-amd64" (the generic flavour, which has 9p); anything else is a bzImage path.
+[[nodiscard]] inline bool is_stock_kernel(std::string_view kernel) {
+  return kernel == "default" || kernel == "debian-amd64";
+}
+
+[[nodiscard]] const char* name_of(TransportKind kind);
+[[nodiscard]] const char* name_of(StorageUse use);
+[[nodiscard]] const char* name_of(FaultKind kind);
+
+[[nodiscard]] std::optional<TransportKind> parse_transport(std::string_view name);
+[[nodiscard]] std::optional<StorageUse> parse_storage_use(std::string_view name);
+[[nodiscard]] std::optional<FaultKind> parse_fault_kind(std::string_view name);
+
+// All names of an enum, in declaration order, for "must be one of" messages.
+[[nodiscard]] std::vector<std::string> transport_names();
+[[nodiscard]] std::vector<std::string> storage_use_names();
+[[nodiscard]] std::vector<std::string> fault_kind_names();
+
+// How a fault kind is written in a scenario: its routes (the first is the default; empty: no
+// `via` key), whether it lasts (takes duration_s) or is an instant, and its one required key.
+struct FaultKindTraits {
+  std::vector<std::string> routes;
+  bool lasting = false;
+  bool instant = false;         // reset, server-crash: nothing to undo
+  const char* param = nullptr;  // required parameter key, or nullptr
+};
+[[nodiscard]] const FaultKindTraits& traits_of(FaultKind kind);
+
+// What a fault needs from the storage to be injected at all.
+enum class FaultNeed {
+  kNothing,        // acts on the guest (balloon, memory.max)
+  kRelay,          // wedge's TCP relay in front of a host server (network faults)
+  kServerProcess,  // a host server process to signal, kill or restart
+  kNbdkit,         // an nbdkit filter (error, pause, rate via nbdkit)
+};
+[[nodiscard]] FaultNeed need_of(FaultKind kind, std::string_view via);
+[[nodiscard]] const char* name_of(FaultNeed need);
+
+}  // namespace wedge::config

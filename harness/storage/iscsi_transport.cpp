@@ -1,0 +1,153 @@
+// transport = "iscsi": an export file on the host served as an iSCSI LUN by tgtd behind wedge's
+// relay; in the guest, open-iscsi's iscsid and iscsiadm log in through user-mode networking
+// and the LUN appears as /dev/sd<X>.
+#include "harness/storage/export_file.h"
+#include "harness/storage/iscsi_initiator.h"
+#include "harness/storage/tgtd_server.h"
+#include "harness/storage/transport.h"
+#include "harness/util/process.h"
+
+namespace wedge::storage {
+
+namespace {
+
+using config::FaultNeed;
+
+constexpr const char* kBusybox = "/bin/busybox";
+
+// iscsid and iscsiadm refuse to work without these: iscsid checks that the peer of its
+// management socket is the user "root" (getpwuid), and every initiator needs a name.
+ImageNeeds initiator_needs() {
+  return {{"iscsid", "iscsiadm"},
+          {"iscsi_tcp", "sd_mod"},
+          {{"/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"},
+           {"/etc/group", "root:x:0:\n"},
+           {"/etc/iscsi/initiatorname.iscsi", "InitiatorName=iqn.2025-01.io.wedge:guest\n"}}};
+}
+
+// Starts iscsid unless it runs already (the other RAID1 leg started it); returns once it takes
+// iscsiadm's requests.
+Status ensure_iscsid(GuestOps& guest) {
+  auto listening = [&guest]() -> Result<bool> {
+    WEDGE_TRY(std::string sockets, guest.read_file("/proc/net/unix", 1 << 20));
+    return iscsid_listening(sockets);
+  };
+  WEDGE_TRY(bool running, listening());
+  if (running) return ok_status();
+  // iscsiadm's lock directory and node database.
+  WEDGE_CHECK(guest.run({kBusybox, "mkdir", "-p", "/run/lock/iscsi", "/etc/iscsi/nodes"}));
+  WEDGE_TRY(auto iscsid, find_executable("iscsid"));
+  WEDGE_TRY(uint32_t job, guest.start("iscsid", {iscsid.string(), "-f"}));
+  return wait_in_guest(
+      guest,
+      [&]() -> Result<bool> {
+        if (auto out = guest.exited(job)) return make_error("iscsid exited: {}", *out);
+        return listening();
+      },
+      guest.command_timeout(), "iscsid in the guest");
+}
+
+// The disk the LUN scan attached for node.target ("sdb").
+Result<std::string> wait_for_disk(GuestOps& guest, const IscsiNode& node) {
+  std::string disk;
+  WEDGE_CHECK(wait_in_guest(
+      guest,
+      [&]() -> Result<bool> {
+        WEDGE_TRY(std::string sessions, guest.run(node.sessions()));
+        std::optional<std::string> found = attached_disk(sessions, node.target);
+        if (found) disk = *found;
+        return found.has_value();
+      },
+      guest.command_timeout(), fmt::format("a disk for {}", node.target)));
+  return disk;
+}
+
+class IscsiTransport final : public Transport {
+ public:
+  IscsiTransport(const config::Scenario& scenario, int export_index)
+      : storage_(scenario.storage), index_(export_index) {}
+  ~IscsiTransport() override { (void)stop(); }
+
+  ImageNeeds image_needs() const override { return initiator_needs(); }
+  std::vector<std::string> host_programs() const override { return {"tgtd", "tgtadm"}; }
+
+  Status start_host(const TransportContext& context) override {
+    TgtdServerOptions so;
+    so.binary = storage_.server_binary;
+    so.export_file = export_file_in(context.run_dir, index_);
+    export_ = so.export_file;
+    so.size_bytes = static_cast<uint64_t>(storage_.size_mib) << 20;
+    so.work_dir = index_ == 0 ? context.run_dir : context.run_dir / fmt::format("leg{}", index_);
+    so.target = iscsi_target_name(index_);
+    WEDGE_TRY(server_, TgtdServer::start(so, context.timeouts.server_start));
+    return ok_status();
+  }
+
+  void adjust_vm(vm::VmSpec& spec) const override {
+    if (server_) spec.host_ports.push_back(server_->guest_port());
+  }
+
+  Result<Attached> attach(GuestOps& guest) override {
+    if (!server_) return make_error("iscsi: the host server was not started");
+    for (const char* module : {"iscsi_tcp", "sd_mod"}) {
+      WEDGE_CHECK(guest.run({kBusybox, "modprobe", module}));
+    }
+    WEDGE_CHECK(ensure_iscsid(guest));
+    WEDGE_TRY(auto iscsiadm, find_executable("iscsiadm"));
+    IscsiNode node{iscsiadm.string(), server_->target(), iscsi_portal(server_->guest_port())};
+    guest.say(fmt::format("guest: iSCSI login to {} at {}", node.target, node.portal));
+    WEDGE_CHECK(guest.run(node.create()).context("creating the node record"));
+    WEDGE_CHECK(guest.run(node.login()).context("logging in"));
+    // The scan after login runs in iscsid's background; this one returns when it is done.
+    WEDGE_CHECK(guest.run(node.rescan()).context("scanning the target's LUNs"));
+    WEDGE_TRY(std::string disk, wait_for_disk(guest, node));
+    return Attached{"/dev/" + disk, ""};
+  }
+
+  std::vector<std::filesystem::path> exports() const override {
+    if (export_.empty()) return {};
+    return {export_};
+  }
+  std::vector<Server*> servers() override {
+    if (!server_) return {};
+    return {server_.get()};
+  }
+  std::string describe() const override { return server_ ? server_->describe() : "tgtd"; }
+  Status stop() override { return server_ ? server_->stop() : ok_status(); }
+
+ private:
+  const config::StorageConfig storage_;
+  const int index_;
+  std::unique_ptr<TgtdServer> server_;
+  std::filesystem::path export_;
+};
+
+std::vector<FaultNeed> capabilities(const config::StorageConfig&) {
+  return {FaultNeed::kRelay, FaultNeed::kServerProcess};
+}
+
+// StorageConfig::server defaults to "nbd-server" for every transport: for iscsi that default
+// means tgtd, the only target wedge runs.
+Status validate(const config::Scenario& s) {
+  if (s.storage.server != "nbd-server" && s.storage.server != "tgtd") {
+    return make_error(
+        "{}:{}: [storage] server = \"{}\": transport = \"iscsi\" is served by \"tgtd\" (write "
+        "server = \"tgtd\" or leave it out)",
+        s.source.string(), s.storage.line, s.storage.server);
+  }
+  return ok_status();
+}
+
+std::unique_ptr<Transport> make(const config::Scenario& s, int index) {
+  return std::make_unique<IscsiTransport>(s, index);
+}
+
+}  // namespace
+
+const TransportEntry& iscsi_transport() {
+  static const TransportEntry entry{
+      config::TransportKind::kIscsi, false, true, capabilities, validate, make};
+  return entry;
+}
+
+}  // namespace wedge::storage

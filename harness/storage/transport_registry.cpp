@@ -1,0 +1,87 @@
+// The transport registry (one line per transport) and the load-time storage checks.
+#include "harness/storage/transport_registry.h"
+
+#include <algorithm>
+
+#include "harness/storage/raid1.h"
+
+namespace wedge::storage {
+
+// Defined in each transport's own file.
+const TransportEntry& nbd_transport();
+const TransportEntry& nbd_loopback_transport();
+const TransportEntry& iscsi_transport();
+const TransportEntry& nfs_transport();
+const TransportEntry& ninep_transport();
+
+const TransportEntry& transport_entry(config::TransportKind kind) {
+  switch (kind) {
+    case config::TransportKind::kNbd:
+      return nbd_transport();
+    case config::TransportKind::kNbdLoopback:
+      return nbd_loopback_transport();
+    case config::TransportKind::kIscsi:
+      return iscsi_transport();
+    case config::TransportKind::kNfs:
+      return nfs_transport();
+    case config::TransportKind::kNinep:
+      return ninep_transport();
+  }
+  return nbd_transport();
+}
+
+void ImageNeeds::add(const ImageNeeds& other) {
+  auto merge = [](auto& into, const auto& from) {
+    for (const auto& item : from) {
+      if (std::find(into.begin(), into.end(), item) == into.end()) into.push_back(item);
+    }
+  };
+  merge(tools, other.tools);
+  merge(modules, other.modules);
+  merge(files, other.files);
+}
+
+std::unique_ptr<Transport> make_transport(const config::Scenario& scenario) {
+  const TransportEntry& entry = transport_entry(scenario.storage.transport);
+  auto first = entry.make(scenario, 0);
+  if (!first || !scenario.storage.raid1) return first;
+  auto second = entry.make(scenario, 1);
+  if (!second) return nullptr;
+  return make_raid1(std::move(first), std::move(second));
+}
+
+Status check_storage(const config::Scenario& s) {
+  const config::StorageConfig& st = s.storage;
+  const TransportEntry& entry = transport_entry(st.transport);
+  const std::string at = fmt::format("{}:{}", s.source.string(), st.line);
+  const char* name = config::name_of(st.transport);
+  if (entry.file_transport && st.use == config::StorageUse::kDevice) {
+    return make_error(
+        "{}: [storage] use = \"device\": transport = \"{}\" shares files, it has no block device "
+        "(use \"fs\" or \"swap\")",
+        at, name);
+  }
+  if (st.raid1 && !entry.mirrors) {
+    return make_error(
+        "{}: [storage] raid1 = true needs a block transport served from the host "
+        "(nbd or iscsi), not \"{}\"",
+        at, name);
+  }
+  if (entry.validate) WEDGE_CHECK(entry.validate(s));
+  std::vector<config::FaultNeed> can = entry.capabilities(st);
+  for (const config::FaultConfig& f : s.faults) {
+    config::FaultNeed need = config::need_of(f.kind, f.via);
+    if (need == config::FaultNeed::kNothing) continue;
+    if (std::find(can.begin(), can.end(), need) == can.end()) {
+      return make_error(
+          "{}:{}: [[fault]] kind = \"{}\"{} needs {}; transport = \"{}\"{} has none",
+          s.source.string(), f.line, config::name_of(f.kind),
+          f.via.empty() ? "" : fmt::format(" via = \"{}\"", f.via), config::name_of(need), name,
+          need == config::FaultNeed::kNbdkit ? fmt::format(" with server = \"{}\"", st.server)
+                                             : "");
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace wedge::storage

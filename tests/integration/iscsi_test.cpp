@@ -1,0 +1,158 @@
+// The iSCSI transport on real software: tgtd on the host serving a LUN through the relay (with
+// qemu-io's libiscsi client), and the real `wedge` CLI swapping a real guest to that LUN, with
+// and without tgtd stalled mid-swap. Checks what the guest and the server really did.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <iostream>
+
+#include "harness/storage/iscsi_initiator.h"
+#include "harness/storage/tgtd_server.h"
+#include "tests/integration/run_helpers.h"
+
+namespace wedge {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+std::vector<std::string> qemu_io(int port, const std::string& command) {
+  return {"qemu-io", "-f",
+          "raw",     fmt::format("iscsi://127.0.0.1:{}/{}/1", port, storage::iscsi_target_name(0)),
+          "-c",      command};
+}
+
+bool qemu_io_ok(int port, const std::string& command, const std::string& expect) {
+  auto out = run_command(qemu_io(port, command), 30s);
+  EXPECT_TRUE(out.ok()) << out.error().message();
+  if (!out.ok()) return false;
+  EXPECT_TRUE(out->status.success()) << out->out << out->err;
+  EXPECT_NE(out->out.find(expect), std::string::npos) << out->out << out->err;
+  return out->status.success() && out->out.find(expect) != std::string::npos &&
+         out->out.find("failed") == std::string::npos;
+}
+
+using IscsiTest = test::TempDirTest;
+
+// The host side alone: the LUN takes writes through the relay, a restarted tgtd serves the
+// same target and data on the same guest port, and stop() leaves no tgtd and no control socket.
+TEST_F(IscsiTest, TgtdServesTheLunThroughTheRelayAcrossARestart) {
+  storage::TgtdServerOptions o;
+  o.export_file = dir() / "export.img";
+  o.size_bytes = 64 << 20;
+  o.work_dir = dir();
+  o.target = storage::iscsi_target_name(0);
+  auto server = storage::TgtdServer::start(o, 10s);
+  ASSERT_TRUE(server.ok()) << server.error().message();
+  storage::TgtdServer& tgtd = **server;
+  const int port = tgtd.guest_port();
+  EXPECT_NE(port, tgtd.server_port());
+  EXPECT_EQ(tgtd.describe().rfind("tgtd 1.", 0), 0u) << tgtd.describe();
+  const fs::path socket =
+      fmt::format("/var/run/tgtd/socket.{}", storage::tgtd_control_number(tgtd.server_port()));
+  EXPECT_TRUE(fs::exists(socket));
+
+  ASSERT_TRUE(qemu_io_ok(port, "write -P 0x5a 1M 1M", "wrote 1048576/1048576"));
+  EXPECT_GE(tgtd.stats().bytes_from_guest, 1u << 20);
+  EXPECT_GE(tgtd.stats().connections, 1u);
+
+  ASSERT_TRUE(tgtd.restart(10s).ok());
+  EXPECT_EQ(tgtd.guest_port(), port);
+  EXPECT_TRUE(tgtd.healthy());
+  EXPECT_TRUE(qemu_io_ok(port, "read -P 0x5a 1M 1M", "read 1048576/1048576"));
+
+  pid_t pid = tgtd.pid();
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(tgtd.stop().ok());
+  EXPECT_FALSE(fs::exists(fmt::format("/proc/{}", pid))) << "tgtd outlived stop()";
+  EXPECT_TRUE(test::processes_mentioning(dir().string()).empty());
+  EXPECT_FALSE(fs::exists(socket)) << "control socket left behind";
+}
+
+// Issue 7 proof: swap over iSCSI carries the hog in a 256 MiB guest.
+TEST_F(IscsiTest, SwapHogSwapsOverIscsiAndPasses) {
+  fs::path out = dir() / "run";
+  auto started = std::chrono::steady_clock::now();
+  test::WedgeRun r = test::run_wedge({"run", "iscsi-swap-hog", "--out", out.string()}, 700s);
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  ASSERT_EQ(r.status.code, 0) << r.out << r.err;
+  json report = test::load_json(out / "report.json");
+  EXPECT_EQ(report["verdict"], "pass") << report.dump(2);
+  EXPECT_EQ(report["guest"]["workload_exit_code"], 0);
+  EXPECT_EQ(report["guest"]["workload_progress_mib"], 600);
+  EXPECT_EQ(report["server"]["name"].get<std::string>().rfind("tgtd ", 0), 0u);
+  EXPECT_GE(report["guest"]["swap_peak_mib"].get<double>(), 100);
+  EXPECT_GT(report["server"]["bytes_written"].get<uint64_t>(), 100ull << 20);
+  test::SwapSeen swap = test::swap_seen(out);
+  ASSERT_GT(swap.samples, 3) << "too few samples with swap on";
+  EXPECT_GE(swap.total_kb, 1000ull * 1024) << "swap device is not the 1 GiB iSCSI LUN";
+  EXPECT_GE(swap.max_used_kb, 100ull * 1024);
+  auto setup = read_file(out / "console.log");
+  ASSERT_TRUE(setup.ok());
+  EXPECT_NE(setup->find("Attached SCSI disk"), std::string::npos) << "no SCSI disk attached";
+  std::cout << fmt::format(
+      "iscsi-swap-hog: wall {:.1f} s, run {:.1f} s, swap peak {:.0f} MiB, tgtd took {} MiB, "
+      "gave {} MiB, initrd {:.1f} MiB (pinned {:.1f} MiB)\n",
+      took, report["timings"]["run_s"].get<double>(),
+      report["guest"]["swap_peak_mib"].get<double>(),
+      report["server"]["bytes_written"].get<uint64_t>() >> 20,
+      report["server"]["bytes_read"].get<uint64_t>() >> 20,
+      report["image"]["initrd_bytes"].get<uint64_t>() / 1048576.0,
+      report["image"]["pinned_bytes"].get<uint64_t>() / 1048576.0);
+  test::expect_nothing_leaked(out);
+}
+
+// Issue 7 proof: tgtd stopped for 30 s mid-swap is caught as a hang during the fault, with
+// stacks from the guest's agent; once tgtd resumes the session comes back and the run passes.
+TEST_F(IscsiTest, TgtdStalledMidSwapIsCaughtWithStacksAndRecovers) {
+  fs::path out = dir() / "run";
+  test::WedgeRun r =
+      test::run_wedge({"run", "iscsi-server-stall", "--out", out.string(), "-q"}, 700s);
+  ASSERT_EQ(r.status.code, 0) << r.out << r.err;
+  json report = test::load_json(out / "report.json");
+  EXPECT_EQ(report["verdict"], "pass") << report.dump(2);
+  EXPECT_EQ(report["guest"]["workload_exit_code"], 0);
+  ASSERT_EQ(report["faults"].size(), 1u);
+  const json& fault = report["faults"][0];
+  EXPECT_EQ(fault["kind"], "server-stall");
+  ASSERT_FALSE(fault["stop_s"].is_null());
+  double stall_start = fault["start_s"], stall_stop = fault["stop_s"];
+  // The fault driver ends the stall from the run loop, a few seconds late on a loaded host
+  // (34 s seen at load 17) while traces are collected.
+  EXPECT_GE(stall_stop - stall_start, 29.5) << "the stall was cut short";
+  EXPECT_LT(stall_stop - stall_start, 40) << "the stall did not keep its duration";
+
+  // The first hang, the one traces were collected for (the kernel's hung-task warning that
+  // follows it is a second hang finding, without traces of its own).
+  json hang;
+  for (const auto& f : report["findings"]) {
+    if (f["kind"] == "hang" && !f["traces_s"].is_null() && hang.is_null()) hang = f;
+  }
+  ASSERT_FALSE(hang.is_null()) << "the stall was not detected as a hang: " << report.dump(2);
+  EXPECT_TRUE(hang["during_fault"].get<bool>());
+  double detected = hang["detected_s"];
+  EXPECT_GT(detected, stall_start);
+  EXPECT_LT(detected, stall_stop) << "hang found only after tgtd came back";
+  ASSERT_FALSE(hang["stacks"].empty()) << "no blocked task stacks";
+  auto routes = hang["routes"].get<std::vector<std::string>>();
+  EXPECT_TRUE(std::find(routes.begin(), routes.end(), "agent") != routes.end())
+      << "the agent's task scan gave nothing: " << hang.dump(2);
+
+  // Recovery: swap I/O moves again soon after tgtd resumes (the initiator logs in again).
+  double recovered = test::swap_io_resumed_after(out, stall_stop);
+  ASSERT_GT(recovered, stall_stop) << "swap I/O never resumed after the stall";
+  EXPECT_LT(recovered - stall_stop, 60) << "the session took too long to come back";
+  EXPECT_GE(report["guest"]["swap_peak_mib"].get<double>(), 100);
+  EXPECT_GT(report["server"]["bytes_written"].get<uint64_t>(), 100ull << 20);
+  std::cout << fmt::format(
+      "iscsi-server-stall: stall {:.1f}..{:.1f} s, hang detected after {:.1f} s, traces {:.1f} "
+      "s later via {}, progress again {:.1f} s after tgtd resumed, run {:.1f} s\n",
+      stall_start, stall_stop, detected - stall_start,
+      hang["traces_s"].is_null() ? -1.0 : hang["traces_s"].get<double>() - detected,
+      fmt::join(routes, ","), recovered - stall_stop, report["timings"]["run_s"].get<double>());
+  test::expect_nothing_leaked(out);
+}
+
+}  // namespace
+}  // namespace wedge

@@ -1,0 +1,139 @@
+// Helpers for integration tests that drive the real `wedge` CLI: run it, read what a run wrote
+// (report.json, samples.jsonl), and check that a run left nothing behind. Needs WEDGE_BINARY.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "harness/util/files.h"
+#include "harness/util/process.h"
+#include "harness/vm/libvirt/libvirt_backend.h"
+
+namespace wedge::test {
+
+inline nlohmann::json load_json(const std::filesystem::path& path) {
+  auto text = read_file(path);
+  EXPECT_TRUE(text.ok()) << path;
+  return text.ok() ? nlohmann::json::parse(*text) : nlohmann::json();
+}
+
+// Processes whose command line mentions `needle`, or whose working directory is inside it
+// (servers started for a run name its dir, or run in it).
+inline std::vector<std::string> processes_mentioning(const std::string& needle) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> found;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    std::string pid = entry.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (pid == std::to_string(::getpid())) continue;
+    auto cmdline = read_file(entry.path() / "cmdline");
+    if (!cmdline.ok()) continue;
+    std::string line = *cmdline;
+    std::replace(line.begin(), line.end(), '\0', ' ');
+    std::error_code ec;
+    std::string cwd = fs::read_symlink(entry.path() / "cwd", ec).string();
+    if (line.find(needle) != std::string::npos || (!ec && cwd.rfind(needle, 0) == 0)) {
+      found.push_back(pid + ": " + line);
+    }
+  }
+  return found;
+}
+
+// The run's guest is gone (only this run's: other runs may be going on at the same time), and
+// so are its servers, export images and agent socket.
+inline void expect_nothing_leaked(const std::filesystem::path& run_dir) {
+  nlohmann::json report = load_json(run_dir / "report.json");
+  ASSERT_TRUE(report.contains("run_id")) << "no report.json in " << run_dir;
+  const std::string domain = "wedge-" + report["run_id"].get<std::string>();
+  auto backend = vm::LibvirtBackend::connect();
+  ASSERT_TRUE(backend.ok()) << backend.error().message();
+  auto domains = (*backend)->list_wedge_domains();
+  ASSERT_TRUE(domains.ok());
+  EXPECT_EQ(std::count(domains->begin(), domains->end(), domain), 0) << "leftover " << domain;
+  auto procs = processes_mentioning(run_dir.string());
+  EXPECT_TRUE(procs.empty()) << "leftover process " << procs.front();
+  for (const char* file : {"export.img", "export-1.img", "agent.sock"}) {
+    EXPECT_FALSE(std::filesystem::exists(run_dir / file)) << file << " left behind";
+  }
+}
+
+// A fresh temporary directory per test, for run directories and scenario files.
+class TempDirTest : public ::testing::Test {
+ public:
+  void SetUp() override {
+    auto d = TempDir::create("wedge-run-test");
+    ASSERT_TRUE(d.ok());
+    dir_ = std::make_unique<TempDir>(std::move(*d));
+  }
+  std::filesystem::path dir() const { return dir_->path(); }
+
+ private:
+  std::unique_ptr<TempDir> dir_;
+};
+
+struct WedgeRun {
+  ExitStatus status;
+  std::string out;
+  std::string err;
+};
+
+inline WedgeRun run_wedge(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
+  std::vector<std::string> argv = {WEDGE_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = run_command(argv, timeout);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message());
+  if (!r.ok()) return {};
+  return {r->status, r->out, r->err};
+}
+
+// What the guest's own samples (samples.jsonl) say about swap once it was on.
+struct SwapSeen {
+  int samples = 0;           // samples with swap on
+  uint64_t total_kb = 0;     // SwapTotal
+  uint64_t max_used_kb = 0;  // the most SwapTotal - SwapFree seen
+};
+
+inline SwapSeen swap_seen(const std::filesystem::path& run_dir) {
+  SwapSeen seen;
+  std::ifstream samples(run_dir / "samples.jsonl");
+  std::string line;
+  while (std::getline(samples, line)) {
+    nlohmann::json s = nlohmann::json::parse(line)["sample"];
+    uint64_t swap_free = s["swap_free_kb"], swap_total = s["swap_total_kb"];
+    if (swap_total == 0) continue;  // before swapon
+    seen.samples++;
+    seen.total_kb = swap_total;
+    seen.max_used_kb = std::max(seen.max_used_kb, swap_total - swap_free);
+  }
+  return seen;
+}
+
+// When swap I/O moved again after t_s (a fault's stop_s), from the guest's samples: the time of
+// the first later sample whose pswpin + pswpout grew; -1 if it never did.
+inline double swap_io_resumed_after(const std::filesystem::path& run_dir, double t_s) {
+  std::ifstream samples(run_dir / "samples.jsonl");
+  std::string line;
+  uint64_t before = 0;
+  while (std::getline(samples, line)) {
+    nlohmann::json j = nlohmann::json::parse(line);
+    uint64_t io = j["sample"]["pswpin"].get<uint64_t>() + j["sample"]["pswpout"].get<uint64_t>();
+    if (j["t_s"].get<double>() <= t_s) {
+      before = io;
+    } else if (io > before) {
+      return j["t_s"].get<double>();
+    }
+  }
+  return -1;
+}
+
+}  // namespace wedge::test
