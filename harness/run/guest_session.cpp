@@ -230,7 +230,7 @@ Result<bool> GuestSession::pump_until(const std::function<bool()>& done,
 Status GuestSession::wait_request(uint64_t request, std::chrono::milliseconds timeout,
                                   const std::string& what) {
   WEDGE_TRY(bool answered, pump_until([&] { return done_requests_.count(request) > 0; }, timeout,
-                                      /*interruptible=*/false, 10ms)
+                                      /*interruptible=*/true, 10ms)
                                .context(what));
   if (!answered) return make_error("agent did not answer {} within {} ms", what, timeout.count());
   outstanding_.erase(request);
@@ -245,7 +245,7 @@ Status GuestSession::wait_request(uint64_t request, std::chrono::milliseconds ti
 
 bool GuestSession::wait_for_module_symbols(std::chrono::milliseconds timeout) {
   auto answered = pump_until([&] { return !symbols_.fetching_modules(); }, timeout,
-                             /*interruptible=*/false, 10ms);
+                             /*interruptible=*/true, 10ms);
   return answered && *answered;
 }
 

@@ -319,22 +319,25 @@ size_mib = 320
   expect_nothing_leaked(out);
 }
 
-// wedge SIGKILLed mid-run runs no teardown at all: the guest must still go (libvirt
-// auto-destroys it with our connection) and so must the storage server (it dies with us).
-TEST_F(RunTest, SigkillMidRunLeavesNoGuestOrServer) {
+// wedge SIGKILLed mid-run runs no teardown at all: its server dies with it, and the guest
+// (no longer tied to wedge's libvirt connection, so that it survives a libvirtd restart) and
+// export image go with `wedge gc` (as with the next wedge run: host_failure_test), which finds
+// their owner dead.
+TEST_F(RunTest, SigkillMidRunLeavesNothingAfterGc) {
   fs::path out = dir() / "run";
   ChildProcess child = start_run_until_workload(out, dir() / "stdout");
   ASSERT_EQ(::kill(child.pid(), SIGKILL), 0);
   ASSERT_TRUE(child.wait_for(10s).ok());
+  WedgeRun gc = run_wedge({"gc"}, 120s);
+  EXPECT_EQ(gc.status.code, 0) << gc.out << gc.err;
+  EXPECT_NE(gc.out.find("removed guest wedge-"), std::string::npos) << gc.out;
   bool clean = false;
   for (int i = 0; i < 200 && !clean; ++i) {
-    auto backend = vm::LibvirtBackend::connect();
-    ASSERT_TRUE(backend.ok());
-    auto domains = (*backend)->list_wedge_domains();
-    clean = domains.ok() && domains->empty() && processes_mentioning(out.string()).empty();
+    clean = processes_mentioning(out.string()).empty() && !fs::exists(out / "export.img");
     std::this_thread::sleep_for(100ms);
   }
-  EXPECT_TRUE(clean) << "guest or server outlived a SIGKILLed wedge";
+  EXPECT_TRUE(clean) << "server or export image outlived a SIGKILLed wedge and wedge gc";
+  EXPECT_EQ(gc.out.find("could not"), std::string::npos) << gc.out;
 }
 
 // libvirtd is not there (its socket is gone): wedge could not test, and says what it tried.
