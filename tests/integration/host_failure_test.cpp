@@ -266,12 +266,14 @@ TEST_F(HostFailureTest, PlantedSymlinkInOutIsRefusedAndItsTargetUnchanged) {
 // server (nor slirp's DNS, nor the outside); its own server still carries its swap.
 TEST_F(HostFailureTest, GuestReachesOnlyItsOwnServers) {
   // A service on the host's loopback that the guest must not reach.
+  SpawnOptions to_file;
+  to_file.stdout_path = dir() / "listener.out";
   auto listener = ChildProcess::spawn({"python3", "-c",
                                        "import socket,sys\n"
                                        "s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(5)\n"
                                        "print(s.getsockname()[1], flush=True)\n"
                                        "c,_=s.accept(); print('CONNECTED', flush=True)\n"},
-                                      {.stdout_path = dir() / "listener.out"});
+                                      to_file);
   ASSERT_TRUE(listener.ok());
   ASSERT_TRUE(wait_for_output(dir() / "listener.out", "\n", 10s));
   int port = std::stoi(*read_file(dir() / "listener.out"));
