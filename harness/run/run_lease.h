@@ -37,7 +37,10 @@ class RunLease {
                                              const std::filesystem::path& run_dir,
                                              std::vector<std::string> transient_files,
                                              std::string domain);
-  RunLease(RunLease&& other) noexcept : record_(std::move(other.record_)) { other.record_.clear(); }
+  RunLease(RunLease&& other) noexcept
+      : record_(std::move(other.record_)), fields_(std::move(other.fields_)) {
+    other.record_.clear();
+  }
   RunLease& operator=(RunLease&& other) noexcept;
   RunLease(const RunLease&) = delete;
   RunLease& operator=(const RunLease&) = delete;

@@ -364,7 +364,7 @@ void Runner::collect_pending_traces(GuestSession& session, detect::Detector& det
                     tr.tasks.size(), tr.subkind.empty() ? "" : ", " + tr.subkind));
     wedged_ = true;
   }
-  phase_ = outer_phase;
+  if (!interrupted()) phase_ = outer_phase;  // an interrupted collection reports "traces"
 }
 
 Status Runner::boot_and_run() {

@@ -48,3 +48,5 @@ add_executable(agent_nbd_handshake_test unit/agent_nbd_handshake_test.cpp
 target_link_libraries(agent_nbd_handshake_test PRIVATE GTest::gtest_main Threads::Threads)
 gtest_discover_tests(agent_nbd_handshake_test DISCOVERY_TIMEOUT 30 PROPERTIES LABELS unit)
 wedge_unit_test(ninep_transport_test wedge_storage wedge_config wedge_util)
+wedge_unit_test(reaper_test wedge_run wedge_util nlohmann_json::nlohmann_json)
+wedge_unit_test(host_watch_test wedge_run)
