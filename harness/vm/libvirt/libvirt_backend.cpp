@@ -405,7 +405,9 @@ LibvirtInstance::Link LibvirtInstance::check_link() {
   if (virConnectIsAlive(conn_->get()) == 1) return Link::kAlive;
   if (connection_error_.empty()) {
     const char* message = virGetLastErrorMessage();
-    connection_error_ = message != nullptr ? message : "connection closed";
+    connection_error_ = message != nullptr && std::string_view(message) != "no error"
+                            ? message
+                            : "the daemon closed the connection";
   }
   auto now = steady_clock::now();
   if (now - last_reconnect_ < kReconnectEvery) return Link::kDown;
