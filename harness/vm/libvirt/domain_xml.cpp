@@ -70,8 +70,10 @@ std::string element_text(std::string_view xml, std::string_view tag) {
 }  // namespace
 
 NetGateSockets net_gate_sockets(const VmSpec& spec) {
-  std::filesystem::path dir = spec.agent_socket.parent_path();
-  return {dir / "net-from-guest.sock", dir / "net-to-network.sock"};
+  // Named after the agent socket, so guests sharing a folder never share these.
+  std::filesystem::path base = spec.agent_socket;
+  base.replace_extension();
+  return {base.string() + ".net-from-guest.sock", base.string() + ".net-to-network.sock"};
 }
 
 std::string metadata_element(std::string_view owner, bool kept) {

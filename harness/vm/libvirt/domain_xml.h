@@ -37,8 +37,9 @@ inline constexpr size_t kMaxSocketPath = 107;
 // control characters, the socket path length, and the serial port (0 allowed: not yet picked).
 [[nodiscard]] Status validate_spec(const VmSpec& spec);
 
-// The unix sockets QEMU creates for the network gate: frames from the guest come out of
-// from_guest, frames that passed go back in through to_network.
+// The unix sockets QEMU creates for the network gate, next to the agent socket and named after
+// it ("agent.sock": "agent.net-from-guest.sock", "agent.net-to-network.sock"): frames from the
+// guest come out of from_guest, frames that passed go back in through to_network.
 struct NetGateSockets {
   std::filesystem::path from_guest;
   std::filesystem::path to_network;
