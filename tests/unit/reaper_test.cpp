@@ -15,6 +15,7 @@
 #include "harness/util/files.h"
 #include "harness/util/owner.h"
 #include "harness/util/process.h"
+#include "tests/unit/temp_dir_fixture.h"
 
 namespace wedge::run {
 namespace {
@@ -32,17 +33,14 @@ Owner dead_owner() {
   return o;
 }
 
-class ReaperTest : public ::testing::Test {
+class ReaperTest : public testing::TempDirFixture {
  public:
   void SetUp() override {
-    auto d = TempDir::create("wedge-reaper-test");
-    ASSERT_TRUE(d.ok());
-    dir_ = std::make_unique<TempDir>(std::move(*d));
+    TempDirFixture::SetUp();
     fs::create_directories(state() / "runs");
     fs::create_directories(temp());
     fs::create_directories(run_dir());
   }
-  fs::path dir() const { return dir_->path(); }
   fs::path state() const { return dir() / "state"; }
   fs::path temp() const { return dir() / "tmp"; }
   fs::path run_dir() const { return dir() / "run"; }
@@ -61,7 +59,6 @@ class ReaperTest : public ::testing::Test {
                         {"domain", "wedge-" + id}};
     ASSERT_TRUE(write_file_atomic(state() / "runs" / (id + ".json"), j.dump()).ok());
   }
-  std::unique_ptr<TempDir> dir_;
 };
 
 TEST_F(ReaperTest, LeaseRecordsItsOwnerRunAndFilesAndGoesWithIt) {

@@ -14,6 +14,7 @@
 #include "harness/util/interrupt.h"
 #include "harness/util/owner.h"
 #include "harness/util/process.h"
+#include "tests/unit/temp_dir_fixture.h"
 
 namespace wedge {
 namespace {
@@ -21,18 +22,11 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-class HostSafety : public ::testing::Test {
+class HostSafety : public testing::TempDirFixture {
  public:
-  void SetUp() override {
-    auto d = TempDir::create("wedge-safety-test");
-    ASSERT_TRUE(d.ok());
-    dir_ = std::make_unique<TempDir>(std::move(*d));
-  }
-  fs::path dir() const { return dir_->path(); }
   size_t entries() const {
     return static_cast<size_t>(std::distance(fs::directory_iterator(dir()), {}));
   }
-  std::unique_ptr<TempDir> dir_;
 };
 
 TEST_F(HostSafety, SparseFileIsNewPrivateAndNeverThroughASymlink) {

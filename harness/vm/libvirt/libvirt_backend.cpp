@@ -40,6 +40,8 @@ namespace {
 
 // At most this much console output is returned per read_console() call; the rest comes next.
 constexpr size_t kMaxConsoleChunk = 4 << 20;
+// The same for the agent channel: a guest flooding it cannot make one read grow without end.
+constexpr size_t kMaxAgentChunk = 4 << 20;
 // How long write_agent waits for the channel to take all bytes (QEMU stops reading the
 // socket while the guest does not read its port).
 constexpr milliseconds kAgentWriteTimeout{2000};
@@ -323,7 +325,7 @@ Result<std::string> LibvirtInstance::read_agent() {
   if (!connected) return std::string();
   std::string out;
   char buf[65536];
-  while (true) {
+  while (out.size() < kMaxAgentChunk) {
     ssize_t n = ::recv(agent_fd_.get(), buf, sizeof buf, MSG_DONTWAIT);
     if (n > 0) {
       out.append(buf, static_cast<size_t>(n));
