@@ -65,6 +65,13 @@ class HostFailureTest : public TempDirTest {
   json report() const { return load_json(out() / "report.json"); }
 };
 
+// Prints what a run reported, for the table of injected failures in the issue.
+void print_outcome(const std::string& what, const json& r) {
+  std::printf("injected: %s -> verdict %s, exit %d, reason: %s\n", what.c_str(),
+              r.value("verdict", "?").c_str(), r.value("exit_code", -1),
+              r.value("reason", "").c_str());
+}
+
 // Issue proof: QEMU killed from outside (the host's OOM killer, an admin) mid-run.
 TEST_F(HostFailureTest, QemuKilledMidRunIsInfraErrorNamingIt) {
   ChildProcess wedge = start_run(scenario("tick", ticking_scenario(120)), "workload:");
@@ -73,6 +80,7 @@ TEST_F(HostFailureTest, QemuKilledMidRunIsInfraErrorNamingIt) {
   ASSERT_EQ(::kill(qemu, SIGKILL), 0);
   EXPECT_EQ(exit_code(wedge, 60s), 125) << log_text();
   json r = report();
+  print_outcome("QEMU SIGKILLed mid-run", r);
   EXPECT_EQ(r["verdict"], "infra_error");
   const std::string why = r["infra_error"];
   EXPECT_NE(why.find("QEMU ended without the guest shutting down"), std::string::npos) << why;
@@ -90,6 +98,7 @@ TEST_F(HostFailureTest, QemuStoppedMidRunIsInfraErrorNotAHang) {
   EXPECT_EQ(exit_code(wedge, 60s), 125) << log_text();
   ::kill(qemu, SIGCONT);
   json r = report();
+  print_outcome("QEMU SIGSTOPped mid-run", r);
   EXPECT_EQ(r["verdict"], "infra_error");
   const std::string why = r["infra_error"];
   EXPECT_NE(why.find(fmt::format("QEMU (pid {}) was stopped from outside", qemu)),
@@ -107,6 +116,7 @@ TEST_F(HostFailureTest, StorageServerKilledOutsideAFaultIsInfraError) {
   ASSERT_EQ(::kill(server, SIGKILL), 0);
   EXPECT_EQ(exit_code(wedge, 120s), 125) << log_text();
   json r = report();
+  print_outcome("nbd-server SIGKILLed outside a fault", r);
   EXPECT_EQ(r["verdict"], "infra_error");
   const std::string why = r["infra_error"];
   EXPECT_NE(why.find("the storage server nbd-server"), std::string::npos) << why;
@@ -129,6 +139,7 @@ TEST_F(HostFailureTest, LibvirtdRestartedMidRunGoesOn) {
   ASSERT_TRUE(restarted.ok()) << restarted.error().message();
   int code = exit_code(wedge, 300s);
   json r = report();
+  print_outcome("libvirtd SIGTERMed and restarted mid-run", r);
   EXPECT_EQ(code, 0) << log_text();
   EXPECT_EQ(r["verdict"], "pass") << r.dump(2);
   std::string events = r["host_events"].dump();
@@ -150,6 +161,7 @@ TEST_F(HostFailureTest, SigintDuringImageBuildExitsWithin5sLeavingNothing) {
   EXPECT_EQ(exit_code(wedge, 30s), 125) << log_text();
   EXPECT_LT(std::chrono::steady_clock::now() - sent, 5s);
   json r = report();
+  print_outcome("SIGINT during image build", r);
   EXPECT_EQ(r["interrupted"]["signal"], "SIGINT") << r.dump(2);
   EXPECT_EQ(r["interrupted"]["phase"], "image build") << r.dump(2);
   std::error_code ec;
@@ -176,6 +188,7 @@ TEST_F(HostFailureTest, SigintDuringBootExitsWithin5sLeavingNothing) {
   EXPECT_EQ(exit_code(wedge, 30s), 125) << log_text();
   EXPECT_LT(std::chrono::steady_clock::now() - sent, 5s);
   json r = report();
+  print_outcome("SIGINT during boot", r);
   EXPECT_EQ(r["interrupted"]["phase"], "boot") << r.dump(2);
   EXPECT_NE(r["infra_error"].get<std::string>().find("interrupted by SIGINT during boot"),
             std::string::npos);
@@ -201,6 +214,7 @@ duration_s = 600
   EXPECT_EQ(exit_code(wedge, 30s), 125) << log_text();
   EXPECT_LT(std::chrono::steady_clock::now() - sent, 5s);
   json r = report();
+  print_outcome("SIGINT during trace collection", r);
   EXPECT_EQ(r["interrupted"]["phase"], "traces") << r.dump(2);
   EXPECT_FALSE(r["findings"].empty()) << "the hang found before the signal is kept";
   expect_nothing_leaked(out());
@@ -288,6 +302,7 @@ duration_s = 600
   WedgeRun r = run_wedge({"run", s.string(), "--out", out().string(), "-q"}, 600s);
   EXPECT_EQ(r.status.code, 0) << r.out << r.err;
   json rep = report();
+  print_outcome("guest dials a foreign host loopback service", rep);
   EXPECT_EQ(rep["verdict"], "pass") << rep.dump(2);
   auto workload = read_file(out() / "workload.log");
   ASSERT_TRUE(workload.ok());
@@ -339,6 +354,7 @@ TEST_F(HostFailureTest, RunDirectoryDiskFullIsInfraError) {
   WedgeRun r = run_wedge({"run", "nbd-swap-hog", "--out", run.string(), "-q"}, 900s);
   EXPECT_EQ(r.status.code, 125) << r.out << r.err;
   json rep = load_json(run / "report.json");
+  print_outcome("run directory on a full 160 MiB tmpfs", rep);
   EXPECT_EQ(rep["verdict"], "infra_error") << rep.dump(2);
   const std::string why = rep.value("infra_error", "");
   EXPECT_TRUE(why.find("is full") != std::string::npos ||
