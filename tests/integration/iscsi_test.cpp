@@ -107,14 +107,23 @@ TEST_F(IscsiTest, SwapHogSwapsOverIscsiAndPasses) {
 
 // Issue 7 proof: tgtd stopped for 30 s mid-swap is caught as a hang during the fault, with
 // stacks from the guest's agent; once tgtd resumes the session comes back and the run passes.
+// The stock kernel does not always come back: iscsid must log in again with almost no free
+// memory (CI saw a writer stuck in __rq_qos_throttle 40 s after tgtd resumed). That is a
+// kernel finding, and then wedge must report it as one: a hang after the stall, with the
+// stuck task's frames, exit 1 (never infra, never a pass).
 TEST_F(IscsiTest, TgtdStalledMidSwapIsCaughtWithStacksAndRecovers) {
   fs::path out = dir() / "run";
   test::WedgeRun r =
       test::run_wedge({"run", "iscsi-server-stall", "--out", out.string(), "-q"}, 700s);
-  ASSERT_EQ(r.status.code, 0) << r.out << r.err;
   json report = test::load_json(out / "report.json");
-  EXPECT_EQ(report["verdict"], "pass") << report.dump(2);
-  EXPECT_EQ(report["guest"]["workload_exit_code"], 0);
+  const bool recovered = report["verdict"] == "pass";
+  if (recovered) {
+    EXPECT_EQ(r.status.code, 0) << r.out << r.err;
+    EXPECT_EQ(report["guest"]["workload_exit_code"], 0);
+  } else {
+    EXPECT_EQ(report["verdict"], "hang") << report.dump(2);
+    EXPECT_EQ(r.status.code, 1) << r.out << r.err;
+  }
   ASSERT_EQ(report["faults"].size(), 1u);
   const json& fault = report["faults"][0];
   EXPECT_EQ(fault["kind"], "server-stall");
@@ -141,10 +150,30 @@ TEST_F(IscsiTest, TgtdStalledMidSwapIsCaughtWithStacksAndRecovers) {
   EXPECT_TRUE(std::find(routes.begin(), routes.end(), "agent") != routes.end())
       << "the agent's task scan gave nothing: " << hang.dump(2);
 
+  if (!recovered) {
+    json after;
+    for (const auto& f : report["findings"]) {
+      if (f["kind"] == "hang" && !f["during_fault"].get<bool>() && !f["onset_s"].is_null() &&
+          f["onset_s"].get<double>() > stall_stop && after.is_null()) {
+        after = f;
+      }
+    }
+    ASSERT_FALSE(after.is_null()) << "a hang verdict without a hang after the stall: "
+                                  << report.dump(2);
+    EXPECT_TRUE(!after["frames"].empty() || !after["stacks"].empty())
+        << "the kernel's wedge after the stall came without the stuck task's frames: "
+        << after.dump(2);
+    std::cout << "the kernel did not recover after tgtd resumed (a finding, not a test "
+                 "failure): "
+              << after["title"] << "\n";
+    test::expect_nothing_leaked(out);
+    return;
+  }
+
   // Recovery: swap I/O moves again soon after tgtd resumes (the initiator logs in again).
-  double recovered = test::swap_io_resumed_after(out, stall_stop);
-  ASSERT_GT(recovered, stall_stop) << "swap I/O never resumed after the stall";
-  EXPECT_LT(recovered - stall_stop, 60) << "the session took too long to come back";
+  double recovered_s = test::swap_io_resumed_after(out, stall_stop);
+  ASSERT_GT(recovered_s, stall_stop) << "swap I/O never resumed after the stall";
+  EXPECT_LT(recovered_s - stall_stop, 60) << "the session took too long to come back";
   EXPECT_GE(report["guest"]["swap_peak_mib"].get<double>(), 100);
   EXPECT_GT(report["server"]["bytes_written"].get<uint64_t>(), 100ull << 20);
   std::cout << fmt::format(
@@ -152,7 +181,7 @@ TEST_F(IscsiTest, TgtdStalledMidSwapIsCaughtWithStacksAndRecovers) {
       "s later via {}, progress again {:.1f} s after tgtd resumed, run {:.1f} s\n",
       stall_start, stall_stop, detected - stall_start,
       hang["traces_s"].is_null() ? -1.0 : hang["traces_s"].get<double>() - detected,
-      fmt::join(routes, ","), recovered - stall_stop, report["timings"]["run_s"].get<double>());
+      fmt::join(routes, ","), recovered_s - stall_stop, report["timings"]["run_s"].get<double>());
   test::expect_nothing_leaked(out);
 }
 
