@@ -99,7 +99,29 @@ set_conf "$logd_conf" max_backups 1
 logd_changed=0
 [ "$before_logd" = "$(md5sum "$logd_conf")" ] || logd_changed=1
 
-running() { pgrep -x "$1" >/dev/null 2>&1; }
+# The system daemons are the ones named by their pid files (/run/NAME.pid, as `NAME -d`
+# writes it): other daemons of the same name (a test's private libvirtd) are never touched.
+# pid_of NAME: the live NAME process of the pid file, if any.
+pid_of() {
+  local file=/run/$1.pid pid
+  [ -r "$file" ] || return 1
+  pid=$(cat "$file")
+  [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$1" ] && echo "$pid"
+}
+running() { pid_of "$1" >/dev/null; }
+# stop_daemon NAME: SIGTERM to the pid file's process, then wait (libvirtd can take over a
+# minute to exit and keeps its pid file, which blocks a new libvirtd -d until removed).
+stop_daemon() {
+  local pid
+  pid=$(pid_of "$1") || return 0
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1800); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+  if [ -d "/proc/$pid" ]; then
+    echo "$1 (pid $pid) did not exit within 3 minutes; stop it by hand" >&2
+    exit 1
+  fi
+  rm -f "/run/$1.pid"
+}
 if [ -d /run/systemd/system ]; then
   say "systemd present: using systemctl"
   systemctl start virtlogd libvirtd
@@ -108,14 +130,12 @@ if [ -d /run/systemd/system ]; then
 else
   if running virtlogd && [ $logd_changed -eq 1 ]; then
     say "virtlogd.conf changed: restarting virtlogd"
-    pkill -x virtlogd || true
-    for _ in $(seq 50); do running virtlogd || break; sleep 0.1; done
+    stop_daemon virtlogd
   fi
   running virtlogd || { say "starting virtlogd"; virtlogd -d; }
   if running libvirtd && [ $conf_changed -eq 1 ]; then
     say "qemu.conf changed: restarting libvirtd"
-    pkill -x libvirtd || true
-    for _ in $(seq 50); do running libvirtd || break; sleep 0.1; done
+    stop_daemon libvirtd
   fi
   running libvirtd || { say "starting libvirtd"; libvirtd -d; }
 fi

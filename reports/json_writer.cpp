@@ -192,6 +192,21 @@ std::string JsonWriter::render(const RunReport& r) {
   out["sysctl"] = sysctl;
   out["limits"] = {{"timeout_is_failure", r.timeout_is_failure}};
   if (r.verdict == Verdict::kInfraError) out["infra_error"] = r.infra_error;
+  if (r.interrupted) {
+    out["interrupted"] = {{"signal", r.interrupted->signal}, {"phase", r.interrupted->phase}};
+  }
+  out["host_events"] = r.host_events;
+  json cuts = json::array();
+  for (const auto& c : r.log_cuts) {
+    cuts.push_back({{"file", c.file}, {"bytes", c.bytes}, {"dropped_bytes", c.dropped}});
+  }
+  out["log_cuts"] = cuts;
+  out["network"] = {{"passed_frames", r.network.passed_frames},
+                    {"dropped_frames", r.network.dropped_frames},
+                    {"last_dropped", r.network.last_dropped}};
+  out["harness"] = {{"peak_rss_kib", r.harness.peak_rss_kib},
+                    {"ignored_agent_replies", r.harness.ignored_agent_replies}};
+  out["files"] = r.files;
   return out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 

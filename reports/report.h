@@ -150,6 +150,33 @@ struct SysctlNumbers {
   std::string read_back;
 };
 
+// The run stopped on SIGINT/SIGTERM/SIGHUP: which, and in which phase ("image build", "boot",
+// "workload", "traces", ...).
+struct InterruptRecord {
+  std::string signal;
+  std::string phase;
+};
+
+// A guest-fed file in the run directory that reached its cap (util/capped_log.h).
+struct LogCut {
+  std::string file;
+  uint64_t bytes = 0;    // kept
+  uint64_t dropped = 0;  // dropped after the cap
+};
+
+// The guest's network gate (vm/net_gate.h): frames it let through and refused.
+struct NetworkNumbers {
+  uint64_t passed_frames = 0;
+  uint64_t dropped_frames = 0;
+  std::string last_dropped;  // "tcp to 10.0.2.2:22"
+};
+
+// wedge itself during the run.
+struct HarnessNumbers {
+  uint64_t peak_rss_kib = 0;           // getrusage ru_maxrss
+  uint64_t ignored_agent_replies = 0;  // answers to requests wedge never sent
+};
+
 struct RunReport {
   std::string run_id;
   std::string scenario;
@@ -182,6 +209,14 @@ struct RunReport {
   uint64_t agent_rss_kb = 0;
   uint64_t agent_memlocked_kb = 0;
   std::string started_at;  // ISO 8601 UTC
+  std::optional<InterruptRecord> interrupted;
+  std::vector<std::string> host_events;  // libvirt lost and back, leftovers reaped, ...
+  std::vector<LogCut> log_cuts;
+  NetworkNumbers network;
+  HarnessNumbers harness;
+  // Files in the run directory when the report was written (relative paths, report.json too):
+  // the report names only files that exist.
+  std::vector<std::string> files;
 };
 
 class Writer {

@@ -12,6 +12,7 @@
 
 #include "harness/config/scenario.h"
 #include "harness/run/progress.h"
+#include "harness/run/reaper.h"
 #include "harness/storage/transport_registry.h"
 #include "harness/util/files.h"
 #include "harness/util/process.h"
@@ -126,6 +127,21 @@ int doctor(const DoctorArgs& args) {
   } else {
     c.ok("libvirt", fmt::format("{} (libvirt {}, QEMU {})", (*backend)->uri(),
                                 (*backend)->libvirt_version(), (*backend)->qemu_version()));
+    run::ReapOptions reap;
+    reap.backend = backend->get();
+    reap.cache_dirs = run::image_cache_temp_parents(args.cache);
+    run::Reaped reaped = run::reap_leftovers(reap);
+    for (const auto& line : reaped.removed) fmt::print("      removed leftover {}\n", line);
+    if (reaped.problems.empty()) {
+      c.ok("leftovers", fmt::format("{} removed (guests, servers, export images, temp dirs of "
+                                    "dead wedges)",
+                                    reaped.removed.size()));
+    } else {
+      c.fail("leftovers",
+             fmt::format("{} could not be removed: {}", reaped.problems.size(),
+                         reaped.problems.front()),
+             "remove them by hand (wedge gc lists them)");
+    }
     if (args.probe && ::access("/dev/kvm", R_OK | W_OK) != 0) {
       c.ok("accel", "no usable /dev/kvm: TCG");
     } else if (args.probe) {

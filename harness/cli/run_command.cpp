@@ -8,10 +8,11 @@
 #include "harness/cli/matrix_output.h"
 #include "harness/config/load_scenario.h"
 #include "harness/config/matrix.h"
-#include "harness/run/interrupt.h"
 #include "harness/run/matrix.h"
 #include "harness/run/matrix_summary.h"
+#include "harness/run/run_dir.h"
 #include "harness/run/run_scenario.h"
+#include "harness/util/interrupt.h"
 #include "reports/registry.h"
 
 namespace wedge::cli {
@@ -32,6 +33,8 @@ struct RunArgs {
   bool keep_wedged = false;
   int repeat = 0;
   double threshold = 0;
+  bool force = false;
+  bool allow_outside_files = false;
 };
 
 int run_repeated(const RunArgs& args, const std::filesystem::path& scenario_file);
@@ -43,7 +46,7 @@ int run(const RunArgs& args) {
     return kExitUsage;
   }
   if (args.repeat > 0) return run_repeated(args, *path);
-  auto scenario = run::load_run_scenario(*path);
+  auto scenario = run::load_run_scenario(*path, {.allow_outside_files = args.allow_outside_files});
   if (!scenario) {
     fmt::print(stderr, "wedge run: {}\n", scenario.error().message());
     return kExitUsage;
@@ -62,7 +65,13 @@ int run(const RunArgs& args) {
     fmt::print(stderr, "wedge run: modules directory {} does not exist\n", scenario->guest.modules);
     return kExitUsage;
   }
-  run::install_interrupt_handlers();
+  if (!args.out.empty()) {
+    if (auto usable = run::check_out_dir(args.out, args.force); !usable) {
+      fmt::print(stderr, "wedge run: {}\n", usable.error().message());
+      return kExitUsage;
+    }
+  }
+  install_interrupt_handlers();
   run::RunOptions options;
   options.out_dir = args.out;
   options.accel = args.accel;
@@ -72,6 +81,7 @@ int run(const RunArgs& args) {
   options.memory_dump = !args.no_dump;
   options.nmi_last_resort = args.nmi;
   options.keep_wedged = args.keep_wedged;
+  options.force = args.force;
   run::RunResult result = run::run_scenario(*scenario, options);
   const auto& r = result.report;
   fmt::print("\n{} {}: {}\n", r.scenario, reports::to_string(r.verdict), r.reason);
@@ -110,7 +120,9 @@ int run_repeated(const RunArgs& args, const std::filesystem::path& scenario_file
   o.log = [&args](const std::string& line) {
     if (!args.quiet) fmt::print("[repeat] {}\n", line);
   };
-  auto summary = run::run_matrix(config::matrix_of_scenario(scenario_file), o);
+  config::Matrix matrix = config::matrix_of_scenario(scenario_file);
+  matrix.allow_outside_files = args.allow_outside_files;
+  auto summary = run::run_matrix(matrix, o);
   if (!summary) {
     fmt::print(stderr, "wedge run: {}\n", summary.error().message());
     return kExitCannotTest;
@@ -136,7 +148,8 @@ Command add_run_command(CLI::App& parent) {
       "2 usage, 125 could not test.");
   app->add_option("scenario", args->scenario,
                   "scenario file, or the name of a built-in one (default: nbd-swap-hog)");
-  app->add_option("--out", args->out, "run directory (default: ./wedge-runs/<run id>)");
+  app->add_option("--out", args->out,
+                  "run directory, new or empty (default: ./wedge-runs/<run id>)");
   app->add_option("--kernel", args->kernel, "bzImage to test instead of the scenario's kernel");
   app->add_option("--modules", args->modules,
                   "directory holding lib/modules/<release> for --kernel (INSTALL_MOD_PATH)");
@@ -161,6 +174,11 @@ Command add_run_command(CLI::App& parent) {
                   "with --repeat: the failure rate above which the kernel is bad (default 0: any "
                   "failure)")
       ->check(CLI::Range(0.0, 1.0));
+  app->add_flag("--force", args->force,
+                "use --out even if it holds an earlier run's files (they are removed first; any "
+                "other file there is still refused)");
+  app->add_flag("--allow-outside-files", args->allow_outside_files,
+                "let the scenario's [workload] files come from outside the scenario's folder");
   return Command{app, [args] { return run(*args); }};
 }
 

@@ -140,7 +140,9 @@ Result<std::vector<Cell>> expand_matrix(const Matrix& m) {
       Cell cell;
       cell.axes = axes_of(m, p);
       std::string where = cell.axes.empty() ? name : id_of(name, cell.axes);
-      WEDGE_TRY(Scenario s, parse_scenario(out.str(), file).context("matrix cell " + where));
+      WEDGE_TRY(Scenario s,
+                parse_scenario(out.str(), file, {.allow_outside_files = m.allow_outside_files})
+                    .context("matrix cell " + where));
       cell.index = static_cast<int>(cells.size());
       cell.scenario = s.name.empty() ? file.stem().string() : s.name;
       cell.scenario_file = file;

@@ -198,9 +198,19 @@ Status read_storage(const toml::table& root, const fs::path& file, StorageConfig
   return ok_status();
 }
 
-// Reads every [workload] key any kind takes; which kind takes which (and what else must hold)
-// is checked by the kind itself (workloads::check_workload), with the lines kept here.
-Status read_workload(const toml::table& root, const fs::path& file, WorkloadConfig* workload) {
+// Whether path (which exists) is inside dir once symlinks are resolved.
+bool inside(const fs::path& path, const fs::path& dir) {
+  std::error_code ec;
+  fs::path real = fs::canonical(path, ec);
+  if (ec) return false;
+  fs::path base = fs::canonical(dir, ec);
+  if (ec) return false;
+  auto [end, ignored] = std::mismatch(base.begin(), base.end(), real.begin(), real.end());
+  return end == base.end();
+}
+
+Status read_workload(const toml::table& root, const fs::path& file, const LoadOptions& options,
+                     WorkloadConfig* workload) {
   WEDGE_TRY(const toml::table* table, subtable(root, "workload", file));
   if (!table) return ok_status();
   workload->line = static_cast<int>(table->source().begin.line);
@@ -227,6 +237,12 @@ Status read_workload(const toml::table& root, const fs::path& file, WorkloadConf
     if (!fs::is_regular_file(p, ec)) {
       return make_error("{}: [workload] files: {} is not a readable file",
                         where(file, r.node_of("files")->source()), p.string());
+    }
+    if (!options.allow_outside_files && !inside(p, base)) {
+      return make_error(
+          "{}: [workload] files: {} is outside the scenario's folder {} (copy it there, or "
+          "pass --allow-outside-files)",
+          where(file, r.node_of("files")->source()), p.string(), base.string());
     }
     workload->files.push_back(p);
   }
@@ -419,9 +435,26 @@ Status read_faults(const toml::table& root, const fs::path& file, Scenario* s) {
   return ok_status();
 }
 
+// A scenario name from a file name: every run of other characters becomes one '-'.
+std::string name_from_file(const fs::path& file) {
+  std::string name;
+  for (char c : file.stem().string()) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.';
+    if (ok && static_cast<unsigned char>(c) < 0x80) {
+      name += c;
+    } else if (name.empty() || name.back() != '-') {
+      name += '-';
+    }
+  }
+  size_t first = name.find_first_not_of('-');
+  if (first == std::string::npos) return "scenario";
+  return name.substr(first, name.find_last_not_of('-') - first + 1);
+}
+
 }  // namespace
 
-Result<Scenario> parse_scenario(std::string_view text, const fs::path& source_name) {
+Result<Scenario> parse_scenario(std::string_view text, const fs::path& source_name,
+                                const LoadOptions& options) {
   toml::table root;
   try {
     root = toml::parse(text, source_name.string());
@@ -436,29 +469,35 @@ Result<Scenario> parse_scenario(std::string_view text, const fs::path& source_na
   WEDGE_CHECK(top.get_string("description", &s.description));
   WEDGE_CHECK(
       top.reject_unknown({"guest", "storage", "workload", "limits", "memory", "sysctl", "fault"}));
-  if (s.name.empty()) {
-    s.name = source_name.stem().string();
-  }
+  if (s.name.empty()) s.name = name_from_file(source_name);
   for (char c : s.name) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
-      return make_error("{}:{}: name \"{}\" may only hold letters, digits, '-', '_' and '.'",
-                        source_name.string(), root.get("name")->source().begin.line, s.name);
+      const toml::node* name = root.get("name");
+      return make_error("{}: name \"{}\" may only hold letters, digits, '-', '_' and '.'",
+                        name ? where(source_name, name->source()) : source_name.string(), s.name);
     }
   }
   WEDGE_CHECK(read_guest(root, source_name, &s.guest));
   WEDGE_CHECK(read_storage(root, source_name, &s.storage));
-  WEDGE_CHECK(read_workload(root, source_name, &s.workload));
+  WEDGE_CHECK(read_workload(root, source_name, options, &s.workload));
   WEDGE_CHECK(read_limits(root, source_name, &s.limits));
   WEDGE_CHECK(read_memory(root, source_name, &s));
   WEDGE_CHECK(read_sysctl(root, source_name, &s));
   WEDGE_CHECK(read_faults(root, source_name, &s));
+  if (options.require_workload && !root.get("workload")) {
+    return make_error("{}: no [workload] table{}: a scenario needs one (kind: {})",
+                      source_name.string(), root.empty() ? " (the file is empty)" : "",
+                      fmt::join(workload_kind_names(), ", "));
+  }
   return s;
 }
 
-Result<Scenario> load_scenario(const fs::path& path) {
+Result<Scenario> load_scenario(const fs::path& path, const LoadOptions& options) {
   auto text = read_file(path);
   if (!text) return text.error().context("reading scenario");
-  return parse_scenario(*text, path);
+  LoadOptions whole = options;
+  whole.require_workload = true;
+  return parse_scenario(*text, path, whole);
 }
 
 fs::path builtin_scenario_dir() {

@@ -15,12 +15,24 @@
 
 namespace wedge::config {
 
-// Parses scenario text; source_name is used in error messages and to resolve relative paths
-// (of workload.files) against its directory.
-[[nodiscard]] Result<Scenario> parse_scenario(std::string_view text,
-                                              const std::filesystem::path& source_name);
+struct LoadOptions {
+  // [workload] files may name files outside the scenario file's folder (--allow-outside-files).
+  bool allow_outside_files = false;
+  // A whole scenario, not a fragment: without [workload] (an empty file too) it is an error.
+  // load_scenario always asks for this.
+  bool require_workload = false;
+};
 
-[[nodiscard]] Result<Scenario> load_scenario(const std::filesystem::path& path);
+// Parses scenario text; source_name is used in error messages and to resolve relative paths
+// (of workload.files) against its directory. A name missing from the text comes from the file
+// name, made valid.
+[[nodiscard]] Result<Scenario> parse_scenario(std::string_view text,
+                                              const std::filesystem::path& source_name,
+                                              const LoadOptions& options = {});
+
+// Loads a scenario file: a whole scenario (options.require_workload is implied).
+[[nodiscard]] Result<Scenario> load_scenario(const std::filesystem::path& path,
+                                             const LoadOptions& options = {});
 
 // Resolves a scenario argument: an existing file path, or the name of a built-in scenario
 // ("nbd-swap-hog" -> <scenario dir>/nbd-swap-hog.toml).

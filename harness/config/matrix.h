@@ -31,6 +31,8 @@ struct Matrix {
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> sysctl_sets;
   int repeat = 1;
   std::filesystem::path source;
+  // The scenarios' [workload] files may lie outside their folders (run --allow-outside-files).
+  bool allow_outside_files = false;
 };
 
 // One point of the matrix: a scenario with the axis values applied, ready to run.

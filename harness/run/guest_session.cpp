@@ -4,26 +4,67 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "harness/run/interrupt.h"
-#include "harness/util/files.h"
+#include "harness/util/interrupt.h"
 
 namespace wedge::run {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-GuestSession::GuestSession(vm::Instance& vm, fs::path run_dir, Clock clock, Observer observer)
+GuestSession::GuestSession(vm::Instance& vm, fs::path run_dir, Clock clock, Observer observer,
+                           const LogCaps& caps)
     : vm_(vm),
       run_dir_(std::move(run_dir)),
       clock_(std::move(clock)),
       observer_(std::move(observer)),
+      events_log_(run_dir_ / "events.jsonl", caps.events),
+      samples_log_(run_dir_ / "samples.jsonl", caps.samples),
+      workload_log_(run_dir_ / "workload.log", caps.workload),
+      setup_log_(run_dir_ / "setup.log", caps.setup),
+      agent_log_(run_dir_ / "agent.log", caps.agent),
       symbols_(
           encoder_, [this] { return next_request_++; },
           [this](const std::string& frame) { return send(frame); }, [this] { return clock_(); },
           [this](const std::string& line) { log_event(line); }) {}
 
-void GuestSession::log_event(const std::string& json_line) {
-  (void)append_file(run_dir_ / "events.jsonl", json_line + "\n");
+void GuestSession::log_event(const std::string& json_line) { events_log_.append(json_line + "\n"); }
+
+uint64_t GuestSession::new_request() {
+  uint64_t id = next_request_++;
+  outstanding_.insert(id);
+  // Requests that timed out stay outstanding (a late answer is still taken); keep the newest.
+  while (outstanding_.size() > kMaxOutstanding) outstanding_.erase(outstanding_.begin());
+  return id;
+}
+
+bool GuestSession::expected(uint64_t request) {
+  if (outstanding_.count(request) != 0) return true;
+  ignored_replies_++;
+  return false;
+}
+
+const Status& GuestSession::log_status() const {
+  for (const CappedLog* log : logs()) {
+    if (!log->status()) return log->status();
+  }
+  return events_log_.status();
+}
+
+int GuestSession::log_errno() const {
+  for (const CappedLog* log : logs()) {
+    if (log->error_number() != 0) return log->error_number();
+  }
+  return 0;
+}
+
+std::vector<const CappedLog*> GuestSession::logs() const {
+  return {&events_log_, &samples_log_, &workload_log_, &setup_log_, &agent_log_};
+}
+
+void GuestSession::close_logs() {
+  for (CappedLog* log : {&events_log_, &samples_log_, &workload_log_, &setup_log_, &agent_log_}) {
+    log->close();
+  }
 }
 
 void GuestSession::record(const std::vector<console::Event>& events, double now) {
@@ -79,8 +120,7 @@ void GuestSession::handle(const agent::Message& message, Pumped* out) {
           out->heartbeats++;
         } else if constexpr (std::is_same_v<T, agent::Sample>) {
           agent::MemSnapshot snap = agent::parse_sample(m);
-          (void)append_file(
-              run_dir_ / "samples.jsonl",
+          samples_log_.append(
               fmt::format("{{\"t_s\":{:.3f},\"sample\":{}}}\n", now, agent::to_json_line(snap)));
           out->samples.push_back(snap);
           symbols_.on_sample(m);
@@ -92,8 +132,7 @@ void GuestSession::handle(const agent::Message& message, Pumped* out) {
         } else if constexpr (std::is_same_v<T, agent::Output>) {
           auto it = jobs_.find(m.job);
           if (it == jobs_.end()) return;
-          (void)append_file(
-              run_dir_ / (it->second.name == "workload" ? "workload.log" : "setup.log"), m.data);
+          (it->second.name == "workload" ? workload_log_ : setup_log_).append(m.data);
           if (it->second.output.size() < 64 * 1024) it->second.output += m.data;
           std::string& partial = partial_lines_[m.job];
           partial += m.data;
@@ -126,18 +165,22 @@ void GuestSession::handle(const agent::Message& message, Pumped* out) {
             it->second.output += m.text;
             out->exited_jobs.push_back(m.job);
           }
+          if (!expected(m.request)) return;
           done_requests_[m.request] = true;
-          failed_requests_[m.request] = m.text;
+          failed_requests_[m.request] = m.text.substr(0, 4096);
         } else if constexpr (std::is_same_v<T, agent::Done>) {
-          done_requests_[m.request] = true;
+          if (expected(m.request)) done_requests_[m.request] = true;
         } else if constexpr (std::is_same_v<T, agent::Task>) {
-          if (tasks_[m.request].size() < 5000) tasks_[m.request].push_back(m);
+          if (expected(m.request) && tasks_[m.request].size() < kMaxTasks) {
+            tasks_[m.request].push_back(m);
+          }
         } else if constexpr (std::is_same_v<T, agent::File>) {
           if (symbols_.on_file(m)) return;
+          if (!expected(m.request)) return;
           files_[m.request] = m;
           done_requests_[m.request] = true;
         } else if constexpr (std::is_same_v<T, agent::Log>) {
-          (void)append_file(run_dir_ / "agent.log", m.text + "\n");
+          agent_log_.append(m.text + "\n");
         }
       },
       message);
@@ -178,9 +221,7 @@ Result<bool> GuestSession::pump_until(const std::function<bool()>& done,
     if (std::chrono::steady_clock::now() >= deadline) return false;
     Pumped p = pump();
     if (p.channel_error) return Error(*p.channel_error);
-    if (interruptible && interrupted()) {
-      return make_error("interrupted by signal {}", interrupt_signal());
-    }
+    if (interruptible && interrupted()) return interruption_error();
     std::this_thread::sleep_for(poll);
   }
   return true;
@@ -189,30 +230,34 @@ Result<bool> GuestSession::pump_until(const std::function<bool()>& done,
 Status GuestSession::wait_request(uint64_t request, std::chrono::milliseconds timeout,
                                   const std::string& what) {
   WEDGE_TRY(bool answered, pump_until([&] { return done_requests_.count(request) > 0; }, timeout,
-                                      /*interruptible=*/false, 10ms)
+                                      /*interruptible=*/true, 10ms)
                                .context(what));
   if (!answered) return make_error("agent did not answer {} within {} ms", what, timeout.count());
+  outstanding_.erase(request);
+  done_requests_.erase(request);
   if (auto it = failed_requests_.find(request); it != failed_requests_.end()) {
-    return make_error("agent could not {}: {}", what, it->second);
+    Error failed = make_error("agent could not {}: {}", what, it->second);
+    failed_requests_.erase(it);
+    return failed;
   }
   return ok_status();
 }
 
 bool GuestSession::wait_for_module_symbols(std::chrono::milliseconds timeout) {
   auto answered = pump_until([&] { return !symbols_.fetching_modules(); }, timeout,
-                             /*interruptible=*/false, 10ms);
+                             /*interruptible=*/true, 10ms);
   return answered && *answered;
 }
 
 Status GuestSession::agent_sysrq(char key, std::chrono::milliseconds timeout) {
-  uint64_t request = next_request_++;
+  uint64_t request = new_request();
   WEDGE_CHECK(send(encoder_.encode_sysrq(request, key)));
   return wait_request(request, timeout, fmt::format("sysrq-{}", key));
 }
 
 Result<std::vector<agent::Task>> GuestSession::scan_tasks(const std::string& states,
                                                           std::chrono::milliseconds timeout) {
-  uint64_t request = next_request_++;
+  uint64_t request = new_request();
   WEDGE_TRY(std::string frame, encoder_.encode_scan_tasks(request, states));
   WEDGE_CHECK(send(frame));
   WEDGE_CHECK(wait_request(request, timeout, "scan tasks"));
@@ -223,7 +268,7 @@ Result<std::vector<agent::Task>> GuestSession::scan_tasks(const std::string& sta
 
 Status GuestSession::write_guest_file(const std::string& path, const std::string& data,
                                       std::chrono::milliseconds timeout) {
-  uint64_t request = next_request_++;
+  uint64_t request = new_request();
   WEDGE_TRY(std::string frame, encoder_.encode_write_file(request, path, data));
   WEDGE_CHECK(send(frame));
   return wait_request(request, timeout, "write " + path);
@@ -234,7 +279,7 @@ Result<std::string> GuestSession::read_guest_file(const std::string& path, size_
   std::string out;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (out.size() < max_bytes) {
-    uint64_t request = next_request_++;
+    uint64_t request = new_request();
     WEDGE_TRY(std::string frame, encoder_.encode_read_file(request, path, out.size()));
     WEDGE_CHECK(send(frame));
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -252,7 +297,7 @@ Status GuestSession::send(const std::string& frame) { return vm_.write_agent(fra
 
 Result<agent::Hello> GuestSession::wait_for_hello(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  uint32_t ping = next_request_++;
+  uint64_t ping = new_request();
   bool ping_sent = false;
   while (std::chrono::steady_clock::now() < deadline) {
     Pumped p = pump();
@@ -262,14 +307,16 @@ Result<agent::Hello> GuestSession::wait_for_hello(std::chrono::milliseconds time
         return make_error("{} (console line {})", e.title, e.line);
       }
     }
-    if (interrupted()) return make_error("interrupted by signal {}", interrupt_signal());
+    if (interrupted()) return interruption_error();
     if (hello_ && !ping_sent) {
       if (auto s = send(encoder_.encode_ping(ping)); s.ok()) ping_sent = true;
     }
     if (hello_ && done_requests_.count(ping)) return *hello_;
-    auto state = vm_.state();
-    if (state.ok() && *state != vm::DomainState::kRunning && *state != vm::DomainState::kPaused) {
-      return make_error("the guest stopped during boot (domain {})", vm::to_string(*state));
+    // Unknown (libvirt unreachable) is not stopped: the guest may well boot on.
+    auto status = vm_.status();
+    if (status.ok() && status->state != vm::DomainState::kRunning &&
+        status->state != vm::DomainState::kPaused && status->state != vm::DomainState::kUnknown) {
+      return make_error("the guest stopped during boot (domain {})", status->describe());
     }
     std::this_thread::sleep_for(50ms);
   }
@@ -289,7 +336,7 @@ Result<uint32_t> GuestSession::start_job(const std::string& name,
 Result<JobState> GuestSession::run_step(const std::string& name,
                                         const std::vector<std::string>& argv,
                                         std::chrono::milliseconds timeout) {
-  (void)append_file(run_dir_ / "setup.log", fmt::format("$ {}\n", fmt::join(argv, " ")));
+  setup_log_.append(fmt::format("$ {}\n", fmt::join(argv, " ")));
   WEDGE_TRY(uint32_t id, start_job(name, argv));
   WEDGE_TRY(bool finished, pump_until([&] { return jobs_[id].exited; }, timeout,
                                       /*interruptible=*/true, 20ms)

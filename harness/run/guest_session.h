@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "harness/agent/sample.h"
 #include "harness/console/parser.h"
 #include "harness/run/symbol_fetcher.h"
+#include "harness/util/capped_log.h"
 #include "harness/util/result.h"
 #include "harness/vm/vm.h"
 
@@ -47,12 +49,23 @@ struct Pumped {
   std::optional<std::string> channel_error;
 };
 
+// The most each guest-fed file in the run directory may hold; past it the file says it was
+// cut and how many bytes were dropped (util/capped_log.h). Normal runs stay far below.
+struct LogCaps {
+  uint64_t events = 64ull << 20;     // events.jsonl
+  uint64_t samples = 64ull << 20;    // samples.jsonl (about 1 MiB per hour of samples)
+  uint64_t workload = 256ull << 20;  // workload.log
+  uint64_t setup = 16ull << 20;      // setup.log
+  uint64_t agent = 16ull << 20;      // agent.log
+};
+
 class GuestSession {
  public:
   using Clock = std::function<double()>;  // run time in seconds
   using Observer = std::function<void(const Pumped&)>;
 
-  GuestSession(vm::Instance& vm, std::filesystem::path run_dir, Clock clock, Observer observer);
+  GuestSession(vm::Instance& vm, std::filesystem::path run_dir, Clock clock, Observer observer,
+               const LogCaps& caps = {});
 
   // Reads whatever the guest sent since the last call. Never blocks.
   Pumped pump();
@@ -91,10 +104,25 @@ class GuestSession {
   [[nodiscard]] bool wait_for_module_symbols(std::chrono::milliseconds timeout);
   // Sends raw bytes to the agent (encoded requests).
   [[nodiscard]] Status send(const std::string& frame);
+  // The run directory's guest-fed logs: the first write error (a full disk) or ok, its errno,
+  // each log's size and dropped bytes, and closing them (writes the dropped-byte counts).
+  [[nodiscard]] const Status& log_status() const;
+  [[nodiscard]] int log_errno() const;
+  [[nodiscard]] std::vector<const CappedLog*> logs() const;
+  void close_logs();
+  // Replies to requests we never sent (or gave up on long ago): ignored, counted.
+  [[nodiscard]] uint64_t ignored_replies() const { return ignored_replies_; }
   [[nodiscard]] agent::CommandEncoder& encoder() { return encoder_; }
 
  private:
+  static constexpr size_t kMaxOutstanding = 4096;  // requests awaiting an answer
+  static constexpr size_t kMaxTasks = 5000;        // tasks kept per scan
+
   void handle(const agent::Message& message, Pumped* out);
+  // A fresh request id, remembered until answered: answers to anything else are ignored, so
+  // the guest cannot make the maps below grow.
+  uint64_t new_request();
+  bool expected(uint64_t request);
   void log_event(const std::string& json_line);
   void remember(const std::vector<console::Event>& events);
   // Remembers new console events and logs each to events.jsonl at run time now.
@@ -107,6 +135,11 @@ class GuestSession {
   console::ConsoleScanner scanner_;
   agent::Decoder decoder_;
   agent::CommandEncoder encoder_;
+  CappedLog events_log_;
+  CappedLog samples_log_;
+  CappedLog workload_log_;
+  CappedLog setup_log_;
+  CappedLog agent_log_;
   std::optional<agent::Hello> hello_;
   std::map<uint32_t, JobState> jobs_;
   std::map<uint32_t, std::string> partial_lines_;
@@ -124,6 +157,8 @@ class GuestSession {
   std::map<uint64_t, std::string> failed_requests_;
   std::map<uint64_t, std::vector<agent::Task>> tasks_;
   std::map<uint64_t, agent::File> files_;
+  std::set<uint64_t> outstanding_;
+  uint64_t ignored_replies_ = 0;
   uint32_t next_job_ = 1;
   uint64_t next_request_ = 1;
   double last_heartbeat_s_ = 0;

@@ -69,6 +69,9 @@ std::vector<reports::RunEntry> run_jobs(const std::vector<Job>& jobs,
       std::vector<std::string> argv = {options.wedge.string(),     "run",
                                        job.scenario_file.string(), "--out",
                                        job.run_dir.string(),       "--quiet"};
+      // The cell file lives in cells/, away from its scenario's folder: its [workload] files
+      // were already held to that folder when the matrix was expanded.
+      argv.push_back("--allow-outside-files");
       argv.insert(argv.end(), job.extra_args.begin(), job.extra_args.end());
       fs::path log = job.run_dir.string() + ".log";
       SpawnOptions spawn_options;

@@ -21,9 +21,13 @@
 #include "harness/run/accel.h"
 #include "harness/run/fault_driver.h"
 #include "harness/run/guest_session.h"
-#include "harness/run/interrupt.h"
+#include "harness/run/host_probes.h"
+#include "harness/run/host_watch.h"
 #include "harness/run/monitor.h"
 #include "harness/run/progress.h"
+#include "harness/run/reaper.h"
+#include "harness/run/run_dir.h"
+#include "harness/run/run_lease.h"
 #include "harness/run/session_guest_ops.h"
 #include "harness/run/symbol_fetcher.h"
 #include "harness/run/trace_collector.h"
@@ -31,6 +35,8 @@
 #include "harness/storage/ports.h"
 #include "harness/storage/transport_registry.h"
 #include "harness/util/files.h"
+#include "harness/util/interrupt.h"
+#include "harness/util/owner.h"
 #include "harness/util/process.h"
 #include "harness/util/timeouts.h"
 #include "harness/vm/libvirt/libvirt_backend.h"
@@ -87,6 +93,16 @@ class Runner {
   Status prepare_faults(GuestSession& session);
   void step_faults(double now, detect::Detector& detector);
   void stop_all_faults(double now);
+  // The phase SIGINT/SIGTERM would interrupt, for the report ("image build", "boot", ...).
+  void enter(const char* phase) { phase_ = phase; }
+  // Removes what dead wedges left behind (their guests, servers, export images, temp dirs).
+  void reap_leftovers();
+  // One look at the host side (QEMU, libvirt, the server, the disk): true when the host failed
+  // (host_failure_ says how) or the guest stopped by itself (a crash for the detector).
+  bool host_failed(double now, detect::Detector* detector);
+  void note_host_event(const std::string& event);
+  // Closes the guest-fed logs and records which were cut at their cap.
+  void record_logs(GuestSession& session);
   void teardown();
   double now_s() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
@@ -115,6 +131,14 @@ class Runner {
   storage::InUse in_use_;  // where the storage is in the guest
   const workloads::WorkloadEntry& workload_ = workloads::workload_entry(scenario_.workload.kind);
   bool balloon_applied_ = false;  // [memory] balloon_mib, once balloon_at_s passed
+  std::string phase_ = "start";
+  HostWatch host_watch_;
+  std::optional<std::string> host_failure_;  // the host failed: an infra error with this reason
+  std::optional<std::string> channel_lost_;  // the agent channel's error once it closed
+  double last_slow_probe_s_ = -1;            // server and disk are looked at once a second
+  std::optional<std::string> server_problem_;
+  std::optional<std::string> disk_problem_;
+  std::optional<RunLease> lease_;
 };
 
 // [memory] caps, or a memory-max fault, squeeze the workload's cgroup.
@@ -164,11 +188,14 @@ void Runner::read_cgroup_numbers(GuestSession& session) {
 Status Runner::prepare_run_dir() {
   auto& r = result_.report;
   fs::path dir = options_.out_dir.empty() ? fs::path("wedge-runs") / r.run_id : options_.out_dir;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return make_error("creating run directory {}: {}", dir.string(), ec.message());
-  result_.run_dir = fs::absolute(dir, ec);
+  WEDGE_TRY(result_.run_dir, make_run_dir(dir, options_.force));
   WEDGE_CHECK(write_file_atomic(result_.run_dir / "scenario.toml", config::to_toml(scenario_)));
+  // What teardown removes, recorded so that `wedge gc` removes it if this wedge is killed.
+  std::vector<std::string> transient = {"agent.sock", "agent.net-from-guest.sock",
+                                        "agent.net-to-network.sock", "initrd-with-extras.cpio"};
+  if (!options_.keep_export) transient.push_back("export.img");
+  WEDGE_TRY(lease_, RunLease::take(default_state_dir(), r.run_id, result_.run_dir, transient,
+                                   "wedge-" + r.run_id));
   return ok_status();
 }
 
@@ -187,19 +214,12 @@ void Runner::monitor(GuestSession& session, uint32_t workload_job, detect::Detec
         progress_.step("workload failed to start: " + js.output);
       detector.on_workload_exit(js.exit_code, js.signal, monitor_->numbers().verify_failed, now);
     }
-    if (p.channel_error) detector.on_domain_gone("agent channel lost: " + *p.channel_error, now);
-    if (auto st = res_.vm->state();
-        st.ok() && *st != vm::DomainState::kRunning && *st != vm::DomainState::kPaused) {
-      detector.on_domain_gone(
-          fmt::format("guest stopped unexpectedly (domain {})", vm::to_string(*st)), now);
-    }
+    if (p.channel_error && !channel_lost_) channel_lost_ = *p.channel_error;
+    if (host_failed(now, &detector)) break;
     step_faults(now, detector);
     detector.tick(now);
     collect_pending_traces(session, detector);
-    if (interrupted()) {
-      result_.report.infra_error = fmt::format("interrupted by signal {}", interrupt_signal());
-      return;
-    }
+    if (interrupted()) break;
     if (std::chrono::steady_clock::now() >= deadline && !detector.done()) {
       result_.report.infra_error.clear();
       detector.on_deadline(now);
@@ -228,6 +248,7 @@ void Runner::monitor(GuestSession& session, uint32_t workload_job, detect::Detec
   progress_.finish_status();
   read_cgroup_numbers(session);
   stop_all_faults(now_s());
+  if (interrupted() || host_failure_) return;
   // The workload may have died from an oops whose report is the console's last output: give
   // the rest of it a moment to arrive, then close the console stream before the verdict.
   for (int i = 0; i < 10; ++i) {
@@ -236,6 +257,68 @@ void Runner::monitor(GuestSession& session, uint32_t workload_job, detect::Detec
   }
   (void)session.finish_console();
   collect_pending_traces(session, detector);
+}
+
+void Runner::note_host_event(const std::string& event) {
+  result_.report.host_events.push_back(event);
+  progress_.finish_status();
+  progress_.step("host: " + event);
+}
+
+bool Runner::host_failed(double now, detect::Detector* detector) {
+  HostSnapshot s;
+  if (auto status = res_.vm->status(); status) {
+    s.domain = *status;
+  } else {
+    s.domain_error = status.error().message();
+  }
+  s.channel_lost = channel_lost_;
+  s.qemu_pid = res_.vm->qemu_pid();
+  s.qemu_state = process_state_or_zero(s.qemu_pid);
+  if (now - last_slow_probe_s_ >= 1) {
+    last_slow_probe_s_ = now;
+    server_problem_.reset();
+    if (res_.transport && !server_fault_in_effect(result_.report.faults, now)) {
+      if (auto stopped = stopped_child_process()) {
+        server_problem_ = fmt::format(
+            "{}, started by this run, was stopped from outside (SIGSTOP?) while no fault was "
+            "scheduled",
+            *stopped);
+      }
+      for (storage::Server* server : res_.transport->servers()) {
+        if (server_problem_ || server->healthy()) continue;
+        server_problem_ = fmt::format(
+            "the storage server {} stopped serving (its process is gone or its port closed) "
+            "while no fault was scheduled; its log ends with: {}",
+            server->describe(), storage::log_tail(server->log_path(), 3));
+      }
+    }
+    disk_problem_ =
+        session_ ? disk_problem(result_.run_dir, session_->log_errno(), session_->log_status())
+                 : disk_problem(result_.run_dir, 0, ok_status());
+  }
+  s.server_problem = server_problem_;
+  s.disk_problem = disk_problem_;
+  HostVerdict verdict = host_watch_.observe(s, now);
+  for (const auto& event : host_watch_.take_events()) note_host_event(event);
+  if (verdict.kind == HostVerdict::kGuestStopped && detector != nullptr) {
+    detector->on_domain_gone(verdict.reason, now);
+    return false;
+  }
+  if (verdict.kind != HostVerdict::kInfra) return false;
+  host_failure_ = verdict.reason;
+  progress_.finish_status();
+  progress_.step("host failure: " + verdict.reason);
+  return true;
+}
+
+void Runner::reap_leftovers() {
+  ReapOptions o;
+  o.backend = res_.backend.get();
+  o.cache_dirs = image_cache_temp_parents(options_.cache_dir);
+  Reaped reaped = run::reap_leftovers(o);
+  for (const auto& line : reaped.removed) note_host_event("removed leftover " + line);
+  for (const auto& line : reaped.problems) note_host_event("could not remove leftover: " + line);
 }
 
 Status Runner::prepare_faults(GuestSession& session) {
@@ -277,7 +360,10 @@ void Runner::stop_all_faults(double now) {
 }
 
 void Runner::collect_pending_traces(GuestSession& session, detect::Detector& detector) {
+  const std::string outer_phase = phase_;
   while (auto index = detector.take_trace_request()) {
+    if (interrupted()) break;
+    enter("traces");
     // A copy: collecting traces pumps the guest, and new findings may move the vector.
     const reports::Finding f = detector.findings()[*index];
     progress_.finish_status();
@@ -307,6 +393,7 @@ void Runner::collect_pending_traces(GuestSession& session, detect::Detector& det
                     tr.tasks.size(), tr.subkind.empty() ? "" : ", " + tr.subkind));
     wedged_ = true;
   }
+  if (!interrupted()) phase_ = outer_phase;  // an interrupted collection reports "traces"
 }
 
 Status Runner::boot_and_run() {
@@ -326,11 +413,15 @@ Status Runner::boot_and_run() {
   req.extra_modules = needs.modules;
   req.files = needs.files;
   progress_.step("preparing guest image");
+  enter("image build");
   auto img = image::build_image(req, [&](const std::string& m) { progress_.step("  " + m); });
   if (!img) return img.error().context("building the guest image");
+  if (interrupted()) return interruption_error();
   // Names for vCPU instruction pointers even when the agent is dead (a hard lockup).
+  enter("debug symbols download");
   fs::path system_map = fetch_system_map(*img, options_.cache_dir,
                                          [&](const std::string& m) { progress_.step("  " + m); });
+  if (interrupted()) return interruption_error();
   r.kernel_release = img->kernel_release;
   r.kernel_path = img->kernel.string();
   r.kernel_source = scenario_.guest.kernel;
@@ -349,13 +440,18 @@ Status Runner::boot_and_run() {
   }
 
   // Hypervisor.
+  enter("libvirt connection");
   WEDGE_TRY(res_.backend, vm::LibvirtBackend::connect().context("connecting to libvirt"));
   r.qemu_version = res_.backend->qemu_version();
   r.libvirt_version = res_.backend->libvirt_version();
+  reap_leftovers();
+  enter("kvm probe");
   WEDGE_TRY(bool kvm,
             choose_accel(options_.accel, *res_.backend, *img, options_.cache_dir, progress_));
+  if (interrupted()) return interruption_error();
   r.accel = kvm ? "kvm" : "tcg";
   timeouts_ = Timeouts::for_accel(!kvm);
+  enter("storage start");
 
   // Storage: the transport's host side (servers on per-run ports, export files, folders).
   progress_.step(fmt::format("starting the {} host side ({} MiB)",
@@ -365,6 +461,13 @@ Status Runner::boot_and_run() {
   WEDGE_CHECK(res_.transport->start_host(context).context(
       fmt::format("starting the {} host side", config::name_of(scenario_.storage.transport))));
   r.server.name = res_.transport->describe();
+  if (!options_.keep_export) {
+    std::vector<std::string> exported;
+    for (const fs::path& p : res_.transport->exports()) {
+      if (p.parent_path() == result_.run_dir) exported.push_back(p.filename().string());
+    }
+    if (auto s = lease_->add_files(exported); !s) note_host_event(s.error().message());
+  }
 
   // Guest.
   vm::VmSpec spec;
@@ -386,7 +489,9 @@ Status Runner::boot_and_run() {
   if (!scenario_.guest.cmdline.empty()) spec.cmdline += " " + scenario_.guest.cmdline;
   spec.console_log = result_.run_dir / "console.log";
   spec.agent_socket = result_.run_dir / "agent.sock";
-  spec.owner = fmt::format("pid={}", ::getpid());
+  spec.owner = self_owner().to_string();
+  if (interrupted()) return interruption_error();
+  enter("boot");
   progress_.step(fmt::format("booting {} ({} MiB, {} vCPU, {})", spec.name, spec.memory_mib,
                              spec.vcpus, r.accel));
   t0_ = std::chrono::steady_clock::now();
@@ -405,9 +510,18 @@ Status Runner::boot_and_run() {
         // Faults keep their schedule even while a trace collection waits on the guest.
         if (workload_started_) step_faults(now_s(), *detector_);
       });
+  session_ = &session;
+  // However boot_and_run ends, the logs are closed and their cuts recorded.
+  struct SessionEnd {
+    Runner* runner;
+    GuestSession* session;
+    ~SessionEnd() { runner->record_logs(*session); }
+  } session_end{this, &session};
   session.use_system_map(system_map);
   auto hello = session.wait_for_hello(timeouts_.boot());
   if (!hello && interrupted()) return hello.error();
+  // A guest that QEMU's death, libvirt or a full disk took away never failed to boot.
+  if (!hello && host_failed(now_s(), nullptr)) return hello.error().context(*host_failure_);
   if (!hello) {
     boot_failed_ = true;
     auto console = read_file(spec.console_log);
@@ -427,6 +541,7 @@ Status Runner::boot_and_run() {
   progress_.step(fmt::format("guest ready in {:.1f} s: kernel {}, agent RSS {} KiB (locked {} KiB)",
                              r.boot_s, hello->kernel_release, hello->rss_kb, hello->memlocked_kb));
 
+  enter("guest setup");
   {
     SessionGuestOps guest(session, progress_, timeouts_);
     const char* transport = config::name_of(scenario_.storage.transport);
@@ -446,6 +561,7 @@ Status Runner::boot_and_run() {
   WEDGE_TRY(std::vector<std::string> argv, workload_argv());
   progress_.step(fmt::format("workload: {}", fmt::join(argv, " ")));
   WEDGE_CHECK(prepare_faults(session).context("preparing faults"));
+  enter("workload");
   WEDGE_TRY(uint32_t job, session.start_job("workload", argv));
   detector_->arm(now_s(), workload_.parse_progress != nullptr);
   workload_start_s_ = now_s();
@@ -454,8 +570,21 @@ Status Runner::boot_and_run() {
   return ok_status();
 }
 
+void Runner::record_logs(GuestSession& session) {
+  session.close_logs();
+  for (const CappedLog* log : session.logs()) {
+    if (log->dropped() > 0) {
+      result_.report.log_cuts.push_back(
+          {log->path().filename().string(), log->written(), log->dropped()});
+    }
+  }
+  result_.report.harness.ignored_agent_replies = session.ignored_replies();
+  session_ = nullptr;
+}
+
 void Runner::teardown() {
   auto& r = result_.report;
+  enter("teardown");
   if (res_.vm && options_.keep_wedged && wedged_) {
     res_.vm->release();
     progress_.step(fmt::format(
@@ -465,9 +594,15 @@ void Runner::teardown() {
         res_.vm->name(), res_.vm->serial_port(), res_.vm->name(), res_.vm->name(),
         res_.vm->name()));
   } else if (res_.vm) {
-    if (auto s = res_.vm->destroy(); !s && r.infra_error.empty()) {
-      r.infra_error = s.error().context("destroying the guest").message();
+    if (auto s = res_.vm->destroy(); !s) {
+      note_host_event(s.error().context("destroying the guest").message());
+      if (r.infra_error.empty())
+        r.infra_error = s.error().context("destroying the guest").message();
     }
+  }
+  if (res_.vm) {
+    vm::NetworkStats net = res_.vm->network_stats();
+    r.network = {net.passed_frames, net.dropped_frames, net.last_dropped};
   }
   if (res_.transport) {
     for (storage::Server* server : res_.transport->servers()) {
@@ -481,15 +616,17 @@ void Runner::teardown() {
     }
   }
   std::vector<fs::path> exports;
-  if (res_.transport) exports = res_.transport->exports();
+  if (res_.transport && !options_.keep_export) exports = res_.transport->exports();
   res_.vm.reset();
   res_.transport.reset();
   res_.backend.reset();
-  if (!options_.keep_export && !result_.run_dir.empty()) {
+  if (!result_.run_dir.empty()) {
     std::error_code ec;
     for (const fs::path& p : exports) fs::remove_all(p, ec);
-    fs::remove(result_.run_dir / "agent.sock", ec);
-    fs::remove(result_.run_dir / "initrd-with-extras.cpio", ec);
+    for (const char* name : {"agent.sock", "agent.net-from-guest.sock", "agent.net-to-network.sock",
+                             "initrd-with-extras.cpio"}) {
+      fs::remove(result_.run_dir / name, ec);
+    }
   }
 }
 
@@ -512,10 +649,23 @@ RunResult Runner::run() {
   }
   progress_.step(fmt::format("run {} -> {}", r.run_id, result_.run_dir.string()));
   status = boot_and_run();
+  const bool was_interrupted = interrupted();
+  const std::string interrupted_phase = phase_;
   teardown();
   r.run_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start_).count();
 
-  if (!status) {
+  if (was_interrupted) {
+    // Whatever was found so far stays in the report, but the kernel was not tested through.
+    r.verdict = Verdict::kInfraError;
+    r.interrupted = reports::InterruptRecord{interrupt_signal_name(), interrupted_phase};
+    r.infra_error =
+        fmt::format("interrupted by {} during {}", interrupt_signal_name(), interrupted_phase);
+    r.reason = r.infra_error;
+  } else if (host_failure_) {
+    r.verdict = Verdict::kInfraError;
+    r.infra_error = *host_failure_;
+    r.reason = r.infra_error;
+  } else if (!status) {
     r.verdict = Verdict::kInfraError;
     r.infra_error = status.error().message();
     // A kernel failure seen while we were setting up still counts against the kernel.
@@ -534,10 +684,16 @@ RunResult Runner::run() {
     r.findings.push_back(boot);
     r.reason = boot_failure_;
     r.infra_error.clear();
-  } else if (!r.infra_error.empty() && (!detector_ || !detector_->done())) {
-    r.verdict = Verdict::kInfraError;  // interrupted
   } else {
     r.verdict = detector_->verdict();
+    // I/O errors (or worse) in a guest whose storage sat on a full host disk are the host's.
+    auto disk = disk_problem(result_.run_dir, 0, ok_status());
+    if (disk && r.verdict != Verdict::kPass && r.verdict != Verdict::kInfraError) {
+      r.verdict = Verdict::kInfraError;
+      r.infra_error = fmt::format("{}; the guest's {} follows from it", *disk,
+                                  reports::to_string(detector_->verdict()));
+      r.reason = r.infra_error;
+    }
   }
   if (detector_) {
     for (const auto& f : detector_->findings()) r.findings.push_back(f);
@@ -557,16 +713,24 @@ RunResult Runner::run() {
   }
   if (r.reason.empty())
     r.reason = r.verdict == Verdict::kInfraError ? r.infra_error : detector_->reason();
+  r.harness.peak_rss_kib = peak_rss_kib();
+  r.files = files_in_run_dir(result_.run_dir);
+  if (std::find(r.files.begin(), r.files.end(), "report.json") == r.files.end()) {
+    r.files.push_back("report.json");
+    std::sort(r.files.begin(), r.files.end());
+  }
   if (auto s = reports::JsonWriter().write(r, result_.run_dir); !s) {
     progress_.step("could not write report.json: " + s.error().message());
   }
+  lease_.reset();  // teardown removed what it listed
   return result_;
 }
 
 }  // namespace
 
-Result<config::Scenario> load_run_scenario(const fs::path& path) {
-  WEDGE_TRY(config::Scenario scenario, config::load_scenario(path));
+Result<config::Scenario> load_run_scenario(const fs::path& path,
+                                           const config::LoadOptions& options) {
+  WEDGE_TRY(config::Scenario scenario, config::load_scenario(path, options));
   WEDGE_CHECK(storage::check_storage(scenario));
   WEDGE_CHECK(workloads::check_workload(scenario));
   return scenario;

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <string>
 
+#include "harness/config/load_scenario.h"
 #include "harness/config/scenario.h"
 #include "reports/report.h"
 
@@ -24,6 +25,7 @@ struct RunOptions {
   bool memory_dump = true;          // dump guest memory with the traces of a hang or crash
   bool nmi_last_resort = false;     // when nothing else got stacks out: NMI + panic_print
   bool keep_wedged = false;         // leave a hung or crashed guest running for post-mortem
+  bool force = false;  // out_dir may hold an earlier run's files (they are removed first)
 };
 
 struct RunResult {
@@ -33,7 +35,8 @@ struct RunResult {
 
 // Loads a scenario file and checks it against what its transport can do (unsupported faults,
 // uses and settings are errors naming the file and line): what every run command loads with.
-[[nodiscard]] Result<config::Scenario> load_run_scenario(const std::filesystem::path& path);
+[[nodiscard]] Result<config::Scenario> load_run_scenario(const std::filesystem::path& path,
+                                                         const config::LoadOptions& options = {});
 
 [[nodiscard]] RunResult run_scenario(const config::Scenario& scenario, const RunOptions& options);
 

@@ -21,6 +21,9 @@ constexpr const char* kKallsyms = "/proc/kallsyms";
 constexpr std::string_view kModuleLine = "\t[";
 // An answer later than this will not come: the agent is wedged. Allow a new fetch.
 constexpr double kGiveUpS = 60;
+// The guest decides how long its module list is: more than this (a real one is a few hundred
+// KiB) is not kept, so a hostile guest cannot make wedge's memory grow with it.
+constexpr size_t kMaxModuleLines = 16 << 20;
 }  // namespace
 
 fs::path find_system_map(const image::GuestImage& image, const fs::path& cache_dir) {
@@ -156,6 +159,15 @@ bool SymbolFetcher::on_file(const agent::File& file) {
     agent_filters_ = false;
     modules_request_ = 0;
     modules_note_ = "no module symbols (the agent cannot filter /proc/kallsyms)";
+    return true;
+  }
+  if (module_lines_.size() + file.data.size() > kMaxModuleLines) {
+    modules_request_ = 0;
+    fetched_modules_ = fetching_for_;  // not again for this module list
+    module_lines_.clear();
+    modules_note_ =
+        fmt::format("no module symbols: the guest's list exceeded {} MiB", kMaxModuleLines >> 20);
+    log("module_symbols_error", nlohmann::json({{"error", modules_note_}}));
     return true;
   }
   module_lines_ += file.data;

@@ -12,6 +12,7 @@
 #include "harness/traces/module_memory.h"
 #include "harness/traces/proc_stack.h"
 #include "harness/util/files.h"
+#include "harness/util/interrupt.h"
 
 namespace wedge::run {
 
@@ -23,7 +24,7 @@ std::vector<traces::TaskTrace> TraceCollector::console_tasks_after(int mark, dou
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
   size_t last_count = 0;
   auto quiet_since = std::chrono::steady_clock::now();
-  while (std::chrono::steady_clock::now() < deadline) {
+  while (std::chrono::steady_clock::now() < deadline && !interrupted()) {
     (void)session_.pump();
     tasks = traces::task_traces_from_events(session_.console_events_after(mark));
     if (tasks.size() != last_count) {
@@ -142,6 +143,7 @@ std::vector<traces::TaskTrace> TraceCollector::dump_all_tasks(bool via_agent, Tr
     ways.emplace_back("sysrq-serial-t", [&] { return vm_.send_serial_sysrq('t'); });
   }
   for (const auto& [route, send] : ways) {
+    if (interrupted()) break;
     std::vector<traces::TaskTrace> tasks = console_dump(route, send, 6, r);
     if (tasks.empty()) continue;
     (void)write_file_atomic(
@@ -194,6 +196,22 @@ TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
     }
   }
 
+  // SIGINT/SIGTERM: keep what was gathered, skip the remaining routes (each takes seconds).
+  auto finish = [&] {
+    nlohmann::json summary = {{"routes", r.routes},
+                              {"subkind", r.subkind},
+                              {"stuck_function", r.stuck_function},
+                              {"problems", r.problems}};
+    summary["tasks"] = tasks_json(r.tasks);
+    summary["all_tasks"] = r.all_tasks.size();
+    if (interrupted()) summary["interrupted"] = interrupt_signal_name();
+    (void)write_file_atomic(
+        r.dir / "summary.json",
+        summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    return r;
+  };
+  if (interrupted()) return finish();
+
   // 2. Host-side sysrq when the agent gave nothing.
   if (r.tasks.empty() && !options.crash) {
     r.tasks = console_dump(
@@ -213,6 +231,8 @@ TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
                    [](const traces::TaskTrace& t) { return t.state == "D" || t.state == "R"; });
     }
   }
+
+  if (interrupted()) return finish();
 
   // 3. vCPU registers: a sleeping deadlock halts the vCPUs, a livelock keeps them busy.
   std::string raw_registers;
@@ -269,7 +289,7 @@ TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
   }
 
   // 4. A memory dump for crash/drgn.
-  if (options.memory_dump) {
+  if (options.memory_dump && !interrupted()) {
     fs::path dump = r.dir / "vmcore.kdump";
     if (auto s = vm_.dump_memory(dump); s) {
       r.routes.push_back("dump");
@@ -279,22 +299,13 @@ TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
   }
 
   // 5. Last resort, opt-in: NMI -> panic with every task's stack; the guest is gone after.
-  if (options.nmi_last_resort && r.tasks.empty()) {
+  if (options.nmi_last_resort && r.tasks.empty() && !interrupted()) {
     if (before_nmi) before_nmi();
     r.tasks = console_dump(
         "nmi", [&] { return vm_.inject_nmi(); }, 8, r);
   }
 
-  nlohmann::json summary = {{"routes", r.routes},
-                            {"subkind", r.subkind},
-                            {"stuck_function", r.stuck_function},
-                            {"problems", r.problems}};
-  summary["tasks"] = tasks_json(r.tasks);
-  summary["all_tasks"] = r.all_tasks.size();
-  (void)write_file_atomic(
-      r.dir / "summary.json",
-      summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-  return r;
+  return finish();
 }
 
 }  // namespace wedge::run

@@ -22,6 +22,37 @@ std::string last_line(const std::string& text) {
 
 }  // namespace
 
+Status valid_kernel_release(std::string_view release) {
+  constexpr size_t kMaxLength = 64;
+  auto printable = [&] {
+    std::string out;
+    for (unsigned char c : release.substr(0, kMaxLength)) {
+      out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
+    }
+    return out;
+  };
+  if (release.empty() || release.size() > kMaxLength) {
+    return make_error("kernel release \"{}\" must be 1 to {} characters long", printable(),
+                      kMaxLength);
+  }
+  for (unsigned char c : release) {
+    bool ok = std::isalnum(c) != 0 || c == '.' || c == '+' || c == '_' || c == '-';
+    if (!ok || c >= 0x80) {
+      return make_error(
+          "kernel release \"{}\" holds character 0x{:02x} (allowed: letters, "
+          "digits, '.', '+', '_', '-')",
+          printable(), static_cast<int>(c));
+    }
+  }
+  if (std::isalnum(static_cast<unsigned char>(release.front())) == 0) {
+    return make_error("kernel release \"{}\" must start with a letter or digit", printable());
+  }
+  if (release.find("..") != std::string_view::npos) {
+    return make_error("kernel release \"{}\" holds \"..\"", printable());
+  }
+  return ok_status();
+}
+
 Result<std::string> dump_kernel_release(const fs::path& dump) {
   std::error_code ec;
   if (!fs::is_regular_file(dump, ec)) return make_error("{}: no such file", dump.string());
@@ -30,6 +61,9 @@ Result<std::string> dump_kernel_release(const fs::path& dump) {
   if (!out.status.success() || release.empty() || release == "(unknown)") {
     return make_error("{}: not a memory dump with VMCOREINFO (crash --osrelease: {})",
                       dump.string(), last_line(out.err + out.out));
+  }
+  if (auto valid = valid_kernel_release(release); !valid) {
+    return valid.error().context(fmt::format("{}: refusing the dump's VMCOREINFO", dump.string()));
   }
   return release;
 }

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/util/result.h"
@@ -16,8 +17,15 @@
 namespace wedge::traces {
 
 // `crash --osrelease DUMP`: the release from the dump's VMCOREINFO ("6.1.0-56-cloud-amd64").
-// Fails when the file is not a dump crash can read or carries no VMCOREINFO.
+// Fails when the file is not a dump crash can read, carries no VMCOREINFO, or names a release
+// that is not valid_kernel_release (the dump is guest-controlled input: the release becomes a
+// cache path and a package name).
 [[nodiscard]] Result<std::string> dump_kernel_release(const std::filesystem::path& dump);
+
+// A kernel release safe to use in a path and a Debian package name: 1 to 64 characters from
+// [A-Za-z0-9.+_-], starting with a letter or digit, no "..". valid_kernel_release("6.1.0-56-
+// cloud-amd64") is ok; "../../etc" and "6.1 x" are errors saying why.
+[[nodiscard]] Status valid_kernel_release(std::string_view release);
 
 // Runs commands (crash's own command language, one per line; "quit" is added) in one batch
 // session and returns what they printed. Fails when crash cannot load the pair (a vmlinux

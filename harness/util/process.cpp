@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "harness/util/files.h"
+#include "harness/util/interrupt.h"
 
 namespace bp = boost::process;
 namespace fs = std::filesystem;
@@ -164,13 +165,25 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv,
   options.stdout_path = dir.path() / "out";
   options.stderr_path = dir.path() / "err";
   WEDGE_TRY(ChildProcess child, ChildProcess::spawn(argv, options));
-  auto waited = child.wait_for(timeout);
-  CommandOutput result;
-  if (!waited) {
-    child.stop(std::chrono::milliseconds(0));
-    return make_error("{} timed out after {} s", argv[0], timeout.count() / 1000.0);
+  // Waits in slices so that SIGINT/SIGTERM stops a long download or build step at once.
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::optional<ExitStatus> ended;
+  while (!ended) {
+    if (interrupted()) {
+      child.stop(std::chrono::milliseconds(0));
+      return interruption_error().context(argv[0]);
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      child.stop(std::chrono::milliseconds(0));
+      return make_error("{} timed out after {} s", argv[0], timeout.count() / 1000.0);
+    }
+    auto waited = child.wait_for(std::min(left, std::chrono::milliseconds(100)));
+    if (waited) ended = *waited;
   }
-  result.status = *waited;
+  CommandOutput result;
+  result.status = *ended;
   child.stop(std::chrono::milliseconds(0));  // reap leftovers of its group
   auto out = read_file(options.stdout_path);
   auto err = read_file(options.stderr_path);

@@ -75,8 +75,9 @@ struct CommandOutput {
   std::string err;
 };
 
-// Runs argv to completion (killing it after timeout) and captures its output.
-// Fails only when the command could not run or timed out; check status for its result.
+// Runs argv to completion (killing it after timeout, or at once on SIGINT/SIGTERM: see
+// interrupt.h) and captures its output. Fails only when the command could not run, timed out
+// or was interrupted; check status for its result.
 [[nodiscard]] Result<CommandOutput> run_command(const std::vector<std::string>& argv,
                                                 std::chrono::milliseconds timeout);
 

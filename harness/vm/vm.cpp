@@ -15,8 +15,24 @@ const char* to_string(DomainState state) {
       return "crashed";
     case DomainState::kOther:
       return "other";
+    case DomainState::kUnknown:
+      return "unknown";
   }
   return "other";
+}
+
+std::string DomainStatus::describe() const {
+  std::string out = to_string(state);
+  if (!reason.empty()) out += fmt::format(" ({})", reason);
+  if (!detail.empty()) out += ": " + detail;
+  return out;
+}
+
+Result<DomainStatus> Instance::status() {
+  WEDGE_TRY(DomainState state, this->state());
+  DomainStatus s;
+  s.state = state;
+  return s;
 }
 
 }  // namespace wedge::vm

@@ -33,9 +33,12 @@ struct VmSpec {
   // for a human on a kept guest). 0: start() picks a free port.
   int serial_port = 0;
   std::filesystem::path agent_socket;  // unix socket for the agent's virtio-serial channel
-  std::string owner;                   // written into the domain metadata, to find orphans later
-  // false: the guest dies with the backend's connection even if wedge crashes. true: it may
-  // outlive it once released (--keep-wedged); list_wedge_domains finds it later.
+  // Written into the domain metadata (Owner::to_string()): `wedge gc` removes guests whose
+  // owner is dead and that were not kept.
+  std::string owner;
+  // Guests are never tied to the backend's connection, so they survive a libvirtd restart;
+  // one whose wedge was SIGKILLed is reaped by the next wedge (owner dead). true: --keep-wedged
+  // asked for this guest to be left for post-mortem once released (then marked kept).
   bool keep_after_exit = false;
   // Raw image files attached as virtio disks, in order: /dev/vda, /dev/vdb, ...
   std::vector<std::filesystem::path> disks;
@@ -45,13 +48,35 @@ struct VmSpec {
     std::string tag;  // letters, digits, '_', '-' (mount -t 9p TAG ...)
   };
   std::vector<SharedFolder> shared_folders;
-  // Host loopback ports the guest dials at 10.0.2.2 (the run's servers, through their relays).
+  // The host loopback ports this guest may dial at 10.0.2.2 (the same port on 127.0.0.1): its
+  // run's servers, through their relays. Everything else, on the host or beyond, is
+  // unreachable: only ARP and TCP to these ports pass from the guest into QEMU's user-mode
+  // network (see net_gate.h).
   std::vector<int> host_ports;
 };
 
-enum class DomainState { kRunning, kPaused, kShutoff, kCrashed, kOther };
+// kUnknown: libvirt cannot be asked right now (its daemon restarted or is gone).
+enum class DomainState { kRunning, kPaused, kShutoff, kCrashed, kOther, kUnknown };
 
 [[nodiscard]] const char* to_string(DomainState state);
+
+// A domain's state with libvirt's reason for it, and what the hypervisor's own log says.
+struct DomainStatus {
+  DomainState state = DomainState::kUnknown;
+  std::string reason;  // libvirt's: "ioerror", "user", "dump" (paused); "crashed", "destroyed",
+                       // "shutdown", "failed" (shut off); for kUnknown why libvirt is unreachable
+  std::string detail;  // e.g. "qemu-system-x86_64: terminating on signal 15 from pid 123 (bash)"
+  bool gone = false;   // the domain no longer exists (a transient guest that stopped)
+  // "shutoff (crashed): qemu-...: terminating on signal 15 ..."
+  [[nodiscard]] std::string describe() const;
+};
+
+// What the guest's network gate let through and refused (see net_gate.h).
+struct NetworkStats {
+  uint64_t passed_frames = 0;
+  uint64_t dropped_frames = 0;
+  std::string last_dropped;  // "tcp to 10.0.2.2:22"
+};
 
 class Instance {
  public:
@@ -65,6 +90,12 @@ class Instance {
   // Sends bytes to the agent. Blocks at most briefly; fails if the channel is gone.
   [[nodiscard]] virtual Status write_agent(const std::string& bytes) = 0;
   [[nodiscard]] virtual Result<DomainState> state() = 0;
+  // The state with its reason. A lost libvirt connection is kUnknown (the backend reconnects
+  // by itself); a guest that no longer exists is shut off, gone, with the reason it stopped.
+  [[nodiscard]] virtual Result<DomainStatus> status();
+  // The QEMU process running the guest (0: unknown), to tell a stopped or killed QEMU apart.
+  [[nodiscard]] virtual int qemu_pid() const { return 0; }
+  [[nodiscard]] virtual NetworkStats network_stats() const { return {}; }
   // Host-side sysrq (keyboard Alt+SysRq+key), for when the agent is silent.
   [[nodiscard]] virtual Status send_sysrq(char key) = 0;
   // Host-side sysrq over the serial line: a BREAK then the key on the console's telnet
@@ -77,8 +108,7 @@ class Instance {
   // An NMI to every vCPU (with unknown_nmi_panic the kernel prints all tasks, then dies).
   [[nodiscard]] virtual Status inject_nmi() = 0;
   // Leaves the guest running after this Instance goes away (--keep-wedged); destroy() then
-  // does nothing. Only a guest started with VmSpec::keep_after_exit also outlives the
-  // backend's connection.
+  // does nothing, and the guest is marked kept so that `wedge gc` leaves it alone.
   virtual void release() = 0;
   // Sets the balloon target (guest memory in MiB).
   [[nodiscard]] virtual Status set_balloon_mib(int mib) = 0;
@@ -97,7 +127,7 @@ class Backend {
   virtual ~Backend() = default;
   // Defines and starts a transient guest. The Instance owns it from then on.
   [[nodiscard]] virtual Result<std::unique_ptr<Instance>> start(const VmSpec& spec) = 0;
-  // Names of leftover guests of ours (name starts with "wedge-").
+  // Names of guests of ours (name starts with "wedge-"), running or left over.
   [[nodiscard]] virtual Result<std::vector<std::string>> list_wedge_domains() = 0;
 };
 

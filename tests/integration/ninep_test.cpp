@@ -84,7 +84,9 @@ duration_s = 300
 
 TEST_F(NinepTest, CloudKernelIsRefusedBeforeAnythingStarts) {
   fs::path scenario = dir() / "cloud.toml";
-  ASSERT_TRUE(write_file_atomic(scenario, "[storage]\ntransport = \"9p\"\nuse = \"fs\"\n").ok());
+  ASSERT_TRUE(
+      write_file_atomic(scenario, "[storage]\ntransport = \"9p\"\nuse = \"fs\"\n[workload]\n")
+          .ok());
   WedgeRun r = run_wedge({"run", scenario.string(), "--out", (dir() / "run").string()}, 60s);
   EXPECT_EQ(r.status.code, 2) << r.out << r.err;
   EXPECT_NE(r.err.find(scenario.string() + ":1: [storage] transport = \"9p\" needs a kernel"),

@@ -14,6 +14,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness/util/files.h"
@@ -63,9 +64,62 @@ inline void expect_nothing_leaked(const std::filesystem::path& run_dir) {
   EXPECT_EQ(std::count(domains->begin(), domains->end(), domain), 0) << "leftover " << domain;
   auto procs = processes_mentioning(run_dir.string());
   EXPECT_TRUE(procs.empty()) << "leftover process " << procs.front();
-  for (const char* file : {"export.img", "export-1.img", "agent.sock"}) {
+  for (const char* file : {"export.img", "export-1.img", "agent.sock", "agent.net-from-guest.sock",
+                           "agent.net-to-network.sock"}) {
     EXPECT_FALSE(std::filesystem::exists(run_dir / file)) << file << " left behind";
   }
+  // report.json names only files that exist, and no interrupted write left a temp file.
+  for (const auto& file : report.value("files", nlohmann::json::array())) {
+    EXPECT_TRUE(std::filesystem::exists(run_dir / file.get<std::string>()))
+        << "report.json names " << file << ", which is not there";
+  }
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(run_dir, ec)) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos)
+        << "temp file left behind: " << entry.path();
+  }
+}
+
+// Starts `wedge ARGS` in the background with its stdout and stderr in log.
+inline ChildProcess start_wedge(const std::vector<std::string>& args,
+                                const std::filesystem::path& log) {
+  std::vector<std::string> argv = {WEDGE_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  SpawnOptions options;
+  options.stdout_path = log;
+  auto child = ChildProcess::spawn(argv, options);
+  EXPECT_TRUE(child.ok()) << child.error().message();
+  return std::move(*child);
+}
+
+// Waits until log holds needle (true) or timeout passes (false).
+inline bool wait_for_output(const std::filesystem::path& log, const std::string& needle,
+                            std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto text = read_file(log);
+    if (text.ok() && text->find(needle) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+// The run id a `wedge run` printed first ("run 20261125-140312-3fa2 -> /dir").
+inline std::string run_id_in(const std::filesystem::path& log) {
+  auto text = read_file(log);
+  if (!text.ok()) return "";
+  size_t at = text->find("] run ");
+  if (at == std::string::npos) return "";
+  size_t start = at + 6;
+  return text->substr(start, text->find(' ', start) - start);
+}
+
+// The QEMU process of a run's guest, or -1.
+inline pid_t qemu_pid_of(const std::string& run_id) {
+  for (const auto& pid_line : processes_mentioning("guest=wedge-" + run_id + ",")) {
+    return static_cast<pid_t>(std::stol(pid_line.substr(0, pid_line.find(':'))));
+  }
+  return -1;
 }
 
 // A fresh temporary directory per test, for run directories and scenario files.

@@ -89,14 +89,17 @@ void expect_infra_error(RunTest& t, const fs::path& scenario, const std::string&
 // The server binary is missing.
 TEST_F(RunTest, MissingServerIsInfraError) {
   expect_infra_error(
-      *this, write_scenario("missing", "[storage]\nserver_binary = \"/nonexistent/nbd-server\"\n"),
+      *this,
+      write_scenario("missing",
+                     "[storage]\nserver_binary = \"/nonexistent/nbd-server\"\n[workload]\n"),
       "/nonexistent/nbd-server");
 }
 
 // The server starts and dies at once: the report quotes how it ended.
 TEST_F(RunTest, ServerThatDiesAtStartIsInfraError) {
-  expect_infra_error(*this, write_scenario("dies", "[storage]\nserver_binary = \"/bin/false\"\n"),
-                     "exit");
+  expect_infra_error(
+      *this, write_scenario("dies", "[storage]\nserver_binary = \"/bin/false\"\n[workload]\n"),
+      "exit");
 }
 
 TEST_F(RunTest, BadScenarioIsUsageErrorWithFileAndLine) {
@@ -122,6 +125,7 @@ TEST_F(RunTest, KernelThatPanicsAtBootIsBootFailure) {
   fs::path scenario = write_scenario("noinit", R"(
 [guest]
 cmdline = "rdinit=/nonexistent init=/nonexistent"
+[workload]
 )");
   fs::path out = dir() / "run";
   auto started = std::chrono::steady_clock::now();
@@ -164,7 +168,7 @@ TEST_F(RunTest, InterruptMidRunTearsDownAndReports) {
   EXPECT_EQ(status->code, 125);
   json report = load_json(out / "report.json");
   EXPECT_EQ(report["verdict"], "infra_error");
-  EXPECT_NE(report["infra_error"].get<std::string>().find("interrupted by signal 2"),
+  EXPECT_NE(report["infra_error"].get<std::string>().find("interrupted by SIGINT during workload"),
             std::string::npos)
       << report["infra_error"];
   expect_nothing_leaked(out);
@@ -308,22 +312,25 @@ size_mib = 320
   expect_nothing_leaked(out);
 }
 
-// wedge SIGKILLed mid-run runs no teardown at all: the guest must still go (libvirt
-// auto-destroys it with our connection) and so must the storage server (it dies with us).
-TEST_F(RunTest, SigkillMidRunLeavesNoGuestOrServer) {
+// wedge SIGKILLed mid-run runs no teardown at all: its server dies with it, and the guest
+// (no longer tied to wedge's libvirt connection, so that it survives a libvirtd restart) and
+// export image go with `wedge gc` (as with the next wedge run: host_failure_test), which finds
+// their owner dead.
+TEST_F(RunTest, SigkillMidRunLeavesNothingAfterGc) {
   fs::path out = dir() / "run";
   ChildProcess child = start_run_until_workload(out, dir() / "stdout");
   ASSERT_EQ(::kill(child.pid(), SIGKILL), 0);
   ASSERT_TRUE(child.wait_for(10s).ok());
+  WedgeRun gc = run_wedge({"gc"}, 120s);
+  EXPECT_EQ(gc.status.code, 0) << gc.out << gc.err;
+  EXPECT_NE(gc.out.find("removed guest wedge-"), std::string::npos) << gc.out;
   bool clean = false;
   for (int i = 0; i < 200 && !clean; ++i) {
-    auto backend = vm::LibvirtBackend::connect();
-    ASSERT_TRUE(backend.ok());
-    auto domains = (*backend)->list_wedge_domains();
-    clean = domains.ok() && domains->empty() && processes_mentioning(out.string()).empty();
+    clean = processes_mentioning(out.string()).empty() && !fs::exists(out / "export.img");
     std::this_thread::sleep_for(100ms);
   }
-  EXPECT_TRUE(clean) << "guest or server outlived a SIGKILLed wedge";
+  EXPECT_TRUE(clean) << "server or export image outlived a SIGKILLed wedge and wedge gc";
+  EXPECT_EQ(gc.out.find("could not"), std::string::npos) << gc.out;
 }
 
 // libvirtd is not there (its socket is gone): wedge could not test, and says what it tried.

@@ -1,7 +1,10 @@
 // Unit tests for the scenario loader: good files load with their values, and every kind of
 // bad file is refused with the file and line of the mistake.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
+#include "harness/config/kinds.h"
 #include "harness/config/load_scenario.h"
 #include "harness/config/sysctl_keys.h"
 #include "harness/util/files.h"
@@ -29,11 +32,48 @@ TEST(Config, BuiltinDefaultScenarioLoads) {
   EXPECT_EQ(s->limits.duration_s, 300);
 }
 
-TEST(Config, EmptyFileGivesDefaultsAndNameFromFile) {
-  auto s = parse_scenario("", "dir/my-case.toml");
+// A scenario file must be whole; fragments parse (the tests above and below use them).
+TEST(Config, EmptyFileOrNoWorkloadIsAnError) {
+  const std::string kinds = fmt::format("{}", fmt::join(workload_kind_names(), ", "));
+  EXPECT_EQ(kinds.rfind("swap-hog, command", 0), 0u) << kinds;
+  auto dir = TempDir::create("wedge-config-test");
+  ASSERT_TRUE(dir.ok());
+  ASSERT_TRUE(write_file_atomic(dir->path() / "empty.toml", "").ok());
+  auto empty = load_scenario(dir->path() / "empty.toml");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error().message(),
+            (dir->path() / "empty.toml").string() +
+                ": no [workload] table (the file is empty): a scenario needs one (kind: " + kinds +
+                ")");
+  auto none =
+      parse_scenario("name = \"x\"\n[guest]\nvcpus = 1\n", "t.toml", {.require_workload = true});
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().message(),
+            "t.toml: no [workload] table: a scenario needs one (kind: " + kinds + ")");
+  EXPECT_TRUE(parse_scenario("", "fragment.toml").ok());
+}
+
+TEST(Config, MinimalFileGetsDefaultsAndNameFromFile) {
+  auto s = parse_scenario("[workload]\n", "dir/my-case.toml");
   ASSERT_TRUE(s.ok()) << s.error().message();
   EXPECT_EQ(s->name, "my-case");
   EXPECT_EQ(s->guest.kernel, "default");
+}
+
+// Once a segfault: no name, and a file name with spaces or non-ASCII letters.
+TEST(Config, NameFromAFileNameWithSpacesOrNonAsciiIsMadeValid) {
+  auto spaces = parse_scenario("[workload]\n", "dir/my swap case.toml");
+  ASSERT_TRUE(spaces.ok()) << spaces.error().message();
+  EXPECT_EQ(spaces->name, "my-swap-case");
+  auto accents = parse_scenario("[workload]\n", "dir/d\xc3\xa9j\xc3\xa0 vu \xe2\x9c\x93.toml");
+  ASSERT_TRUE(accents.ok()) << accents.error().message();
+  EXPECT_EQ(accents->name, "d-j-vu");
+  auto nothing_left = parse_scenario("[workload]\n", "dir/\xe2\x9c\x93.toml");
+  ASSERT_TRUE(nothing_left.ok());
+  EXPECT_EQ(nothing_left->name, "scenario");
+  // An explicit bad name is still an error, with its line.
+  EXPECT_EQ(error_of("\nname = \"my case\"\n"),
+            "t.toml:2: name \"my case\" may only hold letters, digits, '-', '_' and '.'");
 }
 
 TEST(Config, UnknownKeyNamesFileLineAndTable) {
@@ -131,6 +171,31 @@ TEST(Config, CommandFilesResolveRelativeToScenarioAndMustExist) {
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message().find("case.toml:4: [workload] files:"), std::string::npos)
       << missing.error().message();
+}
+
+TEST(Config, CommandFilesMustStayInsideTheScenarioFolder) {
+  auto dir = TempDir::create("wedge-config-test");
+  ASSERT_TRUE(dir.ok());
+  std::filesystem::create_directory(dir->path() / "scenarios");
+  ASSERT_TRUE(write_file_atomic(dir->path() / "secret", "key\n").ok());
+  std::filesystem::create_symlink(dir->path() / "secret", dir->path() / "scenarios" / "link");
+  const std::filesystem::path scenario = dir->path() / "scenarios" / "case.toml";
+  auto with_files = [](const std::string& files) {
+    return "[workload]\nkind = \"command\"\nargv = [\"/extra/x\"]\nfiles = [" + files + "]\n";
+  };
+  const std::vector<std::string> outside = {
+      "\"../secret\"", "\"" + (dir->path() / "secret").string() + "\"", "\"link\""};
+  for (const std::string& files : outside) {
+    auto refused = parse_scenario(with_files(files), scenario);
+    ASSERT_FALSE(refused.ok()) << files;
+    EXPECT_NE(refused.error().message().find("case.toml:4: [workload] files:"), std::string::npos)
+        << refused.error().message();
+    EXPECT_NE(refused.error().message().find("is outside the scenario's folder"), std::string::npos)
+        << refused.error().message();
+    EXPECT_NE(refused.error().message().find("--allow-outside-files"), std::string::npos);
+    auto allowed = parse_scenario(with_files(files), scenario, {.allow_outside_files = true});
+    EXPECT_TRUE(allowed.ok()) << files << ": " << allowed.error().message();
+  }
 }
 
 TEST(Config, SyntaxErrorHasLineAndColumn) {

@@ -59,7 +59,9 @@ bool balanced(const std::string& xml) {
 
 TEST(DomainXml, TcgDomainHasEveryRequiredElement) {
   std::string xml = build_domain_xml(sample_spec());
-  EXPECT_TRUE(xml.starts_with("<domain type='qemu'>")) << xml;
+  EXPECT_TRUE(xml.starts_with(
+      "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>"))
+      << xml;
   EXPECT_EQ(element(xml, "name"), "wedge-20261121-133000-ab12");
   EXPECT_NE(xml.find("<memory unit='MiB'>256</memory>"), std::string::npos);
   EXPECT_NE(xml.find("<currentMemory unit='MiB'>256</currentMemory>"), std::string::npos);
@@ -82,7 +84,69 @@ TEST(DomainXml, MetadataCarriesOwnerInWedgeNamespace) {
             std::string::npos)
       << xml;
   EXPECT_EQ(element(xml, "wedge:owner"), "wedge run r1 pid 42");
+  EXPECT_EQ(element(xml, "wedge:kept"), "no");
   EXPECT_LT(xml.find("<metadata>"), xml.find("<wedge:owner>"));
+}
+
+TEST(DomainXml, MetadataRoundTripsOwnerAndKeptWithOrWithoutPrefixes) {
+  std::string element_xml = metadata_element("pid=42 start=7 boot=b<&>", true);
+  EXPECT_EQ(
+      element_xml,
+      "<instance><owner>pid=42 start=7 boot=b&lt;&amp;&gt;</owner><kept>yes</kept></instance>");
+  WedgeMetadata m = parse_metadata(element_xml);
+  EXPECT_EQ(m.owner, "pid=42 start=7 boot=b<&>");
+  EXPECT_TRUE(m.kept);
+  // As libvirt hands it back after a create with the wedge: prefix.
+  WedgeMetadata from_create = parse_metadata(
+      "<wedge:instance xmlns:wedge=\"https://wedge.invalid/xmlns\">\n  "
+      "<wedge:owner>pid=9</wedge:owner>\n"
+      "  <wedge:kept>no</wedge:kept>\n</wedge:instance>");
+  EXPECT_EQ(from_create.owner, "pid=9");
+  EXPECT_FALSE(from_create.kept);
+  EXPECT_EQ(parse_metadata("").owner, "");
+}
+
+TEST(DomainXml, NetworkFramesGoThroughTheGateSocketsNextToTheAgentSocket) {
+  VmSpec spec = sample_spec();
+  std::string xml = build_domain_xml(spec);
+  NetGateSockets sockets = net_gate_sockets(spec);
+  EXPECT_EQ(sockets.from_guest, "/runs/r1/agent.net-from-guest.sock");
+  EXPECT_EQ(sockets.to_network, "/runs/r1/agent.net-to-network.sock");
+  EXPECT_NE(xml.find("<alias name='ua-wedge-net'/>"), std::string::npos) << xml;
+  size_t inject = xml.find(
+      "<qemu:arg value='filter-redirector,id=wedge-net-inject,netdev=hostua-wedge-net,queue=rx,"
+      "indev=wedge-net-in'/>");
+  size_t gate = xml.find(
+      "<qemu:arg value='filter-redirector,id=wedge-net-gate,netdev=hostua-wedge-net,queue=rx,"
+      "outdev=wedge-net-out'/>");
+  ASSERT_NE(inject, std::string::npos) << xml;
+  ASSERT_NE(gate, std::string::npos) << xml;
+  EXPECT_LT(inject, gate) << "the injecting filter must be created first";
+  EXPECT_NE(xml.find("socket,id=wedge-net-out,path=/runs/r1/agent.net-from-guest.sock,server=on,"
+                     "wait=off"),
+            std::string::npos)
+      << xml;
+  EXPECT_NE(xml.find("socket,id=wedge-net-in,path=/runs/r1/agent.net-to-network.sock,server=on,"
+                     "wait=off"),
+            std::string::npos)
+      << xml;
+  EXPECT_TRUE(balanced(xml)) << xml;
+}
+
+TEST(DomainXml, CommasInGateSocketPathsAreDoubledForQemu) {
+  VmSpec spec = sample_spec();
+  spec.agent_socket = "/runs/a,b/agent.sock";
+  std::string xml = build_domain_xml(spec);
+  EXPECT_NE(xml.find("path=/runs/a,,b/agent.net-from-guest.sock,server=on"), std::string::npos)
+      << xml;
+}
+
+TEST(DomainXml, ValidateRejectsBadHostPorts) {
+  VmSpec spec = sample_spec();
+  spec.host_ports = {10809, 0};
+  auto bad = validate_spec(spec);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message(), "host port 0 is not a TCP port");
 }
 
 TEST(DomainXml, ConsoleIsLoopbackTelnetServerLoggedToFileOnFirstSerialPort) {
@@ -123,7 +187,8 @@ TEST(DomainXml, AgentChannelIsVirtioSerialPortNamedForTheAgent) {
 
 TEST(DomainXml, DevicesAreUserNetBalloonAndNothingElse) {
   std::string xml = build_domain_xml(sample_spec());
-  EXPECT_NE(xml.find("<interface type='user'>\n      <model type='virtio'/>\n    </interface>"),
+  EXPECT_NE(xml.find("<interface type='user'>\n      <model type='virtio'/>\n"
+                     "      <alias name='ua-wedge-net'/>\n    </interface>"),
             std::string::npos);
   EXPECT_NE(xml.find("<memballoon model='virtio'>\n      <stats period='1'/>\n"
                      "    </memballoon>"),
@@ -137,7 +202,7 @@ TEST(DomainXml, DevicesAreUserNetBalloonAndNothingElse) {
 TEST(DomainXml, KvmSpecAsksForKvmDomain) {
   VmSpec spec = sample_spec();
   spec.kvm = true;
-  EXPECT_TRUE(build_domain_xml(spec).starts_with("<domain type='kvm'>"));
+  EXPECT_TRUE(build_domain_xml(spec).starts_with("<domain type='kvm' "));
 }
 
 TEST(DomainXml, EmptyInitrdAndCmdlineAreLeftOut) {

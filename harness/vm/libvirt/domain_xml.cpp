@@ -38,9 +38,65 @@ Status check_path(std::string_view what, const std::filesystem::path& path, bool
   return check_text(what, path.string());
 }
 
+// A value inside a QEMU -chardev/-object option: commas are doubled.
+std::string qemu_option_value(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    out += c;
+    if (c == ',') out += ',';
+  }
+  return out;
+}
+
+// The text of the first <tag> or <prefix:tag> element in xml ("" if none).
+std::string element_text(std::string_view xml, std::string_view tag) {
+  size_t at = 0;
+  while ((at = xml.find('<', at)) != std::string_view::npos) {
+    size_t name_end = xml.find_first_of(" >/", at);
+    if (name_end == std::string_view::npos) return "";
+    std::string_view name = xml.substr(at + 1, name_end - at - 1);
+    if (size_t colon = name.find(':'); colon != std::string_view::npos)
+      name.remove_prefix(colon + 1);
+    size_t open_end = xml.find('>', at);
+    if (name == tag && open_end != std::string_view::npos && xml[open_end - 1] != '/') {
+      size_t close = xml.find("</", open_end);
+      if (close == std::string_view::npos) return "";
+      return std::string(xml.substr(open_end + 1, close - open_end - 1));
+    }
+    at = name_end;
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string xml_escape(std::string_view text) { return markup_escape(text); }
+NetGateSockets net_gate_sockets(const VmSpec& spec) {
+  // Named after the agent socket, so guests sharing a folder never share these.
+  std::filesystem::path base = spec.agent_socket;
+  base.replace_extension();
+  return {base.string() + ".net-from-guest.sock", base.string() + ".net-to-network.sock"};
+}
+
+std::string metadata_element(std::string_view owner, bool kept) {
+  return fmt::format("<instance><owner>{}</owner><kept>{}</kept></instance>", xml_escape(owner),
+                     kept ? "yes" : "no");
+}
+
+WedgeMetadata parse_metadata(std::string_view xml) {
+  WedgeMetadata m;
+  m.owner = element_text(xml, "owner");
+  for (auto [from, to] : {std::pair<std::string_view, std::string_view>{"&lt;", "<"},
+                          {"&gt;", ">"},
+                          {"&quot;", "\""},
+                          {"&apos;", "'"},
+                          {"&amp;", "&"}}) {
+    for (size_t at; (at = m.owner.find(from)) != std::string::npos;)
+      m.owner.replace(at, from.size(), to);
+  }
+  m.kept = element_text(xml, "kept") == "yes";
+  return m;
+}
 
 Status validate_spec(const VmSpec& spec) {
   if (!spec.name.starts_with(kDomainPrefix) || spec.name.size() == kDomainPrefix.size()) {
@@ -67,6 +123,16 @@ Status validate_spec(const VmSpec& spec) {
   if (spec.serial_port < 0 || spec.serial_port > 65535) {
     return make_error("serial_port {} is not a TCP port", spec.serial_port);
   }
+  for (int port : spec.host_ports) {
+    if (port < 1 || port > 65535) return make_error("host port {} is not a TCP port", port);
+  }
+  const NetGateSockets net = net_gate_sockets(spec);
+  for (const auto& socket : {net.from_guest, net.to_network}) {
+    if (socket.string().size() > kMaxSocketPath) {
+      return make_error("network gate socket {} is longer than unix sockets allow ({} bytes)",
+                        socket.string(), kMaxSocketPath);
+    }
+  }
   WEDGE_CHECK(check_text("cmdline", spec.cmdline));
   WEDGE_CHECK(check_text("owner", spec.owner));
   return ok_status();
@@ -79,11 +145,13 @@ std::string build_domain_xml(const VmSpec& spec) {
     xml += line;
     xml += '\n';
   };
-  add(fmt::format("<domain type='{}'>", spec.kvm ? "kvm" : "qemu"));
+  add(fmt::format("<domain type='{}' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>",
+                  spec.kvm ? "kvm" : "qemu"));
   add(fmt::format("  <name>{}</name>", xml_escape(spec.name)));
   add("  <metadata>");
   add(fmt::format("    <wedge:instance xmlns:wedge='{}'>", xml_escape(kMetadataNamespace)));
   add(fmt::format("      <wedge:owner>{}</wedge:owner>", xml_escape(spec.owner)));
+  add("      <wedge:kept>no</wedge:kept>");
   add("    </wedge:instance>");
   add("  </metadata>");
   add(fmt::format("  <memory unit='MiB'>{}</memory>", spec.memory_mib));
@@ -142,12 +210,35 @@ std::string build_domain_xml(const VmSpec& spec) {
   }
   add("    <interface type='user'>");
   add("      <model type='virtio'/>");
+  add(fmt::format("      <alias name='{}'/>", kNetAlias));
   add("    </interface>");
   add("    <controller type='usb' model='none'/>");
   add("    <memballoon model='virtio'>");
   add("      <stats period='1'/>");
   add("    </memballoon>");
   add("  </devices>");
+  // The network gate (net_gate.h): every frame the guest sends into the user-mode network goes
+  // out through from_guest and only what wedge passes comes back in through to_network. On the
+  // receive queue filters run last-created first, so the injecting one is created first: what
+  // it injects then reaches slirp without going back through the redirecting one.
+  const NetGateSockets net = net_gate_sockets(spec);
+  add("  <qemu:commandline>");
+  auto arg = [&](std::string_view value) {
+    add(fmt::format("    <qemu:arg value='{}'/>", xml_escape(value)));
+  };
+  arg("-chardev");
+  arg(fmt::format("socket,id=wedge-net-in,path={},server=on,wait=off",
+                  qemu_option_value(net.to_network.string())));
+  arg("-chardev");
+  arg(fmt::format("socket,id=wedge-net-out,path={},server=on,wait=off",
+                  qemu_option_value(net.from_guest.string())));
+  arg("-object");
+  arg(fmt::format("filter-redirector,id=wedge-net-inject,netdev={},queue=rx,indev=wedge-net-in",
+                  kNetdevId));
+  arg("-object");
+  arg(fmt::format("filter-redirector,id=wedge-net-gate,netdev={},queue=rx,outdev=wedge-net-out",
+                  kNetdevId));
+  add("  </qemu:commandline>");
   add("</domain>");
   return xml;
 }

@@ -5,6 +5,9 @@
 
 #include <thread>
 
+#include "harness/util/interrupt.h"
+#include "harness/util/owner.h"
+
 namespace wedge::vm {
 
 namespace fs = std::filesystem;
@@ -33,7 +36,7 @@ Result<bool> probe_kvm(Backend& backend, const fs::path& kernel, const fs::path&
   spec.cmdline = "console=ttyS0";
   spec.console_log = dir / "kvm-probe-console.log";
   spec.agent_socket = dir / "kvm-probe-agent.sock";
-  spec.owner = "kvm-probe";
+  spec.owner = self_owner().to_string();
 
   auto started = backend.start(spec);
   if (!started) return false;  // a kvm-type guest cannot start here: TCG it is
@@ -42,7 +45,7 @@ Result<bool> probe_kvm(Backend& backend, const fs::path& kernel, const fs::path&
   bool booted = false;
   std::string console;
   auto deadline = steady_clock::now() + timeout;
-  while (!booted && steady_clock::now() < deadline) {
+  while (!booted && steady_clock::now() < deadline && !interrupted()) {
     auto chunk = guest->read_console();
     if (!chunk) break;
     console += *chunk;
@@ -52,6 +55,7 @@ Result<bool> probe_kvm(Backend& backend, const fs::path& kernel, const fs::path&
   if (auto destroyed = guest->destroy(); !destroyed) {
     return destroyed.error().context("kvm probe: destroying probe guest");
   }
+  if (interrupted()) return interruption_error().context("kvm probe");
   return booted;
 }
 

@@ -7,6 +7,7 @@
 #include <libvirt/virterror.h>
 #include <linux/input-event-codes.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -22,8 +23,11 @@
 #include "harness/util/files.h"
 #include "harness/util/following_file.h"
 #include "harness/util/net.h"
+#include "harness/util/owner.h"
 #include "harness/vm/kdump_file.h"
+#include "harness/vm/libvirt/domain_log.h"
 #include "harness/vm/libvirt/domain_xml.h"
+#include "harness/vm/net_gate.h"
 #include "harness/vm/serial_sysrq.h"
 
 namespace wedge::vm {
@@ -36,6 +40,8 @@ namespace {
 
 // At most this much console output is returned per read_console() call; the rest comes next.
 constexpr size_t kMaxConsoleChunk = 4 << 20;
+// The same for the agent channel: a guest flooding it cannot make one read grow without end.
+constexpr size_t kMaxAgentChunk = 4 << 20;
 // How long write_agent waits for the channel to take all bytes (QEMU stops reading the
 // socket while the guest does not read its port).
 constexpr milliseconds kAgentWriteTimeout{2000};
@@ -43,16 +49,103 @@ constexpr milliseconds kAgentWriteTimeout{2000};
 constexpr milliseconds kAgentConnectTimeout{1000};
 // Another process may bind the console port we picked before QEMU does: pick again this often.
 constexpr int kSerialPortAttempts = 5;
+// Keepalive: a libvirtd that stops answering (hung, SIGSTOPped) fails our calls after about
+// interval * (count + 1) seconds instead of blocking them forever.
+constexpr int kKeepAliveIntervalS = 2;
+constexpr unsigned kKeepAliveCount = 3;
+// A lost connection is retried at most this often (libvirtd takes seconds to come back).
+constexpr milliseconds kReconnectEvery{1000};
+// How long start() waits for QEMU's network gate sockets.
+constexpr milliseconds kNetGateTimeout{5000};
 
 void ignore_libvirt_error(void* /*user_data*/, virErrorPtr /*error*/) {}
 
 // libvirt prints every error to stderr unless a handler is set; ours are returned instead.
+// The default event loop (run on its own thread for the life of the process) is what sends
+// keepalives and notices a dead daemon.
 void init_libvirt() {
   static std::once_flag once;
   std::call_once(once, [] {
     virInitialize();
     virSetErrorFunc(nullptr, ignore_libvirt_error);
+    if (virEventRegisterDefaultImpl() == 0) {
+      std::thread([] {
+        while (virEventRunDefaultImpl() == 0) {
+        }
+      }).detach();
+    }
   });
+}
+
+// Opens uri with keepalive on; nullptr on failure (the libvirt error is set).
+virConnectPtr open_connection(const std::string& uri) {
+  virConnectPtr conn = virConnectOpen(uri.c_str());
+  if (conn != nullptr) (void)virConnectSetKeepAlive(conn, kKeepAliveIntervalS, kKeepAliveCount);
+  return conn;
+}
+
+// The uri to use: the given one, else $WEDGE_LIBVIRT_URI, else the system daemon.
+std::string resolve_uri(std::string uri) {
+  if (!uri.empty()) return uri;
+  const char* env = std::getenv(kLibvirtUriEnv);
+  return (env != nullptr && *env != '\0') ? env : kDefaultLibvirtUri;
+}
+
+std::string paused_reason(int reason) {
+  switch (reason) {
+    case VIR_DOMAIN_PAUSED_USER:
+      return "user";
+    case VIR_DOMAIN_PAUSED_MIGRATION:
+      return "migration";
+    case VIR_DOMAIN_PAUSED_SAVE:
+      return "save";
+    case VIR_DOMAIN_PAUSED_DUMP:
+      return "dump";
+    case VIR_DOMAIN_PAUSED_IOERROR:
+      return "ioerror";
+    case VIR_DOMAIN_PAUSED_WATCHDOG:
+      return "watchdog";
+    case VIR_DOMAIN_PAUSED_SHUTTING_DOWN:
+      return "shutting_down";
+    case VIR_DOMAIN_PAUSED_CRASHED:
+      return "crashed";
+    case VIR_DOMAIN_PAUSED_STARTING_UP:
+      return "starting_up";
+    default:
+      return fmt::format("reason {}", reason);
+  }
+}
+
+std::string shutoff_reason(int reason) {
+  switch (reason) {
+    case VIR_DOMAIN_SHUTOFF_SHUTDOWN:
+      return "shutdown";
+    case VIR_DOMAIN_SHUTOFF_DESTROYED:
+      return "destroyed";
+    case VIR_DOMAIN_SHUTOFF_CRASHED:
+      return "crashed";
+    case VIR_DOMAIN_SHUTOFF_FAILED:
+      return "failed";
+    case VIR_DOMAIN_SHUTOFF_DAEMON:
+      return "daemon";
+    default:
+      return fmt::format("reason {}", reason);
+  }
+}
+
+// The pid of the QEMU process whose command line names the guest (0 if none is found). /proc
+// works even when libvirt's own pid file is out of reach.
+int find_qemu_pid(const std::string& name) {
+  const std::string needle = fmt::format("guest={},", name);
+  std::error_code ec;
+  for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string pid = it->path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    auto cmdline = read_file(it->path() / "cmdline");
+    if (!cmdline || cmdline->find("qemu-system") == std::string::npos) continue;
+    if (cmdline->find(needle) != std::string::npos) return std::stoi(pid);
+  }
+  return 0;
 }
 
 // The last libvirt error of this thread, prefixed with what was being done.
@@ -118,13 +211,24 @@ Status ensure_parent(const fs::path& path) {
 
 class LibvirtInstance final : public Instance {
  public:
-  LibvirtInstance(std::shared_ptr<ConnectHandle> conn, DomainHandle dom, VmSpec spec)
+  LibvirtInstance(std::shared_ptr<ConnectHandle> conn, std::string uri, DomainHandle dom,
+                  VmSpec spec, DomainLog log)
       : conn_(std::move(conn)),
+        uri_(std::move(uri)),
         dom_(std::move(dom)),
         spec_(std::move(spec)),
-        console_(spec_.console_log) {
+        console_(spec_.console_log),
+        log_(std::move(log)) {
     qemu_version_ = hypervisor_version(conn_->get());
     libvirt_version_ = daemon_libvirt_version(conn_->get());
+    qemu_pid_ = find_qemu_pid(spec_.name);
+  }
+  // Starts the network gate; on failure the caller destroys the guest.
+  Status open_network() {
+    const NetGateSockets sockets = net_gate_sockets(spec_);
+    WEDGE_TRY(gate_, NetGate::start(sockets.from_guest, sockets.to_network, spec_.host_ports,
+                                    kNetGateTimeout));
+    return ok_status();
   }
   LibvirtInstance(const LibvirtInstance&) = delete;
   LibvirtInstance& operator=(const LibvirtInstance&) = delete;
@@ -134,6 +238,13 @@ class LibvirtInstance final : public Instance {
   Result<std::string> read_agent() override;
   Status write_agent(const std::string& bytes) override;
   Result<DomainState> state() override;
+  Result<DomainStatus> status() override;
+  int qemu_pid() const override { return qemu_pid_; }
+  NetworkStats network_stats() const override {
+    if (!gate_) return network_;
+    NetGate::Stats g = gate_->stats();
+    return {g.passed_frames, g.dropped_frames + g.queue_drops, g.last_dropped};
+  }
   Status send_sysrq(char key) override;
   Status set_balloon_mib(int mib) override;
   Status destroy() override;
@@ -141,7 +252,7 @@ class LibvirtInstance final : public Instance {
   Result<std::string> monitor_command(const std::string& hmp) override;
   Status dump_memory(const std::filesystem::path& path) override;
   Status inject_nmi() override;
-  void release() override { released_ = true; }
+  void release() override;
   std::string qemu_version() override { return qemu_version_; }
   std::string libvirt_version() override { return libvirt_version_; }
   const std::string& name() const override { return spec_.name; }
@@ -155,8 +266,18 @@ class LibvirtInstance final : public Instance {
     agent_closed_ = true;
     return make_error("{}: agent channel closed", spec_.name);
   }
+  // A guest that no longer exists: shut off, with the reason libvirt logged.
+  DomainStatus gone_status() const;
+  // After a failed call: whether libvirt's connection is the problem. When it is dead, opens a
+  // new one (at most every kReconnectEvery) and looks the guest up again on it.
+  enum class Link { kAlive, kReconnected, kDown };
+  Link check_link();
+  DomainStatus describe_state(int state, int reason) const;
+  // Kills QEMU directly when libvirt cannot be reached to destroy the guest.
+  Status kill_qemu(const std::string& why);
 
   std::shared_ptr<ConnectHandle> conn_;
+  std::string uri_;
   DomainHandle dom_;
   VmSpec spec_;
   std::string qemu_version_;
@@ -164,6 +285,12 @@ class LibvirtInstance final : public Instance {
   bool destroyed_ = false;
   bool released_ = false;
   FollowingFile console_;
+  DomainLog log_;
+  int qemu_pid_ = 0;
+  std::unique_ptr<NetGate> gate_;
+  NetworkStats network_;  // the gate's last numbers once it is gone
+  steady_clock::time_point last_reconnect_{};
+  std::string connection_error_;  // why libvirt is unreachable, while it is
   UniqueFd agent_fd_;
   bool agent_closed_ = false;
   bool agent_write_cut_ = false;  // a write stalled after sending part of its bytes
@@ -198,7 +325,7 @@ Result<std::string> LibvirtInstance::read_agent() {
   if (!connected) return std::string();
   std::string out;
   char buf[65536];
-  while (true) {
+  while (out.size() < kMaxAgentChunk) {
     ssize_t n = ::recv(agent_fd_.get(), buf, sizeof buf, MSG_DONTWAIT);
     if (n > 0) {
       out.append(buf, static_cast<size_t>(n));
@@ -262,25 +389,98 @@ Status LibvirtInstance::write_agent(const std::string& bytes) {
 }
 
 Result<DomainState> LibvirtInstance::state() {
-  if (destroyed_) return DomainState::kShutoff;
-  int state = 0;
-  int reason = 0;
-  if (virDomainGetState(dom_.get(), &state, &reason, 0) != 0) {
-    if (virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) return DomainState::kShutoff;
-    return libvirt_error(fmt::format("{}: virDomainGetState", spec_.name));
+  WEDGE_TRY(DomainStatus s, status());
+  return s.state;
+}
+
+DomainStatus LibvirtInstance::gone_status() const {
+  DomainEnd end = parse_domain_end(log_.read_new());
+  DomainStatus s;
+  s.state = DomainState::kShutoff;
+  s.gone = true;
+  s.reason = end.reason.empty() ? "gone" : end.reason;
+  s.detail = end.detail;
+  return s;
+}
+
+LibvirtInstance::Link LibvirtInstance::check_link() {
+  if (virConnectIsAlive(conn_->get()) == 1) return Link::kAlive;
+  if (connection_error_.empty()) {
+    const char* message = virGetLastErrorMessage();
+    connection_error_ = message != nullptr && std::string_view(message) != "no error"
+                            ? message
+                            : "the daemon closed the connection";
   }
+  auto now = steady_clock::now();
+  if (now - last_reconnect_ < kReconnectEvery) return Link::kDown;
+  last_reconnect_ = now;
+  virConnectPtr fresh = open_connection(uri_);
+  if (fresh == nullptr) return Link::kDown;
+  conn_->reset(fresh);
+  dom_.reset(virDomainLookupByName(conn_->get(), spec_.name.c_str()));
+  connection_error_.clear();
+  return Link::kReconnected;
+}
+
+DomainStatus LibvirtInstance::describe_state(int state, int reason) const {
+  DomainStatus s;
   switch (state) {
     case VIR_DOMAIN_RUNNING:
-      return DomainState::kRunning;
+      s.state = DomainState::kRunning;
+      break;
     case VIR_DOMAIN_PAUSED:
-      return DomainState::kPaused;
+      s.state = DomainState::kPaused;
+      s.reason = paused_reason(reason);
+      break;
     case VIR_DOMAIN_SHUTOFF:
-      return DomainState::kShutoff;
+      s.state = DomainState::kShutoff;
+      s.reason = shutoff_reason(reason);
+      s.detail = parse_domain_end(log_.read_new()).detail;
+      break;
     case VIR_DOMAIN_CRASHED:
-      return DomainState::kCrashed;
+      s.state = DomainState::kCrashed;
+      s.reason = "guest panicked";
+      break;
     default:
-      return DomainState::kOther;
+      s.state = DomainState::kOther;
+      break;
   }
+  return s;
+}
+
+Result<DomainStatus> LibvirtInstance::status() {
+  if (destroyed_) {
+    DomainStatus s;
+    s.state = DomainState::kShutoff;
+    s.reason = "destroyed";
+    s.gone = true;
+    return s;
+  }
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (dom_.get() != nullptr) {
+      int state = 0;
+      int reason = 0;
+      if (virDomainGetState(dom_.get(), &state, &reason, 0) == 0) {
+        return describe_state(state, reason);
+      }
+      if (virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) return gone_status();
+    }
+    switch (check_link()) {
+      case Link::kDown: {
+        DomainStatus s;
+        s.state = DomainState::kUnknown;
+        s.reason = fmt::format("libvirt unreachable at {}: {}", uri_, connection_error_);
+        return s;
+      }
+      case Link::kReconnected:
+        if (dom_.get() == nullptr) return gone_status();  // it did not survive the restart
+        continue;                                         // ask again on the new connection
+      case Link::kAlive:
+        if (dom_.get() == nullptr) return gone_status();
+        return libvirt_error(fmt::format("{}: virDomainGetState", spec_.name));
+    }
+  }
+  return libvirt_error(fmt::format("{}: virDomainGetState", spec_.name));
 }
 
 Status LibvirtInstance::send_sysrq(char key) {
@@ -306,12 +506,53 @@ Status LibvirtInstance::set_balloon_mib(int mib) {
   return ok_status();
 }
 
+void LibvirtInstance::release() {
+  released_ = true;
+  // Marked kept, so that `wedge gc` leaves it alone once this wedge is gone.
+  const std::string element = metadata_element(spec_.owner, /*kept=*/true);
+  const std::string ns(kMetadataNamespace);
+  const std::string prefix(kMetadataPrefix);
+  (void)virDomainSetMetadata(dom_.get(), VIR_DOMAIN_METADATA_ELEMENT, element.c_str(),
+                             prefix.c_str(), ns.c_str(), VIR_DOMAIN_AFFECT_LIVE);
+}
+
+Status LibvirtInstance::kill_qemu(const std::string& why) {
+  if (qemu_pid_ <= 0 || find_qemu_pid(spec_.name) != qemu_pid_) {
+    return make_error("{}: {}; QEMU's pid is unknown, so the guest is left to `wedge gc`",
+                      spec_.name, why);
+  }
+  if (::kill(qemu_pid_, SIGKILL) != 0 && errno != ESRCH) {
+    return errno_error(fmt::format("{}: {}; kill QEMU (pid {})", spec_.name, why, qemu_pid_),
+                       errno);
+  }
+  destroyed_ = true;
+  return ok_status();
+}
+
 Status LibvirtInstance::destroy() {
   if (destroyed_ || released_) return ok_status();
+  network_ = network_stats();  // kept for the report
+  gate_.reset();
   agent_fd_.reset();
   agent_closed_ = true;  // QEMU takes the socket with it
-  if (virDomainDestroy(dom_.get()) != 0 && !last_error_is_gone()) {
-    return libvirt_error(fmt::format("{}: virDomainDestroy", spec_.name));
+  if (dom_.get() == nullptr || virDomainDestroy(dom_.get()) != 0) {
+    if (dom_.get() != nullptr && last_error_is_gone()) {
+      destroyed_ = true;
+      return ok_status();
+    }
+    Link link = check_link();
+    if (link == Link::kDown) {
+      // libvirt is gone: QEMU must not outlive the run all the same.
+      return kill_qemu(fmt::format("libvirt unreachable ({})", connection_error_));
+    }
+    if (dom_.get() == nullptr) {  // libvirt came back without the guest
+      if (qemu_pid_ > 0 && find_qemu_pid(spec_.name) == qemu_pid_) return kill_qemu("orphaned");
+      destroyed_ = true;
+      return ok_status();
+    }
+    if (virDomainDestroy(dom_.get()) != 0 && !last_error_is_gone()) {
+      return libvirt_error(fmt::format("{}: virDomainDestroy", spec_.name));
+    }
   }
   destroyed_ = true;
   return ok_status();
@@ -420,11 +661,8 @@ std::string format_libvirt_version(unsigned long version) {
 
 Result<std::unique_ptr<LibvirtBackend>> LibvirtBackend::connect(std::string uri) {
   init_libvirt();
-  if (uri.empty()) {
-    const char* env = std::getenv(kLibvirtUriEnv);
-    uri = (env != nullptr && *env != '\0') ? env : kDefaultLibvirtUri;
-  }
-  ConnectHandle conn(virConnectOpen(uri.c_str()));
+  uri = resolve_uri(std::move(uri));
+  ConnectHandle conn(open_connection(uri));
   if (conn.get() == nullptr) return libvirt_error(fmt::format("connecting to libvirt at {}", uri));
   return std::unique_ptr<LibvirtBackend>(
       new LibvirtBackend(std::make_shared<ConnectHandle>(std::move(conn)), std::move(uri)));
@@ -444,8 +682,13 @@ Result<std::unique_ptr<Instance>> LibvirtBackend::start(const VmSpec& spec) {
     // previous guest's output. A leftover socket file would make QEMU's bind() fail.
     if (auto removed = remove_stale(path); !removed) return removed.error().context(what);
   }
-  // AUTODESTROY ties the guest to this connection, so it dies with wedge even on SIGKILL.
-  const unsigned int flags = spec.keep_after_exit ? 0 : VIR_DOMAIN_START_AUTODESTROY;
+  for (const fs::path& path :
+       {net_gate_sockets(spec).from_guest, net_gate_sockets(spec).to_network}) {
+    if (auto removed = remove_stale(path); !removed) return removed.error().context(what);
+  }
+  // Never AUTODESTROY: a guest tied to our connection dies when libvirtd restarts. One whose
+  // wedge died is found by its owner in the metadata and reaped (`wedge gc`, every start).
+  const unsigned int flags = 0;
   VmSpec chosen = spec;
   const bool pick_port = spec.serial_port == 0;
   for (int attempt = 1;; ++attempt) {
@@ -455,10 +698,16 @@ Result<std::unique_ptr<Instance>> LibvirtBackend::start(const VmSpec& spec) {
       chosen.serial_port = *port;
     }
     const std::string xml = build_domain_xml(chosen);
+    DomainLog log(domain_log_path(chosen.name));
     DomainHandle dom(virDomainCreateXML(conn_->get(), xml.c_str(), flags));
     if (dom.get() != nullptr) {
-      return std::unique_ptr<Instance>(
-          std::make_unique<LibvirtInstance>(conn_, std::move(dom), std::move(chosen)));
+      auto instance = std::make_unique<LibvirtInstance>(conn_, uri_, std::move(dom),
+                                                        std::move(chosen), std::move(log));
+      if (auto net = instance->open_network(); !net) {
+        (void)instance->destroy();
+        return net.error().context(what);
+      }
+      return std::unique_ptr<Instance>(std::move(instance));
     }
     Error error = libvirt_error(fmt::format("{}: virDomainCreateXML", what));
     const bool port_taken = error.message().find("Address already in use") != std::string::npos;
@@ -480,6 +729,32 @@ Result<std::vector<std::string>> LibvirtBackend::list_wedge_domains() {
   }
   std::free(domains);
   return names;
+}
+
+Result<std::vector<WedgeDomain>> LibvirtBackend::wedge_domains() {
+  virDomainPtr* domains = nullptr;
+  int count = virConnectListAllDomains(conn_->get(), &domains, 0);
+  if (count < 0) return libvirt_error("listing libvirt domains");
+  std::vector<WedgeDomain> out;
+  const std::string ns(kMetadataNamespace);
+  for (int i = 0; i < count; ++i) {
+    DomainHandle dom(domains[i]);
+    const char* name = virDomainGetName(dom.get());
+    if (name == nullptr || !std::string_view(name).starts_with(kDomainPrefix)) continue;
+    WedgeDomain d;
+    d.name = name;
+    d.active = virDomainIsActive(dom.get()) == 1;
+    char* xml = virDomainGetMetadata(dom.get(), VIR_DOMAIN_METADATA_ELEMENT, ns.c_str(), 0);
+    if (xml != nullptr) {
+      WedgeMetadata m = parse_metadata(xml);
+      std::free(xml);
+      d.owner = m.owner;
+      d.kept = m.kept;
+    }
+    out.push_back(std::move(d));
+  }
+  std::free(domains);
+  return out;
 }
 
 Status LibvirtBackend::destroy_domain(const std::string& name) {

@@ -1,7 +1,8 @@
-// The Vm interface on libvirt: transient guests (virDomainCreateXML with AUTODESTROY, so they
-// die with our connection even if wedge crashes, unless VmSpec::keep_after_exit), the console
+// The Vm interface on libvirt: transient guests that survive a libvirtd restart (never tied to
+// our connection; owner and kept flag in their metadata so that dead wedges' guests are
+// reaped), a connection with keepalive that is reopened when libvirtd comes back, the console
 // read from its log file and reachable as a loopback telnet server, the agent reached through
-// the unix socket of a virtio-serial channel.
+// the unix socket of a virtio-serial channel, the network through a NetGate (net_gate.h).
 //
 //   // $WEDGE_LIBVIRT_URI or qemu:///system
 //   WEDGE_TRY(auto backend, vm::LibvirtBackend::connect());
@@ -69,6 +70,14 @@ class DomainHandle {
   _virDomain* dom_ = nullptr;
 };
 
+// One of wedge's guests as `wedge gc` sees it.
+struct WedgeDomain {
+  std::string name;
+  std::string owner;  // Owner::to_string() text from the metadata ("" if none)
+  bool kept = false;  // released for post-mortem (--keep-wedged)
+  bool active = false;
+};
+
 // Formats libvirt's packed version numbers: 7002000 -> "7.2.0".
 [[nodiscard]] std::string format_libvirt_version(unsigned long version);
 
@@ -78,12 +87,14 @@ class LibvirtBackend final : public Backend {
   // Also silences libvirt's default error printing to stderr (errors come back as Results).
   [[nodiscard]] static Result<std::unique_ptr<LibvirtBackend>> connect(std::string uri = "");
 
-  // Validates spec, removes a stale console log and agent socket at its paths, picks a free
+  // Validates spec, removes a stale console log and sockets at its paths, picks a free
   // loopback port for the console when spec.serial_port is 0 (again if QEMU finds it taken),
-  // and starts a transient guest, bound to this connection unless spec.keep_after_exit. The
-  // Instance may outlive the backend.
+  // starts a transient guest and connects its network gate. The Instance may outlive the
+  // backend.
   [[nodiscard]] Result<std::unique_ptr<Instance>> start(const VmSpec& spec) override;
   [[nodiscard]] Result<std::vector<std::string>> list_wedge_domains() override;
+  // Every wedge guest with the owner and kept flag from its metadata.
+  [[nodiscard]] Result<std::vector<WedgeDomain>> wedge_domains();
 
   // Stops and undefines a leftover guest by name (one from list_wedge_domains); refuses names
   // without kDomainPrefix. A guest that is already gone is not an error.
@@ -97,6 +108,8 @@ class LibvirtBackend final : public Backend {
  private:
   LibvirtBackend(std::shared_ptr<ConnectHandle> conn, std::string uri)
       : conn_(std::move(conn)), uri_(std::move(uri)) {}
+  // conn_ is shared with every Instance started from it; an Instance that finds it dead opens
+  // a new one in its place (libvirtd restarted).
   std::shared_ptr<ConnectHandle> conn_;  // shared with every Instance started from it
   std::string uri_;
 };
