@@ -264,7 +264,9 @@ duration_s = 280
   EXPECT_GT(written.back() - written.front(), (96ull << 20) / 512 * 9 / 10);
   EXPECT_EQ(sampled(out, "block_inflight_writes").size(), written.size());
   for (const json& j : jsonl(out / "samples.jsonl")) {
-    if (j["sample"].contains("block_device")) EXPECT_EQ(j["sample"]["block_device"], "nbd0");
+    if (j["sample"].contains("block_device")) {
+      EXPECT_EQ(j["sample"]["block_device"], "nbd0");
+    }
   }
 
   std::vector<json> progress = jsonl(out / "progress.jsonl");
