@@ -1,5 +1,6 @@
 // report.html for one run: verdict banner, timeline (faults, stalls, detections), SVG plots
-// from samples.jsonl, findings with stack groups and console excerpts, links to artifacts.
+// from samples.jsonl and progress.jsonl, findings with stack groups and console excerpts, links to
+// artifacts.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -17,46 +18,111 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// One plotted measure: how to get it from a sample (nullopt: the sample lacks it).
+// Which file a series reads: samples.jsonl's "sample" objects, or progress.jsonl records.
+enum class Source { kSample, kProgress };
+
+// One plotted measure: how to get it from a record (nullopt: the record lacks it). Series
+// with the same `group` are named once in the "Not sampled" note; a null unit is the
+// workload's own (the last record's workload.unit).
 struct Series {
   const char* title;
   const char* unit;
-  std::optional<double> (*value)(const json& sample);
+  Source source;
+  const char* group;
+  std::optional<double> (*value)(const json& record);
 };
 
 std::optional<double> field(const json& s, const char* key, double scale = 1) {
-  if (!s.contains(key) || !s.at(key).is_number()) return std::nullopt;
+  if (!s.is_object() || !s.contains(key) || !s.at(key).is_number()) return std::nullopt;
   return s.at(key).get<double>() * scale;
 }
 
+std::optional<double> nested(const json& r, const char* object, const char* key, double scale = 1) {
+  if (!r.is_object() || !r.contains(object)) return std::nullopt;
+  return field(r.at(object), key, scale);
+}
+
+constexpr double kMiB = 1.0 / (1 << 20);
+constexpr double kSectorsToMiB = 512.0 / (1 << 20);
+constexpr const char* kCgroup = "the workload cgroup (memory.current, memory.events)";
+constexpr const char* kDevice = "the block device (inflight, stat)";
+
 const Series kSeries[] = {
-    {"MemFree", "MiB", [](const json& s) { return field(s, "mem_free_kb", 1.0 / 1024); }},
-    {"Dirty", "MiB", [](const json& s) { return field(s, "dirty_kb", 1.0 / 1024); }},
-    {"Writeback", "MiB", [](const json& s) { return field(s, "writeback_kb", 1.0 / 1024); }},
-    {"Swap used", "MiB",
+    {"MemFree", "MiB", Source::kSample, "MemFree",
+     [](const json& s) { return field(s, "mem_free_kb", 1.0 / 1024); }},
+    {"Dirty", "MiB", Source::kSample, "Dirty",
+     [](const json& s) { return field(s, "dirty_kb", 1.0 / 1024); }},
+    {"Writeback", "MiB", Source::kSample, "Writeback",
+     [](const json& s) { return field(s, "writeback_kb", 1.0 / 1024); }},
+    {"Swap used", "MiB", Source::kSample, "swap",
      [](const json& s) -> std::optional<double> {
        auto total = field(s, "swap_total_kb"), free = field(s, "swap_free_kb");
        if (!total || !free) return std::nullopt;
        return (*total - *free) / 1024;
      }},
-    {"PSI memory some avg10", "%", [](const json& s) { return field(s, "psi_memory_some_avg10"); }},
-    {"PSI io some avg10", "%", [](const json& s) { return field(s, "psi_io_some_avg10"); }},
-    {"Workload progress", "MiB", [](const json& s) { return field(s, "workload_progress_mib"); }},
-    {"Bytes through the server", "MiB",
-     [](const json& s) { return field(s, "server_bytes", 1.0 / (1 << 20)); }},
+    {"PSI memory some avg10", "%", Source::kSample, "PSI",
+     [](const json& s) { return field(s, "psi_memory_some_avg10"); }},
+    {"PSI io some avg10", "%", Source::kSample, "PSI",
+     [](const json& s) { return field(s, "psi_io_some_avg10"); }},
+    {"cgroup memory.current", "MiB", Source::kSample, kCgroup,
+     [](const json& s) { return field(s, "cgroup_memory_current_bytes", kMiB); }},
+    {"cgroup memory.swap.current", "MiB", Source::kSample, kCgroup,
+     [](const json& s) { return field(s, "cgroup_swap_current_bytes", kMiB); }},
+    {"cgroup memory.events low", "events", Source::kSample, kCgroup,
+     [](const json& s) { return field(s, "cgroup_events_low"); }},
+    {"cgroup memory.events high", "events", Source::kSample, kCgroup,
+     [](const json& s) { return field(s, "cgroup_events_high"); }},
+    {"cgroup memory.events max", "events", Source::kSample, kCgroup,
+     [](const json& s) { return field(s, "cgroup_events_max"); }},
+    {"cgroup memory.events oom", "events", Source::kSample, kCgroup,
+     [](const json& s) { return field(s, "cgroup_events_oom"); }},
+    {"cgroup memory.events oom_kill", "events", Source::kSample, kCgroup,
+     [](const json& s) { return field(s, "cgroup_events_oom_kill"); }},
+    {"Device reads in flight", "requests", Source::kSample, kDevice,
+     [](const json& s) { return field(s, "block_inflight_reads"); }},
+    {"Device writes in flight", "requests", Source::kSample, kDevice,
+     [](const json& s) { return field(s, "block_inflight_writes"); }},
+    {"Device written", "MiB", Source::kSample, kDevice,
+     [](const json& s) { return field(s, "block_sectors_written", kSectorsToMiB); }},
+    {"Device read", "MiB", Source::kSample, kDevice,
+     [](const json& s) { return field(s, "block_sectors_read", kSectorsToMiB); }},
+    {"Workload progress", nullptr, Source::kProgress, "workload progress",
+     [](const json& r) { return nested(r, "workload", "done"); }},
+    {"Bytes through the server from the guest", "MiB", Source::kProgress,
+     "bytes through the server",
+     [](const json& r) { return nested(r, "server", "bytes_from_guest", kMiB); }},
+    {"Bytes through the server to the guest", "MiB", Source::kProgress, "bytes through the server",
+     [](const json& r) { return nested(r, "server", "bytes_to_guest", kMiB); }},
 };
 
-std::vector<std::pair<double, json>> read_samples(const fs::path& dir) {
+// The records of a JSON-lines file with a numeric t_s: the `inner` object of each
+// (samples.jsonl's "sample"), or the whole line when inner is null. Bad lines are skipped.
+std::vector<std::pair<double, json>> read_records(const fs::path& path, const char* inner) {
   std::vector<std::pair<double, json>> out;
-  auto text = read_file(dir / "samples.jsonl");
+  auto text = read_file(path);
   if (!text) return out;
   std::istringstream in(*text);
   for (std::string line; std::getline(in, line);) {
     json j = json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.contains("t_s") || !j.contains("sample")) continue;
-    out.emplace_back(j.at("t_s").get<double>(), j.at("sample"));
+    if (j.is_discarded() || !j.is_object() || !j.contains("t_s") || !j.at("t_s").is_number())
+      continue;
+    if (inner && (!j.contains(inner) || !j.at(inner).is_object())) continue;
+    double t = j.at("t_s").get<double>();
+    out.emplace_back(t, inner ? j.at(inner) : j);
   }
   return out;
+}
+
+// The workload's unit in its last progress record ("MiB", "files", ...).
+std::string workload_unit(const std::vector<std::pair<double, json>>& progress) {
+  for (auto it = progress.rbegin(); it != progress.rend(); ++it) {
+    const json& r = it->second;
+    if (r.contains("workload") && r.at("workload").is_object() &&
+        r.at("workload").contains("unit") && r.at("workload").at("unit").is_string()) {
+      return r.at("workload").at("unit").get<std::string>();
+    }
+  }
+  return "";
 }
 
 std::vector<html::Mark> marks_of(const RunReport& r) {
@@ -185,21 +251,34 @@ class HtmlRunWriter : public Writer {
         r.boot_s < 0 ? std::string("never") : fmt::format("{:.1f} s", r.boot_s), r.run_s,
         html::escape(r.accel), html::escape(r.started_at));
     if (!r.infra_error.empty()) body += "<p>infra error: " + html::escape(r.infra_error) + "</p>";
-    auto samples = read_samples(dir);
-    double x_max = std::max(r.run_s, samples.empty() ? 0.0 : samples.back().first);
+    auto samples = read_records(dir / "samples.jsonl", "sample");
+    auto progress = read_records(dir / "progress.jsonl", nullptr);
+    double x_max = r.run_s;
+    for (const auto* records : {&samples, &progress}) {
+      if (!records->empty()) x_max = std::max(x_max, records->back().first);
+    }
     body += "<h2>Timeline</h2>" + timeline(r, x_max);
     body += "<h2>Guest and server over time</h2><div class=\"plots\">";
     std::vector<std::string> missing;
+    std::string device;
+    for (const auto& [t, sample] : samples) {
+      if (sample.contains("block_device") && sample.at("block_device").is_string())
+        device = sample.at("block_device").get<std::string>();
+    }
+    std::string unit = workload_unit(progress);
     for (const auto& s : kSeries) {
       std::vector<std::pair<double, double>> points;
-      for (const auto& [t, sample] : samples) {
-        if (auto v = s.value(sample)) points.emplace_back(t, *v);
+      for (const auto& [t, record] : s.source == Source::kSample ? samples : progress) {
+        if (auto v = s.value(record)) points.emplace_back(t, *v);
       }
       if (points.empty()) {
-        missing.push_back(s.title);
+        if (std::find(missing.begin(), missing.end(), s.group) == missing.end())
+          missing.push_back(s.group);
         continue;
       }
-      body += html::line_plot(s.title, s.unit, points, x_max, marks_of(r));
+      std::string title = s.title;
+      if (std::string_view(s.group) == kDevice && !device.empty()) title += " (" + device + ")";
+      body += html::line_plot(title, s.unit ? s.unit : unit, points, x_max, marks_of(r));
     }
     body += "</div>";
     if (!missing.empty()) {

@@ -148,6 +148,24 @@ Result<std::string> CommandEncoder::encode_scan_tasks(uint64_t request, std::str
   return frame(static_cast<uint16_t>(ap::MsgType::kScanTasks), b.payload());
 }
 
+Result<std::string> CommandEncoder::encode_watch(uint64_t request,
+                                                 const std::vector<std::string>& paths) {
+  if (paths.size() > ap::kMaxWatched) {
+    return make_error("watch: {} paths, at most {}", paths.size(), ap::kMaxWatched);
+  }
+  PayloadBuilder b;
+  b.u64(field::kRequestId, request);
+  for (const auto& path : paths) {
+    if (path.empty() || path[0] != '/' || path.size() >= ap::kMaxWatchedPath ||
+        path.find('\0') != std::string::npos) {
+      return make_error("watch: '{}' is not an absolute path shorter than {} bytes", path,
+                        ap::kMaxWatchedPath);
+    }
+    b.bytes(field::kPath, path);
+  }
+  return frame(static_cast<uint16_t>(ap::MsgType::kWatch), b.payload());
+}
+
 std::string CommandEncoder::encode_ping(uint64_t request) {
   return frame(static_cast<uint16_t>(ap::MsgType::kPing),
                PayloadBuilder().u64(field::kRequestId, request).take());

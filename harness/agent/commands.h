@@ -53,6 +53,14 @@ class CommandEncoder {
   // Done{request}. Failed with EBUSY while another scan runs. Fails here if states is empty
   // or holds anything but letters.
   [[nodiscard]] Result<std::string> encode_scan_tasks(uint64_t request, std::string_view states);
+  // From now on every Sample carries the text of these files (Sample::watched), opened once
+  // by the agent and re-read with pread; replaces the previous set (none: stop watching).
+  // Answered by Done{request}, or Failed naming the first path that did not open (the others
+  // are watched). Fails here with more than kMaxWatched paths, or one that is not absolute,
+  // holds a NUL or has kMaxWatchedPath bytes or more:
+  //   enc.encode_watch(req, {"/sys/fs/cgroup/wedge/memory.current", "/sys/block/nbd0/stat"});
+  [[nodiscard]] Result<std::string> encode_watch(uint64_t request,
+                                                 const std::vector<std::string>& paths);
   // Answered by Done{request}; also ends the agent's repeated Hellos.
   [[nodiscard]] std::string encode_ping(uint64_t request);
   // sync() and power off (PID 1 only; serve mode stops serving). No answer.

@@ -37,6 +37,7 @@ class Fields {
     return !reader.malformed();
   }
 
+  [[nodiscard]] bool has(uint16_t tag) const { return present_[tag]; }
   [[nodiscard]] std::string str(uint16_t tag) const {
     return present_[tag] ? std::string(values_[tag]) : std::string();
   }
@@ -74,9 +75,24 @@ std::optional<Message> build(ap::MsgType type, Fields& f) {
                    f.u64(field::kUptimeMs), f.u64(field::kRssKb), f.u64(field::kMemlockedKb)};
     case ap::MsgType::kHeartbeat:
       return Heartbeat{f.u64(field::kSeq), f.u64(field::kUptimeMs)};
-    case ap::MsgType::kSample:
-      return Sample{f.u64(field::kUptimeMs),  f.str(field::kMeminfo), f.str(field::kVmstat),
-                    f.str(field::kPsiMemory), f.str(field::kPsiIo),   f.str(field::kModules)};
+    case ap::MsgType::kSample: {
+      Sample s{f.u64(field::kUptimeMs),  f.str(field::kMeminfo), f.str(field::kVmstat),
+               f.str(field::kPsiMemory), f.str(field::kPsiIo),   f.str(field::kModules)};
+      for (size_t i = 0; i < ap::kMaxWatched; ++i) {
+        auto tag = static_cast<uint16_t>(field::kWatched0 + i);
+        if (!f.has(tag)) continue;
+        // path NUL text; a field without the NUL, or longer than the agent ever sends, is
+        // not a watched file.
+        std::string value = f.str(tag);
+        size_t nul = value.find('\0');
+        if (nul == std::string::npos || nul == 0 || nul >= ap::kMaxWatchedPath ||
+            value.size() - nul - 1 > ap::kMaxWatchedText) {
+          continue;
+        }
+        s.watched.push_back({value.substr(0, nul), value.substr(nul + 1)});
+      }
+      return s;
+    }
     case ap::MsgType::kStarted:
       return Started{f.u64(field::kJobId), f.i64(field::kPid)};
     case ap::MsgType::kOutput:

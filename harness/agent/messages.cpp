@@ -61,6 +61,10 @@ std::string encode_message(const Message& message, uint32_t seq) {
             if (!m.psi_memory.empty()) b.bytes(field::kPsiMemory, m.psi_memory);
             if (!m.psi_io.empty()) b.bytes(field::kPsiIo, m.psi_io);
             if (!m.modules.empty()) b.bytes(field::kModules, m.modules);
+            for (size_t i = 0; i < m.watched.size(); ++i) {
+              const WatchedFile& w = m.watched[i];
+              b.bytes(static_cast<uint16_t>(field::kWatched0 + i), w.path + '\0' + w.text);
+            }
             return ap::MsgType::kSample;
           },
           [&](const Started& m) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace wedge::agent {
 
@@ -29,6 +30,13 @@ struct Heartbeat {
   bool operator==(const Heartbeat&) const = default;
 };
 
+// One file the host asked the agent to watch (kWatch), as the last sample read it.
+struct WatchedFile {
+  std::string path;
+  std::string text;  // at most kMaxWatchedText bytes
+  bool operator==(const WatchedFile&) const = default;
+};
+
 // Raw /proc text; sample.h parses it.
 struct Sample {
   uint64_t uptime_ms = 0;
@@ -37,6 +45,7 @@ struct Sample {
   std::string psi_memory;  // empty if the guest has no PSI
   std::string psi_io;
   std::string modules = {};  // /proc/modules; empty from an agent that does not send it
+  std::vector<WatchedFile> watched = {};  // in slot order; only the files that could be read
   bool operator==(const Sample&) const = default;
 };
 

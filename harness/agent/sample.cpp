@@ -35,6 +35,80 @@ double parse_double(std::string_view s) {
   return ec == std::errc() ? v : 0;
 }
 
+// The whitespace-separated numbers at the start of text, at most max of them; stops at the
+// first word that is not a number.
+std::vector<uint64_t> leading_numbers(std::string_view text, size_t max) {
+  std::vector<uint64_t> out;
+  while (out.size() < max) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t' || text.front() == '\n'))
+      text.remove_prefix(1);
+    if (text.empty()) break;
+    uint64_t v = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    size_t used = static_cast<size_t>(ptr - text.data());
+    if (ec != std::errc() ||
+        (used < text.size() && text[used] != ' ' && text[used] != '\t' && text[used] != '\n')) {
+      break;
+    }
+    out.push_back(v);
+    text.remove_prefix(used);
+  }
+  return out;
+}
+
+bool is_kernel_name(std::string_view name) {
+  if (name.empty() || name.size() > 32 || name == "." || name == "..") return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string_view last_component(std::string_view path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+// Fills the snapshot's cgroup and block fields from one watched file, chosen by its path.
+void absorb_watched(const WatchedFile& file, MemSnapshot& s) {
+  std::string_view path = file.path;
+  std::string_view base = last_component(path);
+  std::string_view dir = path.substr(0, path.size() - base.size());
+  if (!dir.empty()) dir.remove_suffix(1);
+  if (base == "memory.current") {
+    s.cgroup_memory_current_bytes = single_number(file.text);
+  } else if (base == "memory.swap.current") {
+    s.cgroup_swap_current_bytes = single_number(file.text);
+  } else if (base == "memory.events") {
+    if (auto e = parse_memory_events(file.text)) {
+      s.cgroup_events_low = e->low;
+      s.cgroup_events_high = e->high;
+      s.cgroup_events_max = e->max;
+      s.cgroup_events_oom = e->oom;
+      s.cgroup_events_oom_kill = e->oom_kill;
+    }
+  } else if (base == "inflight" || base == "stat") {
+    // .../block/NAME/{inflight,stat}
+    std::string_view name = last_component(dir);
+    std::string_view parent = dir.substr(0, dir.size() - name.size());
+    if (!is_kernel_name(name) || !parent.ends_with("/block/")) return;
+    if (base == "inflight") {
+      auto v = parse_block_inflight(file.text);
+      if (!v) return;
+      s.block_inflight_reads = v->reads;
+      s.block_inflight_writes = v->writes;
+    } else {
+      auto v = parse_block_stat(file.text);
+      if (!v) return;
+      s.block_sectors_read = v->sectors_read;
+      s.block_sectors_written = v->sectors_written;
+    }
+    s.block_device = std::string(name);
+  }
+}
+
 struct PsiLine {
   double avg10 = 0;
   uint64_t total_us = 0;
@@ -59,6 +133,60 @@ PsiLine psi_line(std::string_view text, std::string_view kind) {
   return out;
 }
 }  // namespace
+
+std::vector<std::string> watched_paths(std::string_view cgroup_dir, std::string_view block_device) {
+  std::vector<std::string> out;
+  if (!cgroup_dir.empty()) {
+    for (const char* file : {"memory.current", "memory.swap.current", "memory.events"}) {
+      out.push_back(std::string(cgroup_dir) + "/" + file);
+    }
+  }
+  std::string_view name = last_component(block_device);
+  if (is_kernel_name(name)) {
+    for (const char* file : {"inflight", "stat"}) {
+      out.push_back("/sys/class/block/" + std::string(name) + "/" + file);
+    }
+  }
+  return out;
+}
+
+std::optional<uint64_t> single_number(std::string_view text) {
+  std::vector<uint64_t> v = leading_numbers(text, 2);
+  if (v.size() != 1) return std::nullopt;
+  return v[0];
+}
+
+std::optional<MemoryEvents> parse_memory_events(std::string_view text) {
+  MemoryEvents e;
+  bool any = false;
+  for_each_line(text, ' ', [&](std::string_view key, std::string_view rest) {
+    auto v = single_number(rest);
+    if (!v) return;
+    uint64_t* slot = key == "low"        ? &e.low
+                     : key == "high"     ? &e.high
+                     : key == "max"      ? &e.max
+                     : key == "oom"      ? &e.oom
+                     : key == "oom_kill" ? &e.oom_kill
+                                         : nullptr;
+    if (!slot) return;
+    *slot = *v;
+    any = true;
+  });
+  if (!any) return std::nullopt;
+  return e;
+}
+
+std::optional<BlockInflight> parse_block_inflight(std::string_view text) {
+  std::vector<uint64_t> v = leading_numbers(text, 2);
+  if (v.size() != 2) return std::nullopt;
+  return BlockInflight{v[0], v[1]};
+}
+
+std::optional<BlockStat> parse_block_stat(std::string_view text) {
+  std::vector<uint64_t> v = leading_numbers(text, 7);
+  if (v.size() != 7) return std::nullopt;
+  return BlockStat{v[2], v[6]};
+}
 
 uint64_t meminfo_value(std::string_view meminfo, std::string_view key) {
   uint64_t value = 0;
@@ -154,6 +282,7 @@ MemSnapshot parse_sample(const Sample& sample) {
   s.psi_io_full_avg10 = io_full.avg10;
   s.psi_io_some_total_us = io_some.total_us;
   s.psi_io_full_total_us = io_full.total_us;
+  for (const auto& file : sample.watched) absorb_watched(file, s);
   return s;
 }
 
@@ -210,6 +339,21 @@ std::string to_json_line(const MemSnapshot& s) {
   WEDGE_FIELD(psi_io_some_total_us);
   WEDGE_FIELD(psi_io_full_total_us);
 #undef WEDGE_FIELD
+#define WEDGE_OPTIONAL(name) \
+  if (s.name) j[#name] = *s.name
+  WEDGE_OPTIONAL(cgroup_memory_current_bytes);
+  WEDGE_OPTIONAL(cgroup_swap_current_bytes);
+  WEDGE_OPTIONAL(cgroup_events_low);
+  WEDGE_OPTIONAL(cgroup_events_high);
+  WEDGE_OPTIONAL(cgroup_events_max);
+  WEDGE_OPTIONAL(cgroup_events_oom);
+  WEDGE_OPTIONAL(cgroup_events_oom_kill);
+  if (!s.block_device.empty()) j["block_device"] = s.block_device;
+  WEDGE_OPTIONAL(block_inflight_reads);
+  WEDGE_OPTIONAL(block_inflight_writes);
+  WEDGE_OPTIONAL(block_sectors_read);
+  WEDGE_OPTIONAL(block_sectors_written);
+#undef WEDGE_OPTIONAL
   return j.dump();
 }
 

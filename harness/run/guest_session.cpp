@@ -293,6 +293,14 @@ Result<std::string> GuestSession::read_guest_file(const std::string& path, size_
   return out;
 }
 
+Status GuestSession::watch_guest_files(const std::vector<std::string>& paths,
+                                       std::chrono::milliseconds timeout) {
+  uint64_t request = next_request_++;
+  WEDGE_TRY(std::string frame, encoder_.encode_watch(request, paths));
+  WEDGE_CHECK(send(frame));
+  return wait_request(request, timeout, "watch files");
+}
+
 Status GuestSession::send(const std::string& frame) { return vm_.write_agent(frame); }
 
 Result<agent::Hello> GuestSession::wait_for_hello(std::chrono::milliseconds timeout) {

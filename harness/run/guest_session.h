@@ -88,6 +88,10 @@ class GuestSession {
                                         std::chrono::milliseconds timeout);
   [[nodiscard]] Result<std::string> read_guest_file(const std::string& path, size_t max_bytes,
                                                     std::chrono::milliseconds timeout);
+  // Has every later sample carry these guest files (agent::watched_paths); an error names the
+  // first that did not open (the others are still watched).
+  [[nodiscard]] Status watch_guest_files(const std::vector<std::string>& paths,
+                                         std::chrono::milliseconds timeout);
   // Console events seen after console line `line` (kept for the last few thousand events).
   [[nodiscard]] std::vector<console::Event> console_events_after(int line) const;
   [[nodiscard]] int console_lines() const { return scanner_.lines(); }

@@ -25,6 +25,7 @@
 #include "harness/run/host_watch.h"
 #include "harness/run/monitor.h"
 #include "harness/run/progress.h"
+#include "harness/run/progress_record.h"
 #include "harness/run/reaper.h"
 #include "harness/run/run_dir.h"
 #include "harness/run/run_lease.h"
@@ -110,6 +111,7 @@ class Runner {
   Result<std::vector<std::string>> workload_argv() const;
   Status prepare_workload(storage::GuestOps& guest);
   void read_cgroup_numbers(GuestSession& session);
+  void watch_guest_counters(GuestSession& session);
 
   const config::Scenario& scenario_;
   RunOptions options_;
@@ -185,6 +187,17 @@ void Runner::read_cgroup_numbers(GuestSession& session) {
   }
 }
 
+// From now on samples.jsonl carries the workload cgroup's memory.* and the storage device's
+// inflight and stat. A file that cannot be watched (no swap accounting) is only logged.
+void Runner::watch_guest_counters(GuestSession& session) {
+  auto paths =
+      agent::watched_paths(result_.report.cgroup.used ? workloads::kCgroupDir : "", in_use_.device);
+  if (paths.empty()) return;
+  if (Status s = session.watch_guest_files(paths, 10s); !s) {
+    progress_.step("not sampled: " + s.error().message());
+  }
+}
+
 Status Runner::prepare_run_dir() {
   auto& r = result_.report;
   fs::path dir = options_.out_dir.empty() ? fs::path("wedge-runs") / r.run_id : options_.out_dir;
@@ -227,6 +240,8 @@ void Runner::monitor(GuestSession& session, uint32_t workload_job, detect::Detec
     if (now - last_status >= 1) {
       last_status = now;
       const LiveNumbers& n = monitor_->numbers();
+      append_progress_record(result_.run_dir, now, n.workload_reported ? &n.workload : nullptr,
+                             res_.transport->servers());
       const agent::Measure& w = n.workload;
       std::string workload =
           !n.workload_reported
@@ -558,6 +573,7 @@ Status Runner::boot_and_run() {
     detector_->absorb_io_errors_on(res_.transport->redundant_devices());
     WEDGE_CHECK(prepare_workload(guest));
   }
+  watch_guest_counters(session);
   WEDGE_TRY(std::vector<std::string> argv, workload_argv());
   progress_.step(fmt::format("workload: {}", fmt::join(argv, " ")));
   WEDGE_CHECK(prepare_faults(session).context("preparing faults"));

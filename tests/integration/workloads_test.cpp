@@ -1,9 +1,11 @@
 // End-to-end tests of the workloads on real guests (TCG): mke2fs leaves a valid filesystem on
 // the host's export, large-file and concurrent writers verify every block, an nbdkit error
 // fault and a block corrupted behind the guest's back are found with file and offset, and the
-// cgroup memory cap makes the OOM killer fire inside the cgroup.
+// cgroup memory cap makes the OOM killer fire inside the cgroup, and the samples show the
+// cgroup, the swap device and the server over time.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -160,6 +162,23 @@ stall_s = 60
   expect_nothing_leaked(out);
 }
 
+// The records of a JSON-lines file of the run (samples.jsonl, progress.jsonl).
+std::vector<json> jsonl(const fs::path& path) {
+  std::vector<json> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+  return out;
+}
+
+// The values of key over the samples that have it, in time order.
+std::vector<uint64_t> sampled(const fs::path& run_dir, const std::string& key) {
+  std::vector<uint64_t> out;
+  for (const json& j : jsonl(run_dir / "samples.jsonl")) {
+    if (j["sample"].contains(key)) out.push_back(j["sample"][key].get<uint64_t>());
+  }
+  return out;
+}
+
 std::string oom_scenario(bool oom_ok) {
   return fmt::format(R"(
 [storage]
@@ -193,6 +212,88 @@ TEST_F(WorkloadsTest, CgroupMaxMibOomIsPassWithOomOkAndCountedInReport) {
   EXPECT_GE(report["cgroup"]["events"]["oom_kill"].get<int>(), 1) << report.dump(2);
   EXPECT_EQ(report["sysctl"]["vm.swappiness"]["read_back"], "100");
   EXPECT_EQ(report["guest"]["workload_signal"], 9);
+  // The samples watched the cgroup while the hog filled it, and saw the OOM kill happen.
+  std::vector<uint64_t> current = sampled(out, "cgroup_memory_current_bytes");
+  ASSERT_GE(current.size(), 2u) << "the cgroup was not sampled";
+  EXPECT_GT(*std::max_element(current.begin(), current.end()), 32ull << 20);
+  EXPECT_LE(*std::max_element(current.begin(), current.end()), 64ull << 20);
+  std::vector<uint64_t> kills = sampled(out, "cgroup_events_oom_kill");
+  ASSERT_FALSE(kills.empty());
+  EXPECT_EQ(kills.front(), 0u);
+  EXPECT_GE(kills.back(), 1u);
+  EXPECT_FALSE(sampled(out, "block_sectors_written").empty()) << "nbd0 was not sampled";
+  expect_nothing_leaked(out);
+}
+
+// A hog twice its cgroup's cap swaps the rest to nbd0: the samples show memory.current at the
+// cap, memory.swap.current and nbd0's sectors written growing, and progress.jsonl shows the
+// hog's progress and the bytes through nbd-server growing over time.
+TEST_F(WorkloadsTest, CgroupSwapRunSamplesCgroupDeviceProgressAndServer) {
+  fs::path out = dir() / "run";
+  WedgeRun r = run_wedge({"run",
+                          write_scenario("cgroup-swap", R"(
+[storage]
+size_mib = 512
+[workload]
+size_mib = 160
+verify = true
+[memory]
+max_mib = 64
+[limits]
+duration_s = 280
+)")
+                              .string(),
+                          "--out", out.string(), "-q"},
+                         320s);
+  ASSERT_EQ(r.status.code, 0) << r.out << r.err;
+  json report = load_json(out / "report.json");
+  EXPECT_EQ(report["verdict"], "pass") << report.dump(2);
+  std::vector<uint64_t> current = sampled(out, "cgroup_memory_current_bytes");
+  ASSERT_GE(current.size(), 3u);
+  EXPECT_GT(*std::max_element(current.begin(), current.end()), 48ull << 20);
+  std::vector<uint64_t> swapped = sampled(out, "cgroup_swap_current_bytes");
+  ASSERT_FALSE(swapped.empty());
+  EXPECT_GT(*std::max_element(swapped.begin(), swapped.end()), 64ull << 20)
+      << "the hog's rest did not go to swap";
+  std::vector<uint64_t> high = sampled(out, "cgroup_events_max");
+  ASSERT_FALSE(high.empty());
+  EXPECT_GT(high.back(), high.front()) << "memory.max was never hit";
+  std::vector<uint64_t> written = sampled(out, "block_sectors_written");
+  ASSERT_GE(written.size(), 3u);
+  // At least the 96 MiB beyond the cap went out as 512-byte sectors, during the run.
+  EXPECT_GT(written.back() - written.front(), (96ull << 20) / 512 * 9 / 10);
+  EXPECT_EQ(sampled(out, "block_inflight_writes").size(), written.size());
+  for (const json& j : jsonl(out / "samples.jsonl")) {
+    if (j["sample"].contains("block_device")) {
+      EXPECT_EQ(j["sample"]["block_device"], "nbd0");
+    }
+  }
+
+  std::vector<json> progress = jsonl(out / "progress.jsonl");
+  ASSERT_GE(progress.size(), 5u);
+  uint64_t first_bytes = 0, last_bytes = 0, last_done = 0;
+  double last_t = -1;
+  int grew = 0;
+  uint64_t prev_done = 0;
+  for (const json& p : progress) {
+    EXPECT_GT(p["t_s"].get<double>(), last_t) << "records out of time order";
+    last_t = p["t_s"].get<double>();
+    ASSERT_TRUE(p.contains("server")) << p.dump();
+    uint64_t bytes = p["server"]["bytes_from_guest"].get<uint64_t>();
+    if (first_bytes == 0) first_bytes = bytes;
+    EXPECT_GE(bytes, last_bytes) << "a byte counter went back";
+    last_bytes = bytes;
+    if (!p.contains("workload")) continue;
+    EXPECT_EQ(p["workload"]["unit"], "MiB");
+    last_done = p["workload"]["done"].get<uint64_t>();
+    if (last_done > prev_done) ++grew;
+    prev_done = last_done;
+  }
+  EXPECT_GT(last_bytes - first_bytes, 64ull << 20) << "swap did not cross the wire during the run";
+  EXPECT_GE(grew, 3) << "progress did not grow over several records";
+  // The last record is at most a second old when the run ends.
+  EXPECT_GE(last_done, 80u);
+  EXPECT_LE(last_done, report["guest"]["workload"]["done"].get<uint64_t>());
   expect_nothing_leaked(out);
 }
 

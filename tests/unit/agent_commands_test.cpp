@@ -193,5 +193,25 @@ TEST(AgentCommands, ScanTasks) {
   EXPECT_FALSE(enc.encode_scan_tasks(6, std::string(17, 'D')).ok());
 }
 
+// kWatch: up to kMaxWatched absolute paths, in order, each shorter than kMaxWatchedPath.
+TEST(AgentCommands, WatchCarriesBoundedAbsolutePathsInOrder) {
+  CommandEncoder enc;
+  auto frame = enc.encode_watch(9, {"/sys/fs/cgroup/wedge/memory.current", "/sys/block/nbd0/stat"});
+  ASSERT_TRUE(frame.ok()) << frame.error().message();
+  Parsed p = parse(*frame);
+  EXPECT_EQ(p.header.type, static_cast<uint16_t>(ap::MsgType::kWatch));
+  EXPECT_EQ(p.u64(field::kRequestId), 9u);
+  EXPECT_EQ(p.all(field::kPath), (std::vector<std::string>{"/sys/fs/cgroup/wedge/memory.current",
+                                                           "/sys/block/nbd0/stat"}));
+  EXPECT_TRUE(enc.encode_watch(10, {}).ok());  // stop watching
+  EXPECT_FALSE(enc.encode_watch(11, std::vector<std::string>(ap::kMaxWatched + 1, "/x")).ok());
+  EXPECT_TRUE(enc.encode_watch(11, std::vector<std::string>(ap::kMaxWatched, "/x")).ok());
+  EXPECT_FALSE(enc.encode_watch(12, {"relative/path"}).ok());
+  EXPECT_FALSE(enc.encode_watch(12, {""}).ok());
+  EXPECT_FALSE(enc.encode_watch(12, {std::string("/a\0b", 4)}).ok());
+  EXPECT_FALSE(enc.encode_watch(12, {"/" + std::string(ap::kMaxWatchedPath - 1, 'a')}).ok());
+  EXPECT_TRUE(enc.encode_watch(12, {"/" + std::string(ap::kMaxWatchedPath - 2, 'a')}).ok());
+}
+
 }  // namespace
 }  // namespace wedge::agent

@@ -39,6 +39,14 @@ std::vector<Message> all_kinds() {
       File{16, "/proc/kallsyms", "ffffffffc0353000 t nbd_queue_rq\t[nbd]\n", 0, "\t[", 3696000},
       Sample{9002, "MemTotal:  262144 kB\n", "pswpout 12\n", "", "",
              "nbd 65536 0 - Live 0xffffffffc0353000\n"},
+      Sample{9003,
+             "MemTotal:  262144 kB\n",
+             "",
+             "",
+             "",
+             "",
+             {{"/sys/fs/cgroup/wedge/memory.current", "67108864\n"},
+              {"/sys/class/block/nbd0/inflight", "       0        3\n"}}},
       Task{16, 143, "nbd-server", "D", "mempool_alloc",
            "[<0>] mempool_alloc+0x172/0x1b0\n[<0>] bio_alloc_bioset+0x1e2/0x490\n"},
       Task{16, 2, "kthreadd", "S", "kthreadd", ""},
@@ -55,6 +63,40 @@ std::string encode_all(const std::vector<Message>& messages, uint32_t first_seq 
   std::string bytes;
   for (const Message& m : messages) bytes += encode_message(m, first_seq++);
   return bytes;
+}
+
+// Watched files are "path NUL text" fields in slots kWatched0..+7: a field without the NUL, an
+// empty path, a path or text longer than the agent sends, or a slot past the last is dropped.
+TEST(AgentDecoder, WatchedFilesAreBoundedAndMalformedOnesDropped) {
+  PayloadBuilder b;
+  b.u64(field::kUptimeMs, 1)
+      .bytes(field::kWatched0, std::string("/a\0"
+                                           "1\n",
+                                           5))
+      .bytes(field::kWatched0 + 1, "no-nul-here")
+      .bytes(field::kWatched0 + 2, std::string("\0"
+                                               "7",
+                                               2))
+      .bytes(field::kWatched0 + 3, "/b" + std::string(1, '\0') + std::string(1025, 'x'))
+      .bytes(field::kWatched0 + 4, std::string(200, '/') + std::string(1, '\0') + "1")
+      .bytes(field::kWatched0 + 5, "/c" + std::string(1, '\0') + std::string(1024, '9'))
+      .bytes(field::kWatched0 + ap::kMaxWatched, std::string("/d\0"
+                                                             "2",
+                                                             4));
+  std::string payload = b.take();
+  std::string frame(ap::kHeaderSize, '\0');
+  ap::encode_header(reinterpret_cast<uint8_t*>(frame.data()), ap::MsgType::kSample, 0,
+                    static_cast<uint32_t>(payload.size()));
+  Decoder d;
+  d.feed(frame + payload);
+  auto m = d.next();
+  ASSERT_TRUE(m);
+  const auto* s = std::get_if<Sample>(&*m);
+  ASSERT_NE(s, nullptr);
+  ASSERT_EQ(s->watched.size(), 2u);
+  EXPECT_EQ(s->watched[0], (WatchedFile{"/a", "1\n"}));
+  EXPECT_EQ(s->watched[1].path, "/c");
+  EXPECT_EQ(s->watched[1].text.size(), 1024u);
 }
 
 TEST(AgentDecoder, RoundTripsEveryMessageType) {

@@ -2,6 +2,7 @@
 // tests/testdata/proc/) and the hog's progress lines.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "harness/agent/progress.h"
@@ -137,6 +138,132 @@ TEST(AgentProgress, ParsesHogLines) {
   EXPECT_FALSE(parse_progress_line("verify ok"));
   EXPECT_FALSE(parse_progress_line(""));
   EXPECT_FALSE(parse_progress_line("progress 99999999999999999999999 1"));
+}
+
+// The files the host has the agent watch for a cgroup run on nbd0.
+TEST(AgentSample, WatchedPathsForTheCgroupAndTheDevice) {
+  EXPECT_EQ(watched_paths("/sys/fs/cgroup/wedge", "/dev/nbd0"),
+            (std::vector<std::string>{
+                "/sys/fs/cgroup/wedge/memory.current", "/sys/fs/cgroup/wedge/memory.swap.current",
+                "/sys/fs/cgroup/wedge/memory.events", "/sys/class/block/nbd0/inflight",
+                "/sys/class/block/nbd0/stat"}));
+  EXPECT_EQ(
+      watched_paths("", "/dev/md0"),
+      (std::vector<std::string>{"/sys/class/block/md0/inflight", "/sys/class/block/md0/stat"}));
+  EXPECT_TRUE(watched_paths("", "").empty());       // 9p: no cgroup, no device
+  EXPECT_TRUE(watched_paths("", "/dev/").empty());  // no name
+  EXPECT_TRUE(watched_paths("", "/dev/a b").empty());
+  EXPECT_TRUE(watched_paths("", "/dev/" + std::string(33, 'a')).empty());
+}
+
+// Files as a 6.1 guest's cgroup v2 and sysfs hold them (stat has 17 fields since 5.5; its
+// sectors are fields 3 and 7).
+Sample watched_sample() {
+  Sample s;
+  s.watched = {
+      {"/sys/fs/cgroup/wedge/memory.current", "67104768\n"},
+      {"/sys/fs/cgroup/wedge/memory.swap.current", "0\n"},
+      {"/sys/fs/cgroup/wedge/memory.events",
+       "low 0\nhigh 17\nmax 2303\noom 4\noom_kill 1\noom_group_kill 0\n"},
+      {"/sys/class/block/nbd0/inflight", "       2       31\n"},
+      {"/sys/class/block/nbd0/stat",
+       "     150        0     6746      120    20118        0   160944   893512        2"
+       "   96080   893632        0        0        0        0        0        0\n"},
+  };
+  return s;
+}
+
+TEST(AgentSample, ParsesWatchedCgroupAndDeviceFiles) {
+  MemSnapshot s = parse_sample(watched_sample());
+  EXPECT_EQ(s.cgroup_memory_current_bytes, 67104768u);
+  EXPECT_EQ(s.cgroup_swap_current_bytes, 0u);
+  EXPECT_EQ(s.cgroup_events_low, 0u);
+  EXPECT_EQ(s.cgroup_events_high, 17u);
+  EXPECT_EQ(s.cgroup_events_max, 2303u);
+  EXPECT_EQ(s.cgroup_events_oom, 4u);
+  EXPECT_EQ(s.cgroup_events_oom_kill, 1u);
+  EXPECT_EQ(s.block_device, "nbd0");
+  EXPECT_EQ(s.block_inflight_reads, 2u);
+  EXPECT_EQ(s.block_inflight_writes, 31u);
+  EXPECT_EQ(s.block_sectors_read, 6746u);
+  EXPECT_EQ(s.block_sectors_written, 160944u);
+  // A pre-5.5 stat (11 fields) reads the same.
+  EXPECT_EQ(parse_block_stat("1 2 3 4 5 6 7 8 9 10 11\n"), (BlockStat{3, 7}));
+
+  nlohmann::json j = nlohmann::json::parse(to_json_line(s));
+  EXPECT_EQ(j["cgroup_memory_current_bytes"], 67104768u);
+  EXPECT_EQ(j["cgroup_events_max"], 2303u);
+  EXPECT_EQ(j["block_device"], "nbd0");
+  EXPECT_EQ(j["block_sectors_written"], 160944u);
+  EXPECT_EQ(j["block_inflight_writes"], 31u);
+}
+
+// This host's own block devices, read as the agent reads a guest's.
+TEST(AgentSample, ParsesThisHostsSysBlockFiles) {
+  std::error_code ec;
+  int seen = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/sys/block", ec)) {
+    auto stat = read_file(e.path() / "stat");
+    auto inflight = read_file(e.path() / "inflight");
+    if (!stat.ok() || !inflight.ok()) continue;
+    EXPECT_TRUE(parse_block_stat(*stat)) << e.path() << ": " << *stat;
+    EXPECT_TRUE(parse_block_inflight(*inflight)) << e.path() << ": " << *inflight;
+    ++seen;
+  }
+  if (seen == 0) GTEST_SKIP() << "no /sys/block here";
+}
+
+// Without watched files (an old agent, a run without cgroup or device), the new fields stay
+// absent and the JSON line is what it was.
+TEST(AgentSample, NoWatchedFilesLeavesTheNewFieldsOut) {
+  MemSnapshot s = parse_sample(recorded_sample());
+  EXPECT_FALSE(s.cgroup_memory_current_bytes);
+  EXPECT_FALSE(s.cgroup_events_oom_kill);
+  EXPECT_FALSE(s.block_sectors_written);
+  EXPECT_EQ(s.block_device, "");
+  std::string line = to_json_line(s);
+  EXPECT_EQ(line.find("cgroup_"), std::string::npos);
+  EXPECT_EQ(line.find("block_"), std::string::npos);
+}
+
+// What the guest sends is hostile: numbers out of range, words, negative values, a path that
+// is not a block device's, a device name that would break out of HTML or JSON.
+TEST(AgentSample, HostileWatchedFilesAreIgnored) {
+  EXPECT_FALSE(single_number("99999999999999999999999\n"));
+  EXPECT_FALSE(single_number("-5\n"));
+  EXPECT_FALSE(single_number("max\n"));
+  EXPECT_FALSE(single_number(""));
+  EXPECT_FALSE(single_number("1 2\n"));
+  EXPECT_FALSE(single_number("12abc\n"));
+  EXPECT_EQ(single_number("  42\n"), 42u);
+  EXPECT_FALSE(parse_memory_events("nothing here\n"));
+  EXPECT_FALSE(parse_memory_events("oom_kill -1\n"));
+  EXPECT_EQ(parse_memory_events("oom_kill 3\nbogus\nmax 99999999999999999999999\n"),
+            (MemoryEvents{0, 0, 0, 0, 3}));
+  EXPECT_FALSE(parse_block_inflight("7\n"));
+  EXPECT_FALSE(parse_block_inflight("a b\n"));
+  EXPECT_FALSE(parse_block_stat("1 2 3 4 5 6\n"));
+  EXPECT_FALSE(parse_block_stat("1 2 3 4 5 6 x 8 9 10 11\n"));
+  EXPECT_FALSE(parse_block_stat(std::string(1024, '9')));
+
+  Sample hostile;
+  hostile.watched = {
+      {"/sys/fs/cgroup/wedge/memory.current", "18446744073709551616\n"},  // 2^64
+      {"/sys/class/block/nbd0/stat", "garbage"},
+      {"/proc/stat", "cpu 1 2 3 4 5 6 7 8\n"},             // not a device's
+      {"/sys/class/block/\"><script>/inflight", "1 2\n"},  // not a kernel name
+      {"/sys/class/block/" + std::string(40, 'a') + "/inflight", "1 2\n"},
+      {"inflight", "1 2\n"},
+      {"", ""},
+      {std::string(1, '\0'), std::string("\0\0", 2)},
+  };
+  MemSnapshot s = parse_sample(hostile);
+  EXPECT_FALSE(s.cgroup_memory_current_bytes);
+  EXPECT_FALSE(s.block_sectors_written);
+  EXPECT_FALSE(s.block_inflight_reads);
+  EXPECT_EQ(s.block_device, "");
+  std::string line = to_json_line(s);
+  EXPECT_EQ(line.find("block_"), std::string::npos);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -35,12 +36,15 @@
 #include "harness/util/files.h"
 #include "harness/util/process.h"
 #include "tests/unit/agent_fixture.h"
+#include "workloads/agent/protocol.h"
 
 namespace wedge::agent {
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+namespace ap = agent_protocol;
+namespace fs = std::filesystem;
 
 constexpr const char* kAgent = WEDGE_AGENT_BINARY;
 
@@ -599,6 +603,74 @@ TEST_F(AgentServe, SamplesCarryProcModules) {
     return;
   }
   EXPECT_EQ(module_names(sample->modules), module_names(modules->substr(0, 8192)));
+}
+
+// kWatch: samples carry the watched files, re-read each time (pread of the descriptor opened
+// at the request), at most kMaxWatchedText of each; a path that does not open is named in
+// Failed and the others stay watched; an empty set stops watching.
+TEST_F(AgentServe, WatchedFilesRideInEverySampleAndAreReRead) {
+  ASSERT_TRUE(wait_for<Hello>());
+  fs::path counter = dir_->path() / "memory.current";
+  fs::path big = dir_->path() / "big";
+  ASSERT_TRUE(write_file_atomic(counter, "123\n").ok());
+  ASSERT_TRUE(write_file_atomic(big, std::string(5000, '7')).ok());
+  uint64_t req = enc_.next_request_id();
+  auto frame = enc_.encode_watch(req, {counter.string(), "/nonexistent/wedge/stat", big.string()});
+  ASSERT_TRUE(frame.ok());
+  send(*frame);
+  auto failed = wait_for<Failed>([req](const Failed& f) { return f.request == req; }, 3s);
+  ASSERT_TRUE(failed);
+  EXPECT_NE(failed->text.find("/nonexistent/wedge/stat"), std::string::npos) << failed->text;
+  received_.clear();
+  auto sample = wait_for<Sample>(nullptr, 3s);
+  ASSERT_TRUE(sample);
+  ASSERT_EQ(sample->watched.size(), 2u);
+  EXPECT_EQ(sample->watched[0], (WatchedFile{counter.string(), "123\n"}));
+  EXPECT_EQ(sample->watched[1].path, big.string());
+  EXPECT_EQ(sample->watched[1].text, std::string(1024, '7'));
+  EXPECT_EQ(parse_sample(*sample).cgroup_memory_current_bytes, 123u);
+
+  // Rewritten in place (same inode, as the kernel's counters are): the next sample sees it.
+  {
+    FILE* f = std::fopen(counter.c_str(), "r+");
+    ASSERT_NE(f, nullptr);
+    std::fputs("456\n", f);
+    std::fclose(f);
+  }
+  received_.clear();
+  sample = wait_for<Sample>(nullptr, 3s);
+  ASSERT_TRUE(sample);
+  ASSERT_FALSE(sample->watched.empty());
+  EXPECT_EQ(sample->watched[0].text, "456\n");
+
+  req = enc_.next_request_id();
+  frame = enc_.encode_watch(req, {});
+  ASSERT_TRUE(frame.ok());
+  send(*frame);
+  ASSERT_TRUE(wait_for<Done>([req](const Done& d) { return d.request == req; }, 3s));
+  received_.clear();
+  sample = wait_for<Sample>(nullptr, 3s);
+  ASSERT_TRUE(sample);
+  EXPECT_TRUE(sample->watched.empty());
+}
+
+// A kWatch the encoder would refuse (a relative path, too many paths) is refused by the agent.
+TEST_F(AgentServe, MalformedWatchIsRefused) {
+  ASSERT_TRUE(wait_for<Hello>());
+  for (size_t count : {size_t{1}, ap::kMaxWatched + 1}) {
+    PayloadBuilder b;
+    uint64_t req = enc_.next_request_id();
+    b.u64(ap::field::kRequestId, req);
+    for (size_t i = 0; i < count; ++i) b.bytes(ap::field::kPath, count == 1 ? "relative" : "/x");
+    std::string payload = b.take();
+    std::string frame(ap::kHeaderSize, '\0');
+    ap::encode_header(reinterpret_cast<uint8_t*>(frame.data()), ap::MsgType::kWatch, 1000 + count,
+                      static_cast<uint32_t>(payload.size()));
+    send(frame + payload);
+    auto failed = wait_for<Failed>([req](const Failed& f) { return f.request == req; }, 3s);
+    ASSERT_TRUE(failed) << count;
+    EXPECT_EQ(failed->err, EINVAL);
+  }
 }
 
 // The file worker: a write that blocks (open of a FIFO nobody reads) holds up neither

@@ -1,6 +1,7 @@
 // The report writers on recorded run dirs (tests/testdata/runs), checked by the tools that
 // consume them: JSON Schema (python3-jsonschema), xmllint against reports/schema/junit.xsd and
 // junitparser reading it back, promtool, and headless Chromium for the HTML pages.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -121,6 +122,28 @@ TEST_F(ReportWritersTest, JsonDocumentsValidateAgainstTheirSchemas) {
   }
   auto reports_ok = run(argv);
   EXPECT_EQ(reports_ok.status.code, 0) << reports_ok.out << reports_ok.err;
+  // samples.jsonl and progress.jsonl, every line of every recorded run (old ones included).
+  for (const auto& [schema, file] : {std::pair{"samples.schema.json", "samples.jsonl"},
+                                     std::pair{"progress.schema.json", "progress.jsonl"}}) {
+    std::vector<std::string> lines = {kPython, "-c",
+                                      "import json,sys,jsonschema\n"
+                                      "schema=json.load(open(sys.argv[1]))\n"
+                                      "jsonschema.Draft202012Validator.check_schema(schema)\n"
+                                      "v=jsonschema.Draft202012Validator(schema)\n"
+                                      "bad=0\n"
+                                      "for f in sys.argv[2:]:\n"
+                                      "  for line in open(f):\n"
+                                      "    for e in v.iter_errors(json.loads(line)):\n"
+                                      "      print(f, list(e.path), e.message); bad+=1\n"
+                                      "sys.exit(1 if bad else 0)\n",
+                                      (kSchemas / schema).string()};
+    for (const auto& e : fs::directory_iterator(root_ / "runs")) {
+      if (fs::exists(e.path() / file)) lines.push_back((e.path() / file).string());
+    }
+    EXPECT_GE(lines.size(), 4u) << file;
+    auto lines_ok = run(lines);
+    EXPECT_EQ(lines_ok.status.code, 0) << file << ": " << lines_ok.out << lines_ok.err;
+  }
   argv.resize(3);
   argv.push_back((kSchemas / "summary.schema.json").string());
   argv.push_back((root_ / "summary.json").string());
@@ -224,6 +247,40 @@ TEST_F(ReportWritersTest, RunPageHasPlotsTimelineFindingAndArtifacts) {
   ASSERT_TRUE(reports::write_derived_run_reports(srec->report, stall).ok());
   auto spage = read_file(stall / "report.html");
   EXPECT_NE(spage->find("<rect class=\"fault\" data-kind=\"server-stall\""), std::string::npos);
+  // Runs recorded before the cgroup, device and progress files were sampled say so.
+  EXPECT_NE(page->find("Not sampled in this run: the workload cgroup"), std::string::npos);
+}
+
+// A real cgroup run on nbd0 (tests/testdata/runs/nbd-cgroup-swap-pass: 23 samples, the last 21
+// after the host set up the watch; 20 progress records, 19 after the hog's first report): the
+// cgroup, the device, the workload's progress and the server's bytes are plotted, and nothing
+// is "not sampled".
+TEST_F(ReportWritersTest, RunPagePlotsCgroupDeviceProgressAndServer) {
+  fs::path dir = root_ / "runs/nbd-cgroup-swap-pass";
+  auto rec = reports::read_run(dir);
+  ASSERT_TRUE(rec.ok());
+  ASSERT_TRUE(reports::write_derived_run_reports(rec->report, dir).ok());
+  auto page = read_file(dir / "report.html");
+  ASSERT_TRUE(page.ok());
+  for (const char* series :
+       {"cgroup memory.current", "cgroup memory.swap.current", "cgroup memory.events low",
+        "cgroup memory.events high", "cgroup memory.events max", "cgroup memory.events oom",
+        "cgroup memory.events oom_kill", "Device reads in flight (nbd0)",
+        "Device writes in flight (nbd0)", "Device written (nbd0)", "Device read (nbd0)"}) {
+    EXPECT_NE(page->find(fmt::format("data-series=\"{}\" data-points=\"21\"", series)),
+              std::string::npos)
+        << series;
+  }
+  EXPECT_NE(page->find("data-series=\"Workload progress\" data-points=\"19\""), std::string::npos);
+  for (const char* series :
+       {"Bytes through the server from the guest", "Bytes through the server to the guest"}) {
+    EXPECT_NE(page->find(fmt::format("data-series=\"{}\" data-points=\"20\"", series)),
+              std::string::npos)
+        << series;
+  }
+  EXPECT_NE(page->find("Workload progress (MiB)"), std::string::npos);
+  EXPECT_EQ(page->find("Not sampled"), std::string::npos);
+  EXPECT_EQ(page->find("<script"), std::string::npos);
 }
 
 TEST_F(ReportWritersTest, MatrixPageGridsCellsWithRatesAndLinks) {
@@ -272,6 +329,25 @@ TEST_F(ReportWritersTest, ChromiumRendersPlotsAndTheFinding) {
   EXPECT_EQ(plots, 6);  // MemFree, Dirty, Writeback, swap, PSI memory, PSI io
   EXPECT_NE(dom.out.find("class=\"finding\" data-kind=\"hang\""), std::string::npos);
   EXPECT_NE(dom.out.find("bio_alloc_bioset"), std::string::npos);
+
+  // The cgroup run: 6 + 7 cgroup + 4 device + progress + 2 server plots, each with every
+  // record that has the measure as a point (19 to 23).
+  fs::path cg = root_ / "runs/nbd-cgroup-swap-pass";
+  auto cg_rec = reports::read_run(cg);
+  ASSERT_TRUE(cg_rec.ok());
+  ASSERT_TRUE(reports::write_derived_run_reports(cg_rec->report, cg).ok());
+  argv = base;
+  argv.insert(argv.end(), {"--dump-dom", "file://" + (cg / "report.html").string()});
+  auto cg_dom = run(argv);
+  ASSERT_EQ(cg_dom.status.code, 0) << cg_dom.err;
+  int cg_plots = 0;
+  for (std::sregex_iterator it(cg_dom.out.begin(), cg_dom.out.end(), polyline), end; it != end;
+       ++it) {
+    std::string pts = (*it)[1];
+    EXPECT_GE(std::count(pts.begin(), pts.end(), ','), 19) << "a plot with few points";
+    ++cg_plots;
+  }
+  EXPECT_EQ(cg_plots, 20);
   argv = base;
   fs::path png = root_ / "run.png";
   argv.insert(argv.end(), {"--window-size=1280,2400", "--screenshot=" + png.string(),

@@ -41,6 +41,7 @@ wedge_unit_test(fault_injectors_test wedge_faults nlohmann_json::nlohmann_json)
 target_link_libraries(agent_serve_test PRIVATE wedge_traces)
 wedge_unit_test(detector_test wedge_detect)
 wedge_unit_test(monitor_replay_test wedge_run)
+wedge_unit_test(progress_record_test wedge_run nlohmann_json::nlohmann_json)
 wedge_unit_test(symbol_fetcher_test wedge_run wedge_util)
 wedge_unit_test(analyze_test wedge_detect)
 # The agent's NBD handshake, compiled from the agent's own sources (no exceptions, libc only).

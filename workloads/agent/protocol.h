@@ -26,7 +26,8 @@ enum class MsgType : uint16_t {
   // guest -> host
   kHello = 1,      // kernel release, agent version, uptime
   kHeartbeat = 2,  // every second: seq, uptime
-  kSample = 3,     // raw /proc/meminfo, /proc/vmstat, /proc/pressure/{memory,io}, /proc/modules
+  kSample = 3,     // raw /proc/meminfo, /proc/vmstat, /proc/pressure/{memory,io}, /proc/modules,
+                   // and the files kWatch named (kWatched0 + slot: path, NUL, text)
   kStarted = 4,    // a job started: job id, pid
   kOutput = 5,     // a job's output bytes: job id, stream, data
   kExited = 6,     // a job ended: job id, exit code or signal
@@ -50,7 +51,17 @@ enum class MsgType : uint16_t {
                      // the agent repeats kHello with every heartbeat.
   kScanTasks = 107,  // request id, kText = task states to report ("DR"): one kTask per task,
                      // then kDone. Reads /proc without forking or allocating.
+  kWatch = 108,      // request id, kPath repeated (at most kMaxWatched, each shorter than
+                     // kMaxWatchedPath): files every kSample carries from now on (the workload
+                     // cgroup's memory.*, the block device's inflight and stat), replacing the
+                     // previous set. Opened once here, then re-read with pread. kDone, or
+                     // kFailed naming the first path that did not open (the others are kept).
 };
+
+// kWatch bounds: a few small files (cgroup and sysfs counters).
+inline constexpr size_t kMaxWatched = 8;
+inline constexpr size_t kMaxWatchedPath = 128;   // bytes, the NUL included
+inline constexpr size_t kMaxWatchedText = 1024;  // bytes of each file a sample carries
 
 namespace field {
 enum : uint16_t {
@@ -87,6 +98,8 @@ enum : uint16_t {
                       // not sent (absent: the end of the file was reached)
   kModules = 31,      // kSample: raw /proc/modules (the host refetches module symbols when
                       // the set of modules changes)
+  kWatched0 = 32,     // kSample: watched file in slot 0 (kWatched0 + i for slot i, up to
+                      // kMaxWatched): its path, a NUL, then up to kMaxWatchedText of its text
 };
 }  // namespace field
 

@@ -32,6 +32,7 @@ char g_args[kArgSpace];
 char* g_argv[kMaxArgs + 1];
 char* g_envp[kMaxArgs + 1];
 char g_cwd[PATH_MAX];
+char g_watch_paths[ap::kMaxWatched][ap::kMaxWatchedPath];
 
 // The ids every request may carry; bad == true if an id field had the wrong size.
 struct Ids {
@@ -111,6 +112,9 @@ void Requests::handle(uint16_t type, const uint8_t* payload, size_t len) {
       break;
     case ap::MsgType::kScanTasks:
       scan_tasks(payload, len);
+      break;
+    case ap::MsgType::kWatch:
+      watch(payload, len);
       break;
     case ap::MsgType::kPoweroff:
       poweroff();
@@ -280,6 +284,38 @@ void Requests::scan_tasks(const uint8_t* payload, size_t len) {
     return;
   }
   (void)task_scan().begin(ids.to, reinterpret_cast<const char*>(states), states_len);
+}
+
+void Requests::watch(const uint8_t* payload, size_t len) {
+  ap::FieldReader r(payload, len);
+  uint16_t tag;
+  const uint8_t* p;
+  uint32_t n;
+  Ids ids;
+  size_t count = 0;
+  bool clean = true;
+  while (r.next(&tag, &p, &n)) {
+    take_id(tag, p, n, &ids);
+    if (tag != ap::field::kPath) continue;
+    if (count == ap::kMaxWatched || n == 0 || p[0] != '/' ||
+        !copy_cstr(g_watch_paths[count], ap::kMaxWatchedPath, p, n)) {
+      clean = false;
+      continue;
+    }
+    ++count;
+  }
+  if (r.malformed() || ids.bad || !clean) {
+    send_failed(ids.to, EINVAL, "watch: malformed request (too many paths, or one too long)");
+    return;
+  }
+  size_t failed = 0;
+  if (int err = sampler_.watch(g_watch_paths, count, &failed); err != 0) {
+    char what[ap::kMaxWatchedPath + 32];
+    snprintf(what, sizeof what, "watch: open %s", g_watch_paths[failed]);
+    send_failed(ids.to, err, what);
+    return;
+  }
+  send_done(ids.to);
 }
 
 void Requests::ping(const uint8_t* payload, size_t len) {

@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "workloads/agent/log.h"
 #include "workloads/agent/util.h"
@@ -80,7 +82,40 @@ void Sampler::send_sample() {
   put_file(w, ap::field::kPsiMemory, psi_memory_fd_, psi_memory_, sizeof psi_memory_);
   put_file(w, ap::field::kPsiIo, psi_io_fd_, psi_io_, sizeof psi_io_);
   put_file(w, ap::field::kModules, modules_fd_, modules_, sizeof modules_);
+  for (size_t i = 0; i < ap::kMaxWatched; ++i) {
+    if (watch_fds_[i] < 0) continue;
+    size_t path_len = strlen(watch_paths_[i]);
+    memcpy(watched_, watch_paths_[i], path_len + 1);
+    ssize_t n = pread_whole(watch_fds_[i], watched_ + path_len + 1, ap::kMaxWatchedText);
+    if (n >= 0) {
+      w.put_bytes(static_cast<uint16_t>(ap::field::kWatched0 + i), watched_,
+                  path_len + 1 + static_cast<size_t>(n));
+    }
+  }
   outq().push(ap::MsgType::kSample, w.data(), w.size(), Priority::kBulk);
+}
+
+int Sampler::watch(const char (*paths)[ap::kMaxWatchedPath], size_t count, size_t* failed) {
+  int first_error = 0;
+  for (size_t i = 0; i < ap::kMaxWatched; ++i) {
+    if (watch_fds_[i] >= 0) close(watch_fds_[i]);
+    watch_fds_[i] = -1;
+    watch_paths_[i][0] = '\0';
+    if (i >= count) continue;
+    // Sysfs and cgroup files: opening them does no I/O, so the main loop may do it.
+    watch_fds_[i] = open(paths[i], O_RDONLY | O_CLOEXEC);
+    if (watch_fds_[i] < 0) {
+      if (first_error == 0) {
+        first_error = errno;
+        *failed = i;
+      }
+      continue;
+    }
+    size_t len = strnlen(paths[i], ap::kMaxWatchedPath - 1);
+    memcpy(watch_paths_[i], paths[i], len);
+    watch_paths_[i][len] = '\0';
+  }
+  return first_error;
 }
 
 }  // namespace wedge::guest

@@ -124,7 +124,7 @@ int serve(const ServeConfig& config) {
     agent_log("prctl(PR_SET_IO_FLUSHER): %s; the agent may block in reclaim on stuck I/O",
               errno_text(err));
   }
-  Requests requests(g_jobs, sysrq_fd, config.sysrq_path, config.may_power_off);
+  Requests requests(g_jobs, g_sampler, sysrq_fd, config.sysrq_path, config.may_power_off);
 
   g_sampler.send_hello();
   constexpr int kFixed = 5;  // port, timer, signalfd, file worker, task scan
