@@ -58,9 +58,11 @@ swap_max_mib = 0
 [[fault]]
 kind = "memory-max"
 at_s = 2
+duration_s = 0
 memory_max_mib = 16
 [limits]
 duration_s = 180
+recover = false
 )";
 
 class MatrixE2eTest : public ::testing::Test {
@@ -264,7 +266,8 @@ TEST_F(MatrixE2eTest, CompareOfAScenarioWithoutAndWithAFailingFaultSaysRegressed
         EXPECT_EQ(report["verdict"], "unexpected_oom") << report.dump();
         ASSERT_EQ(report["faults"].size(), 1u);
         EXPECT_EQ(report["faults"][0]["kind"], "memory-max");
-        EXPECT_EQ(report["guest"]["workload_signal"], 9);
+        // The cgroup's OOM killer usually picks dd (signal 9); once in 8 runs here it picked
+        // the agent's cgroup-exec parent and dd ran on: the verdict is the same.
         bool oom = false;
         for (const auto& f : report["findings"]) oom = oom || f["kind"] == "oom_kill";
         EXPECT_TRUE(oom) << report["findings"].dump();
@@ -317,9 +320,10 @@ TEST_F(MatrixE2eTest, RunPushesItsMetricsToAPushgateway) {
   int matched = 0;
   for (std::sregex_iterator it(pushed->out.begin(), pushed->out.end(), line), end; it != end;
        ++it) {
+    // The gateway may also hold other groups; this run's is matrix=<scenario>.
     std::string labels = (*it)[1];
+    if (labels.find("matrix=\"hog-a\"") == std::string::npos) continue;
     EXPECT_NE(labels.find("job=\"wedge\""), std::string::npos);
-    EXPECT_NE(labels.find("matrix=\"hog-a\""), std::string::npos);
     EXPECT_NE(labels.find("verdict=\"pass\""), std::string::npos);
     EXPECT_EQ(std::stod((*it)[2]), 1);
     ++matched;
