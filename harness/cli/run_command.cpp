@@ -35,6 +35,7 @@ struct RunArgs {
   double threshold = 0;
   bool force = false;
   bool allow_outside_files = false;
+  std::string pushgateway;
 };
 
 int run_repeated(const RunArgs& args, const std::filesystem::path& scenario_file);
@@ -101,6 +102,15 @@ int run(const RunArgs& args) {
       fmt::print(stderr, "wedge run: {}\n", pages.error().message());
     }
     fmt::print("  report: {}/report.json, report.html\n", result.run_dir.string());
+    if (!args.pushgateway.empty()) {
+      Status pushed = run::push_run_metrics(args.pushgateway, *path, args.kernel, result.run_dir);
+      if (!pushed) {
+        fmt::print(stderr, "wedge run: {}\n", pushed.error().message());
+        return kExitCannotTest;
+      }
+      fmt::print("  metrics: {}/metrics.prom, pushed to {}\n", result.run_dir.string(),
+                 args.pushgateway);
+    }
   }
   return reports::exit_code_for(r.verdict, r.timeout_is_failure);
 }
@@ -112,6 +122,7 @@ int run_repeated(const RunArgs& args, const std::filesystem::path& scenario_file
                            : std::filesystem::path(args.out);
   o.repeat = args.repeat;
   o.parallel = 1;
+  o.pushgateway = args.pushgateway;
   if (!args.kernel.empty()) o.kernels = {args.kernel};
   o.run_args = {"--accel", args.accel};
   if (!args.modules.empty()) o.run_args.insert(o.run_args.end(), {"--modules", args.modules});
@@ -179,6 +190,10 @@ Command add_run_command(CLI::App& parent) {
                 "other file there is still refused)");
   app->add_flag("--allow-outside-files", args->allow_outside_files,
                 "let the scenario's [workload] files come from outside the scenario's folder");
+  app->add_option("--pushgateway", args->pushgateway,
+                  "push the run's metrics.prom (written in the run dir; with --repeat, the "
+                  "output root's) to this Pushgateway URL as job=\"wedge\", matrix=<scenario>; "
+                  "a failed push exits 125");
   return Command{app, [args] { return run(*args); }};
 }
 

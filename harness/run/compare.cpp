@@ -1,9 +1,53 @@
-// Cell-by-cell classification of two summaries and its text and JSON forms.
+// Cell-by-cell classification of two summaries, what differs between the sides, and the text
+// and JSON forms.
 #include "harness/run/compare.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace wedge::run {
+
+namespace {
+
+std::optional<std::string> value_of(const std::vector<config::AxisSetting>& settings,
+                                    const std::string& key) {
+  for (const auto& s : settings) {
+    if (s.key == key) return s.value;
+  }
+  return std::nullopt;
+}
+
+constexpr const char* kMatrixAsWritten = "as the matrix has it";
+
+nlohmann::json side_json(const std::vector<config::AxisSetting>& settings) {
+  nlohmann::json set = nlohmann::json::object();
+  for (const auto& s : settings) set[s.key] = s.value;
+  return {{"settings", set}, {"description", describe_side(settings)}};
+}
+
+}  // namespace
+
+std::string describe_side(const std::vector<config::AxisSetting>& settings) {
+  return settings.empty() ? kMatrixAsWritten : config::describe_settings(settings);
+}
+
+std::vector<std::string> differing_keys(const CompareSides& sides) {
+  std::vector<std::string> keys;
+  for (const auto& key : config::axis_setting_keys()) {
+    if (value_of(sides.base, key) != value_of(sides.candidate, key)) keys.push_back(key);
+  }
+  return keys;
+}
+
+std::string describe_difference(const CompareSides& sides) {
+  std::string out;
+  for (const auto& key : differing_keys(sides)) {
+    out += fmt::format("{}{}: {} -> {}", out.empty() ? "" : "; ", key,
+                       value_of(sides.base, key).value_or(kMatrixAsWritten),
+                       value_of(sides.candidate, key).value_or(kMatrixAsWritten));
+  }
+  return out.empty() ? "nothing (the same matrix twice)" : out;
+}
 
 std::vector<CellComparison> compare_summaries(const reports::Summary& base,
                                               const reports::Summary& candidate) {
@@ -12,7 +56,7 @@ std::vector<CellComparison> compare_summaries(const reports::Summary& base,
     auto c = std::find_if(candidate.cells.begin(), candidate.cells.end(),
                           [&](const auto& x) { return x.index == b.index; });
     if (c == candidate.cells.end()) continue;
-    CellComparison row{b.id, b.failures, b.counted, c->failures, c->counted, {}};
+    CellComparison row{b.id, c->id, b.failures, b.counted, c->failures, c->counted, {}};
     row.result = classify_change(b.failures, b.counted, c->failures, c->counted);
     rows.push_back(row);
   }
@@ -24,9 +68,11 @@ bool any_regressed(const std::vector<CellComparison>& rows) {
                      [](const auto& r) { return r.result.change == Change::kRegressed; });
 }
 
-std::string compare_text(const std::vector<CellComparison>& rows) {
+std::string compare_text(const std::vector<CellComparison>& rows, const CompareSides& sides) {
   std::string out =
-      fmt::format("{:<48} {:>9} {:>9} {:>8}  {}\n", "cell", "base", "candidate", "p", "change");
+      fmt::format("base:      {}\ncandidate: {}\ndiffers:   {}\n\n", describe_side(sides.base),
+                  describe_side(sides.candidate), describe_difference(sides));
+  out += fmt::format("{:<48} {:>9} {:>9} {:>8}  {}\n", "cell", "base", "candidate", "p", "change");
   for (const auto& r : rows) {
     out += fmt::format("{:<48} {:>9} {:>9} {:>8.4f}  {}\n", r.cell,
                        fmt::format("{}/{}", r.base_failures, r.base_counted),
@@ -36,26 +82,33 @@ std::string compare_text(const std::vector<CellComparison>& rows) {
   return out;
 }
 
-nlohmann::json compare_json(const std::vector<CellComparison>& rows, const std::string& base_kernel,
-                            const std::string& candidate_kernel) {
+nlohmann::json compare_json(const std::vector<CellComparison>& rows, const CompareSides& sides) {
   nlohmann::json cells = nlohmann::json::array();
   for (const auto& r : rows) {
-    cells.push_back(
-        {{"cell", r.cell},
-         {"base", {{"failures", r.base_failures}, {"runs", r.base_counted}}},
-         {"candidate", {{"failures", r.candidate_failures}, {"runs", r.candidate_counted}}},
-         {"p_value", r.result.p_value},
-         {"change", to_string(r.result.change)}});
+    cells.push_back({{"cell", r.cell},
+                     {"base", {{"failures", r.base_failures}, {"runs", r.base_counted}}},
+                     {"candidate",
+                      {{"cell", r.candidate_cell},
+                       {"failures", r.candidate_failures},
+                       {"runs", r.candidate_counted}}},
+                     {"p_value", r.result.p_value},
+                     {"change", to_string(r.result.change)}});
   }
-  return {{"schema_version", 1},
-          {"kind", "compare"},
-          {"base_kernel", base_kernel},
-          {"candidate_kernel", candidate_kernel},
-          {"test",
-           "Fisher's exact test, two-sided; regressed/fixed at p < 0.05, inconclusive "
-           "at p < 0.5"},
-          {"regressed", any_regressed(rows)},
-          {"cells", cells}};
+  nlohmann::json doc = {{"schema_version", 2},
+                        {"kind", "compare"},
+                        {"base", side_json(sides.base)},
+                        {"candidate", side_json(sides.candidate)},
+                        {"differs", differing_keys(sides)},
+                        {"difference", describe_difference(sides)},
+                        {"test",
+                         "Fisher's exact test, two-sided; regressed/fixed at p < 0.05, "
+                         "inconclusive at p < 0.5"},
+                        {"regressed", any_regressed(rows)},
+                        {"cells", cells}};
+  // Kept from schema 1 for readers that only know two-kernel compares.
+  if (auto k = value_of(sides.base, "kernel")) doc["base_kernel"] = *k;
+  if (auto k = value_of(sides.candidate, "kernel")) doc["candidate_kernel"] = *k;
+  return doc;
 }
 
 }  // namespace wedge::run

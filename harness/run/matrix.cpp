@@ -121,6 +121,22 @@ Status write_reports(const reports::Summary& summary, const fs::path& root) {
   return reports::write_summary_reports(summary, root);
 }
 
+Status push_run_metrics(const std::string& url, const fs::path& scenario_file,
+                        const std::string& kernel, const fs::path& run_dir) {
+  config::Matrix m = config::matrix_of_scenario(scenario_file);
+  if (!kernel.empty()) m.kernels = {kernel};
+  WEDGE_TRY(std::vector<config::Cell> cells, config::expand_matrix(m));
+  WEDGE_TRY(reports::RunRecord record, reports::read_run(run_dir));
+  reports::Summary s;
+  s.name = cells.front().scenario;
+  s.created_at = utc_now();
+  s.matrix_file = scenario_file.string();
+  s.cell_total = 1;
+  s.cells.push_back(summarize_cell(cells.front(), {run_entry(record, 1, ".")}));
+  WEDGE_CHECK(reports::summary_writer(reports::SummaryFormat::kPrometheus).write(s, run_dir));
+  return push_metrics(url, config::cell_token(s.name), run_dir / "metrics.prom");
+}
+
 Result<reports::Summary> run_matrix(const config::Matrix& matrix, const MatrixOptions& o) {
   int repeat = o.repeat > 0 ? o.repeat : matrix.repeat;
   WEDGE_TRY(Side side, prepare(matrix, o, o.out, repeat));
@@ -133,28 +149,55 @@ Result<reports::Summary> run_matrix(const config::Matrix& matrix, const MatrixOp
   return s;
 }
 
-Result<std::pair<reports::Summary, reports::Summary>> run_compare(
-    const config::Matrix& matrix, const std::string& base_kernel,
-    const std::string& candidate_kernel, const MatrixOptions& options) {
+Result<std::pair<config::Matrix, config::Matrix>> compare_matrices(const config::Matrix& matrix,
+                                                                   const CompareSides& sides) {
+  config::Matrix base = matrix, candidate = matrix;
+  WEDGE_CHECK(config::apply_axis_settings(base, sides.base, "--base-set"));
+  WEDGE_CHECK(config::apply_axis_settings(candidate, sides.candidate, "--candidate-set"));
+  for (const auto& key : config::axis_setting_keys()) {
+    size_t b = config::axis_size(base, key), c = config::axis_size(candidate, key);
+    if (std::max<size_t>(b, 1) == std::max<size_t>(c, 1)) continue;
+    bool base_set = b < c;
+    return make_error(
+        "{}-set {} leaves one {} on the {} side but the matrix has {} values of it on the {} "
+        "side, so the cells would not pair: set {} on both sides",
+        base_set ? "--base" : "--candidate", key, key, base_set ? "base" : "candidate",
+        std::max(b, c), base_set ? "candidate" : "base", key);
+  }
+  return std::make_pair(std::move(base), std::move(candidate));
+}
+
+Result<std::pair<reports::Summary, reports::Summary>> run_compare(const config::Matrix& matrix,
+                                                                  const CompareSides& sides,
+                                                                  const MatrixOptions& options) {
   int repeat = options.repeat > 0 ? options.repeat : matrix.repeat;
+  WEDGE_TRY(auto matrices, compare_matrices(matrix, sides));
   MatrixOptions base_o = options, candidate_o = options;
-  base_o.kernels = {base_kernel};
-  candidate_o.kernels = {candidate_kernel};
-  WEDGE_TRY(Side base, prepare(matrix, base_o, options.out / "base", repeat));
-  WEDGE_TRY(Side candidate, prepare(matrix, candidate_o, options.out / "candidate", repeat));
+  base_o.kernels.clear();
+  candidate_o.kernels.clear();
+  WEDGE_TRY(Side base, prepare(matrices.first, base_o, options.out / "base", repeat));
+  WEDGE_TRY(Side candidate,
+            prepare(matrices.second, candidate_o, options.out / "candidate", repeat));
+  if (base.jobs.size() != candidate.jobs.size()) {
+    return make_error("the base side has {} runs and the candidate side {}: they cannot pair",
+                      base.jobs.size(), candidate.jobs.size());
+  }
   std::vector<Job> jobs;
   for (size_t i = 0; i < base.jobs.size(); ++i) {
     jobs.push_back(base.jobs[i]);
     jobs.push_back(candidate.jobs[i]);
   }
-  RunnerOptions ro = runner_options(options, base.cells);
+  std::vector<config::Cell> all_cells = base.cells;
+  all_cells.insert(all_cells.end(), candidate.cells.begin(), candidate.cells.end());
+  RunnerOptions ro = runner_options(options, all_cells);
   std::vector<reports::RunEntry> entries = run_jobs(jobs, ro);
   std::vector<reports::RunEntry> base_entries, candidate_entries;
   for (size_t i = 0; i < entries.size(); ++i) {
     (i % 2 == 0 ? base_entries : candidate_entries).push_back(entries[i]);
   }
-  reports::Summary b = summarize(matrix, base_o, base, base_entries, repeat);
-  reports::Summary c = summarize(matrix, candidate_o, candidate, candidate_entries, repeat);
+  reports::Summary b = summarize(matrices.first, base_o, base, base_entries, repeat);
+  reports::Summary c =
+      summarize(matrices.second, candidate_o, candidate, candidate_entries, repeat);
   base_o.pushgateway.clear();
   candidate_o.pushgateway.clear();
   WEDGE_CHECK(finish(b, base_o, base.root));

@@ -1,6 +1,6 @@
 // A whole matrix run: expand, validate each cell as `wedge run` would, run the shard's jobs as
 // child processes, summarise, record findings, write every report, optionally push metrics.
-// Also the A/B form: the same matrix on two kernels, their runs interleaved.
+// Also the A/B form: two variants of the matrix (kernels, any axis), their runs interleaved.
 //
 //   run::MatrixOptions o;  o.out = "nightly";  o.parallel = 2;
 //   WEDGE_TRY(reports::Summary s, run::run_matrix(matrix, o));
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "harness/config/matrix.h"
+#include "harness/run/compare.h"
 #include "harness/run/shard.h"
 #include "reports/summary.h"
 
@@ -34,11 +35,24 @@ struct MatrixOptions {
 [[nodiscard]] Result<reports::Summary> run_matrix(const config::Matrix& matrix,
                                                   const MatrixOptions& options);
 
-// Runs the matrix on base_kernel under out/base and candidate_kernel under out/candidate, each
-// job of one followed by the same job of the other.
+// Runs the matrix with sides.base applied under out/base and with sides.candidate applied
+// under out/candidate, each job of one followed by the same job of the other. Fails (naming the
+// option) on a setting the matrix cannot take, and when the sides would not pair cell for cell
+// (a multi-valued axis replaced on one side only).
 [[nodiscard]] Result<std::pair<reports::Summary, reports::Summary>> run_compare(
-    const config::Matrix& matrix, const std::string& base_kernel,
-    const std::string& candidate_kernel, const MatrixOptions& options);
+    const config::Matrix& matrix, const CompareSides& sides, const MatrixOptions& options);
+
+// The matrix of each side (settings applied), checked to pair cell for cell.
+[[nodiscard]] Result<std::pair<config::Matrix, config::Matrix>> compare_matrices(
+    const config::Matrix& matrix, const CompareSides& sides);
+
+// `wedge run --pushgateway`: writes run_dir/metrics.prom as the one-cell summary of that run
+// (the cell of scenario_file, with kernel when not empty) and pushes it as the group
+// job="wedge", matrix=<scenario>.
+[[nodiscard]] Status push_run_metrics(const std::string& url,
+                                      const std::filesystem::path& scenario_file,
+                                      const std::string& kernel,
+                                      const std::filesystem::path& run_dir);
 
 // Writes every per-run derived report and every summary report for a finished output root.
 [[nodiscard]] Status write_reports(const reports::Summary& summary,

@@ -68,9 +68,12 @@ TEST(StatsTest, CompareSummariesPairsCellsAndExitsOnRegression) {
   EXPECT_EQ(rows[0].result.change, Change::kNoChange);
   EXPECT_EQ(rows[1].result.change, Change::kRegressed);
   EXPECT_TRUE(any_regressed(rows));
-  auto json = compare_json(rows, "a", "b");
+  CompareSides sides{{{"kernel", "a"}}, {{"kernel", "b"}}};
+  auto json = compare_json(rows, sides);
   EXPECT_EQ(json["cells"][1]["change"], "regressed");
-  EXPECT_NE(compare_text(rows).find("cell1"), std::string::npos);
+  EXPECT_EQ(json["base_kernel"], "a");
+  EXPECT_EQ(json["candidate_kernel"], "b");
+  EXPECT_NE(compare_text(rows, sides).find("cell1"), std::string::npos);
 }
 
 }  // namespace

@@ -57,6 +57,7 @@ wedge_unit_test(workload_pattern_test wedge_agent_host)
 # Issue 11: matrix, statistics, findings store, report writers.
 wedge_unit_test(matrix_test wedge_run wedge_config)
 wedge_unit_test(stats_test wedge_run)
+wedge_unit_test(compare_test wedge_run wedge_config)
 wedge_unit_test(findings_store_test wedge_run wedge_util)
 wedge_unit_test(report_writers_test wedge_run wedge_reports wedge_util)
 target_compile_definitions(report_writers_test PRIVATE WEDGE_SCHEMA_DIR="${CMAKE_SOURCE_DIR}/reports/schema")
