@@ -94,6 +94,7 @@ class Runner {
   Result<std::vector<std::string>> workload_argv() const;
   Status prepare_workload(storage::GuestOps& guest);
   void read_cgroup_numbers(GuestSession& session);
+  void read_workload_result(GuestSession& session);
 
   const config::Scenario& scenario_;
   RunOptions options_;
@@ -159,6 +160,20 @@ void Runner::read_cgroup_numbers(GuestSession& session) {
   if (auto peak = session.read_guest_file(dir + "/memory.peak", 64, 5s)) {
     cg.current_peak_mib = static_cast<double>(std::strtoull(peak->c_str(), nullptr, 10)) / 1048576;
   }
+}
+
+// The workload's own result file (fio's JSON), once it has exited and while the agent answers.
+void Runner::read_workload_result(GuestSession& session) {
+  auto& g = result_.report.guest;
+  if (!workload_.result_file || !workload_.parse_result || !g.workload_exit_code) return;
+  if (now_s() - session.last_heartbeat_s() > 3) return;
+  auto text = session.read_guest_file(workload_.result_file, workloads::kResultFileMaxBytes, 10s);
+  if (!text) {
+    progress_.step(
+        fmt::format("workload result {}: {}", workload_.result_file, text.error().message()));
+    return;
+  }
+  g.workload_result = workload_.parse_result(*text);
 }
 
 Status Runner::prepare_run_dir() {
@@ -227,6 +242,7 @@ void Runner::monitor(GuestSession& session, uint32_t workload_job, detect::Detec
   }
   progress_.finish_status();
   read_cgroup_numbers(session);
+  read_workload_result(session);
   stop_all_faults(now_s());
   // The workload may have died from an oops whose report is the console's last output: give
   // the rest of it a moment to arrive, then close the console stream before the verdict.
@@ -325,6 +341,12 @@ Status Runner::boot_and_run() {
   req.tools = needs.tools;
   req.extra_modules = needs.modules;
   req.files = needs.files;
+  req.packages = needs.packages;
+  for (const std::string& p : scenario_.guest.packages) {
+    if (std::find(req.packages.begin(), req.packages.end(), p) == req.packages.end()) {
+      req.packages.push_back(p);
+    }
+  }
   progress_.step("preparing guest image");
   auto img = image::build_image(req, [&](const std::string& m) { progress_.step("  " + m); });
   if (!img) return img.error().context("building the guest image");
@@ -338,11 +360,13 @@ Status Runner::boot_and_run() {
   r.initrd_bytes = img->initrd_bytes;
   r.pinned_bytes = img->pinned_bytes;
   fs::path initrd = img->initrd;
-  if (!scenario_.workload.files.empty()) {
+  std::vector<fs::path> host_files = scenario_.workload.files;
+  if (workload_.host_files) {
+    for (const fs::path& f : workload_.host_files(scenario_)) host_files.push_back(f);
+  }
+  if (!host_files.empty()) {
     std::vector<image::ExtraFile> extras;
-    for (const auto& f : scenario_.workload.files) {
-      extras.push_back({f, "/extra/" + f.filename().string()});
-    }
+    for (const auto& f : host_files) extras.push_back({f, "/extra/" + f.filename().string()});
     initrd = result_.run_dir / "initrd-with-extras.cpio";
     WEDGE_CHECK(image::write_initrd_with_extras(img->initrd, extras, initrd)
                     .context("adding workload files to the initrd"));

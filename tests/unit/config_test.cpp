@@ -133,6 +133,47 @@ TEST(Config, CommandFilesResolveRelativeToScenarioAndMustExist) {
       << missing.error().message();
 }
 
+TEST(Config, GuestPackagesMustBeDebianNamesWithFileAndLine) {
+  auto s =
+      parse_scenario("[guest]\nmemory_mib = 512\npackages = [\"fio\", \"stress-ng\"]\n", "t.toml");
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  EXPECT_EQ(s->guest.packages, (std::vector<std::string>{"fio", "stress-ng"}));
+  EXPECT_EQ(s->guest.packages_line, 3);
+  EXPECT_EQ(error_of("[guest]\n\npackages = [\"fio\", \"-o=Dir::Etc=/tmp\"]\n"),
+            "t.toml:3: [guest] packages: \"-o=Dir::Etc=/tmp\" is not a Debian package name "
+            "(lowercase letters, digits, '+', '-', '.'; at least 2 characters, starting with a "
+            "letter or digit)");
+  EXPECT_EQ(
+      error_of("[guest]\npackages = [\"Fio\"]\n").rfind("t.toml:2: [guest] packages: \"Fio\"", 0),
+      0u);
+  EXPECT_EQ(error_of("[guest]\npackages = [\"fio bash\"]\n").rfind("t.toml:2:", 0), 0u);
+  EXPECT_EQ(error_of("[guest]\npackages = \"fio\"\n"),
+            "t.toml:2: [guest] packages must be an array of strings");
+  // The scenario as run keeps them.
+  auto again = parse_scenario(to_toml(*s), "again.toml");
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  EXPECT_EQ(again->guest.packages, s->guest.packages);
+}
+
+TEST(Config, FioJobResolvesRelativeToScenarioAndMustExist) {
+  auto dir = TempDir::create("wedge-config-test");
+  ASSERT_TRUE(dir.ok());
+  ASSERT_TRUE(write_file_atomic(dir->path() / "w.fio", "[w]\nrw=write\n").ok());
+  auto s = parse_scenario("[workload]\nkind = \"fio\"\njob = \"w.fio\"\n", dir->path() / "c.toml");
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  EXPECT_EQ(s->workload.job, dir->path() / "w.fio");
+  auto again = parse_scenario(to_toml(*s), dir->path() / "again.toml");
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  EXPECT_EQ(again->workload.job, s->workload.job);
+  auto missing =
+      parse_scenario("[workload]\nkind = \"fio\"\n\njob = \"nope.fio\"\n", dir->path() / "c.toml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(
+      missing.error().message().rfind((dir->path() / "c.toml").string() + ":4: [workload] job:", 0),
+      0u)
+      << missing.error().message();
+}
+
 TEST(Config, SyntaxErrorHasLineAndColumn) {
   auto msg = error_of("[guest]\nmemory_mib = = 3\n");
   EXPECT_EQ(msg.rfind("t.toml:2:", 0), 0u) << msg;
