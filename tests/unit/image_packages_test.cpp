@@ -133,7 +133,9 @@ TEST(Packages, ProgramClosureResolvesFromTheTreeFirst) {
   EXPECT_EQ(source_of[guest_lib], copy);
   EXPECT_EQ(source_of["/lib64/ld-linux-x86-64.so.2"], "/lib64/ld-linux-x86-64.so.2");
   for (const auto& lib : *host_libs) {
-    if (lib != borrowed) EXPECT_EQ(source_of.count(lib), 1u) << lib;
+    if (lib != borrowed) {
+      EXPECT_EQ(source_of.count(lib), 1u) << lib;
+    }
   }
   // Only the closure goes in: the library package's own files do not.
   EXPECT_EQ(source_of.count("/usr/lib/x86_64-linux-gnu"), 1u);
