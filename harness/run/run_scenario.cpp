@@ -204,8 +204,8 @@ Status Runner::prepare_run_dir() {
   WEDGE_TRY(result_.run_dir, make_run_dir(dir, options_.force));
   WEDGE_CHECK(write_file_atomic(result_.run_dir / "scenario.toml", config::to_toml(scenario_)));
   // What teardown removes, recorded so that `wedge gc` removes it if this wedge is killed.
-  std::vector<std::string> transient = {"agent.sock", "agent.net-from-guest.sock",
-                                        "agent.net-to-network.sock", "initrd-with-extras.cpio"};
+  std::vector<std::string> transient = {"agent.sock", "agent.gate-in.sock", "agent.gate-out.sock",
+                                        "initrd-with-extras.cpio"};
   if (!options_.keep_export) transient.push_back("export.img");
   WEDGE_TRY(lease_, RunLease::take(default_state_dir(), r.run_id, result_.run_dir, transient,
                                    "wedge-" + r.run_id));
@@ -639,8 +639,8 @@ void Runner::teardown() {
   if (!result_.run_dir.empty()) {
     std::error_code ec;
     for (const fs::path& p : exports) fs::remove_all(p, ec);
-    for (const char* name : {"agent.sock", "agent.net-from-guest.sock", "agent.net-to-network.sock",
-                             "initrd-with-extras.cpio"}) {
+    for (const char* name :
+         {"agent.sock", "agent.gate-in.sock", "agent.gate-out.sock", "initrd-with-extras.cpio"}) {
       fs::remove(result_.run_dir / name, ec);
     }
   }

@@ -249,7 +249,7 @@ TEST_F(HostFailureTest, SigkillThenNewRunLeavesNothingBehind) {
   ASSERT_TRUE(domains.ok());
   EXPECT_EQ(std::count(domains->begin(), domains->end(), "wedge-" + run_id), 0);
   EXPECT_TRUE(processes_mentioning(out().string()).empty());
-  for (const char* file : {"export.img", "agent.sock", "agent.net-from-guest.sock"}) {
+  for (const char* file : {"export.img", "agent.sock", "agent.gate-in.sock"}) {
     EXPECT_FALSE(fs::exists(out() / file)) << file;
   }
   EXPECT_FALSE(fs::exists(fs::path("/run/wedge/runs") / (run_id + ".json")));

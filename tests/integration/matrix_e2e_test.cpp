@@ -68,7 +68,7 @@ recover = false
 class MatrixE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto dir = TempDir::create("wedge-matrix-e2e", "/var/tmp");
+    auto dir = TempDir::create("wedge-mx", "/var/tmp");
     ASSERT_TRUE(dir.ok());
     tmp_.emplace(std::move(*dir));
     for (auto [name, server] : {std::pair{"hog-a", "nbd-server"}, std::pair{"hog-b", "nbdkit"}}) {

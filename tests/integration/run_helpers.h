@@ -64,8 +64,8 @@ inline void expect_nothing_leaked(const std::filesystem::path& run_dir) {
   EXPECT_EQ(std::count(domains->begin(), domains->end(), domain), 0) << "leftover " << domain;
   auto procs = processes_mentioning(run_dir.string());
   EXPECT_TRUE(procs.empty()) << "leftover process " << procs.front();
-  for (const char* file : {"export.img", "export-1.img", "agent.sock", "agent.net-from-guest.sock",
-                           "agent.net-to-network.sock"}) {
+  for (const char* file :
+       {"export.img", "export-1.img", "agent.sock", "agent.gate-in.sock", "agent.gate-out.sock"}) {
     EXPECT_FALSE(std::filesystem::exists(run_dir / file)) << file << " left behind";
   }
   // report.json names only files that exist, and no interrupted write left a temp file.

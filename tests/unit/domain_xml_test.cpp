@@ -110,8 +110,8 @@ TEST(DomainXml, NetworkFramesGoThroughTheGateSocketsNextToTheAgentSocket) {
   VmSpec spec = sample_spec();
   std::string xml = build_domain_xml(spec);
   NetGateSockets sockets = net_gate_sockets(spec);
-  EXPECT_EQ(sockets.from_guest, "/runs/r1/agent.net-from-guest.sock");
-  EXPECT_EQ(sockets.to_network, "/runs/r1/agent.net-to-network.sock");
+  EXPECT_EQ(sockets.from_guest, "/runs/r1/agent.gate-in.sock");
+  EXPECT_EQ(sockets.to_network, "/runs/r1/agent.gate-out.sock");
   EXPECT_NE(xml.find("<alias name='ua-wedge-net'/>"), std::string::npos) << xml;
   size_t inject = xml.find(
       "<qemu:arg value='filter-redirector,id=wedge-net-inject,netdev=hostua-wedge-net,queue=rx,"
@@ -122,11 +122,11 @@ TEST(DomainXml, NetworkFramesGoThroughTheGateSocketsNextToTheAgentSocket) {
   ASSERT_NE(inject, std::string::npos) << xml;
   ASSERT_NE(gate, std::string::npos) << xml;
   EXPECT_LT(inject, gate) << "the injecting filter must be created first";
-  EXPECT_NE(xml.find("socket,id=wedge-net-out,path=/runs/r1/agent.net-from-guest.sock,server=on,"
+  EXPECT_NE(xml.find("socket,id=wedge-net-out,path=/runs/r1/agent.gate-in.sock,server=on,"
                      "wait=off"),
             std::string::npos)
       << xml;
-  EXPECT_NE(xml.find("socket,id=wedge-net-in,path=/runs/r1/agent.net-to-network.sock,server=on,"
+  EXPECT_NE(xml.find("socket,id=wedge-net-in,path=/runs/r1/agent.gate-out.sock,server=on,"
                      "wait=off"),
             std::string::npos)
       << xml;
@@ -137,8 +137,7 @@ TEST(DomainXml, CommasInGateSocketPathsAreDoubledForQemu) {
   VmSpec spec = sample_spec();
   spec.agent_socket = "/runs/a,b/agent.sock";
   std::string xml = build_domain_xml(spec);
-  EXPECT_NE(xml.find("path=/runs/a,,b/agent.net-from-guest.sock,server=on"), std::string::npos)
-      << xml;
+  EXPECT_NE(xml.find("path=/runs/a,,b/agent.gate-in.sock,server=on"), std::string::npos) << xml;
 }
 
 TEST(DomainXml, ValidateRejectsBadHostPorts) {

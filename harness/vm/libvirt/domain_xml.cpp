@@ -72,10 +72,11 @@ std::string element_text(std::string_view xml, std::string_view tag) {
 
 std::string xml_escape(std::string_view text) { return markup_escape(text); }
 NetGateSockets net_gate_sockets(const VmSpec& spec) {
-  // Named after the agent socket, so guests sharing a folder never share these.
+  // Named after the agent socket, so guests sharing a folder never share these; short, because
+  // the run dir of a matrix or compare run is deep and unix socket paths stop at 107 bytes.
   std::filesystem::path base = spec.agent_socket;
   base.replace_extension();
-  return {base.string() + ".net-from-guest.sock", base.string() + ".net-to-network.sock"};
+  return {base.string() + ".gate-in.sock", base.string() + ".gate-out.sock"};
 }
 
 std::string metadata_element(std::string_view owner, bool kept) {

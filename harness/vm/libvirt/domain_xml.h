@@ -38,7 +38,7 @@ inline constexpr size_t kMaxSocketPath = 107;
 [[nodiscard]] Status validate_spec(const VmSpec& spec);
 
 // The unix sockets QEMU creates for the network gate, next to the agent socket and named after
-// it ("agent.sock": "agent.net-from-guest.sock", "agent.net-to-network.sock"): frames from the
+// it ("agent.sock": "agent.gate-in.sock", "agent.gate-out.sock"): frames from the
 // guest come out of from_guest, frames that passed go back in through to_network.
 struct NetGateSockets {
   std::filesystem::path from_guest;
