@@ -88,6 +88,20 @@ class MatrixE2eTest : public ::testing::Test {
     return listen;
   }
 
+  // The wedge_runs series the gateway at listen serves: each one's label text and value.
+  std::vector<std::pair<std::string, double>> pushed_runs(const std::string& listen) {
+    std::vector<std::pair<std::string, double>> series;
+    auto pushed = run_command({"curl", "-sS", "http://" + listen + "/metrics"}, 10s);
+    EXPECT_TRUE(pushed.ok());
+    if (!pushed.ok()) return series;
+    std::regex line("wedge_runs\\{([^}]*)\\} ([0-9.e+]+)");
+    for (std::sregex_iterator it(pushed->out.begin(), pushed->out.end(), line), end; it != end;
+         ++it) {
+      series.emplace_back((*it)[1], std::stod((*it)[2]));
+    }
+    return series;
+  }
+
   std::optional<TempDir> tmp_;
   std::optional<ChildProcess> gateway_;
 };
@@ -120,20 +134,15 @@ TEST_F(MatrixE2eTest, TwoScenariosTwoRepeatsParallelTwoPushedToAPushgateway) {
   for (const char* f : {"report.html", "junit.xml", "metrics.prom", "findings.json"}) {
     EXPECT_TRUE(fs::exists(out / f)) << f;
   }
-  auto pushed = run_command({"curl", "-sS", "http://" + listen + "/metrics"}, 10s);
-  ASSERT_TRUE(pushed.ok());
-  std::regex line("wedge_runs\\{([^}]*)\\} ([0-9.e+]+)");
   int matched = 0;
-  for (std::sregex_iterator it(pushed->out.begin(), pushed->out.end(), line), end; it != end;
-       ++it) {
-    std::string labels = (*it)[1];
+  for (const auto& [labels, value] : pushed_runs(listen)) {
     EXPECT_NE(labels.find("job=\"wedge\""), std::string::npos);
     EXPECT_NE(labels.find("matrix=\"e2e\""), std::string::npos);
     EXPECT_NE(labels.find("verdict=\"pass\""), std::string::npos);
-    EXPECT_EQ(std::stod((*it)[2]), 2);
+    EXPECT_EQ(value, 2);
     ++matched;
   }
-  EXPECT_EQ(matched, 2) << pushed->out;
+  EXPECT_EQ(matched, 2);
   gateway_->stop();
 
   // The same matrix as two shards, merged, has the same cells and verdicts.
@@ -213,21 +222,16 @@ TEST_F(MatrixE2eTest, RunPushesItsMetricsToAPushgateway) {
   auto prom = read_file(dir / "metrics.prom");
   ASSERT_TRUE(prom.ok());
   EXPECT_NE(prom->find("wedge_runs{scenario=\"hog-a\""), std::string::npos) << *prom;
-  auto pushed = run_command({"curl", "-sS", "http://" + listen + "/metrics"}, 10s);
-  ASSERT_TRUE(pushed.ok());
-  std::regex line("wedge_runs\\{([^}]*)\\} ([0-9.e+]+)");
   int matched = 0;
-  for (std::sregex_iterator it(pushed->out.begin(), pushed->out.end(), line), end; it != end;
-       ++it) {
+  for (const auto& [labels, value] : pushed_runs(listen)) {
     // The gateway may also hold other groups; this run's is matrix=<scenario>.
-    std::string labels = (*it)[1];
     if (labels.find("matrix=\"hog-a\"") == std::string::npos) continue;
     EXPECT_NE(labels.find("job=\"wedge\""), std::string::npos);
     EXPECT_NE(labels.find("verdict=\"pass\""), std::string::npos);
-    EXPECT_EQ(std::stod((*it)[2]), 1);
+    EXPECT_EQ(value, 1);
     ++matched;
   }
-  EXPECT_EQ(matched, 1) << pushed->out;
+  EXPECT_EQ(matched, 1);
 }
 
 }  // namespace
