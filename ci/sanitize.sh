@@ -10,7 +10,7 @@ build_dir=${WEDGE_SANITIZE_BUILD_DIR:-$here/build-asan}
 tests=(util_test config_test console_parser_test console_hostile_input_test console_flood_meter_test
   agent_decoder_test agent_sample_test traces_proc_stack_test traces_console_tasks_test
   traces_registers_test traces_kernel_symbols_test traces_crash_task_list_test detector_test
-  analyze_test verdict_rules_test net_gate_test)
+  analyze_test verdict_rules_test net_gate_test io_error_site_test)
 cmake -S "$here" -B "$build_dir" -DWEDGE_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build_dir" -j"$(nproc)" --target "${tests[@]}"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1

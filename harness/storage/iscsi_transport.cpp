@@ -138,15 +138,12 @@ Status validate(const config::Scenario& s) {
   return ok_status();
 }
 
-std::unique_ptr<Transport> make(const config::Scenario& s, int index) {
-  return std::make_unique<IscsiTransport>(s, index);
-}
-
 }  // namespace
 
 const TransportEntry& iscsi_transport() {
   static const TransportEntry entry{
-      config::TransportKind::kIscsi, false, true, capabilities, validate, make};
+      config::TransportKind::kIscsi, false, true, capabilities, validate,
+      make_transport<IscsiTransport>};
   return entry;
 }
 

@@ -88,15 +88,12 @@ Status validate(const config::Scenario& s) {
   return ok_status();
 }
 
-std::unique_ptr<Transport> make(const config::Scenario& s, int) {
-  return std::make_unique<NbdLoopbackTransport>(s);
-}
-
 }  // namespace
 
 const TransportEntry& nbd_loopback_transport() {
   static const TransportEntry entry{
-      config::TransportKind::kNbdLoopback, false, false, capabilities, validate, make};
+      config::TransportKind::kNbdLoopback, false, false, capabilities, validate,
+      make_transport<NbdLoopbackTransport>};
   return entry;
 }
 

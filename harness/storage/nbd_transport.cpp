@@ -98,15 +98,12 @@ Status validate(const config::Scenario& s) {
   return ok_status();
 }
 
-std::unique_ptr<Transport> make(const config::Scenario& s, int index) {
-  return std::make_unique<NbdTransport>(s, index);
-}
-
 }  // namespace
 
 const TransportEntry& nbd_transport() {
   static const TransportEntry entry{
-      config::TransportKind::kNbd, false, true, capabilities, validate, make};
+      config::TransportKind::kNbd, false, true, capabilities, validate,
+      make_transport<NbdTransport>};
   return entry;
 }
 

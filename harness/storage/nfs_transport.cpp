@@ -110,15 +110,12 @@ Status validate(const config::Scenario& s) {
   return ok_status();
 }
 
-std::unique_ptr<Transport> make(const config::Scenario& s, int) {
-  return std::make_unique<NfsTransport>(s);
-}
-
 }  // namespace
 
 const TransportEntry& nfs_transport() {
   static const TransportEntry entry{
-      config::TransportKind::kNfs, true, false, capabilities, validate, make};
+      config::TransportKind::kNfs, true, false, capabilities, validate,
+      make_transport<NfsTransport>};
   return entry;
 }
 

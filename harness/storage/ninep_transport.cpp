@@ -95,15 +95,12 @@ Status validate(const config::Scenario& s) {
   return ok_status();
 }
 
-std::unique_ptr<Transport> make(const config::Scenario& s, int) {
-  return std::make_unique<NinepTransport>(s);
-}
-
 }  // namespace
 
 const TransportEntry& ninep_transport() {
   static const TransportEntry entry{
-      config::TransportKind::kNinep, true, false, capabilities, validate, make};
+      config::TransportKind::kNinep, true, false, capabilities, validate,
+      make_transport<NinepTransport>};
   return entry;
 }
 

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -93,5 +94,16 @@ struct TransportEntry {
   // One instance; export_index numbers its export (0 alone, 0 and 1 for RAID1 legs).
   std::unique_ptr<Transport> (*make)(const config::Scenario&, int export_index) = nullptr;
 };
+
+// The `make` of a TransportEntry: T built from (scenario, export index), or from the scenario
+// alone when it has only one export.
+template <class T>
+std::unique_ptr<Transport> make_transport(const config::Scenario& s, int export_index) {
+  if constexpr (std::is_constructible_v<T, const config::Scenario&, int>) {
+    return std::make_unique<T>(s, export_index);
+  } else {
+    return std::make_unique<T>(s);
+  }
+}
 
 }  // namespace wedge::storage
