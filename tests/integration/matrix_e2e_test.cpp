@@ -38,6 +38,56 @@ size_mib = 48
 duration_s = 240
 )";
 
+// A raw 16 MiB NBD device (nbdkit) that busybox dd reads with O_DIRECT in 4 KiB blocks: 4096
+// round trips to the host server, about 7 s under TCG, so nothing comes from the page cache.
+// The [[fault]] turns on nbdkit's error filter with error_rate 1 as the workload starts and
+// keeps it on to the end: every request after that is EIO, so dd fails on its next read and
+// the kernel logs the I/O error (a finding) every time; dd cannot finish first, it needs ~7 s.
+// Without the fault dd reads the whole device: a pass. Measured with `wedge run --repeat 4`,
+// twice each: without the fault 4/4 pass, with it 4/4 io_error.
+constexpr const char* kDirectRead = R"(name = "dd-direct"
+[guest]
+memory_mib = 256
+[storage]
+transport = "nbd"
+server = "nbdkit"
+size_mib = 16
+use = "device"
+[workload]
+kind = "command"
+argv = ["/bin/busybox", "dd", "if=/dev/nbd0", "of=/dev/null", "bs=4096", "count=4096", "iflag=direct"]
+[[fault]]
+kind = "error"
+at_s = 0
+duration_s = 0
+error_rate = 1
+[limits]
+duration_s = 120
+recover = false
+)";
+
+// Checks the documents at files against the JSON Schema reports/schema/NAME with Debian's
+// python3-jsonschema; returns what it printed (empty when every document is valid).
+std::string schema_errors(const std::string& name, const std::vector<std::string>& files) {
+  std::vector<std::string> argv = {"/usr/bin/python3", "-c",
+                                   "import json,sys,jsonschema\n"
+                                   "schema=json.load(open(sys.argv[1]))\n"
+                                   "jsonschema.Draft202012Validator.check_schema(schema)\n"
+                                   "v=jsonschema.Draft202012Validator(schema)\n"
+                                   "bad=0\n"
+                                   "for f in sys.argv[2:]:\n"
+                                   "  for e in v.iter_errors(json.load(open(f))):\n"
+                                   "    print(f, list(e.path), e.message); bad+=1\n"
+                                   "sys.exit(1 if bad else 0)\n",
+                                   (fs::path(WEDGE_SCHEMA_DIR) / name).string()};
+  argv.insert(argv.end(), files.begin(), files.end());
+  auto out = run_command(argv, 60s);
+  if (!out.ok()) return out.error().message();
+  if (out->status.code != 0)
+    return "exit " + std::to_string(out->status.code) + ": " + out->out + out->err;
+  return "";
+}
+
 class MatrixE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -183,6 +233,95 @@ TEST_F(MatrixE2eTest, CompareOfAKernelWithItselfSaysNoChange) {
   auto c = read_file(tmp_->path() / "cmp/compare.json");
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(json::parse(*c)["cells"][0]["change"], "no change");
+}
+
+// The direct-read scenario compared without its fault (--base-set fault=none) and with it, 4
+// runs a side: every base run passes, every candidate run fails with EIO, and 0/4 vs 4/4 is
+// Fisher's p = 2/70 = 0.0286 < 0.05: regressed, exit 1.
+TEST_F(MatrixE2eTest, CompareOfAScenarioWithoutAndWithAnErrorFaultSaysRegressed) {
+  fs::path scenario = tmp_->path() / "direct.toml";
+  ASSERT_TRUE(write_file_atomic(scenario, kDirectRead).ok());
+  fs::path out = tmp_->path() / "cmp-fault";
+  auto t0 = std::chrono::steady_clock::now();
+  auto res = wedge({"compare", scenario.string(), "--base-set", "fault=none", "--repeat", "4",
+                    "--out", out.string(), "--parallel", "2"});
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("compare 1 cell x 4 repeats x 2 sides at parallel 2: %.0f s wall\n%s", wall,
+              res.out.c_str());
+  EXPECT_EQ(res.status.code, 1) << res.out << res.err;
+  EXPECT_NE(res.out.find("base:      fault=none\n"), std::string::npos) << res.out;
+  EXPECT_NE(res.out.find("candidate: as the matrix has it\n"), std::string::npos) << res.out;
+  EXPECT_NE(res.out.find("differs:   fault: none -> as the matrix has it\n"), std::string::npos);
+  EXPECT_NE(res.out.find("0/4       4/4   0.0286  regressed"), std::string::npos) << res.out;
+
+  auto text = read_file(out / "compare.json");
+  ASSERT_TRUE(text.ok());
+  json c = json::parse(*text);
+  EXPECT_EQ(c["schema_version"], 2);
+  EXPECT_EQ(c["kind"], "compare");
+  EXPECT_EQ(c["base"]["settings"], json({{"fault", "none"}}));
+  EXPECT_EQ(c["candidate"]["settings"], json::object());
+  EXPECT_EQ(c["differs"], json::array({"fault"}));
+  EXPECT_EQ(c["regressed"], true);
+  ASSERT_EQ(c["cells"].size(), 1u);
+  const json& cell = c["cells"][0];
+  EXPECT_EQ(cell["cell"], "dd-direct.fault-none");
+  EXPECT_EQ(cell["candidate"]["cell"], "dd-direct");
+  EXPECT_EQ(cell["base"], json({{"failures", 0}, {"runs", 4}}));
+  EXPECT_EQ(cell["candidate"]["failures"], 4);
+  EXPECT_EQ(cell["candidate"]["runs"], 4);
+  EXPECT_NEAR(cell["p_value"].get<double>(), 2.0 / 70, 1e-9);
+  EXPECT_EQ(cell["change"], "regressed");
+  auto html = read_file(out / "compare.html");
+  ASSERT_TRUE(html.ok());
+  EXPECT_NE(html->find("base: <b>fault=none</b>"), std::string::npos) << *html;
+  EXPECT_NE(html->find("differs: fault: none -&gt; as the matrix has it"), std::string::npos)
+      << *html;
+  EXPECT_NE(html->find("<td class=\"fail\">regressed</td>"), std::string::npos) << *html;
+  EXPECT_NE(html->find("0.0286"), std::string::npos);
+
+  // What the guests really did: on the base side dd read all 16 MiB through nbdkit; on the
+  // candidate side nbdkit's error filter failed its reads and the kernel said so.
+  std::vector<std::string> reports;
+  for (const char* side : {"base", "candidate"}) {
+    json s = summary(out / side);
+    ASSERT_EQ(s["cells"].size(), 1u);
+    ASSERT_EQ(s["cells"][0]["runs"].size(), 4u);
+    for (const auto& r : s["cells"][0]["runs"]) {
+      fs::path dir = out / side / r["dir"].get<std::string>();
+      reports.push_back((dir / "report.json").string());
+      auto report_text = read_file(dir / "report.json");
+      ASSERT_TRUE(report_text.ok());
+      json report = json::parse(*report_text);
+      auto workload_log = read_file(dir / "workload.log");
+      ASSERT_TRUE(workload_log.ok());
+      std::printf("%s run: %s, run %.1f s\n", side, report["verdict"].get<std::string>().c_str(),
+                  report["timings"]["run_s"].get<double>());
+      if (std::string(side) == "base") {
+        EXPECT_EQ(report["verdict"], "pass") << report.dump();
+        EXPECT_EQ(report["guest"]["workload_exit_code"], 0);
+        EXPECT_TRUE(report["faults"].empty());
+        EXPECT_NE(workload_log->find("4096+0 records in"), std::string::npos) << *workload_log;
+        EXPECT_GE(report["server"]["bytes_read"].get<uint64_t>(), 16ull << 20);
+      } else {
+        EXPECT_EQ(report["verdict"], "io_error") << report.dump();
+        ASSERT_EQ(report["faults"].size(), 1u);
+        EXPECT_EQ(report["faults"][0]["kind"], "error");
+        ASSERT_FALSE(report["findings"].empty());
+        EXPECT_EQ(report["findings"][0]["kind"], "io_error");
+        EXPECT_EQ(report["findings"][0]["title"], "I/O error on nbd0");
+        EXPECT_EQ(report["guest"]["workload_exit_code"], 1);
+        EXPECT_NE(workload_log->find("dd: /dev/nbd0: Input/output error"), std::string::npos)
+            << *workload_log;
+        EXPECT_LT(report["server"]["bytes_read"].get<uint64_t>(), 16ull << 20);
+      }
+    }
+  }
+  // Every document the two sides wrote is valid against its schema.
+  EXPECT_EQ(schema_errors("summary.schema.json", {(out / "base" / "summary.json").string(),
+                                                  (out / "candidate" / "summary.json").string()}),
+            "");
+  EXPECT_EQ(schema_errors("report.schema.json", reports), "");
 }
 
 // Settings a matrix cannot take are usage errors naming the option, before any guest boots.

@@ -37,7 +37,8 @@ wedge_integration_test(workloads_test wedge_vm_libvirt wedge_util nlohmann_json:
 target_compile_definitions(workloads_test PRIVATE WEDGE_BINARY="$<TARGET_FILE:wedge>")
 add_dependencies(workloads_test wedge)
 wedge_integration_test(matrix_e2e_test wedge_util nlohmann_json::nlohmann_json)
-target_compile_definitions(matrix_e2e_test PRIVATE WEDGE_BINARY="$<TARGET_FILE:wedge>")
+target_compile_definitions(matrix_e2e_test PRIVATE WEDGE_BINARY="$<TARGET_FILE:wedge>"
+  WEDGE_SCHEMA_DIR="${CMAKE_SOURCE_DIR}/reports/schema")
 add_dependencies(matrix_e2e_test wedge)
 wedge_integration_test(host_failure_test wedge_vm_libvirt wedge_util nlohmann_json::nlohmann_json fmt::fmt)
 target_compile_definitions(host_failure_test PRIVATE WEDGE_BINARY="$<TARGET_FILE:wedge>")
