@@ -145,19 +145,19 @@ TEST_F(IscsiTest, TgtdStalledMidSwapIsCaughtWithStacksAndRecovers) {
     if (f["kind"] == "hang" && !f["traces_s"].is_null() && hang.is_null()) hang = f;
   }
   ASSERT_FALSE(hang.is_null()) << "the stall was not detected as a hang: " << report.dump(2);
-  EXPECT_TRUE(hang["during_fault"].get<bool>());
+  EXPECT_TRUE(test::during_fault(hang)) << hang.dump(2);
   double detected = hang["detected_s"];
   EXPECT_GT(detected, stall_start);
   EXPECT_LT(detected, stall_stop) << "hang found only after tgtd came back";
   ASSERT_FALSE(hang["stacks"].empty()) << "no blocked task stacks";
   auto routes = hang["routes"].get<std::vector<std::string>>();
-  EXPECT_TRUE(std::find(routes.begin(), routes.end(), "agent") != routes.end())
-      << "the agent's task scan gave nothing: " << hang.dump(2);
+  EXPECT_TRUE(test::agent_gave_stacks(hang))
+      << "the agent gave no stacks, neither its scan nor its sysrq-w: " << hang.dump(2);
 
   if (!recovered) {
     json after;
     for (const auto& f : report["findings"]) {
-      if (f["kind"] == "hang" && !f["during_fault"].get<bool>() && !f["onset_s"].is_null() &&
+      if (f["kind"] == "hang" && !test::during_fault(f) && !f["onset_s"].is_null() &&
           f["onset_s"].get<double>() > stall_stop && after.is_null()) {
         after = f;
       }
