@@ -295,7 +295,7 @@ Result<std::string> GuestSession::read_guest_file(const std::string& path, size_
 
 Status GuestSession::watch_guest_files(const std::vector<std::string>& paths,
                                        std::chrono::milliseconds timeout) {
-  uint64_t request = next_request_++;
+  uint64_t request = new_request();
   WEDGE_TRY(std::string frame, encoder_.encode_watch(request, paths));
   WEDGE_CHECK(send(frame));
   return wait_request(request, timeout, "watch files");

@@ -745,6 +745,7 @@ RunResult Runner::run() {
     reports::GuestNumbers numbers = monitor_->numbers().guest;
     numbers.workload_exit_code = r.guest.workload_exit_code;
     numbers.workload_signal = r.guest.workload_signal;
+    numbers.workload_result = std::move(r.guest.workload_result);
     r.guest = numbers;
     const console::FloodMeter& console = monitor_->numbers().console;
     r.console.bytes = console.total_bytes();
