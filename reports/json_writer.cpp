@@ -92,11 +92,24 @@ nlohmann::json finding_json(const Finding& f) {
   if (!f.subkind.empty()) out["subkind"] = f.subkind;
   if (f.during_fault) out["during_fault"] = true;
   if (f.console_silent_s) out["console_silent_s"] = *f.console_silent_s;
-  if (f.data) {
-    json data = {{"file", f.data->file}, {"offset", f.data->offset}, {"length", f.data->length}};
-    if (!f.data->syscall.empty()) data["syscall"] = f.data->syscall;
+  if (f.data && f.data->from_kernel) {
+    const reports::DataDetails& d = *f.data;
+    json data = {{"source", "kernel"}, {"device", d.device}};
+    if (!d.file.empty()) data["file"] = valid_utf8(d.file);
+    if (d.sector) {
+      data["sector"] = *d.sector;
+      data["device_offset"] = *d.sector * 512;
+    }
+    if (d.inode) data["inode"] = *d.inode;
+    if (d.block) data["block"] = *d.block;
+    if (!d.what.empty()) data["what"] = d.what;
+    out["data"] = data;
+  } else if (f.data) {
+    json data = {
+        {"file", valid_utf8(f.data->file)}, {"offset", f.data->offset}, {"length", f.data->length}};
+    if (!f.data->syscall.empty()) data["syscall"] = valid_utf8(f.data->syscall);
     if (f.data->error) data["errno"] = f.data->error;
-    if (!f.data->what.empty()) data["what"] = f.data->what;
+    if (!f.data->what.empty()) data["what"] = valid_utf8(f.data->what);
     out["data"] = data;
   }
   return out;

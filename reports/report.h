@@ -54,7 +54,29 @@ struct DataDetails {
   uint64_t length = 0;
   std::string syscall;  // io_error: the syscall that failed
   int error = 0;        // io_error: its errno
-  std::string what;     // data_loss: "mismatch" or "short read"
+  std::string what;     // data_loss: "mismatch" or "short read"; kernel: "write"/"read"
+  // An I/O error the kernel reported (console), not the workload: where the failed request
+  // was. `file` is the workload's file with that inode when it named one; the offset in the
+  // file is not known (writeback fails long after write() returned), so offset and length
+  // stay 0 and are not written.
+  bool from_kernel = false;
+  std::string device;              // "nbd0"
+  std::optional<uint64_t> sector;  // 512-byte sector on the device
+  std::optional<uint64_t> inode;
+  std::optional<uint64_t> block;  // filesystem block (ext4) or buffer block
+
+  // What a workload reported about its own data.
+  static DataDetails of_workload(std::string file, uint64_t offset, uint64_t length,
+                                 std::string syscall, int error, std::string what) {
+    DataDetails d;
+    d.file = std::move(file);
+    d.offset = offset;
+    d.length = length;
+    d.syscall = std::move(syscall);
+    d.error = error;
+    d.what = std::move(what);
+    return d;
+  }
 };
 
 struct Finding {

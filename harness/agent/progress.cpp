@@ -101,6 +101,20 @@ std::optional<DataFinding> parse_finding_line(std::string_view line) {
   return f;
 }
 
+std::optional<WorkloadFile> parse_file_line(std::string_view line) {
+  line = trim_line_end(line);
+  constexpr std::string_view kPath = "file path=", kInode = " inode=";
+  if (!line.starts_with(kPath)) return std::nullopt;
+  line.remove_prefix(kPath.size());
+  size_t inode_at = line.rfind(kInode);
+  if (inode_at == std::string_view::npos || inode_at == 0) return std::nullopt;
+  WorkloadFile f;
+  f.path = line.substr(0, inode_at);
+  std::string_view number = line.substr(inode_at + kInode.size());
+  if (!take_number(number, &f.inode) || !number.empty()) return std::nullopt;
+  return f;
+}
+
 std::string describe(const DataFinding& f) {
   if (f.kind == "io_error") {
     return fmt::format("{} {} at offset {}, {} bytes: {} ({})", f.syscall, f.file, f.offset,

@@ -6,6 +6,7 @@
 //   parse_measure_line("progress 12 512 MiB write");   // {12, 512, "MiB", "write"}
 //   parse_finding_line("finding data_loss file=/mnt/wedge/f offset=4096 length=4096
 //   what=mismatch");
+//   parse_file_line("file path=/mnt/wedge/large-file inode=12");    // {"/mnt/...", 12}
 #pragma once
 
 #include <cstdint>
@@ -52,6 +53,17 @@ struct DataFinding {
 
 // "finding <kind> key=value ..." with keys file, offset, length, syscall, errno, what.
 [[nodiscard]] std::optional<DataFinding> parse_finding_line(std::string_view line);
+
+// A file a verifying workload writes, by inode, so kernel messages that name only the inode
+// ("I/O error 10 writing to inode 12") can name the file.
+struct WorkloadFile {
+  std::string path;
+  uint64_t inode = 0;
+  bool operator==(const WorkloadFile&) const = default;
+};
+
+// "file path=<path> inode=<number>"; nullopt for any other line.
+[[nodiscard]] std::optional<WorkloadFile> parse_file_line(std::string_view line);
 
 // One line for people: "data_loss in /mnt/wedge/f at offset 4096, 4096 bytes (mismatch)".
 [[nodiscard]] std::string describe(const DataFinding& finding);

@@ -8,6 +8,7 @@
 #include <cctype>
 
 #include "harness/detect/hang_title.h"
+#include "harness/detect/io_error_site.h"
 #include "harness/detect/verdict_rules.h"
 
 namespace wedge::detect {
@@ -77,9 +78,59 @@ void Detector::on_console_event(const console::Event& e, double now_s) {
     oom_seen_ = true;
     if (!config_.oom_ok) add(finding_from_event(e, "oom_kill"), now_s, now_s, false);
   } else if (kind == "io_error") {
-    if (!names_absorbed_device(e)) add(finding_from_event(e, "io_error"), now_s, now_s, false);
+    if (!names_absorbed_device(e)) {
+      add(finding_from_event(e, "io_error"), now_s, now_s, false);
+      note_io_error_site(e);
+    }
   }
   // Sysrq output and task stacks are evidence for traces, not verdicts by themselves.
+}
+
+void Detector::note_io_error_site(const console::Event& e) {
+  auto site = parse_io_error_site(e.detail);
+  if (!site) return;
+  std::string signature = finding_from_event(e, "io_error").signature;
+  for (auto& f : findings_) {
+    if (f.signature != signature) continue;
+    if (!f.data) {
+      reports::DataDetails data;
+      data.what = site->op;
+      data.from_kernel = true;
+      data.device = site->device;
+      data.sector = site->sector;
+      data.inode = site->inode;
+      data.block = site->block;
+      f.data = std::move(data);
+    } else if (f.data->from_kernel && f.data->device == site->device) {
+      // Later lines about the same error add what the first one lacked (ext4 names the inode).
+      IoErrorSite known{f.data->device, f.data->sector, f.data->what, f.data->inode, f.data->block};
+      if (merge_io_error_site(known, *site)) {
+        f.data->sector = known.sector;
+        f.data->what = known.op;
+        f.data->inode = known.inode;
+        f.data->block = known.block;
+      }
+    }
+    if (f.data->from_kernel && f.data->file.empty() && f.data->inode) {
+      for (const auto& [inode, path] : workload_files_) {
+        if (inode == *f.data->inode) f.data->file = path;
+      }
+    }
+    return;
+  }
+}
+
+void Detector::on_workload_file(const std::string& path, uint64_t inode) {
+  for (const auto& [known, _] : workload_files_) {
+    if (known == inode) return;
+  }
+  if (workload_files_.size() >= kMaxWorkloadFiles) return;
+  workload_files_.emplace_back(inode, path);
+  for (auto& f : findings_) {
+    if (f.data && f.data->from_kernel && f.data->file.empty() && f.data->inode == inode) {
+      f.data->file = path;
+    }
+  }
 }
 
 bool Detector::names_absorbed_device(const console::Event& e) const {

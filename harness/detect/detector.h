@@ -9,8 +9,10 @@
 //   if (d.done()) report(d.verdict(), d.findings());
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/console/events.h"
@@ -51,6 +53,10 @@ class Detector {
   // The workload found its own data wrong: kind "data_loss" or "io_error", with where.
   void on_workload_finding(const std::string& kind, const std::string& title,
                            const reports::DataDetails& data, double now_s);
+  // The workload writes `path`, inode `inode`: a kernel I/O error naming that inode names the
+  // file. At most kMaxWorkloadFiles are remembered.
+  void on_workload_file(const std::string& path, uint64_t inode);
+  static constexpr size_t kMaxWorkloadFiles = 64;
   // duration_s ran out: still progressing (or alive, when progress is not tracked) is a
   // timeout, not a kernel failure; no progress for stall_s is a hang.
   void on_deadline(double now_s);
@@ -92,11 +98,14 @@ class Detector {
   [[nodiscard]] bool in_fault() const { return fault_active_; }
   [[nodiscard]] bool counts(const reports::Finding& f) const;
   [[nodiscard]] bool names_absorbed_device(const console::Event& e) const;
+  // A kernel I/O error event: where it happened, on the finding its message belongs to.
+  void note_io_error_site(const console::Event& e);
 
   DetectorConfig config_;
   std::optional<double> last_console_s_;
   bool armed_ = false;
   std::vector<std::string> absorbed_devices_;
+  std::vector<std::pair<uint64_t, std::string>> workload_files_;  // inode, path
   bool track_progress_ = true;
   bool done_ = false;
   bool workload_exited_ = false;

@@ -57,10 +57,13 @@ void Monitor::absorb_line(const std::string& line, double now_s) {
     }
   }
   if (workload_->reports_findings && detector_) {
+    if (auto file = agent::parse_file_line(line))
+      detector_->on_workload_file(file->path, file->inode);
     if (auto f = agent::parse_finding_line(line)) {
       detector_->on_workload_finding(
           f->kind, agent::describe(*f),
-          reports::DataDetails{f->file, f->offset, f->length, f->syscall, f->error, f->what},
+          reports::DataDetails::of_workload(f->file, f->offset, f->length, f->syscall, f->error,
+                                            f->what),
           now_s);
     }
   }

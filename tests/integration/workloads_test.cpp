@@ -162,6 +162,81 @@ stall_s = 60
   expect_nothing_leaked(out);
 }
 
+// nbdkit fails every request for 15 s under a large-file write on ext4: the kernel's I/O
+// error is an io_error finding during the fault that names the device, the failed request's
+// sector (as the console printed it) and the file, by the inode ext4 names. The stock kernel
+// then aborts the journal and can leave the writer in balance_dirty_pages for good (dirty pages
+// of an aborted ext4 never get clean): that is a hang found after the I/O error, with the
+// writer's stack. Either way exit 1, never a pass, never infra.
+TEST_F(WorkloadsTest, NbdkitErrorFaultDuringLargeFileIsIoErrorNamingFileAndSector) {
+  fs::path scenario = write_scenario("nbdkit-error", R"(
+[guest]
+memory_mib = 128
+[storage]
+transport = "nbd"
+server = "nbdkit"
+size_mib = 512
+use = "fs"
+fs = "ext4"
+[workload]
+kind = "large-file"
+size_mib = 128
+[[fault]]
+kind = "error"
+at_s = 3
+duration_s = 15
+error_rate = 1.0
+[limits]
+duration_s = 300
+stall_s = 20
+)");
+  fs::path out = dir() / "run";
+  WedgeRun r = run_wedge({"run", scenario.string(), "--out", out.string(), "-q"}, 500s);
+  json report = load_json(out / "report.json");
+  EXPECT_EQ(r.status.code, 1) << r.out << r.err << report.dump(2);
+  ASSERT_EQ(report["faults"].size(), 1u) << report.dump(2);
+  EXPECT_EQ(report["faults"][0]["kind"], "error");
+  json io = finding_of(report, "io_error");
+  ASSERT_FALSE(io.is_null()) << "no io_error finding: " << report.dump(2);
+  EXPECT_TRUE(test::during_fault(io)) << io.dump(2);
+  const json& data = io["data"];
+  ASSERT_TRUE(data.is_object()) << io.dump(2);
+  EXPECT_EQ(data["source"], "kernel");
+  EXPECT_EQ(data["device"], "nbd0");
+  EXPECT_EQ(data["what"], "write");
+  EXPECT_EQ(data["file"], "/mnt/wedge/large-file") << "the inode did not name the file";
+  ASSERT_TRUE(data.contains("sector")) << data.dump(2);
+  uint64_t sector = data["sector"];
+  EXPECT_EQ(data["device_offset"].get<uint64_t>(), sector * 512);
+  EXPECT_LT(sector * 512, 512ull << 20) << "past the end of the 512 MiB device";
+  auto console = read_file(out / "console.log");
+  ASSERT_TRUE(console.ok());
+  EXPECT_NE(console->find(fmt::format("I/O error, dev nbd0, sector {} ", sector)),
+            std::string::npos)
+      << "the sector is not one the kernel printed";
+  EXPECT_NE(console->find(fmt::format("writing to inode {} ", data["inode"].get<uint64_t>())),
+            std::string::npos);
+
+  if (report["verdict"] == "hang") {
+    json hang = finding_of(report, "hang");
+    ASSERT_FALSE(hang.is_null());
+    EXPECT_GE(hang["onset_s"].get<double>(), io["onset_s"].get<double>())
+        << "a hang before the I/O error is not this outcome";
+    bool writer_stack = false;
+    for (const auto& g : hang["stacks"]) {
+      for (const auto& task : g["tasks"]) {
+        writer_stack |= task.get<std::string>().rfind("wedge-write:", 0) == 0;
+      }
+    }
+    EXPECT_TRUE(writer_stack) << "the stuck writer's stack is missing: " << hang.dump(2);
+    std::cout << "after the I/O errors the writer never came back (a kernel finding): "
+              << hang["title"] << "\n";
+  } else {
+    EXPECT_EQ(report["verdict"], "io_error") << report.dump(2);
+  }
+  expect_nothing_leaked(out);
+}
+
 // The records of a JSON-lines file of the run (samples.jsonl, progress.jsonl).
 std::vector<json> jsonl(const fs::path& path) {
   std::vector<json> out;
@@ -243,11 +318,14 @@ max_mib = 64
 duration_s = 280
 )")
                               .string(),
-                          "--out", out.string(), "-q"},
+                          "--out", out.string()},
                          320s);
   ASSERT_EQ(r.status.code, 0) << r.out << r.err;
   json report = load_json(out / "report.json");
   EXPECT_EQ(report["verdict"], "pass") << report.dump(2);
+  // The agent acknowledged the watch request (a lost answer cost every run 10 s before the
+  // workload started).
+  EXPECT_EQ(r.out.find("not sampled"), std::string::npos) << r.out;
   std::vector<uint64_t> current = sampled(out, "cgroup_memory_current_bytes");
   ASSERT_GE(current.size(), 3u);
   EXPECT_GT(*std::max_element(current.begin(), current.end()), 48ull << 20);

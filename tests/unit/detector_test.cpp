@@ -184,16 +184,17 @@ TEST(Detector, OomKillCountsOnlyWhenNotAllowed) {
 TEST(Detector, WorkloadDataFindingsAreDataLossOrIoError) {
   Detector d({});
   d.arm(0);
-  d.on_workload_finding("data_loss", "data lost in /mnt/wedge/f at offset 4096, 4096 bytes",
-                        reports::DataDetails{"/mnt/wedge/f", 4096, 4096, "", 0, "mismatch"}, 3);
+  d.on_workload_finding(
+      "data_loss", "data lost in /mnt/wedge/f at offset 4096, 4096 bytes",
+      reports::DataDetails::of_workload("/mnt/wedge/f", 4096, 4096, "", 0, "mismatch"), 3);
   d.on_workload_exit(3, 0, false, 4);
   EXPECT_EQ(d.verdict(), Verdict::kDataLoss);
   ASSERT_EQ(d.findings().size(), 1u) << "the exit is explained, not a workload_failed";
   EXPECT_EQ(d.findings()[0].data->offset, 4096u);
   Detector e({});
   e.arm(0);
-  e.on_workload_finding("io_error", "write ...", reports::DataDetails{"/f", 0, 1, "write", 5, ""},
-                        3);
+  e.on_workload_finding("io_error", "write ...",
+                        reports::DataDetails::of_workload("/f", 0, 1, "write", 5, ""), 3);
   e.on_workload_exit(4, 0, false, 4);
   EXPECT_EQ(e.verdict(), Verdict::kIoError);
 }

@@ -79,5 +79,19 @@ TEST(WorkloadProgress, FindingLines) {
   EXPECT_FALSE(agent::parse_finding_line("finding io_error file=/x colour=red"));
 }
 
+TEST(WorkloadProgress, FileLines) {
+  auto f = agent::parse_file_line("file path=/mnt/wedge/large-file inode=12\n");
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->path, "/mnt/wedge/large-file");
+  EXPECT_EQ(f->inode, 12u);
+  auto spaced = agent::parse_file_line("file path=/mnt/wedge/a b inode=7");
+  ASSERT_TRUE(spaced);
+  EXPECT_EQ(spaced->path, "/mnt/wedge/a b");
+  EXPECT_FALSE(agent::parse_file_line("file path=/x inode=12x"));
+  EXPECT_FALSE(agent::parse_file_line("file path= inode=3"));
+  EXPECT_FALSE(agent::parse_file_line("file path=/x"));
+  EXPECT_FALSE(agent::parse_file_line("progress 1 2"));
+}
+
 }  // namespace
 }  // namespace wedge

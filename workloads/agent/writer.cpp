@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -90,6 +91,11 @@ int write_share(const Share& s, char* buf, uint64_t* done) {
   if (fd < 0) {
     io_error(s, "open", errno, 0, 0);
     return 4;
+  }
+  // The inode, so the host can name this file when the kernel reports a writeback error on
+  // it by inode only (the error comes long after the write() that dirtied the page returned).
+  if (struct stat st; fstat(fd, &st) == 0) {
+    say("file path=%s inode=%llu\n", s.path, static_cast<ull>(st.st_ino));
   }
   const uint64_t id = pattern_file_id(s.name);
   for (uint64_t k = 0; k < s.chunks; ++k) {
