@@ -32,6 +32,8 @@ packages=(
   linux-headers-cloud-amd64
   # tools used by tests and benchmarks
   procps psmisc file python3
+  # a dynamic host program the workloads test runs in the guest from [workload] files
+  stress-ng
   # qemu-io reaches tgtd over iscsi:// (iscsi_test)
   qemu-block-extra
   # reports: curl pushes metrics; tests check the writers with the tools that consume them

@@ -152,6 +152,7 @@ std::string JsonWriter::render(const RunReport& r) {
                   {"phase", r.guest.workload_phase}}},
                 {"dirty_peak_mib", r.guest.dirty_peak_mib},
                 {"writeback_peak_mib", r.guest.writeback_peak_mib}};
+  if (!r.guest.workload_result.is_null()) guest["workload"]["result"] = r.guest.workload_result;
   guest["workload_exit_code"] =
       r.guest.workload_exit_code ? json(*r.guest.workload_exit_code) : json(nullptr);
   json out = {

@@ -146,6 +146,8 @@ struct GuestNumbers {
   double writeback_peak_mib = 0;
   std::optional<int> workload_exit_code;
   int workload_signal = 0;
+  // The workload's own result file, summarised by its kind (fio's JSON); null: none.
+  nlohmann::json workload_result;
 };
 
 struct ServerNumbers {

@@ -67,6 +67,10 @@ void add_base_system(ImageTree& tree) {
 
 Status add_program(ImageTree& tree, const fs::path& host, const std::string& guest_path) {
   WEDGE_CHECK(tree.add_host_file(guest_path, host, 0755));
+  return add_shared_libraries(tree, host);
+}
+
+Status add_shared_libraries(ImageTree& tree, const fs::path& host) {
   WEDGE_TRY(std::vector<std::string> libs, shared_libraries(host));
   for (const std::string& lib : libs) {
     // Libraries are often symlinks (libgnutls.so.30 -> libgnutls.so.30.34.3); the guest

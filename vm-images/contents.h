@@ -29,6 +29,10 @@ void add_base_system(ImageTree& tree);
 [[nodiscard]] Status add_program(ImageTree& tree, const std::filesystem::path& host,
                                  const std::string& guest_path);
 
+// Only the libraries of add_program (a static program or a script has none): for a file
+// the tree already holds under another path, such as a scenario's own executable in /extra.
+[[nodiscard]] Status add_shared_libraries(ImageTree& tree, const std::filesystem::path& host);
+
 // Parses `busybox --list-full` ("usr/bin/[", "sbin/modprobe", ...) into absolute paths.
 std::vector<std::string> parse_busybox_applets(std::string_view list_full);
 

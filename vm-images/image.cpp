@@ -16,6 +16,7 @@
 #include "vm-images/image_tree.h"
 #include "vm-images/kernel.h"
 #include "vm-images/module_set.h"
+#include "vm-images/packages.h"
 
 namespace wedge::image {
 
@@ -51,7 +52,7 @@ struct Plan {
 };
 
 Result<Plan> plan_image(const ImageRequest& request, const KernelFiles& kernel,
-                        const ProgressFn& progress) {
+                        const fs::path& cache, const ProgressFn& progress) {
   Plan plan;
   add_base_system(plan.tree);
 
@@ -74,6 +75,14 @@ Result<Plan> plan_image(const ImageRequest& request, const KernelFiles& kernel,
     WEDGE_CHECK(add_program(plan.tree, host, host.lexically_normal().string())
                     .context(fmt::format("adding tool {}", tool)));
     tool_names.push_back(host.filename().string());
+  }
+  if (!request.packages.empty()) {
+    auto packages = fetch_packages(request.packages, cache / "packages", progress);
+    if (!packages) return packages.error().context("[guest] packages");
+    WEDGE_TRY(std::vector<std::string> programs, add_package_programs(plan.tree, *packages));
+    for (const std::string& p : programs) tool_names.push_back(fs::path(p).filename().string());
+    report(progress,
+           fmt::format("packages: {} ({} programs)", join(request.packages), programs.size()));
   }
   if (!fs::exists(kHostBusybox)) {
     return make_error("{} not found (apt-get install busybox-static)", kHostBusybox);
@@ -173,7 +182,7 @@ Result<GuestImage> build_image(const ImageRequest& request, const ProgressFn& pr
   if (!kernel) return kernel.error().context("guest kernel");
   report(progress, fmt::format("kernel: {} ({})", kernel->release, kernel->kernel.string()));
 
-  auto plan = plan_image(request, *kernel, progress);
+  auto plan = plan_image(request, *kernel, root, progress);
   if (!plan) return plan.error().context("guest image contents");
   report(progress, fmt::format("modules: boot {}; in image {}",
                                join(boot_module_names(plan->modules)), plan->modules.paths.size()));
@@ -205,6 +214,10 @@ Status write_initrd_with_extras(const fs::path& base, const std::vector<ExtraFil
     auto perms = fs::status(file.host_path, ec).permissions();
     auto mode = static_cast<uint32_t>(perms & fs::perms::mask) & 0777;
     WEDGE_CHECK(tree.add_host_file(file.guest_path, file.host_path, mode));
+    if (mode & 0111) {
+      WEDGE_CHECK(add_shared_libraries(tree, file.host_path)
+                      .context(fmt::format("libraries of {}", file.host_path.string())));
+    }
   }
   fs::path tmp = out;
   tmp += fmt::format(".tmp.{}", ::getpid());

@@ -39,6 +39,9 @@ struct ImageRequest {
   std::vector<std::string> boot_modules = default_boot_modules();
   std::vector<std::string> extra_modules = default_extra_modules();
   std::vector<std::string> tools = default_tools();
+  // Debian packages whose programs go in with their libraries ([guest] packages, a workload's
+  // own tools): fetched with apt-get download into the cache (vm-images/packages.h).
+  std::vector<std::string> packages;
   // Small files to write into the image: absolute guest path and content.
   std::vector<std::pair<std::string, std::string>> files;
   // The static wedge-agent, becomes /init (empty: default_agent_path()).
@@ -75,7 +78,8 @@ struct ExtraFile {
 };
 
 // Writes out = base initrd followed by a second cpio archive holding files (the kernel
-// unpacks concatenated archives in order). Used per run for the scenario's own files.
+// unpacks concatenated archives in order). Used per run for the scenario's own files; an
+// executable among them brings the shared libraries ldd names, at their host paths.
 [[nodiscard]] Status write_initrd_with_extras(const std::filesystem::path& base,
                                               const std::vector<ExtraFile>& files,
                                               const std::filesystem::path& out);

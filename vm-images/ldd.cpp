@@ -59,9 +59,17 @@ Result<std::vector<std::string>> parse_ldd_output(std::string_view text) {
   return libs;
 }
 
-Result<std::vector<std::string>> shared_libraries(const std::filesystem::path& program) {
+Result<std::vector<std::string>> shared_libraries(
+    const std::filesystem::path& program, const std::vector<std::filesystem::path>& library_path) {
   using namespace std::chrono_literals;
-  WEDGE_TRY(CommandOutput out, run_command({"ldd", program.string()}, 30s));
+  std::vector<std::string> argv = {"ldd", program.string()};
+  if (!library_path.empty()) {
+    std::string dirs;
+    for (const auto& d : library_path) dirs += (dirs.empty() ? "" : ":") + d.string();
+    // env(1) sets the variable for ldd alone; still argv, no shell.
+    argv.insert(argv.begin(), {"env", "LD_LIBRARY_PATH=" + dirs});
+  }
+  WEDGE_TRY(CommandOutput out, run_command(argv, 30s));
   std::string text = out.out + out.err;
   auto libs = parse_ldd_output(text);
   if (!libs) return libs.error().context(fmt::format("ldd {}", program.string()));

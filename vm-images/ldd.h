@@ -22,8 +22,10 @@ inline constexpr std::string_view kDynamicLoader = "/lib64/ld-linux-x86-64.so.2"
 // linked") has none; the vdso has no file and is skipped; "=> not found" is an error.
 [[nodiscard]] Result<std::vector<std::string>> parse_ldd_output(std::string_view text);
 
-// Runs ldd on program and parses its output.
+// Runs ldd on program and parses its output. library_path: directories searched before the
+// host's own (LD_LIBRARY_PATH), for programs unpacked from packages the host lacks.
 [[nodiscard]] Result<std::vector<std::string>> shared_libraries(
-    const std::filesystem::path& program);
+    const std::filesystem::path& program,
+    const std::vector<std::filesystem::path>& library_path = {});
 
 }  // namespace wedge::image

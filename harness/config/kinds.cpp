@@ -89,6 +89,8 @@ const char* name_of(WorkloadKind kind) {
       return "concurrent-writers";
     case WorkloadKind::kMke2fs:
       return "mke2fs";
+    case WorkloadKind::kFio:
+      return "fio";
   }
   return "?";
 }

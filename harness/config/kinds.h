@@ -36,10 +36,11 @@ enum class WorkloadKind {
   kLargeFile,          // one file bigger than RAM through the page cache, fsync, verify
   kConcurrentWriters,  // N processes writing at once (one file or one each), verified
   kMke2fs,             // e2fsprogs' mke2fs on the raw device
+  kFio,                // Debian's fio running the user's job file
 };
 inline constexpr std::array kWorkloadKinds = {
-    WorkloadKind::kSwapHog, WorkloadKind::kCommand, WorkloadKind::kLargeFile,
-    WorkloadKind::kConcurrentWriters, WorkloadKind::kMke2fs};
+    WorkloadKind::kSwapHog,           WorkloadKind::kCommand, WorkloadKind::kLargeFile,
+    WorkloadKind::kConcurrentWriters, WorkloadKind::kMke2fs,  WorkloadKind::kFio};
 
 enum class FaultKind {
   kServerStall,

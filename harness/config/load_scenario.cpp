@@ -13,6 +13,7 @@
 #include "harness/config/sysctl_keys.h"
 #include "harness/config/trigger.h"
 #include "harness/util/files.h"
+#include "harness/util/text.h"
 
 namespace wedge::config {
 
@@ -139,6 +140,23 @@ Result<const toml::table*> subtable(const toml::table& root, const char* name,
   return node->as_table();
 }
 
+// [guest] packages: Debian package names only (they become apt-get arguments).
+Status read_packages(TableReader& r, const fs::path& file, GuestConfig* guest) {
+  WEDGE_CHECK(r.get_string_list("packages", &guest->packages));
+  const toml::node* node = r.node_of("packages");
+  if (!node) return ok_status();
+  guest->packages_line = static_cast<int>(node->source().begin.line);
+  for (const std::string& name : guest->packages) {
+    if (!is_debian_package_name(name)) {
+      return make_error(
+          "{}: [guest] packages: \"{}\" is not a Debian package name (lowercase letters, digits, "
+          "'+', '-', '.'; at least 2 characters, starting with a letter or digit)",
+          where(file, node->source()), name);
+    }
+  }
+  return ok_status();
+}
+
 Status read_guest(const toml::table& root, const fs::path& file, GuestConfig* guest) {
   WEDGE_TRY(const toml::table* table, subtable(root, "guest", file));
   if (!table) return ok_status();
@@ -152,6 +170,7 @@ Status read_guest(const toml::table& root, const fs::path& file, GuestConfig* gu
     return make_error("{}: [guest] kernel must be \"default\" or a path to a bzImage",
                       where(file, r.node_of("kernel")->source()));
   }
+  WEDGE_CHECK(read_packages(r, file, guest));
   return r.reject_unknown();
 }
 
@@ -222,6 +241,8 @@ Status read_workload(const toml::table& root, const fs::path& file, const LoadOp
   std::vector<std::string> files;
   WEDGE_CHECK(r.get_string_list("files", &files));
   WEDGE_CHECK(r.get_string_list("args", &workload->args));
+  std::string job;
+  WEDGE_CHECK(r.get_string("job", &job));
   WEDGE_CHECK(r.get_int("writers", &workload->writers, 1, 64));
   WEDGE_CHECK(r.get_bool("same_file", &workload->same_file));
   WEDGE_CHECK(r.get_bool("remount", &workload->remount));
@@ -245,6 +266,21 @@ Status read_workload(const toml::table& root, const fs::path& file, const LoadOp
           where(file, r.node_of("files")->source()), p.string(), base.string());
     }
     workload->files.push_back(p);
+  }
+  if (const toml::node* node = r.node_of("job")) {
+    fs::path p = fs::path(job).is_absolute() ? fs::path(job) : base / job;
+    std::error_code ec;
+    if (job.empty() || !fs::is_regular_file(p, ec)) {
+      return make_error("{}: [workload] job: {} is not a readable file",
+                        where(file, node->source()), p.string());
+    }
+    if (!options.allow_outside_files && !inside(p, base)) {
+      return make_error(
+          "{}: [workload] job: {} is outside the scenario's folder {} (copy it there, or pass "
+          "--allow-outside-files)",
+          where(file, node->source()), p.string(), base.string());
+    }
+    workload->job = p;
   }
   return ok_status();
 }
@@ -534,6 +570,11 @@ std::string to_toml(const Scenario& s) {
                     {"kernel", s.guest.kernel},
                     {"modules", s.guest.modules},
                     {"cmdline", s.guest.cmdline}};
+  if (!s.guest.packages.empty()) {
+    toml::array packages;
+    for (const auto& p : s.guest.packages) packages.push_back(p);
+    guest.insert("packages", std::move(packages));
+  }
   toml::table storage{{"transport", name_of(s.storage.transport)},
                       {"server", s.storage.server},
                       {"size_mib", s.storage.size_mib},
@@ -561,6 +602,7 @@ std::string to_toml(const Scenario& s) {
       workload.insert(key, strings(files));
     }
     if (key == "args") workload.insert(key, strings(w.args));
+    if (key == "job") workload.insert(key, w.job.string());
     if (key == "writers") workload.insert(key, w.writers);
     if (key == "same_file") workload.insert(key, w.same_file);
     if (key == "remount") workload.insert(key, w.remount);

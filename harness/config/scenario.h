@@ -21,6 +21,9 @@ struct GuestConfig {
   std::string kernel = "default";
   std::string modules;  // directory holding lib/modules/<release>, for a custom kernel
   std::string cmdline;  // extra kernel arguments
+  // Debian packages whose programs go into the image with their libraries ("fio").
+  std::vector<std::string> packages;
+  int packages_line = 0;  // where packages is given (0: not given)
 };
 
 struct StorageConfig {
@@ -47,7 +50,8 @@ struct WorkloadConfig {
   bool verify = true;  // read everything back and check the pattern
   std::vector<std::string> argv;             // command: the program and its arguments (no shell)
   std::vector<std::filesystem::path> files;  // command: host files copied to /extra in the guest
-  std::vector<std::string> args;             // mke2fs: its options, passed through
+  std::vector<std::string> args;             // mke2fs, fio: options passed through
+  std::filesystem::path job;                 // fio: the user's job file, copied to /extra
   int writers = 4;                           // concurrent-writers: processes writing at once
   bool same_file = false;                    // concurrent-writers: interleaved regions of one file
   bool remount = false;           // umount and mount again before verifying (defeats the cache)

@@ -112,6 +112,7 @@ class Runner {
   Status prepare_workload(storage::GuestOps& guest);
   void read_cgroup_numbers(GuestSession& session);
   void watch_guest_counters(GuestSession& session);
+  void read_workload_result(GuestSession& session);
 
   const config::Scenario& scenario_;
   RunOptions options_;
@@ -198,6 +199,20 @@ void Runner::watch_guest_counters(GuestSession& session) {
   }
 }
 
+// The workload's own result file (fio's JSON), once it has exited and while the agent answers.
+void Runner::read_workload_result(GuestSession& session) {
+  auto& g = result_.report.guest;
+  if (!workload_.result_file || !workload_.parse_result || !g.workload_exit_code) return;
+  if (now_s() - session.last_heartbeat_s() > 3) return;
+  auto text = session.read_guest_file(workload_.result_file, workloads::kResultFileMaxBytes, 10s);
+  if (!text) {
+    progress_.step(
+        fmt::format("workload result {}: {}", workload_.result_file, text.error().message()));
+    return;
+  }
+  g.workload_result = workload_.parse_result(*text);
+}
+
 Status Runner::prepare_run_dir() {
   auto& r = result_.report;
   fs::path dir = options_.out_dir.empty() ? fs::path("wedge-runs") / r.run_id : options_.out_dir;
@@ -262,6 +277,7 @@ void Runner::monitor(GuestSession& session, uint32_t workload_job, detect::Detec
   }
   progress_.finish_status();
   read_cgroup_numbers(session);
+  read_workload_result(session);
   stop_all_faults(now_s());
   if (interrupted() || host_failure_) return;
   // The workload may have died from an oops whose report is the console's last output: give
@@ -427,6 +443,12 @@ Status Runner::boot_and_run() {
   req.tools = needs.tools;
   req.extra_modules = needs.modules;
   req.files = needs.files;
+  req.packages = needs.packages;
+  for (const std::string& p : scenario_.guest.packages) {
+    if (std::find(req.packages.begin(), req.packages.end(), p) == req.packages.end()) {
+      req.packages.push_back(p);
+    }
+  }
   progress_.step("preparing guest image");
   enter("image build");
   auto img = image::build_image(req, [&](const std::string& m) { progress_.step("  " + m); });
@@ -444,11 +466,13 @@ Status Runner::boot_and_run() {
   r.initrd_bytes = img->initrd_bytes;
   r.pinned_bytes = img->pinned_bytes;
   fs::path initrd = img->initrd;
-  if (!scenario_.workload.files.empty()) {
+  std::vector<fs::path> host_files = scenario_.workload.files;
+  if (workload_.host_files) {
+    for (const fs::path& f : workload_.host_files(scenario_)) host_files.push_back(f);
+  }
+  if (!host_files.empty()) {
     std::vector<image::ExtraFile> extras;
-    for (const auto& f : scenario_.workload.files) {
-      extras.push_back({f, "/extra/" + f.filename().string()});
-    }
+    for (const auto& f : host_files) extras.push_back({f, "/extra/" + f.filename().string()});
     initrd = result_.run_dir / "initrd-with-extras.cpio";
     WEDGE_CHECK(image::write_initrd_with_extras(img->initrd, extras, initrd)
                     .context("adding workload files to the initrd"));
@@ -721,6 +745,7 @@ RunResult Runner::run() {
     reports::GuestNumbers numbers = monitor_->numbers().guest;
     numbers.workload_exit_code = r.guest.workload_exit_code;
     numbers.workload_signal = r.guest.workload_signal;
+    numbers.workload_result = std::move(r.guest.workload_result);
     r.guest = numbers;
     const console::FloodMeter& console = monitor_->numbers().console;
     r.console.bytes = console.total_bytes();

@@ -35,6 +35,8 @@ struct ImageNeeds {
   std::vector<std::string> modules;  // kernel modules available to `modprobe`
   // Small files written into the image: guest path and content ("/etc/passwd", ...).
   std::vector<std::pair<std::string, std::string>> files;
+  // Debian packages whose programs go in with their libraries (vm-images/packages.h).
+  std::vector<std::string> packages = {};
 
   void add(const ImageNeeds& other);
 };

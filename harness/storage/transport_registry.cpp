@@ -39,6 +39,7 @@ void ImageNeeds::add(const ImageNeeds& other) {
   merge(tools, other.tools);
   merge(modules, other.modules);
   merge(files, other.files);
+  merge(packages, other.packages);
 }
 
 std::unique_ptr<Transport> make_transport(const config::Scenario& scenario) {

@@ -98,4 +98,14 @@ std::string markup_escape(std::string_view s) {
   return out;
 }
 
+bool is_debian_package_name(std::string_view name) {
+  if (name.size() < 2 || name.size() > 128) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(name.front())) return false;
+  for (char c : name) {
+    if (!alnum(c) && c != '+' && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
 }  // namespace wedge

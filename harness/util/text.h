@@ -24,4 +24,9 @@ namespace wedge {
 //   markup_escape("a<b & 'c'\x01")  -> "a&lt;b &amp; &apos;c&apos;?"
 [[nodiscard]] std::string markup_escape(std::string_view s);
 
+// A Debian package name (policy 5.6.7): lowercase letters, digits, '+', '-', '.'; 2 to 128
+// characters, starting with a letter or digit. Checked before a name reaches apt.
+//   is_debian_package_name("stress-ng") -> true;  is_debian_package_name("-o") -> false
+[[nodiscard]] bool is_debian_package_name(std::string_view name);
+
 }  // namespace wedge

@@ -10,6 +10,8 @@
 //   if (w.parse_progress) if (auto m = w.parse_progress(line)) monitor.moved(*m);
 #pragma once
 
+#include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,7 +47,16 @@ struct WorkloadEntry {
   std::optional<agent::Measure> (*parse_progress)(std::string_view line) = nullptr;
   // It prints "finding data_loss|io_error ..." lines (agent/progress.h) when data goes wrong.
   bool reports_findings = false;
+  // Host files it copies to /extra/<name> besides [workload] files (fio's job file). May be null.
+  std::vector<std::filesystem::path> (*host_files)(const config::Scenario&) = nullptr;
+  // A guest file holding the workload's own result (fio's JSON), read once it has exited (at
+  // most kResultFileMaxBytes) and turned by parse_result into guest.workload.result in
+  // report.json. parse_result must not throw: the text comes from the guest. Null: none.
+  const char* result_file = nullptr;
+  nlohmann::json (*parse_result)(std::string_view text) = nullptr;
 };
+
+inline constexpr size_t kResultFileMaxBytes = 1 << 20;
 
 // "file.toml:12: " for a [workload] key (or the table when the key was not given).
 [[nodiscard]] std::string where(const config::Scenario& s, std::string_view key);

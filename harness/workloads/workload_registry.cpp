@@ -12,6 +12,7 @@ const WorkloadEntry& command_workload();
 const WorkloadEntry& large_file_workload();
 const WorkloadEntry& concurrent_writers_workload();
 const WorkloadEntry& mke2fs_workload();
+const WorkloadEntry& fio_workload();
 
 const WorkloadEntry& workload_entry(config::WorkloadKind kind) {
   switch (kind) {
@@ -25,6 +26,8 @@ const WorkloadEntry& workload_entry(config::WorkloadKind kind) {
       return concurrent_writers_workload();
     case config::WorkloadKind::kMke2fs:
       return mke2fs_workload();
+    case config::WorkloadKind::kFio:
+      return fio_workload();
   }
   return swap_hog_workload();
 }

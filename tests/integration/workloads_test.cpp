@@ -387,5 +387,77 @@ TEST_F(WorkloadsTest, CgroupMaxMibOomIsUnexpectedOomOtherwise) {
   expect_nothing_leaked(out);
 }
 
+// A dynamic host program in [workload] files runs in the guest: its shared libraries (libm and
+// the rest ldd names, with the loader) come into the image with it, from the host's library
+// directories although only the scenario's folder may hold user-named files. stress-ng really
+// works: its vm stressors finish and it reports their bogo ops.
+TEST_F(WorkloadsTest, CommandRunsDynamicHostBinaryFromFilesWithItsLibraries) {
+  ASSERT_TRUE(fs::exists("/usr/bin/stress-ng")) << "ci/setup.sh installs stress-ng";
+  fs::copy_file("/usr/bin/stress-ng", dir() / "stress-ng");
+  fs::path out = dir() / "run";
+  fs::path scenario = write_scenario("stress", R"(
+[guest]
+memory_mib = 256
+[workload]
+kind = "command"
+files = ["stress-ng"]
+argv = ["/extra/stress-ng", "--vm", "2", "--vm-bytes", "16M", "--timeout", "5s",
+        "--metrics-brief", "--temp-path", "/tmp"]
+[limits]
+duration_s = 240
+)");
+  WedgeRun r = run_wedge({"run", scenario.string(), "--out", out.string(), "-q"}, 400s);
+  json report = load_json(out / "report.json");
+  EXPECT_EQ(r.status.code, 0) << r.out << r.err;
+  EXPECT_EQ(report["verdict"], "pass") << report["findings"].dump(2);
+  EXPECT_EQ(report["guest"]["workload_exit_code"], 0);
+  auto log = read_file(out / "workload.log");
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ(log->find("cannot open shared object file"), std::string::npos) << *log;
+  EXPECT_NE(log->find("successful run completed"), std::string::npos) << *log;
+  // --metrics-brief: one line per stressor with its bogo ops ("vm  1234  5.00 ...").
+  auto at = log->find("] vm ");
+  ASSERT_NE(at, std::string::npos) << *log;
+  uint64_t bogo_ops = std::strtoull(log->c_str() + at + 5, nullptr, 10);
+  EXPECT_GT(bogo_ops, 0u) << *log;
+  expect_nothing_leaked(out);
+}
+
+// The built-in fio scenario: Debian's fio (from [workload] kind = "fio"'s package, with its
+// library closure) writes 64 MiB of random 16 KiB blocks to the NBD device. Its own JSON
+// result in report.json and the host server's byte count both show the bytes.
+TEST_F(WorkloadsTest, FioRandwriteOnNbdWritesTheJobsBytes) {
+  fs::path out = dir() / "run";
+  WedgeRun r = run_wedge({"run", "fio-randwrite-nbd", "--out", out.string(), "-q"}, 600s);
+  json report = load_json(out / "report.json");
+  ASSERT_EQ(r.status.code, 0) << r.out << r.err << report.dump(2);
+  EXPECT_EQ(report["verdict"], "pass") << report["findings"].dump(2);
+  EXPECT_EQ(report["guest"]["workload_exit_code"], 0);
+  const json& w = report["guest"]["workload"];
+  EXPECT_EQ(w["kind"], "fio");
+  EXPECT_EQ(w["unit"], "permille");
+  EXPECT_EQ(w["total"], 1000);
+  EXPECT_GT(w["done"].get<uint64_t>(), 0u) << "fio's status lines arrived as progress";
+  ASSERT_TRUE(w.contains("result")) << report["guest"].dump(2);
+  const json& result = w["result"];
+  EXPECT_EQ(result["fio_version"].get<std::string>().rfind("fio-", 0), 0u) << result.dump(2);
+  EXPECT_EQ(result["job_count"], 1);
+  EXPECT_EQ(result["jobs"][0]["name"], "randwrite");
+  EXPECT_EQ(result["jobs"][0]["error"], 0);
+  EXPECT_EQ(result["write_bytes"], 64u << 20) << result.dump(2);
+  EXPECT_EQ(result["jobs"][0]["write"]["total_ios"], (64u << 20) / (16u << 10));
+  // Every block crossed the wire to the host's nbd-server (plus NBD headers and the flush).
+  uint64_t server_written = report["server"]["bytes_written"];
+  EXPECT_GE(server_written, 64ull << 20) << report["server"].dump(2);
+  EXPECT_LT(server_written, 80ull << 20) << report["server"].dump(2);
+  fmt::print(
+      "fio-randwrite-nbd: fio wrote {} bytes, nbd-server received {} bytes, {:.0f} IOPS, "
+      "run {:.1f} s, pinned image {:.1f} MiB\n",
+      result["write_bytes"].get<uint64_t>(), server_written,
+      result["jobs"][0]["write"]["iops"].get<double>(), report["timings"]["run_s"].get<double>(),
+      report["image"]["pinned_bytes"].get<double>() / 1048576.0);
+  expect_nothing_leaked(out);
+}
+
 }  // namespace
 }  // namespace wedge

@@ -97,7 +97,7 @@ TEST(Config, ImpossibleValuesAreRefused) {
 TEST(Config, WorkloadKindMustBeKnown) {
   EXPECT_EQ(error_of("[workload]\nkind = \"dd\"\n"),
             "t.toml:2: [workload] kind = \"dd\": must be one of \"swap-hog\", \"command\", "
-            "\"large-file\", \"concurrent-writers\", \"mke2fs\"");
+            "\"large-file\", \"concurrent-writers\", \"mke2fs\", \"fio\"");
 }
 
 TEST(Config, MemoryAndSysctlTablesLoadAndAreChecked) {
@@ -196,6 +196,60 @@ TEST(Config, CommandFilesMustStayInsideTheScenarioFolder) {
     auto allowed = parse_scenario(with_files(files), scenario, {.allow_outside_files = true});
     EXPECT_TRUE(allowed.ok()) << files << ": " << allowed.error().message();
   }
+}
+
+TEST(Config, GuestPackagesMustBeDebianNamesWithFileAndLine) {
+  auto s =
+      parse_scenario("[guest]\nmemory_mib = 512\npackages = [\"fio\", \"stress-ng\"]\n", "t.toml");
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  EXPECT_EQ(s->guest.packages, (std::vector<std::string>{"fio", "stress-ng"}));
+  EXPECT_EQ(s->guest.packages_line, 3);
+  EXPECT_EQ(error_of("[guest]\n\npackages = [\"fio\", \"-o=Dir::Etc=/tmp\"]\n"),
+            "t.toml:3: [guest] packages: \"-o=Dir::Etc=/tmp\" is not a Debian package name "
+            "(lowercase letters, digits, '+', '-', '.'; at least 2 characters, starting with a "
+            "letter or digit)");
+  EXPECT_EQ(
+      error_of("[guest]\npackages = [\"Fio\"]\n").rfind("t.toml:2: [guest] packages: \"Fio\"", 0),
+      0u);
+  EXPECT_EQ(error_of("[guest]\npackages = [\"fio bash\"]\n").rfind("t.toml:2:", 0), 0u);
+  EXPECT_EQ(error_of("[guest]\npackages = \"fio\"\n"),
+            "t.toml:2: [guest] packages must be an array of strings");
+  // The scenario as run keeps them.
+  auto again = parse_scenario(to_toml(*s), "again.toml");
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  EXPECT_EQ(again->guest.packages, s->guest.packages);
+}
+
+TEST(Config, FioJobResolvesRelativeToScenarioAndMustExist) {
+  auto dir = TempDir::create("wedge-config-test");
+  ASSERT_TRUE(dir.ok());
+  ASSERT_TRUE(write_file_atomic(dir->path() / "w.fio", "[w]\nrw=write\n").ok());
+  auto s = parse_scenario("[workload]\nkind = \"fio\"\njob = \"w.fio\"\n", dir->path() / "c.toml");
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  EXPECT_EQ(s->workload.job, dir->path() / "w.fio");
+  auto again = parse_scenario(to_toml(*s), dir->path() / "again.toml");
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  EXPECT_EQ(again->workload.job, s->workload.job);
+  auto missing =
+      parse_scenario("[workload]\nkind = \"fio\"\n\njob = \"nope.fio\"\n", dir->path() / "c.toml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(
+      missing.error().message().rfind((dir->path() / "c.toml").string() + ":4: [workload] job:", 0),
+      0u)
+      << missing.error().message();
+  // A job file is a user-named host file like [workload] files: inside the scenario's folder.
+  std::filesystem::create_directory(dir->path() / "scenarios");
+  auto outside = parse_scenario("[workload]\nkind = \"fio\"\njob = \"../w.fio\"\n",
+                                dir->path() / "scenarios" / "c.toml");
+  ASSERT_FALSE(outside.ok());
+  EXPECT_NE(outside.error().message().find("c.toml:3: [workload] job:"), std::string::npos)
+      << outside.error().message();
+  EXPECT_NE(outside.error().message().find("is outside the scenario's folder"), std::string::npos)
+      << outside.error().message();
+  auto allowed =
+      parse_scenario("[workload]\nkind = \"fio\"\njob = \"../w.fio\"\n",
+                     dir->path() / "scenarios" / "c.toml", {.allow_outside_files = true});
+  EXPECT_TRUE(allowed.ok()) << allowed.error().message();
 }
 
 TEST(Config, SyntaxErrorHasLineAndColumn) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "harness/config/load_scenario.h"
+#include "harness/util/files.h"
 #include "harness/workloads/guest_setup.h"
 
 namespace wedge::workloads {
@@ -40,6 +41,17 @@ TEST(WorkloadRegistry, CoversEveryKind) {
   // Only the user's command reports no progress of its own.
   EXPECT_EQ(workload_entry(WorkloadKind::kCommand).parse_progress, nullptr);
   EXPECT_NE(workload_entry(WorkloadKind::kMke2fs).parse_progress, nullptr);
+  // fio: its progress, its result file, its package and its job file.
+  const WorkloadEntry& fio = workload_entry(WorkloadKind::kFio);
+  EXPECT_EQ(config::name_of(WorkloadKind::kFio), std::string("fio"));
+  EXPECT_EQ(config::parse_workload_kind("fio"), WorkloadKind::kFio);
+  EXPECT_NE(fio.parse_progress, nullptr);
+  EXPECT_NE(fio.parse_result, nullptr);
+  EXPECT_NE(fio.host_files, nullptr);
+  ASSERT_NE(fio.image_needs, nullptr);
+  config::Scenario s;
+  s.workload.kind = WorkloadKind::kFio;
+  EXPECT_EQ(fio.image_needs(s).packages, std::vector<std::string>{"fio"});
 }
 
 TEST(WorkloadRegistry, HogMustFitAndCommandNeedsAbsoluteArgv) {
@@ -99,6 +111,133 @@ TEST(WorkloadRegistry, ArgvIsWhatTheAgentRuns) {
       storage::InUse{"/dev/nbd0", "", ""});
   EXPECT_TRUE(mke2fs.starts_with("/bin/wedge-watch watch --device /dev/nbd0 -- /")) << mke2fs;
   EXPECT_TRUE(mke2fs.ends_with("mke2fs -t ext4 /dev/nbd0")) << mke2fs;
+}
+
+TEST(WorkloadRegistry, FioNeedsAJobAndRunsItOnTheStorage) {
+  auto dir = TempDir::create("wedge-fio-test");
+  ASSERT_TRUE(dir.ok());
+  ASSERT_TRUE(write_file_atomic(dir->path() / "rw.fio", "[w]\nrw=randwrite\nsize=1m\n").ok());
+  auto load_at = [&](std::string_view text) {
+    auto s = config::parse_scenario(text, dir->path() / "c.toml");
+    if (s) {
+      if (auto checked = check_workload(*s); !checked.ok())
+        return Result<config::Scenario>(checked.error());
+    }
+    return s;
+  };
+  std::string at = (dir->path() / "c.toml").string();
+  auto no_job = load_at("[storage]\nuse = \"device\"\n[workload]\nkind = \"fio\"\n");
+  ASSERT_FALSE(no_job.ok());
+  EXPECT_EQ(no_job.error().message(),
+            at + ":4: [workload] kind = \"fio\" needs job = \"path/to/job.fio\"");
+  auto swap = load_at("[workload]\nkind = \"fio\"\njob = \"rw.fio\"\n");
+  ASSERT_FALSE(swap.ok());
+  EXPECT_NE(swap.error().message().find(":2: [workload] kind = \"fio\" runs on the device or"),
+            std::string::npos);
+  auto other_key = load_at(
+      "[storage]\nuse = \"fs\"\n[workload]\nkind = \"fio\"\njob = "
+      "\"rw.fio\"\nwriters = 2\n");
+  ASSERT_FALSE(other_key.ok());
+  EXPECT_EQ(other_key.error().message(),
+            at + ":6: [workload] kind = \"fio\" takes no writers (it takes: job, args)");
+
+  auto s = load_at(
+      "[storage]\nuse = \"fs\"\n[workload]\nkind = \"fio\"\njob = \"rw.fio\"\n"
+      "args = [\"--directory={mount}\", \"--filename={device}\"]\n");
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  const WorkloadEntry& fio = workload_entry(WorkloadKind::kFio);
+  auto argv = fio.argv(*s, storage::InUse{"/dev/nbd0", "/mnt/wedge", ""});
+  ASSERT_TRUE(argv.ok()) << argv.error().message();
+  EXPECT_EQ(fmt::format("{}", fmt::join(*argv, " ")),
+            "/usr/bin/fio --output-format=json --output=/tmp/wedge-fio.json --eta=always "
+            "--eta-interval=500ms --eta-newline=1s --directory=/mnt/wedge --filename=/dev/nbd0 "
+            "/extra/rw.fio");
+  EXPECT_EQ(fio.host_files(*s), std::vector<std::filesystem::path>{dir->path() / "rw.fio"});
+  EXPECT_EQ(fio.result_file, std::string("/tmp/wedge-fio.json"));
+  auto no_mount = fio.argv(*s, storage::InUse{"/dev/nbd0", "", ""});
+  ASSERT_FALSE(no_mount.ok());
+  EXPECT_EQ(no_mount.error().message(),
+            at + ":6: [workload] args use {mount} but nothing is mounted (use = \"fs\")");
+}
+
+TEST(WorkloadRegistry, FioStatusLinesAreProgressInPermille) {
+  auto parse = workload_entry(WorkloadKind::kFio).parse_progress;
+  // What fio 3.33 prints with --eta=always --eta-newline: \r-separated updates on one line.
+  auto m = parse(
+      "Jobs: 1 (f=1), 0B/s-10.0MiB/s: [w(1)][42.9%][w=10.0MiB/s][w=2561 IOPS][eta 00m:04s]\r"
+      "Jobs: 1 (f=1), 0B/s-10.0MiB/s: [w(1)][57.1%][w=9.93MiB/s][w=2562 IOPS][eta 00m:03s]\r");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(*m, (agent::Measure{571, 1000, "permille", "w=9.93MiB/s"}));
+  m = parse("Jobs: 1 (f=1): [w(1)][100.0%][w=20.0MiB/s][w=5125 IOPS][eta 00m:00s]");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->done, 1000u);
+  m = parse("Jobs: 1 (f=1): [w(1)][7%][eta 01m:00s]");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->done, 70u);
+  EXPECT_EQ(m->phase, "eta 01m:00s");
+  // Not progress: other output, an unknown share, more than 100 %, hostile brackets.
+  EXPECT_FALSE(parse("fio-3.33").has_value());
+  EXPECT_FALSE(parse("Starting 1 process").has_value());
+  EXPECT_FALSE(parse("Jobs: 1 (f=1): [w(1)][-.-%][eta 00m:00s]").has_value());
+  EXPECT_FALSE(parse("Jobs: 1 (f=1): [w(1)][999.9%]").has_value());
+  EXPECT_FALSE(parse("Jobs: [1e3%][0x10%][ 5%][5.%][.5%]").has_value());
+  EXPECT_FALSE(parse("Jobs: [[[[[[[[[[[[[[[").has_value());
+  EXPECT_FALSE(parse("Jobs: " + std::string(10000, '[') + "50%]").has_value());
+  // The phase is bounded and printable.
+  m = parse("Jobs: 1: [w(1)][50.0%][w=\x1b[2J]");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->phase.find('\x1b'), std::string::npos);
+}
+
+TEST(WorkloadRegistry, FioJsonResultIsSummarisedWithoutThrowing) {
+  auto parse = workload_entry(WorkloadKind::kFio).parse_result;
+  // Trimmed from fio 3.33's --output-format=json, with a note before the object.
+  constexpr std::string_view kResult = R"(note: both iodepth >= 1 and synchronous I/O engine
+{
+  "fio version" : "fio-3.33",
+  "jobs" : [
+    {"jobname" : "randwrite", "error" : 0, "elapsed" : 7,
+     "read" : {"io_bytes" : 0, "bw_bytes" : 0, "iops" : 0.0, "total_ios" : 0, "runtime" : 0},
+     "write" : {"io_bytes" : 67108864, "bw_bytes" : 10485760, "iops" : 640.5,
+                "total_ios" : 4096, "runtime" : 6400},
+     "trim" : {"io_bytes" : 0}},
+    {"jobname" : "second", "error" : 5, "elapsed" : 1,
+     "write" : {"io_bytes" : 1048576, "iops" : -3, "bw_bytes" : "lots"}}
+  ]
+})";
+  nlohmann::json r = parse(kResult);
+  EXPECT_EQ(r["fio_version"], "fio-3.33");
+  EXPECT_EQ(r["job_count"], 2);
+  EXPECT_EQ(r["write_bytes"], 67108864u + 1048576u);
+  EXPECT_EQ(r["read_bytes"], 0u);
+  EXPECT_EQ(r["jobs"][0]["name"], "randwrite");
+  EXPECT_EQ(r["jobs"][0]["write"]["total_ios"], 4096);
+  EXPECT_DOUBLE_EQ(r["jobs"][0]["write"]["iops"].get<double>(), 640.5);
+  EXPECT_EQ(r["jobs"][1]["error"], 5);
+  EXPECT_EQ(r["jobs"][1]["write"]["bw_bytes"], 0) << "a string is not a number";
+  EXPECT_EQ(r["jobs"][1]["write"]["iops"], 0.0) << "negative counts are dropped";
+
+  // Hostile or broken output: an error object, never an exception.
+  for (std::string bad : {std::string(""), std::string("no json"), std::string("{\"jobs\": ["),
+                          std::string("{\"a\": \"\xc3\"}"), std::string(200000, '['),
+                          "{\"jobs\":" + std::string(100000, '[') + std::string(100000, ']') + "}",
+                          std::string("[1,2,3]"), std::string("{\"jobs\": 7}")}) {
+    nlohmann::json out;
+    EXPECT_NO_THROW(out = parse(bad)) << bad.substr(0, 40);
+    EXPECT_TRUE(out.is_object());
+    EXPECT_NO_THROW((void)out.dump());
+  }
+  EXPECT_EQ(parse("{\"jobs\": 7}")["job_count"], 0);
+  EXPECT_TRUE(parse("no json").contains("error"));
+  // Strings are bounded and cleaned; job lists are capped.
+  std::string many = "{\"fio version\": \"" + std::string(1000, 'v') + "\\u001b\", \"jobs\": [";
+  for (int i = 0; i < 100; ++i) many += fmt::format("{}{{\"jobname\": \"j{}\"}}", i ? "," : "", i);
+  many += "]}";
+  nlohmann::json capped = parse(many);
+  EXPECT_EQ(capped["job_count"], 100);
+  EXPECT_EQ(capped["jobs"].size(), 64u);
+  EXPECT_LE(capped["fio_version"].get<std::string>().size(), 128u * 4);
+  EXPECT_EQ(capped["fio_version"].get<std::string>().find('\x1b'), std::string::npos);
 }
 
 TEST(WorkloadRegistry, MemoryEventsAndCgroupArgv) {
