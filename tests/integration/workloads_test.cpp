@@ -287,15 +287,18 @@ TEST_F(WorkloadsTest, CgroupMaxMibOomIsPassWithOomOkAndCountedInReport) {
   EXPECT_GE(report["cgroup"]["events"]["oom_kill"].get<int>(), 1) << report.dump(2);
   EXPECT_EQ(report["sysctl"]["vm.swappiness"]["read_back"], "100");
   EXPECT_EQ(report["guest"]["workload_signal"], 9);
-  // The samples watched the cgroup while the hog filled it, and saw the OOM kill happen.
+  // The samples watched the cgroup, never above its cap, and the one the agent takes when a
+  // job ends saw the cap reached and the OOM kill (the hog fills 64 MiB in less than one
+  // sampling tick, so a sample in between is luck and not asserted).
   std::vector<uint64_t> current = sampled(out, "cgroup_memory_current_bytes");
-  ASSERT_GE(current.size(), 2u) << "the cgroup was not sampled";
-  EXPECT_GT(*std::max_element(current.begin(), current.end()), 32ull << 20);
+  ASSERT_FALSE(current.empty()) << "the cgroup was not sampled";
   EXPECT_LE(*std::max_element(current.begin(), current.end()), 64ull << 20);
   std::vector<uint64_t> kills = sampled(out, "cgroup_events_oom_kill");
   ASSERT_FALSE(kills.empty());
-  EXPECT_EQ(kills.front(), 0u);
-  EXPECT_GE(kills.back(), 1u);
+  EXPECT_GE(kills.back(), 1u) << "no sample after the hog's end saw the OOM kill";
+  std::vector<uint64_t> at_max = sampled(out, "cgroup_events_max");
+  ASSERT_FALSE(at_max.empty());
+  EXPECT_GE(at_max.back(), 1u) << "memory.events max never counted the cap being hit";
   EXPECT_FALSE(sampled(out, "block_sectors_written").empty()) << "nbd0 was not sampled";
   expect_nothing_leaked(out);
 }

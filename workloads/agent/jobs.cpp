@@ -220,15 +220,16 @@ void JobTable::kill_all() {
   }
 }
 
-void JobTable::on_child_exit(pid_t pid, int status) {
+bool JobTable::on_child_exit(pid_t pid, int status) {
   for (Job& job : jobs_) {
     if (job.used && !job.exited && job.pid == pid) {
       job.exited = true;
       job.status = status;
       job.drain_deadline_ms = monotonic_ms() + kDrainGraceMs;
-      return;
+      return true;
     }
   }
+  return false;
 }
 
 int JobTable::fill_poll(pollfd* fds, uint16_t* tags, int cap) const {

@@ -38,8 +38,8 @@ class JobTable {
   // SIGKILLs every job's process group (serve mode ending: nothing may outlive the agent).
   void kill_all();
 
-  // Records the end of a reaped child (ignores pids that are not jobs: orphans under PID 1).
-  void on_child_exit(pid_t pid, int status);
+  // Records the end of a reaped child; false for pids that are not jobs (orphans under PID 1).
+  bool on_child_exit(pid_t pid, int status);
 
   // Adds the output pipes worth polling now (only while the out queue has room for a chunk)
   // to fds; tags[i] identifies the pipe for on_poll. Returns how many were added.
