@@ -5,6 +5,7 @@
 # wedge_integration_test(NAME LIBS...): tests/integration/NAME.cpp -> executable NAME.
 function(wedge_integration_test name)
   add_executable(${name} integration/${name}.cpp)
+  wedge_test_flags(${name})
   target_link_libraries(${name} PRIVATE ${ARGN} GTest::gtest_main GTest::gmock)
   target_compile_definitions(${name} PRIVATE
     WEDGE_TESTDATA_DIR="${CMAKE_SOURCE_DIR}/tests/testdata"
