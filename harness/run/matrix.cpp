@@ -50,8 +50,7 @@ Result<Side> prepare(config::Matrix matrix, const MatrixOptions& o, const fs::pa
   }
   WEDGE_TRY(side.files, write_cell_files(side.cells, root));
   for (size_t i = 0; i < side.cells.size(); ++i) {
-    // What `wedge run` will check: transport support for the faults, uses and settings.
-    auto checked = load_run_scenario(side.files[i]);
+    auto checked = load_cell_scenario(side.files[i]);
     if (!checked) return checked.error().context("matrix cell " + side.cells[i].id);
   }
   side.jobs = plan_jobs(side.cells, side.files, repeat, root);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "harness/run/matrix_summary.h"
+#include "harness/run/run_scenario.h"
 #include "harness/util/files.h"
 #include "harness/util/process.h"
 
@@ -117,6 +118,10 @@ int default_parallelism(int guest_memory_mib) {
   }
   int by_memory = static_cast<int>(available_mib / (guest_memory_mib + 384));
   return std::max(1, std::min(cores, by_memory));
+}
+
+Result<config::Scenario> load_cell_scenario(const fs::path& file) {
+  return load_run_scenario(file, {.allow_outside_files = true});
 }
 
 Result<std::vector<fs::path>> write_cell_files(const std::vector<config::Cell>& cells,

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "harness/config/matrix.h"
+#include "harness/config/scenario.h"
 #include "reports/summary.h"
 
 namespace wedge::run {
@@ -49,5 +50,12 @@ struct RunnerOptions {
 // Writes each cell's scenario as run into root/cells/<id>.toml and returns the paths.
 [[nodiscard]] Result<std::vector<std::filesystem::path>> write_cell_files(
     const std::vector<config::Cell>& cells, const std::filesystem::path& root);
+
+// Loads a written cell file with the checks its `wedge run` will make (transport support for
+// the faults, uses, kernel and settings), before anything runs. Files outside cells/ are
+// allowed, as in the run: expand_matrix held them to their scenario's folder, and the cell
+// names them by absolute path.
+//   WEDGE_TRY(config::Scenario s, run::load_cell_scenario(root / "cells" / "x.toml"));
+[[nodiscard]] Result<config::Scenario> load_cell_scenario(const std::filesystem::path& file);
 
 }  // namespace wedge::run
