@@ -11,7 +11,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 wedge=${WEDGE_BUILD_DIR:-$here/build}/wedge
 if [ "${1:-}" = "--from" ]; then
   root=$2
-  runs=$(cd "$root" && ls -d runs/*/r* | sort)
+  # Run dirs only (runs/<cell>/r<k>/), not the r<k>.log files beside them.
+  runs=$(cd "$root" && ls -d runs/*/r*/ | sed 's|/$||' | sort)
 else
   root=$(mktemp -d /tmp/wedge-scenario-table.XXXXXX)
   trap 'rm -rf "$root"' EXIT
@@ -40,7 +41,7 @@ for run in runs:
     transport = "?"
     for line in open(f"{d}/scenario.toml"):
         if line.startswith("transport"):
-            transport = line.split("=")[1].strip().strip('"')
+            transport = line.split("=")[1].strip().strip("'\"")
     g, s = r.get("guest", {}), r.get("server", {})
     w = g.get("workload", {}) or {}
     measure = f"{w.get('done', '')} {w.get('unit', '')}".strip() if isinstance(w, dict) else ""
