@@ -10,7 +10,6 @@
 #include "harness/run/matrix_runner.h"
 #include "harness/run/matrix_summary.h"
 #include "harness/run/pushgateway.h"
-#include "harness/run/run_scenario.h"
 #include "reports/registry.h"
 #include "reports/run_reader.h"
 

@@ -63,11 +63,16 @@ int stop_serving(int code) {
   return code;
 }
 
-// Set when a reaped child was one of the jobs (not a stray grandchild reparented to init).
-bool g_job_exited = false;
+// What one reap_children pass found: job_exited is set when a reaped child was one of the
+// jobs (not a stray grandchild reparented to init).
+struct Reaped {
+  JobTable* jobs;
+  bool job_exited = false;
+};
 
 void on_job_exit(int pid, int status, void* ctx) {
-  if (static_cast<JobTable*>(ctx)->on_child_exit(pid, status)) g_job_exited = true;
+  auto* reaped = static_cast<Reaped*>(ctx);
+  if (reaped->jobs->on_child_exit(pid, status)) reaped->job_exited = true;
 }
 
 // Reports sample/heartbeat drops once per tick while they keep growing.
@@ -201,11 +206,11 @@ int serve(const ServeConfig& config) {
       signalfd_siginfo info;
       while (read(sig_fd, &info, sizeof info) > 0) {
       }
-      g_job_exited = false;
-      reap_children(on_job_exit, &g_jobs);
+      Reaped reaped{&g_jobs};
+      reap_children(on_job_exit, &reaped);
       // A sample at each job's end records the state it ended in (its cgroup's OOM kill, the
       // swap it left) even when it lived less than one sampling tick.
-      if (g_job_exited) g_sampler.send_sample();
+      if (reaped.job_exited) g_sampler.send_sample();
     }
     for (int i = jobs_index; i < n; ++i) {
       if (fds[i].revents) g_jobs.on_poll(tags[i - jobs_index], fds[i].revents);
