@@ -1,5 +1,5 @@
 // End-to-end tests of the workloads on real guests (TCG): mke2fs leaves a valid filesystem on
-// the host's export, large-file and concurrent writers verify every block, an nbdkit error
+// the host's export (an NBD device, an image file on NFS), large-file and concurrent writers verify every block, an nbdkit error
 // fault and a block corrupted behind the guest's back are found with file and offset, and the
 // cgroup memory cap makes the OOM killer fire inside the cgroup, and the samples show the
 // cgroup, the swap device and the server over time.
@@ -50,6 +50,29 @@ TEST_F(WorkloadsTest, Mke2fsOn4GiBNbdDeviceLeavesValidFilesystem) {
   EXPECT_NE(dumped->out.find("Filesystem state:         clean"), std::string::npos) << dumped->out;
   EXPECT_NE(dumped->out.find("Block count:              1048576"), std::string::npos);
   fs::remove(out / "export.img");
+}
+
+// The same on NFS: mke2fs creates a 4 GiB image file on the mount and writes its inode tables
+// through the NFS client (NFSv4.1 has no fallocate: real writes); the file the host's export
+// holds is a clean ext4, and the bytes went through ganesha.
+TEST_F(WorkloadsTest, Mke2fsOnNfsLeavesValidImageFile) {
+  fs::path out = dir() / "run";
+  WedgeRun r = run_wedge({"run", "mke2fs-nfs", "--out", out.string(), "--keep-export", "-q"}, 300s);
+  ASSERT_EQ(r.status.code, 0) << r.out << r.err;
+  json report = load_json(out / "report.json");
+  EXPECT_EQ(report["verdict"], "pass") << report.dump(2);
+  EXPECT_EQ(report["guest"]["workload"]["kind"], "mke2fs");
+  EXPECT_EQ(report["guest"]["workload"]["total"], 4096);
+  EXPECT_GT(report["guest"]["workload"]["done"].get<uint64_t>(), 64u) << "inode tables written";
+  EXPECT_GT(report["server"]["bytes_written"].get<uint64_t>(), 64ull << 20);
+  fs::path image = out / "nfs-export" / "mke2fs.img";
+  EXPECT_EQ(fs::file_size(image), 4096ull << 20);
+  auto dumped = run_command({"dumpe2fs", "-h", image.string()}, 60s);
+  ASSERT_TRUE(dumped.ok());
+  EXPECT_EQ(dumped->status.code, 0) << dumped->err;
+  EXPECT_NE(dumped->out.find("Filesystem state:         clean"), std::string::npos) << dumped->out;
+  EXPECT_NE(dumped->out.find("Block count:              1048576"), std::string::npos);
+  fs::remove_all(out / "nfs-export");
 }
 
 // 256 MiB through the page cache of a 128 MiB guest, fsync, remount, every block read back.

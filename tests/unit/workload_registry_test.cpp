@@ -68,14 +68,22 @@ TEST(WorkloadRegistry, HogMustFitAndCommandNeedsAbsoluteArgv) {
 
 TEST(WorkloadRegistry, KindsRejectKeysAndUsesTheyCannotTake) {
   EXPECT_EQ(check("[workload]\nkind = \"mke2fs\"\nwriters = 2\n"),
-            "t.toml:3: [workload] kind = \"mke2fs\" takes no writers (it takes: args)");
+            "t.toml:3: [workload] kind = \"mke2fs\" takes no writers (it takes: args, size_mib)");
   EXPECT_EQ(check("[workload]\nkind = \"mke2fs\"\n"),
-            "t.toml:2: [workload] kind = \"mke2fs\" needs [storage] use = \"device\" (got "
-            "\"swap\")");
+            "t.toml:2: [workload] kind = \"mke2fs\" needs [storage] use = \"device\" (the raw "
+            "device) or \"fs\" (an image file on the mount)");
+  EXPECT_EQ(check("[storage]\nuse = \"device\"\n[workload]\nkind = \"mke2fs\"\nsize_mib = 9\n"),
+            "t.toml:5: [workload] size_mib: mke2fs on use = \"device\" formats the whole device "
+            "(set [storage] size_mib)");
+  EXPECT_EQ(check("[storage]\nuse = \"fs\"\nsize_mib = 512\n[workload]\nkind = \"mke2fs\"\n"
+                  "size_mib = 600\n"),
+            "t.toml:6: [workload] size_mib = 600 does not fit on [storage] size_mib = 512");
+  EXPECT_EQ(check("[storage]\nuse = \"fs\"\nsize_mib = 512\n[workload]\nkind = \"mke2fs\"\n"),
+            "(loaded)");
   EXPECT_EQ(check("[storage]\nuse = \"device\"\n[workload]\nkind = \"mke2fs\"\n"
                   "args = [\"-t\", \"ext4\", \"/dev/sda\"]\n"),
-            "t.toml:5: [workload] args: \"/dev/sda\": the device is added by wedge, give "
-            "options only");
+            "t.toml:5: [workload] args: \"/dev/sda\": the device or image is added by wedge, "
+            "give options only");
   EXPECT_EQ(check("[storage]\nuse = \"fs\"\nsize_mib = 300\n[workload]\nkind = \"large-file\"\n"),
             "t.toml:4: [workload] size_mib = 512 does not fit on [storage] size_mib = 300");
   EXPECT_EQ(check("[storage]\nuse = \"fs\"\n[workload]\nkind = \"concurrent-writers\"\n"
@@ -111,6 +119,13 @@ TEST(WorkloadRegistry, ArgvIsWhatTheAgentRuns) {
       storage::InUse{"/dev/nbd0", "", ""});
   EXPECT_TRUE(mke2fs.starts_with("/bin/wedge-watch watch --device /dev/nbd0 -- /")) << mke2fs;
   EXPECT_TRUE(mke2fs.ends_with("mke2fs -t ext4 /dev/nbd0")) << mke2fs;
+  // use = "fs": an image file on the mount, of [storage] size_mib less the room kept free.
+  std::string on_nfs = argv_of(
+      "[storage]\nuse = \"fs\"\nsize_mib = 4160\n[workload]\nkind = \"mke2fs\"\n"
+      "args = [\"-t\", \"ext4\"]\n",
+      storage::InUse{"", "/mnt/wedge", ""});
+  EXPECT_TRUE(on_nfs.starts_with("/bin/wedge-watch watch --file-mib 4096 -- /")) << on_nfs;
+  EXPECT_TRUE(on_nfs.ends_with("mke2fs -t ext4 /mnt/wedge/mke2fs.img 4096M")) << on_nfs;
 }
 
 TEST(WorkloadRegistry, FioNeedsAJobAndRunsItOnTheStorage) {

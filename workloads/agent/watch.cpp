@@ -1,6 +1,7 @@
 // Implementation of watch.h: fork and exec with stdout and stderr on a pipe, then a poll loop
 // that forwards whole lines (backspaces dropped: mke2fs redraws its counters with them),
-// remembers the phase, and samples the device's written sectors.
+// remembers the phase, and samples the device's written sectors or the program's dirtied
+// bytes.
 #include "workloads/agent/watch.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,7 +24,8 @@ namespace {
 
 using ull = unsigned long long;
 
-constexpr const char* kUsage = "usage: wedge-agent watch --device /dev/X -- /PROGRAM [ARGS...]\n";
+constexpr const char* kUsage =
+    "usage: wedge-agent watch --device /dev/X | --file-mib N -- /PROGRAM [ARGS...]\n";
 
 // The n-th (0-based) number of a /sys/block/X/stat or size file; 0 when unreadable.
 uint64_t sys_number(const char* path, int n) {
@@ -43,6 +46,22 @@ uint64_t sys_number(const char* path, int n) {
     p = end;
   }
   return 0;
+}
+
+// The "write_bytes:" field of a /proc/PID/io file (bytes of page cache the task dirtied, or
+// wrote to a device directly); false when unreadable (the task is gone).
+bool io_write_bytes(const char* path, uint64_t* out) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[512];
+  ssize_t len = pread_whole(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (len <= 0) return false;
+  buf[len] = '\0';
+  const char* key = strstr(buf, "\nwrite_bytes: ");
+  if (!key) return false;
+  *out = strtoull(key + strlen("\nwrite_bytes: "), nullptr, 10);
+  return true;
 }
 
 // Collects the child's output into lines; the phase is the text before ':' of the line being
@@ -84,10 +103,13 @@ class LineSplitter {
 
 int watch_main(int argc, char** argv) {
   const char* device = nullptr;
+  uint64_t file_mib = 0;
   int i = 0;
   for (; i < argc; ++i) {
     if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) {
       device = argv[++i];
+    } else if (strcmp(argv[i], "--file-mib") == 0 && i + 1 < argc) {
+      file_mib = strtoull(argv[++i], nullptr, 10);
     } else if (strcmp(argv[i], "--") == 0) {
       ++i;
       break;
@@ -96,15 +118,19 @@ int watch_main(int argc, char** argv) {
       return 2;
     }
   }
-  if (!device || strncmp(device, "/dev/", 5) != 0 || i >= argc || argv[i][0] != '/') {
+  const bool on_device = device && strncmp(device, "/dev/", 5) == 0;
+  if (on_device == (file_mib > 0) || i >= argc || argv[i][0] != '/') {
     dprintf(STDERR_FILENO, "%s", kUsage);
     return 2;
   }
-  char stat_path[128], size_path[128];
-  snprintf(stat_path, sizeof stat_path, "/sys/block/%s/stat", device + 5);
-  snprintf(size_path, sizeof size_path, "/sys/block/%s/size", device + 5);
-  const uint64_t total_mib = sys_number(size_path, 0) * 512 / (1 << 20);
-  const uint64_t sectors_at_start = sys_number(stat_path, 6);
+  char stat_path[128] = {}, size_path[128] = {}, io_path[64] = {};
+  if (on_device) {
+    snprintf(stat_path, sizeof stat_path, "/sys/block/%s/stat", device + 5);
+    snprintf(size_path, sizeof size_path, "/sys/block/%s/size", device + 5);
+  }
+  const uint64_t total_mib =
+      on_device ? sys_number(size_path, 0) * 512 / (1 << 20) : file_mib;
+  const uint64_t sectors_at_start = on_device ? sys_number(stat_path, 6) : 0;
 
   int out[2];
   if (pipe2(out, O_CLOEXEC) != 0) return 127;
@@ -118,11 +144,20 @@ int watch_main(int argc, char** argv) {
     _exit(127);
   }
   close(out[1]);
+  snprintf(io_path, sizeof io_path, "/proc/%d/io", static_cast<int>(pid));
+  uint64_t dirtied = 0;  // the child's last readable write_bytes
+  bool reaped = false;
   LineSplitter lines;
   bool open_pipe = true;
   int64_t next_report = 0;
   auto report = [&] {
-    uint64_t written = (sys_number(stat_path, 6) - sectors_at_start) * 512 / (1 << 20);
+    uint64_t written = 0;
+    if (on_device) {
+      written = (sys_number(stat_path, 6) - sectors_at_start) * 512 / (1 << 20);
+    } else {
+      if (!reaped) (void)io_write_bytes(io_path, &dirtied);
+      written = dirtied / (1 << 20);
+    }
     if (total_mib && written > total_mib) written = total_mib;
     dprintf(STDOUT_FILENO, "progress %llu %llu MiB %s\n", static_cast<ull>(written),
             static_cast<ull>(total_mib), lines.phase());
@@ -148,7 +183,14 @@ int watch_main(int argc, char** argv) {
       report();
       next_report = monotonic_ms() + 500;
     }
-    pid_t done = waitpid(pid, &status, WNOHANG);
+    struct rusage usage = {};
+    pid_t done = wait4(pid, &status, WNOHANG, &usage);
+    // Its /proc/PID/io is gone once reaped: the rusage wait4 gives holds the same count, in
+    // 512-byte blocks (ru_oublock is write_bytes / 512).
+    if (done == pid) {
+      dirtied = static_cast<uint64_t>(usage.ru_oublock) * 512;
+      reaped = true;
+    }
     if (done == pid && !open_pipe) break;
     if (done == pid) {
       // Drain what is left, then stop.
