@@ -1,8 +1,8 @@
 // End-to-end tests of the workloads on real guests (TCG): mke2fs leaves a valid filesystem on
-// the host's export (an NBD device, an image file on NFS), large-file and concurrent writers verify every block, an nbdkit error
-// fault and a block corrupted behind the guest's back are found with file and offset, and the
-// cgroup memory cap makes the OOM killer fire inside the cgroup, and the samples show the
-// cgroup, the swap device and the server over time.
+// the host's export (an NBD device, an image file on NFS), large-file and concurrent writers verify
+// every block, an nbdkit error fault and a block corrupted behind the guest's back are found with
+// file and offset, and the cgroup memory cap makes the OOM killer fire inside the cgroup, and the
+// samples show the cgroup, the swap device and the server over time.
 #include <gtest/gtest.h>
 
 #include <algorithm>

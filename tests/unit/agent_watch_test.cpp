@@ -67,9 +67,8 @@ TEST(AgentWatch, Mke2fsOutputAndPhaseAreForwarded) {
   auto dir = TempDir::create("wedge-watch-test", fs::current_path());
   ASSERT_TRUE(dir.ok()) << dir.error().message();
   fs::path image = dir->path() / "mke2fs.img";
-  auto out = run_command({kAgent, "watch", "--file-mib", "64", "--", mke2fs->string(), "-t",
-                          "ext4", "-E", "lazy_itable_init=0,lazy_journal_init=0", image.string(),
-                          "64M"},
+  auto out = run_command({kAgent, "watch", "--file-mib", "64", "--", mke2fs->string(), "-t", "ext4",
+                          "-E", "lazy_itable_init=0,lazy_journal_init=0", image.string(), "64M"},
                          120s);
   ASSERT_TRUE(out.ok()) << out.error().message();
   EXPECT_EQ(out->status.code, 0) << out->out << out->err;
@@ -79,8 +78,7 @@ TEST(AgentWatch, Mke2fsOutputAndPhaseAreForwarded) {
   ASSERT_EQ(std::sscanf(last.c_str(), "progress %llu %llu MiB", &done, &total), 2) << out->out;
   EXPECT_EQ(total, 64u);
   EXPECT_LE(done, 64u);
-  EXPECT_TRUE(last.ends_with(" Writing superblocks and filesystem accounting information"))
-      << last;
+  EXPECT_TRUE(last.ends_with(" Writing superblocks and filesystem accounting information")) << last;
   EXPECT_EQ(fs::file_size(image), 64u << 20);
 }
 

@@ -128,8 +128,7 @@ int watch_main(int argc, char** argv) {
     snprintf(stat_path, sizeof stat_path, "/sys/block/%s/stat", device + 5);
     snprintf(size_path, sizeof size_path, "/sys/block/%s/size", device + 5);
   }
-  const uint64_t total_mib =
-      on_device ? sys_number(size_path, 0) * 512 / (1 << 20) : file_mib;
+  const uint64_t total_mib = on_device ? sys_number(size_path, 0) * 512 / (1 << 20) : file_mib;
   const uint64_t sectors_at_start = on_device ? sys_number(stat_path, 6) : 0;
 
   int out[2];
