@@ -33,7 +33,9 @@ void Detector::add_finding(const std::string& kind, const std::string& title, do
 
 void Detector::add(reports::Finding f, double onset_s, double now_s, bool wants_traces) {
   for (const auto& seen : findings_) {
-    if (seen.signature == f.signature) return;  // repeated messages are one finding
+    // Repeated messages are one finding; but one forgiven during a fault that comes back
+    // once the fault is over is new, and counts.
+    if (seen.signature == f.signature && (fault_active_ || !seen.during_fault)) return;
   }
   f.onset_s = onset_s;
   f.detected_s = now_s;

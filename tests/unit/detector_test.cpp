@@ -114,18 +114,44 @@ TEST(Detector, HangDuringFaultThatRecoversIsForgiven) {
   EXPECT_EQ(d.reason(), "workload finished; the guest recovered after the injected fault");
 }
 
-TEST(Detector, NoRecoveryAfterTheFaultIsAHang) {
-  Detector d({.stall_s = 10, .heartbeat_lost_s = 60, .recover = true});
+// Progress until 10 s, then a 30 s fault during which nothing moves (a hang, forgiven if the
+// guest recovers); the fault ends at 40 s.
+void stall_through_a_fault(Detector& d) {
   d.arm(0);
   run_for(d, 0, 9.5, [](double) { return true; });
   d.on_fault(true, 10);
   run_for(d, 10, 39.5, [](double) { return false; });
   d.on_fault(false, 40);
+}
+
+TEST(Detector, NoRecoveryAfterTheFaultIsAHang) {
+  Detector d({.stall_s = 10, .heartbeat_lost_s = 60, .recover = true});
+  stall_through_a_fault(d);
   run_for(d, 40, 100, [](double) { return false; });
   ASSERT_TRUE(d.done());
   EXPECT_EQ(d.verdict(), Verdict::kHang);
   EXPECT_EQ(d.reason(), "no recovery within 10 s after the fault ended");
   EXPECT_NEAR(*d.findings().back().detected_s, 50, 1e-9);
+}
+
+// The same hang again after the guest had recovered is a new finding that counts: it ends the
+// run as a hang, not as a run that "did not finish" (seen: iscsi-server-stall hung in
+// __rq_qos_throttle during the stall and again 58 s after it, and got infra_error with no
+// reason, the second sighting folded into the forgiven first).
+TEST(Detector, TheSameHangAgainAfterRecoveryCounts) {
+  Detector d({.stall_s = 10, .heartbeat_lost_s = 60, .recover = true});
+  stall_through_a_fault(d);
+  run_for(d, 40, 60, [](double t) { return t >= 43; });
+  ASSERT_TRUE(d.recovered());
+  ASSERT_FALSE(d.done());
+  run_for(d, 60, 100, [](double) { return false; });
+  ASSERT_TRUE(d.done());
+  ASSERT_EQ(d.findings().size(), 2u);
+  EXPECT_TRUE(d.findings()[0].during_fault);
+  EXPECT_FALSE(d.findings()[1].during_fault);
+  EXPECT_EQ(d.findings()[1].signature, d.findings()[0].signature);
+  EXPECT_EQ(d.verdict(), Verdict::kHang);
+  EXPECT_EQ(d.reason(), d.findings()[1].title);
 }
 
 TEST(Detector, WithoutRecoverAHangDuringAFaultCounts) {
