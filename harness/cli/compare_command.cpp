@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "harness/cli/output_root.h"
 #include "harness/config/axis_settings.h"
 #include "harness/config/matrix.h"
 #include "harness/run/compare.h"
@@ -22,7 +23,7 @@ struct CompareArgs {
   std::string candidate;
   std::vector<std::string> base_set;
   std::vector<std::string> candidate_set;
-  std::string out = "wedge-compare";
+  std::string out;  // empty: ./wedge-compare (output_root.h)
   int repeat = 0;
   int parallel = 0;
   bool json = false;
@@ -87,8 +88,10 @@ int run(const CompareArgs& a) {
     fmt::print(stderr, "wedge compare: {}\n", checked.error().message());
     return kExitUsage;
   }
+  std::optional<std::string> out = resolve_output_root(a.out, "wedge-compare", "wedge compare");
+  if (!out) return kExitUsage;
   run::MatrixOptions o;
-  o.out = a.out;
+  o.out = *out;
   o.repeat = a.repeat;
   o.parallel = a.parallel;
   if (!a.accel.empty()) o.run_args = {"--accel", a.accel};
@@ -101,10 +104,10 @@ int run(const CompareArgs& a) {
   auto rows = run::compare_summaries(summaries->first, summaries->second);
   auto json = run::compare_json(rows, sides);
   Status written =
-      write_file_atomic(std::filesystem::path(a.out) / "compare.json", json.dump(2) + "\n");
+      write_file_atomic(std::filesystem::path(*out) / "compare.json", json.dump(2) + "\n");
   if (written) {
     written =
-        write_file_atomic(std::filesystem::path(a.out) / "compare.html", compare_html(rows, sides));
+        write_file_atomic(std::filesystem::path(*out) / "compare.html", compare_html(rows, sides));
   }
   if (!written) {
     fmt::print(stderr, "wedge compare: {}\n", written.error().message());
@@ -139,7 +142,9 @@ Command add_compare_command(CLI::App& parent) {
   app->add_option("--candidate-set", a->candidate_set,
                   "KEY=VALUE set on the candidate side only (repeatable; keys as --base-set)")
       ->allow_extra_args(false);
-  app->add_option("--out", a->out, "output root (base/, candidate/, compare.json, compare.html)");
+  app->add_option("--out", a->out,
+                  "output root: base/, candidate/, compare.json, compare.html (default: "
+                  "./wedge-compare)");
   app->add_option("--repeat", a->repeat, "runs per cell and side (default: the file's)")
       ->check(CLI::Range(1, 1000));
   app->add_option("--parallel", a->parallel, "guests at a time")->check(CLI::Range(1, 64));

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "harness/cli/matrix_output.h"
+#include "harness/cli/output_root.h"
 #include "harness/config/matrix.h"
 #include "harness/run/matrix.h"
 
@@ -15,7 +16,7 @@ namespace {
 
 struct MatrixArgs {
   std::string file;
-  std::string out = "wedge-matrix";
+  std::string out;  // empty: ./wedge-matrix (output_root.h)
   int parallel = 0;
   std::string shard;
   int repeat = 0;
@@ -38,8 +39,10 @@ int run(const MatrixArgs& a) {
     fmt::print(stderr, "wedge matrix: {}\n", cells.error().message());
     return kExitUsage;
   }
+  std::optional<std::string> out = resolve_output_root(a.out, "wedge-matrix", "wedge matrix");
+  if (!out) return kExitUsage;
   run::MatrixOptions o;
-  o.out = a.out;
+  o.out = *out;
   o.parallel = a.parallel;
   o.repeat = a.repeat;
   o.kernels = a.kernels;
@@ -63,7 +66,7 @@ int run(const MatrixArgs& a) {
     fmt::print(stderr, "wedge matrix: {}\n", summary.error().message());
     return kExitCannotTest;
   }
-  print_summary(*summary, a.out);
+  print_summary(*summary, *out);
   return summary_exit_code(*summary);
 }
 

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "harness/cli/matrix_output.h"
+#include "harness/cli/output_root.h"
 #include "harness/config/load_scenario.h"
 #include "harness/config/matrix.h"
 #include "harness/run/matrix.h"
@@ -67,7 +68,9 @@ int run(const RunArgs& args) {
     return kExitUsage;
   }
   if (!args.out.empty()) {
-    if (auto usable = run::check_out_dir(args.out, args.force); !usable) {
+    Status usable = run::check_out_dir(args.out, args.force);
+    if (usable) usable = run::check_reachable_by_services(args.out);
+    if (!usable) {
       fmt::print(stderr, "wedge run: {}\n", usable.error().message());
       return kExitUsage;
     }
@@ -118,7 +121,8 @@ int run(const RunArgs& args) {
 // --repeat: the runs are child `wedge run`s of a one-cell matrix; exit codes for git bisect.
 int run_repeated(const RunArgs& args, const std::filesystem::path& scenario_file) {
   run::MatrixOptions o;
-  o.out = args.out.empty() ? std::filesystem::path("wedge-runs") / run::make_run_id()
+  std::optional<std::string> root = resolve_output_root("", "wedge-runs", "wedge run");
+  o.out = args.out.empty() ? std::filesystem::path(*root) / run::make_run_id()
                            : std::filesystem::path(args.out);
   o.repeat = args.repeat;
   o.parallel = 1;

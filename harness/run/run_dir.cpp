@@ -2,9 +2,14 @@
 #include "harness/run/run_dir.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+
+#include "harness/storage/server_user.h"
+#include "harness/util/path_access.h"
+#include "harness/vm/libvirt/qemu_access.h"
 
 namespace wedge::run {
 
@@ -81,8 +86,47 @@ Status check_out_dir(const fs::path& dir, bool force) {
   return ok_status();
 }
 
+namespace {
+
+// "libvirt-qemu cannot reach it: /root is mode 0700, ..." when a service user cannot reach dir.
+std::optional<std::string> services_blocked(const fs::path& dir) {
+  if (::geteuid() != 0) return std::nullopt;
+  std::error_code ec;
+  const fs::path inside = fs::absolute(dir, ec) / "x";
+  if (ec) return ec.message();
+  for (const char* name : {vm::kQemuUserName, storage::kServerUserName}) {
+    auto account = find_account(name);
+    if (!account) continue;  // the run says what is missing when it needs it
+    if (auto why = unreachable_reason(inside, *account, lstat_mode)) {
+      return fmt::format("{} cannot reach it: {}", name, *why);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Status check_reachable_by_services(const fs::path& dir) {
+  if (auto blocked = services_blocked(dir)) {
+    return make_error(
+        "{}: wedge runs QEMU and the storage servers as unprivileged users, and {}; give a "
+        "folder every user can enter (e.g. under /var/tmp)",
+        dir.string(), *blocked);
+  }
+  return ok_status();
+}
+
+DefaultRoot default_output_root(const std::string& name) {
+  auto blocked = services_blocked(name);
+  if (!blocked) return {fs::path(name), ""};
+  fs::path elsewhere = fs::path("/var/tmp") / name;
+  return {elsewhere,
+          fmt::format("writing to {}, not ./{}: {}", elsewhere.string(), name, *blocked)};
+}
+
 Result<fs::path> make_run_dir(const fs::path& dir, bool force) {
   WEDGE_CHECK(check_out_dir(dir, force));
+  WEDGE_CHECK(check_reachable_by_services(dir));
   std::error_code ec;
   if (dir.has_parent_path()) fs::create_directories(dir.parent_path(), ec);
   if (ec) return make_error("creating {}: {}", dir.parent_path().string(), ec.message());

@@ -215,7 +215,12 @@ void Runner::read_workload_result(GuestSession& session) {
 
 Status Runner::prepare_run_dir() {
   auto& r = result_.report;
-  fs::path dir = options_.out_dir.empty() ? fs::path("wedge-runs") / r.run_id : options_.out_dir;
+  fs::path dir = options_.out_dir;
+  if (dir.empty()) {
+    DefaultRoot root = default_output_root("wedge-runs");
+    if (!root.note.empty()) progress_.step(root.note);
+    dir = root.path / r.run_id;
+  }
   WEDGE_TRY(result_.run_dir, make_run_dir(dir, options_.force));
   WEDGE_CHECK(write_file_atomic(result_.run_dir / "scenario.toml", config::to_toml(scenario_)));
   // What teardown removes, recorded so that `wedge gc` removes it if this wedge is killed.
@@ -726,6 +731,8 @@ RunResult Runner::run() {
     r.infra_error.clear();
   } else {
     r.verdict = detector_->verdict();
+    // The run ended without a verdict on the kernel: never an infra error without a reason.
+    if (r.verdict == Verdict::kInfraError) r.infra_error = detector_->reason();
     // I/O errors (or worse) in a guest whose storage sat on a full host disk are the host's.
     auto disk = disk_problem(result_.run_dir, 0, ok_status());
     if (disk && r.verdict != Verdict::kPass && r.verdict != Verdict::kInfraError) {

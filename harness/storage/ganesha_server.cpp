@@ -1,6 +1,9 @@
 // Implementation of ganesha_server.h.
 #include "harness/storage/ganesha_server.h"
 
+#include <linux/capability.h>
+
+#include "harness/storage/server_user.h"
 #include "harness/util/files.h"
 #include "harness/util/process.h"
 
@@ -14,6 +17,7 @@ namespace {
 constexpr const char* kGanesha = "ganesha.nfsd";
 constexpr const char* kConfigName = "ganesha.conf";
 constexpr const char* kRecoveryDirName = "nfs-recovery";
+constexpr const char* kPidName = "ganesha.pid";
 constexpr milliseconds kVersionTimeout{5000};
 constexpr milliseconds kStopGrace{3000};
 
@@ -66,7 +70,7 @@ Result<std::string> ganesha_config(const GaneshaOptions& options, int port) {
       "  Path = {};\n"
       "  Pseudo = {};\n"
       "  Access_Type = RW;\n"
-      "  Squash = No_Root_Squash;\n"
+      "{}"
       "  SecType = sys;\n"
       "  Protocols = 4;\n"
       "  Transports = TCP;\n"
@@ -74,12 +78,16 @@ Result<std::string> ganesha_config(const GaneshaOptions& options, int port) {
       "    Name = VFS;\n"
       "  }}\n"
       "}}\n",
-      port, options.lease_s, options.grace_s, recovery, export_path, pseudo);
+      port, options.lease_s, options.grace_s, recovery, export_path, pseudo,
+      options.squash_to ? fmt::format("  Squash = All_Squash;\n  Anonymous_Uid = {};\n"
+                                      "  Anonymous_Gid = {};\n",
+                                      options.squash_to->first, options.squash_to->second)
+                        : std::string("  Squash = No_Root_Squash;\n"));
 }
 
 std::vector<std::string> ganesha_argv(const fs::path& exe, const fs::path& work_dir) {
   return {exe.string(), "-F",       "-f", (work_dir / kConfigName).string(),
-          "-L",         "STDERR",   "-p", (work_dir / "ganesha.pid").string(),
+          "-L",         "STDERR",   "-p", (work_dir / kPidName).string(),
           "-N",         "NIV_EVENT"};
 }
 
@@ -113,9 +121,29 @@ Result<std::unique_ptr<GaneshaServer>> GaneshaServer::start(const GaneshaOptions
             run_checked({exe.string(), "-v"}, kVersionTimeout).context(what));
   WEDGE_TRY(std::string description,
             ganesha_version(version.out.empty() ? version.err : version.out).context(what));
+  // Unprivileged, keeping only what it cannot do without: CAP_DAC_READ_SEARCH for its VFS
+  // backend's open_by_handle_at, CAP_SETUID and CAP_SETGID for the credentials it sets on
+  // every request (squashed to its own user, it still calls setgroups). It owns the export
+  // and what wedge put there, its recovery folder and its pid file.
+  WEDGE_TRY(std::optional<Identity> as,
+            server_identity({CAP_DAC_READ_SEARCH, CAP_SETUID, CAP_SETGID}).context(what));
+  if (as) {
+    o.squash_to = std::pair{as->uid, as->gid};
+    WEDGE_CHECK(create_file_exclusive(o.work_dir / kPidName, "").context(what));
+    std::vector<std::pair<fs::path, mode_t>> handed = {
+        {o.work_dir / kRecoveryDirName, 0700}, {o.work_dir / kPidName, 0644}, {o.export_dir, 0700}};
+    for (fs::directory_iterator it(o.export_dir, ec), end; !ec && it != end; it.increment(ec)) {
+      handed.emplace_back(it->path(), 0600);
+    }
+    if (ec) return make_error("{}: listing {}: {}", what, o.export_dir.string(), ec.message());
+    for (const auto& [path, mode] : handed) {
+      WEDGE_CHECK(hand_to_server(path, as, mode).context(what));
+    }
+  }
 
   DaemonOptions daemon;
   daemon.name = "nfs-ganesha";
+  daemon.identity = as;
   daemon.log = o.work_dir / "ganesha.log";
   daemon.work_dir = o.work_dir;
   daemon.command = [exe, o](int port) -> Result<std::vector<std::string>> {

@@ -17,10 +17,14 @@
 // inode.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/storage/relayed_daemon.h"
@@ -36,6 +40,9 @@ struct GaneshaOptions {
   // A client silent longer than the lease loses its state: longer than any stall we inject.
   int lease_s = 60;
   int grace_s = 60;  // after a restart: time to reclaim (lifted early once the client did)
+  // The unprivileged user ganesha runs as (start() sets it from server_user.h): every client
+  // is squashed to it, so ganesha never needs to act as another user; unset: root, no squash.
+  std::optional<std::pair<uid_t, gid_t>> squash_to;
 };
 
 // ganesha.conf for a server on 127.0.0.1:port (NFSv4.1, TCP, VFS). Pure, for tests.

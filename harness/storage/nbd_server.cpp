@@ -2,6 +2,7 @@
 #include "harness/storage/nbd_server.h"
 
 #include "harness/storage/export_file.h"
+#include "harness/storage/server_user.h"
 #include "harness/util/files.h"
 #include "harness/util/process.h"
 
@@ -127,9 +128,24 @@ Result<std::unique_ptr<NbdServer>> NbdServer::start(const NbdServerOptions& opti
   const fs::path export_file = paths->export_file;
   auto description = query_version(*exe, options.flavour);
   if (!description) return description.error().context(what);
+  auto as = server_identity();
+  if (!as) return as.error().context(what);
+  if (auto handed = hand_to_server(export_file, *as, 0600); !handed) {
+    return handed.error().context(what);
+  }
+  if (const fs::path& socket = options.controls.pause_socket; !socket.empty()) {
+    std::error_code ec;
+    fs::create_directories(socket.parent_path(), ec);
+    if (ec)
+      return make_error("{}: creating {}: {}", what, socket.parent_path().string(), ec.message());
+    if (auto handed = hand_to_server(socket.parent_path(), *as, 0700); !handed) {
+      return handed.error().context(what);
+    }
+  }
 
   DaemonOptions daemon;
   daemon.name = options.flavour;
+  daemon.identity = *as;
   daemon.log = work_dir / (options.flavour + ".log");
   daemon.work_dir = work_dir;
   const fs::path config = work_dir / "nbd-server.conf";

@@ -22,7 +22,8 @@ NbdkitControls nbdkit_controls_for(const std::vector<config::FaultConfig>& fault
   }
   // Outermost first: a paused request waits before it is rate-limited or failed.
   if (pause) {
-    setup.pause_socket = control_dir / "nbdkit-pause.sock";
+    // nbdkit creates the socket: in a folder of the server user's (NbdServer::start makes it).
+    setup.pause_socket = control_dir / "nbdkit-control" / "pause.sock";
     setup.filters.push_back("pause");
     setup.params.push_back("pause-control=" + setup.pause_socket.string());
   }

@@ -42,6 +42,8 @@ Result<Spawned> spawn_listening(const DaemonOptions& o, int preferred_port, mill
     SpawnOptions spawn;
     spawn.stdout_path = o.log;
     spawn.working_dir = o.work_dir;
+    spawn.identity = o.identity;
+    spawn.env = o.env;
     WEDGE_TRY(ChildProcess child, ChildProcess::spawn(argv, spawn));
     auto listening = wait_until_listening(port, child, o.log, timeout);
     if (listening && o.configure) {
@@ -101,6 +103,8 @@ void SupervisedDaemon::supervise() {
     SpawnOptions spawn;
     spawn.stdout_path = options_.log;
     spawn.working_dir = options_.work_dir;
+    spawn.identity = options_.identity;
+    spawn.env = options_.env;
     auto next = ChildProcess::spawn(argv_, spawn);
     if (!next) continue;  // healthy() reports the dead daemon
     child_ = std::move(*next);

@@ -35,6 +35,9 @@ struct DaemonOptions {
   std::string name;           // for messages: "tgtd"
   std::filesystem::path log;  // stdout and stderr; kept as <log>.<n> across restarts
   std::filesystem::path work_dir;
+  // Who it runs as (server_user.h) and what it adds to the environment.
+  std::optional<Identity> identity;
+  std::vector<std::pair<std::string, std::string>> env;
   // The argv for a daemon listening on 127.0.0.1:port; may write config files first.
   std::function<Result<std::vector<std::string>>(int port)> command;
   // Runs once the daemon listens (e.g. tgtadm creating the target); a failure stops it.

@@ -9,9 +9,10 @@
 //   WEDGE_CHECK(tgtd->restart(timeouts.server_start));  // same target, LUN and relay port
 //
 // tgtd ignores SIGTERM: before it is stopped, tgtadm deletes the target (--force, the guest
-// may still be logged in) and then the "system", which makes tgtd exit. tgtd keeps its
-// control socket in /var/run/tgtd/socket.<N>; N is derived from the portal port, so two runs
-// never share one (a clash makes tgtd exit at start, and the daemon moves to another port).
+// may still be logged in) and then the "system", which makes tgtd exit. tgtd and tgtadm run
+// as the storage servers' unprivileged user (server_user.h; tgtd answers only a tgtadm of its
+// own user), the control socket in a wedge temp folder of that user's, named through
+// $TGT_IPC_SOCKET: socket.<N>, N derived from the portal port.
 //
 // Like every ChildProcess, tgtd gets SIGKILL when the *thread* that started it exits
 // (PR_SET_PDEATHSIG): call start() from a thread that lives as long as the server.
@@ -21,10 +22,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "harness/storage/relayed_daemon.h"
+#include "harness/util/files.h"
 #include "harness/util/result.h"
 
 namespace wedge::storage {
@@ -60,15 +63,20 @@ class TgtdServer final : public RelayedDaemon {
   [[nodiscard]] static Result<std::unique_ptr<TgtdServer>> start(const TgtdServerOptions& options,
                                                                  std::chrono::milliseconds timeout);
   ~TgtdServer() override;  // stop()
-  // Stops tgtd and removes its control socket files.
+  // Stops tgtd and removes its control folder (socket and lock file).
   [[nodiscard]] Status stop() override;
   [[nodiscard]] const std::string& target() const { return options_.target; }
+  // tgtd's control socket ("<temp folder>/socket.<N>"), while the server is up.
+  [[nodiscard]] std::filesystem::path control_socket() const;
 
  private:
-  TgtdServer(Parts parts, std::string description, TgtdServerOptions options)
-      : RelayedDaemon(std::move(parts), std::move(description)), options_(std::move(options)) {}
+  TgtdServer(Parts parts, std::string description, TgtdServerOptions options, TempDir control_dir)
+      : RelayedDaemon(std::move(parts), std::move(description)),
+        options_(std::move(options)),
+        control_dir_(std::move(control_dir)) {}
 
   const TgtdServerOptions options_;
+  std::optional<TempDir> control_dir_;  // tgtd's control socket and lock file
 };
 
 }  // namespace wedge::storage

@@ -1,13 +1,18 @@
 // Implementation of process.h on Boost.Process v1 (child + group).
 #include "harness/util/process.h"
 
+#include <linux/capability.h>
+#include <linux/securebits.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/process/args.hpp>
 #include <boost/process/child.hpp>
+#include <boost/process/env.hpp>
+#include <boost/process/environment.hpp>
 #include <boost/process/extend.hpp>
 #include <boost/process/group.hpp>
 #include <boost/process/io.hpp>
@@ -42,6 +47,47 @@ Result<fs::path> find_executable(const std::string& name) {
   if (found.empty()) return make_error("{} not found on PATH (is its package installed?)", name);
   return fs::path(found.string());
 }
+
+namespace {
+
+// In the forked child, before exec: raw system calls only (the child of a threaded process
+// may call nothing that takes a lock). Returns 0, or -1 with errno set.
+int drop_to(const Identity& id) {
+  const bool keep_caps = !id.capabilities.empty();
+  // While still root: no exec can regain a capability not kept (bounding set), and uid 0
+  // grants none (securebits), even if the child later becomes uid 0. Best effort: a container
+  // without CAP_SETPCAP keeps its bounding set.
+  for (int cap = 0; cap < 64; ++cap) {
+    bool kept = false;
+    for (int k : id.capabilities) kept = kept || k == cap;
+    if (!kept) (void)::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+  }
+  const unsigned long bits =
+      SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | (keep_caps ? SECBIT_KEEP_CAPS : 0);
+  if (::prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) != 0 && keep_caps &&
+      ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) {
+    return -1;
+  }
+  if (::syscall(SYS_setgroups, 0, nullptr) != 0) return -1;
+  if (::syscall(SYS_setresgid, id.gid, id.gid, id.gid) != 0) return -1;
+  if (::syscall(SYS_setresuid, id.uid, id.uid, id.uid) != 0) return -1;
+  if (!keep_caps) return 0;
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  for (int cap : id.capabilities) {
+    const uint32_t bit = 1u << (cap % 32);
+    data[cap / 32].effective |= bit;
+    data[cap / 32].permitted |= bit;
+    data[cap / 32].inheritable |= bit;
+  }
+  if (::syscall(SYS_capset, &header, data) != 0) return -1;
+  for (int cap : id.capabilities) {
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0) return -1;
+  }
+  return 0;
+}
+
+}  // namespace
 
 struct ChildProcess::Impl {
   bp::group group;
@@ -86,6 +132,16 @@ Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv,
   // The child dies with us even if wedge is SIGKILLed (its own children are stopped by group).
   auto die_with_parent =
       bp::extend::on_exec_setup([](auto&) { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
+  // Last of the child's setup steps: its files are open and its folder entered by then.
+  auto become = bp::extend::on_exec_setup([identity = options.identity](auto&) {
+    if (identity && drop_to(*identity) != 0) {
+      static const char kMsg[] = "wedge: could not drop to the server's user before exec\n";
+      (void)!::write(STDERR_FILENO, kMsg, sizeof kMsg - 1);
+      ::_exit(126);
+    }
+  });
+  bp::environment env = boost::this_process::environment();
+  for (const auto& [name, value] : options.env) env[name] = value;
   boost::filesystem::path start_dir = options.working_dir.empty()
                                           ? boost::filesystem::current_path()
                                           : boost::filesystem::path(options.working_dir.string());
@@ -93,11 +149,13 @@ Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv,
     if (err == out) {
       impl->child = bp::child(boost::filesystem::path(exe.string()), bp::args(args),
                               (bp::std_out & bp::std_err) > out, bp::std_in < bp::null,
-                              bp::start_dir(start_dir), impl->group, die_with_parent, ec);
+                              bp::start_dir(start_dir), bp::env(env), impl->group, die_with_parent,
+                              become, ec);
     } else {
-      impl->child = bp::child(boost::filesystem::path(exe.string()), bp::args(args),
-                              bp::std_out > out, bp::std_err > err, bp::std_in < bp::null,
-                              bp::start_dir(start_dir), impl->group, die_with_parent, ec);
+      impl->child =
+          bp::child(boost::filesystem::path(exe.string()), bp::args(args), bp::std_out > out,
+                    bp::std_err > err, bp::std_in < bp::null, bp::start_dir(start_dir),
+                    bp::env(env), impl->group, die_with_parent, become, ec);
     }
   } catch (const std::exception& e) {
     return make_error("spawn {}: {}", argv[0], e.what());
@@ -160,8 +218,15 @@ ExitStatus ChildProcess::stop(std::chrono::milliseconds grace) {
 
 Result<CommandOutput> run_command(const std::vector<std::string>& argv,
                                   std::chrono::milliseconds timeout) {
+  return run_command(argv, timeout, SpawnOptions{});
+}
+
+Result<CommandOutput> run_command(const std::vector<std::string>& argv,
+                                  std::chrono::milliseconds timeout, const SpawnOptions& as) {
   WEDGE_TRY(TempDir dir, TempDir::create("wedge-cmd"));
   SpawnOptions options;
+  options.identity = as.identity;
+  options.env = as.env;
   options.stdout_path = dir.path() / "out";
   options.stderr_path = dir.path() / "err";
   WEDGE_TRY(ChildProcess child, ChildProcess::spawn(argv, options));
@@ -193,8 +258,8 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv,
 }
 
 Result<CommandOutput> run_checked(const std::vector<std::string>& argv,
-                                  std::chrono::milliseconds timeout) {
-  WEDGE_TRY(CommandOutput out, run_command(argv, timeout));
+                                  std::chrono::milliseconds timeout, const SpawnOptions& as) {
+  WEDGE_TRY(CommandOutput out, run_command(argv, timeout, as));
   if (!out.status.success()) {
     std::string_view err = out.err;
     while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.remove_suffix(1);

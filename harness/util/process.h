@@ -14,16 +14,29 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/util/result.h"
 
 namespace wedge {
 
+// Who a child runs as instead of wedge's own user: a user and its group (supplementary groups
+// cleared), keeping only `capabilities` (CAP_* numbers, made ambient so that they survive
+// exec). The child drops to it after its output files are open and before exec.
+struct Identity {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<int> capabilities;
+};
+
 struct SpawnOptions {
-  std::filesystem::path stdout_path;  // empty: /dev/null
-  std::filesystem::path stderr_path;  // empty: same file as stdout (or /dev/null)
-  std::filesystem::path working_dir;  // empty: inherit
+  std::filesystem::path stdout_path = {};  // empty: /dev/null
+  std::filesystem::path stderr_path = {};  // empty: same file as stdout (or /dev/null)
+  std::filesystem::path working_dir = {};  // empty: inherit
+  std::optional<Identity> identity = {};   // empty: wedge's own
+  // Added to (or replacing in) wedge's environment: {"TGT_IPC_SOCKET", "/tmp/x/socket"}.
+  std::vector<std::pair<std::string, std::string>> env = {};
 };
 
 // How a child ended: normal exit with a code, or killed by a signal.
@@ -81,8 +94,14 @@ struct CommandOutput {
 [[nodiscard]] Result<CommandOutput> run_command(const std::vector<std::string>& argv,
                                                 std::chrono::milliseconds timeout);
 
+// The same, with the identity and environment of `as` (its output paths are ignored).
+[[nodiscard]] Result<CommandOutput> run_command(const std::vector<std::string>& argv,
+                                                std::chrono::milliseconds timeout,
+                                                const SpawnOptions& as);
+
 // Like run_command, but a non-zero exit is also an error carrying stderr's last line.
 [[nodiscard]] Result<CommandOutput> run_checked(const std::vector<std::string>& argv,
-                                                std::chrono::milliseconds timeout);
+                                                std::chrono::milliseconds timeout,
+                                                const SpawnOptions& as = {});
 
 }  // namespace wedge

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,13 @@ struct VmSpec {
   // unreachable: only ARP and TCP to these ports pass from the guest into QEMU's user-mode
   // network (see net_gate.h).
   std::vector<int> host_ports;
+  // The unprivileged user and group QEMU runs as (a static DAC label, nothing relabelled);
+  // the backend fills it in from the host's QEMU user. Unset: the hypervisor's default.
+  struct RunAs {
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+  };
+  std::optional<RunAs> run_as;
 };
 
 // kUnknown: libvirt cannot be asked right now (its daemon restarted or is gone).

@@ -52,6 +52,8 @@ class CrashModuleTest : public ::testing::Test {
     auto d = TempDir::create("wedge-crash-module-test");
     ASSERT_TRUE(d.ok());
     dir_ = std::make_unique<TempDir>(std::move(*d));
+    // Reachable by the unprivileged QEMU and storage users, as a run folder must be.
+    fs::permissions(dir_->path(), fs::perms(0755));
     fs::copy_file(WEDGE_CRASH_KO, dir() / "wedge_crash.ko");
   }
   fs::path dir() const { return dir_->path(); }

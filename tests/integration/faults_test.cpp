@@ -72,6 +72,8 @@ class FaultsTest : public ::testing::Test {
     auto dir = TempDir::create("wedge-faultstest", "/tmp");
     ASSERT_TRUE(dir.ok()) << dir.error().message();
     dir_ = std::make_unique<TempDir>(std::move(*dir));
+    // Reachable by the unprivileged storage user, as a run folder must be.
+    fs::permissions(dir_->path(), fs::perms(0755));
     storage::NbdServerOptions o;
     o.flavour = flavour;
     o.export_file = dir_->path() / "export.img";

@@ -62,7 +62,7 @@ std::string boot_until(const GuestImage& img, const fs::path& dir, const std::st
                                    "user,id=net0",
                                    "-device",
                                    "virtio-net-pci,netdev=net0"},
-                                  SpawnOptions{dir / "qemu.out", {}, {}});
+                                  SpawnOptions{.stdout_path = dir / "qemu.out"});
   EXPECT_TRUE(qemu.ok()) << qemu.error().message();
   if (!qemu.ok()) return "";
   auto deadline = Clock::now() + timeout;

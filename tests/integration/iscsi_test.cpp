@@ -8,6 +8,8 @@
 
 #include "harness/storage/iscsi_initiator.h"
 #include "harness/storage/tgtd_server.h"
+#include "harness/util/path_access.h"
+#include "tests/integration/proc_identity.h"
 #include "tests/integration/run_helpers.h"
 
 namespace wedge {
@@ -49,9 +51,13 @@ TEST_F(IscsiTest, TgtdServesTheLunThroughTheRelayAcrossARestart) {
   const int port = tgtd.guest_port();
   EXPECT_NE(port, tgtd.server_port());
   EXPECT_EQ(tgtd.describe().rfind("tgtd 1.", 0), 0u) << tgtd.describe();
-  const fs::path socket =
-      fmt::format("/var/run/tgtd/socket.{}", storage::tgtd_control_number(tgtd.server_port()));
-  EXPECT_TRUE(fs::exists(socket));
+  const fs::path socket = tgtd.control_socket();
+  EXPECT_TRUE(fs::exists(socket)) << socket;
+  // Unprivileged: tgtd runs as the storage user with no capabilities and owns the export.
+  auto user = find_account("wedge-storage");
+  ASSERT_TRUE(user.ok()) << user.error().message();
+  test::expect_runs_as(tgtd.pid(), user->uid, "0000000000000000");
+  EXPECT_EQ(test::owner_of(o.export_file), user->uid);
 
   ASSERT_TRUE(qemu_io_ok(port, "write -P 0x5a 1M 1M", "wrote 1048576/1048576"));
   EXPECT_GE(tgtd.stats().bytes_from_guest, 1u << 20);

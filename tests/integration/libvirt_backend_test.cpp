@@ -15,8 +15,11 @@
 
 #include "harness/util/files.h"
 #include "harness/util/net.h"
+#include "harness/util/path_access.h"
 #include "harness/util/process.h"
 #include "harness/vm/libvirt/kvm_probe.h"
+#include "harness/vm/libvirt/qemu_access.h"
+#include "tests/integration/proc_identity.h"
 #include "vm-images/image.h"
 
 namespace wedge::vm {
@@ -151,6 +154,8 @@ class LibvirtBackendTest : public ::testing::Test {
     auto dir = TempDir::create("wedge-vmtest", "/tmp");
     ASSERT_TRUE(dir.ok()) << dir.error().message();
     dir_ = std::make_unique<TempDir>(std::move(*dir));
+    // Reachable by the unprivileged QEMU user, as a run folder must be.
+    fs::permissions(dir_->path(), fs::perms(0755));
     auto initrd = build_initrd(dir_->path());
     ASSERT_TRUE(initrd.ok()) << initrd.error().message();
     initrd_ = *initrd;
@@ -250,6 +255,10 @@ TEST_F(LibvirtBackendTest, BootsPrintsConsoleAnswersSysrqAndIsDestroyed) {
   EXPECT_EQ(vm->qemu_version(), backend_->qemu_version());
   EXPECT_EQ(vm->libvirt_version(), backend_->libvirt_version());
   std::cout << "qemu " << vm->qemu_version() << ", libvirt " << vm->libvirt_version() << "\n";
+  // QEMU runs as the unprivileged QEMU user, with no capabilities.
+  auto qemu_user = find_account(kQemuUserName);
+  ASSERT_TRUE(qemu_user.ok()) << qemu_user.error().message();
+  test::expect_runs_as(vm->qemu_pid(), qemu_user->uid, "0000000000000000");
 
   ASSERT_TRUE(wait_for_console(*vm, "Linux version", seconds(60))) << console_;
   // Host-side sysrq arrives as PC keyboard input: the i8042 and the AT keyboard driver must be

@@ -94,6 +94,8 @@ class MatrixE2eTest : public ::testing::Test {
     auto dir = TempDir::create("wedge-mx", "/var/tmp");
     ASSERT_TRUE(dir.ok());
     tmp_.emplace(std::move(*dir));
+    // Reachable by the unprivileged QEMU and storage users, as a run folder must be.
+    fs::permissions(tmp_->path(), fs::perms(0755));
     for (auto [name, server] : {std::pair{"hog-a", "nbd-server"}, std::pair{"hog-b", "nbdkit"}}) {
       std::string text =
           std::regex_replace(std::regex_replace(kHog, std::regex("\\{name\\}"), name),

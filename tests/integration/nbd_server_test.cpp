@@ -14,7 +14,9 @@
 
 #include "harness/storage/ports.h"
 #include "harness/util/files.h"
+#include "harness/util/path_access.h"
 #include "harness/util/process.h"
+#include "tests/integration/proc_identity.h"
 
 namespace wedge::storage {
 namespace {
@@ -85,6 +87,8 @@ class NbdServerTest : public ::testing::TestWithParam<std::string> {
     auto dir = TempDir::create("wedge-nbdtest", "/tmp");
     ASSERT_TRUE(dir.ok()) << dir.error().message();
     dir_ = std::make_unique<TempDir>(std::move(*dir));
+    // Reachable by the unprivileged storage user, as a run folder must be.
+    fs::permissions(dir_->path(), fs::perms(0755));
   }
 
   NbdServerOptions options() const {
@@ -112,6 +116,11 @@ TEST_P(NbdServerTest, ServesWritesThroughRelayFreezesOnSigstopAndStopsClean) {
   }
   EXPECT_NE(server->guest_port(), server->server_port());
   EXPECT_TRUE(server->healthy());
+  // Unprivileged: the storage user, no capabilities, owner of its export.
+  auto user = find_account("wedge-storage");
+  ASSERT_TRUE(user.ok()) << user.error().message();
+  test::expect_runs_as(server->pid(), user->uid, "0000000000000000");
+  EXPECT_EQ(test::owner_of(options().export_file), user->uid);
 
   // A write through the relay lands in the export file.
   auto wrote = run_checked(qemu_io(server->guest_port(), "write -P 0xab 4096 1M"), seconds(30));
@@ -216,6 +225,7 @@ TEST(NbdServer, RejectsBadOptions) {
 TEST(NbdServer, NbdkitFiltersApply) {
   auto dir = TempDir::create("wedge-nbdtest", "/tmp");
   ASSERT_TRUE(dir.ok());
+  fs::permissions(dir->path(), fs::perms(0755));
   NbdServerOptions o;
   o.flavour = "nbdkit";
   o.export_file = dir->path() / "export.img";

@@ -129,6 +129,8 @@ class TempDirTest : public ::testing::Test {
     auto d = TempDir::create("wedge-run-test");
     ASSERT_TRUE(d.ok());
     dir_ = std::make_unique<TempDir>(std::move(*d));
+    // A user's run folder must be reachable by the unprivileged QEMU and storage users.
+    std::filesystem::permissions(dir_->path(), std::filesystem::perms(0755));
   }
   std::filesystem::path dir() const { return dir_->path(); }
   // Writes a scenario file NAME.toml into the test's directory.

@@ -321,5 +321,23 @@ TEST(DomainXml, DisksAreRawVirtioInOrderAndEscaped) {
   EXPECT_NE(xml.find("<driver name='qemu' type='raw'"), std::string::npos);
 }
 
+// QEMU as the unprivileged user, with no file relabelled by libvirt; no label without run_as
+// (the hypervisor's default, e.g. a session daemon). A shared folder is squashed: an
+// unprivileged QEMU cannot chown what the guest creates.
+TEST(DomainXml, RunAsIsAStaticDacLabelWithoutRelabelling) {
+  VmSpec spec = sample_spec();
+  EXPECT_EQ(build_domain_xml(spec).find("<seclabel"), std::string::npos);
+  spec.run_as = VmSpec::RunAs{999, 995};
+  spec.shared_folders = {{"/runs/r1/share", "wedge9p"}};
+  std::string xml = build_domain_xml(spec);
+  EXPECT_TRUE(balanced(xml)) << xml;
+  EXPECT_NE(xml.find("<seclabel type='static' model='dac' relabel='no'>\n"
+                     "    <label>+999:+995</label>\n  </seclabel>"),
+            std::string::npos)
+      << xml;
+  EXPECT_LT(xml.find("</devices>"), xml.find("<seclabel")) << "a child of <domain>";
+  EXPECT_NE(xml.find("<filesystem type='mount' accessmode='squash'>"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace wedge::vm

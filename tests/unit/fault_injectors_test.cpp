@@ -151,10 +151,10 @@ TEST(FaultInjectors, NbdkitFiltersFollowTheFaults) {
   storage::NbdkitControls s = storage::nbdkit_controls_for(
       {error, fault("rate", "nbdkit"), fault("server-stall", "pause"), error}, "/r");
   EXPECT_EQ(s.filters, (std::vector<std::string>{"pause", "rate", "error"}));
-  EXPECT_EQ(s.params, (std::vector<std::string>{"pause-control=/r/nbdkit-pause.sock",
+  EXPECT_EQ(s.params, (std::vector<std::string>{"pause-control=/r/nbdkit-control/pause.sock",
                                                 "rate-file=/r/nbdkit-rate", "error-rate=0.5",
                                                 "error-file=/r/nbdkit-error"}));
-  EXPECT_EQ(s.pause_socket, "/r/nbdkit-pause.sock");
+  EXPECT_EQ(s.pause_socket, "/r/nbdkit-control/pause.sock");
   EXPECT_EQ(s.rate_file, "/r/nbdkit-rate");
   EXPECT_EQ(s.error_file, "/r/nbdkit-error");
 }
@@ -193,7 +193,7 @@ TEST(FaultInjectors, PauseWithoutNbdkitFailsClearly) {
   ASSERT_FALSE(started.ok());
   EXPECT_EQ(started.error().message(),
             fmt::format("server-stall via pause: sending 'p' to nbdkit pause control "
-                        "{}/nbdkit-pause.sock: connect: No such file or directory",
+                        "{}/nbdkit-control/pause.sock: connect: No such file or directory",
                         dir->path().string()));
 }
 

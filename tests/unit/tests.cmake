@@ -1,5 +1,6 @@
 # One line per unit test file: wedge_unit_test(<file stem> <libraries>)
 wedge_unit_test(util_test wedge_util)
+wedge_unit_test(path_access_test wedge_util)
 wedge_unit_test(following_file_test wedge_util)
 wedge_unit_test(util_host_safety_test wedge_util)
 wedge_unit_test(config_test wedge_config)

@@ -204,7 +204,8 @@ std::string build_domain_xml(const VmSpec& spec) {
     add("    </disk>");
   }
   for (const auto& folder : spec.shared_folders) {
-    add("    <filesystem type='mount' accessmode='passthrough'>");
+    // squash: an unprivileged QEMU creates files as itself and ignores the guest's chown.
+    add("    <filesystem type='mount' accessmode='squash'>");
     add(fmt::format("      <source dir='{}'/>", xml_escape(folder.host_dir.string())));
     add(fmt::format("      <target dir='{}'/>", xml_escape(folder.tag)));
     add("    </filesystem>");
@@ -218,6 +219,13 @@ std::string build_domain_xml(const VmSpec& spec) {
   add("      <stats period='1'/>");
   add("    </memballoon>");
   add("  </devices>");
+  // QEMU as the unprivileged user, whatever qemu.conf says for other guests; libvirt changes
+  // no file's owner (wedge hands QEMU what it opens: qemu_access.h).
+  if (spec.run_as) {
+    add("  <seclabel type='static' model='dac' relabel='no'>");
+    add(fmt::format("    <label>+{}:+{}</label>", spec.run_as->uid, spec.run_as->gid));
+    add("  </seclabel>");
+  }
   // The network gate (net_gate.h): every frame the guest sends into the user-mode network goes
   // out through from_guest and only what wedge passes comes back in through to_network. On the
   // receive queue filters run last-created first, so the injecting one is created first: what

@@ -27,6 +27,7 @@
 #include "harness/vm/kdump_file.h"
 #include "harness/vm/libvirt/domain_log.h"
 #include "harness/vm/libvirt/domain_xml.h"
+#include "harness/vm/libvirt/qemu_access.h"
 #include "harness/vm/net_gate.h"
 #include "harness/vm/serial_sysrq.h"
 
@@ -212,11 +213,12 @@ Status ensure_parent(const fs::path& path) {
 class LibvirtInstance final : public Instance {
  public:
   LibvirtInstance(std::shared_ptr<ConnectHandle> conn, std::string uri, DomainHandle dom,
-                  VmSpec spec, DomainLog log)
+                  VmSpec spec, DomainLog log, std::optional<QemuFiles> files)
       : conn_(std::move(conn)),
         uri_(std::move(uri)),
         dom_(std::move(dom)),
         spec_(std::move(spec)),
+        files_(std::move(files)),
         console_(spec_.console_log),
         log_(std::move(log)) {
     qemu_version_ = hypervisor_version(conn_->get());
@@ -280,6 +282,7 @@ class LibvirtInstance final : public Instance {
   std::string uri_;
   DomainHandle dom_;
   VmSpec spec_;
+  std::optional<QemuFiles> files_;  // QEMU's own folder (sockets), while the guest runs
   std::string qemu_version_;
   std::string libvirt_version_;
   bool destroyed_ = false;
@@ -689,7 +692,14 @@ Result<std::unique_ptr<Instance>> LibvirtBackend::start(const VmSpec& spec) {
   // Never AUTODESTROY: a guest tied to our connection dies when libvirtd restarts. One whose
   // wedge died is found by its owner in the metadata and reaped (`wedge gc`, every start).
   const unsigned int flags = 0;
-  VmSpec chosen = spec;
+  // Under the system daemon QEMU runs as the unprivileged QEMU user (qemu_access.h); a
+  // session daemon runs it as wedge's own user already.
+  std::optional<QemuFiles> files;
+  if (::geteuid() == 0 && uri_.starts_with("qemu:///system")) {
+    WEDGE_TRY(QemuUser user, find_qemu_user(kQemuUserName).context(what));
+    WEDGE_TRY(files, give_to_qemu(spec, user).context(what));
+  }
+  VmSpec chosen = files ? files->spec : spec;
   const bool pick_port = spec.serial_port == 0;
   for (int attempt = 1;; ++attempt) {
     if (pick_port) {
@@ -701,8 +711,9 @@ Result<std::unique_ptr<Instance>> LibvirtBackend::start(const VmSpec& spec) {
     DomainLog log(domain_log_path(chosen.name));
     DomainHandle dom(virDomainCreateXML(conn_->get(), xml.c_str(), flags));
     if (dom.get() != nullptr) {
-      auto instance = std::make_unique<LibvirtInstance>(conn_, uri_, std::move(dom),
-                                                        std::move(chosen), std::move(log));
+      if (files) files->drop_boot_files();
+      auto instance = std::make_unique<LibvirtInstance>(
+          conn_, uri_, std::move(dom), std::move(chosen), std::move(log), std::move(files));
       if (auto net = instance->open_network(); !net) {
         (void)instance->destroy();
         return net.error().context(what);
