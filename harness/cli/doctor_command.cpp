@@ -13,6 +13,8 @@
 #include "harness/config/scenario.h"
 #include "harness/run/progress.h"
 #include "harness/run/reaper.h"
+#include "harness/run/run_dir.h"
+#include "harness/storage/server_user.h"
 #include "harness/storage/transport_registry.h"
 #include "harness/util/files.h"
 #include "harness/util/process.h"
@@ -102,6 +104,18 @@ int doctor(const DoctorArgs& args) {
     c.fail("libvirt-qemu", "user missing (libvirtd refuses to start without it)",
            "groupadd -r libvirt-qemu; useradd -r -g libvirt-qemu -d /var/lib/libvirt -s "
            "/usr/sbin/nologin libvirt-qemu (ci/setup.sh does this)");
+  }
+  if (::getpwnam(storage::kServerUserName) != nullptr) {
+    c.ok(storage::kServerUserName, "user exists (the storage servers run as it)");
+  } else {
+    c.fail(storage::kServerUserName, "user missing (the storage servers run as it)",
+           "useradd -r -U -d /nonexistent -M -s /usr/sbin/nologin wedge-storage (ci/setup.sh "
+           "does this)");
+  }
+  if (run::DefaultRoot root = run::default_output_root("wedge-runs"); root.note.empty()) {
+    c.ok("run dir", "./wedge-runs is reachable by QEMU's and the servers' users");
+  } else {
+    c.ok("run dir", root.note);
   }
   auto agent = image::default_agent_path();
   if (::access(agent.c_str(), X_OK) == 0) {

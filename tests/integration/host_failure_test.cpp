@@ -276,6 +276,21 @@ TEST_F(HostFailureTest, PlantedSymlinkInOutIsRefusedAndItsTargetUnchanged) {
   EXPECT_EQ(fs::file_size(dir() / "victim"), 9u);
 }
 
+// QEMU and the storage servers run as unprivileged users: an --out they cannot enter (below a
+// 0700 folder, like a home) is refused before anything starts, naming the folder in the way.
+TEST_F(HostFailureTest, OutDirTheUnprivilegedServicesCannotReachIsRefused) {
+  fs::path closed = dir() / "closed";
+  fs::create_directory(closed);
+  fs::permissions(closed, fs::perms(0700));
+  fs::path s = scenario("quick", "[workload]\n");
+  WedgeRun refused = run_wedge({"run", s.string(), "--out", (closed / "run").string()}, 60s);
+  EXPECT_EQ(refused.status.code, 2) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("cannot reach it: " + closed.string() + " is mode 0700"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_FALSE(fs::exists(closed / "run"));
+}
+
 // Issue proof: a guest command cannot reach a host loopback service that is not its run's
 // server (nor slirp's DNS, nor the outside); its own server still carries its swap.
 TEST_F(HostFailureTest, GuestReachesOnlyItsOwnServers) {
