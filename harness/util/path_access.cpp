@@ -1,12 +1,15 @@
 // Implementation of path_access.h.
 #include "harness/util/path_access.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+
+#include "harness/util/files.h"
 
 namespace wedge {
 
@@ -61,6 +64,16 @@ std::optional<std::string> unreachable_reason(const fs::path& path, const Accoun
     }
   }
   return std::nullopt;
+}
+
+Status give_path(const fs::path& path, uid_t uid, gid_t gid, mode_t mode, std::string_view whom) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  if (fd.get() < 0)
+    return errno_error(fmt::format("opening {} for {}", path.string(), whom), errno);
+  if (::fchown(fd.get(), uid, gid) != 0 || ::fchmod(fd.get(), mode) != 0) {
+    return errno_error(fmt::format("giving {} to {}", path.string(), whom), errno);
+  }
+  return ok_status();
 }
 
 }  // namespace wedge

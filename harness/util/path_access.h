@@ -14,6 +14,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/util/result.h"
@@ -46,5 +47,10 @@ using StatFn = std::function<std::optional<PathMode>(const std::filesystem::path
 [[nodiscard]] std::optional<std::string> unreachable_reason(const std::filesystem::path& path,
                                                             const Account& account,
                                                             const StatFn& stat_of);
+
+// Gives an existing file or folder (never through a symlink) to uid:gid with mode; a uid or
+// gid of -1 leaves that one as it is. `whom` names the receiver in errors ("the QEMU group").
+[[nodiscard]] Status give_path(const std::filesystem::path& path, uid_t uid, gid_t gid, mode_t mode,
+                               std::string_view whom);
 
 }  // namespace wedge

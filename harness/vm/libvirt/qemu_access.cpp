@@ -13,14 +13,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Hands an existing file or folder (not a symlink) to the group with the given mode.
+// Hands an existing file or folder (not a symlink) to the QEMU group with the given mode.
 Status give_to_group(const fs::path& path, gid_t gid, mode_t mode) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
-  if (fd.get() < 0) return errno_error(fmt::format("opening {} for QEMU", path.string()), errno);
-  if (::fchown(fd.get(), static_cast<uid_t>(-1), gid) != 0 || ::fchmod(fd.get(), mode) != 0) {
-    return errno_error(fmt::format("giving {} to the QEMU group", path.string()), errno);
-  }
-  return ok_status();
+  return give_path(path, static_cast<uid_t>(-1), gid, mode, "the QEMU group");
 }
 
 // A copy of from at to (created exclusively), readable by the group only.
