@@ -46,13 +46,14 @@ void Detector::add(reports::Finding f, double onset_s, double now_s, bool wants_
 }
 
 void Detector::declare_hang(reports::Finding f, double onset_s, double now_s) {
-  if (hang_declared_ && !(fault_active_ && config_.recover)) {
-    // One hang is enough to end the run; later signs of it add nothing.
+  if (hang_declared_) {
+    // One hang is enough: to end the run, or to wait through a fault for recovery. Later
+    // signs of it (the kernel's hung-task message after our own stall timer, or the other
+    // way round) add nothing; a hang after the guest recovered is declared afresh.
     return;
   }
-  bool first = !hang_declared_;
   hang_declared_ = true;
-  add(std::move(f), onset_s, now_s, first);
+  add(std::move(f), onset_s, now_s, true);
   if (fault_active_ && config_.recover) {
     hung_in_fault_ = true;  // keep running: the guest must recover once the fault ends
   } else {
