@@ -73,11 +73,13 @@ getent passwd wedge-storage >/dev/null ||
   useradd -r -U -d /nonexistent -M -s /usr/sbin/nologin wedge-storage
 
 # wedge's own guests do not depend on qemu.conf's user: each wedge domain carries a DAC label
-# for libvirt-qemu and wedge hands QEMU what it opens (harness/vm/libvirt/qemu_access.h). The
-# daemon-wide settings below stay for now: with qemu.conf's default user on these hosts
-# (broken nested KVM) libvirtd re-probed QEMU's capabilities every few seconds and wedge's
-# KVM probe boot took 60-130 s instead of seconds (measured; the cause is not pinned down).
-# No security driver and no cgroups: these containers have neither.
+# for libvirt-qemu and wedge hands QEMU what it opens (harness/vm/libvirt/qemu_access.h), so
+# qemu.conf keeps libvirt's defaults for every other guest (only cgroups are off: these
+# containers have none to give). One exception, measured, cause not pinned down: on hosts
+# whose /dev/kvm exists but cannot run guests (broken nested KVM), libvirtd with its default
+# user re-probed QEMU's capabilities every few seconds and wedge's KVM probe boot took
+# 60-130 s instead of seconds; there alone QEMU keeps running as root without a security
+# driver, as before. Hosts without /dev/kvm (TCG only) do not need it.
 qemu_conf=/etc/libvirt/qemu.conf
 # set_conf FILE KEY VALUE: sets "KEY = VALUE" in a libvirt-style config file.
 set_conf() {
@@ -88,12 +90,18 @@ set_conf() {
     printf '%s = %s\n' "$key" "$value" >>"$file"
   fi
 }
+# unset_conf FILE KEY: removes a "KEY = ..." line, so libvirt's default applies.
+unset_conf() { sed -i -E "/^${2}[[:space:]]*=/d" "$1"; }
 touch "$qemu_conf"
 before=$(md5sum "$qemu_conf")
-set_conf "$qemu_conf" user '"root"'
-set_conf "$qemu_conf" group '"root"'
-set_conf "$qemu_conf" dynamic_ownership 0
-set_conf "$qemu_conf" security_driver '"none"'
+if [ -e /dev/kvm ]; then
+  set_conf "$qemu_conf" user '"root"'
+  set_conf "$qemu_conf" group '"root"'
+  set_conf "$qemu_conf" dynamic_ownership 0
+  set_conf "$qemu_conf" security_driver '"none"'
+else
+  for key in user group dynamic_ownership security_driver; do unset_conf "$qemu_conf" "$key"; done
+fi
 set_conf "$qemu_conf" cgroup_controllers '[ ]'
 conf_changed=0
 [ "$before" = "$(md5sum "$qemu_conf")" ] || conf_changed=1

@@ -17,6 +17,7 @@ build=${2:-$here/build}
 wedge=$build/wedge
 out=$(mktemp -d /tmp/wedge-soak.XXXXXX)
 trap 'rm -rf "$out"' EXIT
+chmod 0755 "$out"  # the storage servers and QEMU run unprivileged and must enter the run dirs
 cache=${WEDGE_CACHE_DIR:-$HOME/.cache/wedge}
 
 cat > "$out/soak.toml" <<'TOML'
@@ -45,7 +46,7 @@ snapshot() {
   domains=$(virsh -c qemu:///system list --all --name 2>/dev/null | grep -c '^wedge-')
   owned=0
   for env in /proc/[0-9]*/environ; do
-    tr '\0' '\n' < "$env" 2>/dev/null | grep -q '^WEDGE_OWNER=' && owned=$((owned + 1))
+    { tr '\0' '\n' <"$env"; } 2>/dev/null | grep -q '^WEDGE_OWNER=' && owned=$((owned + 1))
   done
   leases=$(find /run/wedge/runs -name '*.json' 2>/dev/null | wc -l)
   temps=$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'wedge*' ! -path "$out" 2>/dev/null | wc -l)
@@ -73,6 +74,8 @@ except Exception as e:
     print("no-report", 0, 0, e)
 PY
 )
+  # No report: wedge refused to start; its own message says why.
+  [ -f "$run_dir/report.json" ] || line="no-report 0 0 $(tail -1 "$out/run-$i.log")"
   read -r verdict run_s rss reason <<<"$line"
   rss_list+=("$rss")
   printf '%-4s %-5s %-16s %-9s %-10s %s\n' "$i" "$code" "$verdict" "$run_s" "$rss" "$reason"
