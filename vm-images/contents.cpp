@@ -6,6 +6,7 @@
 
 #include "harness/util/process.h"
 #include "vm-images/ldd.h"
+#include "vm-images/stand_ins.h"
 
 namespace wedge::image {
 
@@ -68,6 +69,28 @@ void add_base_system(ImageTree& tree) {
 Status add_program(ImageTree& tree, const fs::path& host, const std::string& guest_path) {
   WEDGE_CHECK(tree.add_host_file(guest_path, host, 0755));
   return add_shared_libraries(tree, host);
+}
+
+Result<std::vector<std::string>> add_program_with_stand_ins(ImageTree& tree, const fs::path& host,
+                                                            const std::string& guest_path,
+                                                            const fs::path& stand_in_dir) {
+  WEDGE_TRY(auto libs, libraries_with_stand_ins(host, stand_in_dir));
+  if (!libs) {
+    WEDGE_CHECK(add_program(tree, host, guest_path));
+    return std::vector<std::string>{};
+  }
+  WEDGE_CHECK(tree.add_host_file(guest_path, host, 0755));
+  std::vector<std::string> stood_in;
+  for (const std::string& lib : *libs) {
+    std::string guest = guest_library_path(lib, stand_in_dir);
+    if (guest != lib) {
+      stood_in.push_back(fs::path(lib).filename().string());
+      // Never over another tool's real library: it serves this tool as well.
+      if (tree.contains(guest)) continue;
+    }
+    WEDGE_CHECK(tree.add_host_file(guest, lib, 0755).context(fmt::format("for {}", host.string())));
+  }
+  return stood_in;
 }
 
 Status add_shared_libraries(ImageTree& tree, const fs::path& host) {

@@ -29,6 +29,15 @@ void add_base_system(ImageTree& tree);
 [[nodiscard]] Status add_program(ImageTree& tree, const std::filesystem::path& host,
                                  const std::string& guest_path);
 
+// Like add_program, but the libraries the stand-ins in stand_in_dir replace (stand_ins.h) go
+// in as stand-ins when they serve every symbol the program needs; otherwise the real ones.
+// A stand-in never replaces a library the tree holds already, and a real library added later
+// replaces the stand-in (add_program). Returns the sonames the stand-ins served (none: the
+// real libraries went in).
+[[nodiscard]] Result<std::vector<std::string>> add_program_with_stand_ins(
+    ImageTree& tree, const std::filesystem::path& host, const std::string& guest_path,
+    const std::filesystem::path& stand_in_dir);
+
 // Only the libraries of add_program (a static program or a script has none): for a file
 // the tree already holds under another path, such as a scenario's own executable in /extra.
 [[nodiscard]] Status add_shared_libraries(ImageTree& tree, const std::filesystem::path& host);

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 
@@ -17,6 +18,7 @@
 #include "vm-images/kernel.h"
 #include "vm-images/module_set.h"
 #include "vm-images/packages.h"
+#include "vm-images/stand_ins.h"
 
 namespace wedge::image {
 
@@ -70,10 +72,23 @@ Result<Plan> plan_image(const ImageRequest& request, const KernelFiles& kernel,
   }
 
   std::vector<std::string> tool_names;
+  const fs::path stand_ins =
+      request.stand_in_dir.empty() ? default_stand_in_dir() : request.stand_in_dir;
   for (const std::string& tool : request.tools) {
     WEDGE_TRY(fs::path host, find_executable(tool));
-    WEDGE_CHECK(add_program(plan.tree, host, host.lexically_normal().string())
-                    .context(fmt::format("adding tool {}", tool)));
+    const std::string what = fmt::format("adding tool {}", tool);
+    const std::string guest = host.lexically_normal().string();
+    if (std::find(request.lean_tools.begin(), request.lean_tools.end(), tool) ==
+        request.lean_tools.end()) {
+      WEDGE_CHECK(add_program(plan.tree, host, guest).context(what));
+    } else {
+      auto stood_in = add_program_with_stand_ins(plan.tree, host, guest, stand_ins);
+      if (!stood_in) return stood_in.error().context(what);
+      report(progress, stood_in->empty()
+                           ? fmt::format("{}: real libraries (no stand-ins in {} serve it)", tool,
+                                         stand_ins.string())
+                           : fmt::format("{}: stand-ins for {}", tool, join(*stood_in)));
+    }
     tool_names.push_back(host.filename().string());
   }
   if (!request.packages.empty()) {

@@ -39,6 +39,9 @@ struct ImageRequest {
   std::vector<std::string> boot_modules = default_boot_modules();
   std::vector<std::string> extra_modules = default_extra_modules();
   std::vector<std::string> tools = default_tools();
+  // Tools among `tools` whose never-called libraries go in as stand-ins (stand_ins.h).
+  std::vector<std::string> lean_tools;
+  std::filesystem::path stand_in_dir;  // empty: default_stand_in_dir()
   // Debian packages whose programs go in with their libraries ([guest] packages, a workload's
   // own tools): fetched with apt-get download into the cache (vm-images/packages.h).
   std::vector<std::string> packages;

@@ -57,6 +57,7 @@ Result<image::ImageRequest> request_for_transport(image::ImageRequest request,
   needs.add(
       storage::use_image_needs(scenario.storage, storage::transport_entry(kind).file_transport));
   request.tools = needs.tools;
+  request.lean_tools = needs.lean_tools;
   request.extra_modules = needs.modules;
   request.files = needs.files;
   return request;

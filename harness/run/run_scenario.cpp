@@ -446,6 +446,7 @@ Status Runner::boot_and_run() {
   needs.add(storage::use_image_needs(
       scenario_.storage, storage::transport_entry(scenario_.storage.transport).file_transport));
   req.tools = needs.tools;
+  req.lean_tools = needs.lean_tools;
   req.extra_modules = needs.modules;
   req.files = needs.files;
   req.packages = needs.packages;

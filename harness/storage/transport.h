@@ -37,6 +37,9 @@ struct ImageNeeds {
   std::vector<std::pair<std::string, std::string>> files;
   // Debian packages whose programs go in with their libraries (vm-images/packages.h).
   std::vector<std::string> packages = {};
+  // Tools among `tools` that get wedge's stand-ins for libraries they link but never call in
+  // the guest (vm-images/stand_ins.h), where those serve every symbol they need.
+  std::vector<std::string> lean_tools = {};
 
   void add(const ImageNeeds& other);
 };

@@ -40,6 +40,7 @@ void ImageNeeds::add(const ImageNeeds& other) {
   merge(modules, other.modules);
   merge(files, other.files);
   merge(packages, other.packages);
+  merge(lean_tools, other.lean_tools);
 }
 
 std::unique_ptr<Transport> make_transport(const config::Scenario& scenario) {

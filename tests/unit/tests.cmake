@@ -16,6 +16,14 @@ wedge_unit_test(image_packages_test wedge_image)
 wedge_unit_test(image_bzimage_test wedge_image)
 wedge_unit_test(image_build_test wedge_image)
 wedge_unit_test(image_contents_test wedge_image)
+# The stand-ins are not built with the sanitizers (vm-images/stand-ins/CMakeLists.txt).
+if(TARGET wedge_stand_in_crypto)
+  wedge_unit_test(image_stand_ins_test wedge_image)
+  add_dependencies(image_stand_ins_test wedge_stand_in_crypto wedge_stand_in_gnutls
+                   wedge_stand_in_systemd)
+  target_compile_definitions(image_stand_ins_test PRIVATE
+    WEDGE_STAND_IN_DIR="${CMAKE_BINARY_DIR}/stand-ins")
+endif()
 wedge_unit_test(agent_decoder_test wedge_agent_host)
 wedge_unit_test(agent_commands_test wedge_agent_host)
 wedge_unit_test(agent_sample_test wedge_agent_host nlohmann_json::nlohmann_json)
