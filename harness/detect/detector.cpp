@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <cstdlib>
+#include <string_view>
 
 #include "harness/detect/hang_title.h"
 #include "harness/detect/io_error_site.h"
@@ -45,21 +47,46 @@ void Detector::add(reports::Finding f, double onset_s, double now_s, bool wants_
   if (wants_traces) trace_requests_.push_back(findings_.size() - 1);
 }
 
-void Detector::declare_hang(reports::Finding f, double onset_s, double now_s) {
+void Detector::declare_hang(reports::Finding f, double onset_s, double now_s,
+                            std::optional<double> blocked_since_s) {
   if (hang_declared_) {
     // One hang is enough: to end the run, or to wait through a fault for recovery. Later
     // signs of it (the kernel's hung-task message after our own stall timer, or the other
     // way round) add nothing; a hang after the guest recovered is declared afresh.
     return;
   }
+  // The kernel's watchdog reports a task blocked since before the fault ended up to its
+  // timeout after the end: that task was caught in the fault, and the fault's hang is judged
+  // by recovery (seen: nbd-server-stall, the warning 2.4 s after the stall, once the workload
+  // had moved again, ended a run that had recovered).
+  const bool of_the_fault = !fault_active_ && blocked_since_s && fault_end_s_ >= 0 &&
+                            *blocked_since_s < fault_end_s_ && config_.recover;
+  if (of_the_fault && forgiven_) return;  // a late report of the hang already forgiven
   hang_declared_ = true;
+  const size_t before = findings_.size();
   add(std::move(f), onset_s, now_s, true);
-  if (fault_active_ && config_.recover) {
+  if (of_the_fault && findings_.size() > before) findings_.back().during_fault = true;
+  if (of_the_fault) {
+    hung_in_fault_ = true;  // as if seen during the fault: the guest must recover
+  } else if (fault_active_ && config_.recover) {
     hung_in_fault_ = true;  // keep running: the guest must recover once the fault ends
   } else {
     done_ = true;
   }
 }
+
+namespace {
+
+// "INFO: task kworker/u4:1:57 blocked for more than 10 seconds." -> 10: the task has not run
+// for at least that long (0 when the line does not say).
+double hung_task_timeout_s(const console::Event& e) {
+  constexpr std::string_view kBlocked = "blocked for more than ";
+  size_t at = e.detail.find(kBlocked);
+  if (at == std::string::npos) return 0;
+  return std::strtod(e.detail.c_str() + at + kBlocked.size(), nullptr);
+}
+
+}  // namespace
 
 void Detector::on_console_event(const console::Event& e, double now_s) {
   // Storage that stopped answering (nbd, NFS, iSCSI) is a hang as soon as the kernel says so.
@@ -74,6 +101,8 @@ void Detector::on_console_event(const console::Event& e, double now_s) {
     if (!armed_) {
       add(finding_from_event(e, "hang"), now_s, now_s, true);
       done_ = true;
+    } else if (e.kind == EventKind::kHungTask) {
+      declare_hang(finding_from_event(e, "hang"), now_s, now_s, now_s - hung_task_timeout_s(e));
     } else {
       declare_hang(finding_from_event(e, "hang"), now_s, now_s);
     }
@@ -165,6 +194,7 @@ void Detector::on_progress(double now_s) {
     // Forgiven: the guest moved again after the fault ended. New hangs count afresh.
     hung_in_fault_ = false;
     hang_declared_ = false;
+    forgiven_ = true;
   }
 }
 
@@ -223,6 +253,7 @@ void Detector::on_fault(bool active, double now_s) {
   if (active) {
     fault_active_ = true;
     fault_seen_ = true;
+    forgiven_ = false;
   } else if (fault_active_) {
     fault_active_ = false;
     fault_end_s_ = now_s;

@@ -91,7 +91,10 @@ class Detector {
                    const std::string& evidence, const std::vector<std::string>& frames = {},
                    bool wants_traces = false);
   void add(reports::Finding finding, double onset_s, double now_s, bool wants_traces);
-  void declare_hang(reports::Finding finding, double onset_s, double now_s);
+  // blocked_since_s: for the kernel's hung-task warning, the latest time its task can have
+  // blocked (now less the watchdog's timeout), which ties a late warning to the fault.
+  void declare_hang(reports::Finding finding, double onset_s, double now_s,
+                    std::optional<double> blocked_since_s = std::nullopt);
   [[nodiscard]] static reports::Finding plain_finding(const std::string& kind,
                                                       const std::string& title,
                                                       const std::string& evidence);
@@ -115,6 +118,7 @@ class Detector {
   double fault_end_s_ = -1;
   bool hung_in_fault_ = false;  // a hang was declared while a fault was active
   bool recovered_ = false;
+  bool forgiven_ = false;  // the last fault's hang was forgiven (reset when a fault starts)
   bool hang_declared_ = false;
   bool timed_out_ = false;
   bool oom_seen_ = false;  // an OOM kill was on the console (allowed or not)

@@ -12,6 +12,7 @@ ko=$build/workloads/kmod/module/wedge_crash.ko
 runs=${1:-3}
 [ -f "$ko" ] || { echo "missing $ko: cmake --build build --target wedge_crash_module" >&2; exit 2; }
 out=$(mktemp -d /tmp/wedge-crash-bench.XXXXXX)
+chmod 0755 "$out"  # QEMU and the storage servers run unprivileged: they enter the run dirs
 trap 'rm -rf "$out"' EXIT
 cp "$ko" "$out/wedge_crash.ko"
 

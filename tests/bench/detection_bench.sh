@@ -10,6 +10,7 @@ wedge=${WEDGE_BUILD_DIR:-$here/build}/wedge
 runs=${1:-5}
 clean=${2:-10}
 out=$(mktemp -d /tmp/wedge-detect-bench.XXXXXX)
+chmod 0755 "$out"  # QEMU and the storage servers run unprivileged: they enter the run dirs
 trap 'rm -rf "$out"' EXIT
 
 echo "nbd-server-stall x $runs (server SIGSTOPped for 30 s mid-swap):"

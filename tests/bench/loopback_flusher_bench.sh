@@ -9,6 +9,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 wedge=${WEDGE_BUILD_DIR:-$here/build}/wedge
 runs=${1:-10}
 out=$(mktemp -d /tmp/wedge-flusher-bench.XXXXXX)
+chmod 0755 "$out"  # QEMU and the storage servers run unprivileged: they enter the run dirs
 trap 'rm -rf "$out"' EXIT
 
 for scenario in nbd-loopback-deadlock nbd-loopback-io-flusher; do

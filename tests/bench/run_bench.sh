@@ -7,6 +7,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${WEDGE_BUILD_DIR:-$here/build}
 runs=${1:-5}
 out=$(mktemp -d /tmp/wedge-bench.XXXXXX)
+chmod 0755 "$out"  # QEMU and the storage servers run unprivileged: they enter the run dirs
 trap 'rm -rf "$out"' EXIT
 
 "$build/wedge_boot_bench" --runs "$runs"

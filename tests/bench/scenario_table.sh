@@ -15,6 +15,7 @@ if [ "${1:-}" = "--from" ]; then
   runs=$(cd "$root" && ls -d runs/*/r*/ | sed 's|/$||' | sort)
 else
   root=$(mktemp -d /tmp/wedge-scenario-table.XXXXXX)
+  chmod 0755 "$root"  # QEMU and the storage servers run unprivileged: they enter the run dirs
   trap 'rm -rf "$root"' EXIT
   if [ $# -eq 0 ]; then
     set -- $(cd "$here/workloads/scenarios" && ls *.toml | sed 's/\.toml$//')

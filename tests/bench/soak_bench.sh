@@ -17,7 +17,7 @@ build=${2:-$here/build}
 wedge=$build/wedge
 out=$(mktemp -d /tmp/wedge-soak.XXXXXX)
 trap 'rm -rf "$out"' EXIT
-chmod 0755 "$out"  # the storage servers and QEMU run unprivileged and must enter the run dirs
+chmod 0755 "$out"  # QEMU and the storage servers run unprivileged: they enter the run dirs
 cache=${WEDGE_CACHE_DIR:-$HOME/.cache/wedge}
 
 cat > "$out/soak.toml" <<'TOML'

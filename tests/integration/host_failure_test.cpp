@@ -331,7 +331,7 @@ duration_s = 600
   expect_nothing_leaked(out());
 }
 
-// Issue proof (CI length; the 10-minute measurement is in README): a guest flooding its
+// Issue proof (CI length; tests/bench/flood_bench.sh is the 10-minute one): a guest flooding its
 // console and its workload output at once keeps wedge under 64 MiB RSS, and the verdict is the
 // workload's (pass).
 TEST_F(HostFailureTest, FloodingGuestStaysWithinTheMemoryBound) {

@@ -187,6 +187,52 @@ TEST(Detector, TheSameHangAgainAfterRecoveryCounts) {
   EXPECT_EQ(d.reason(), d.findings()[1].title);
 }
 
+console::Event hung_task_warning(const std::string& frame) {
+  console::Event e = event(console::EventKind::kHungTask, "INFO: task hung in " + frame);
+  e.detail = "INFO: task kworker/u4:1:57 blocked for more than 10 seconds.";
+  return e;
+}
+
+// The kernel's watchdog names a task blocked for at least its timeout (10 s): a warning 4 s
+// after the fault ended is about a task caught in the fault, which the guest has recovered
+// from; it is no new hang (seen: nbd-server-stall ended as a hang on such a warning). One
+// 20 s after the fault is about a task blocked since after it: that counts.
+TEST(Detector, LateWatchdogWarningOfTheForgivenHangIsNoNewHang) {
+  Detector d({.stall_s = 10, .heartbeat_lost_s = 60, .recover = true});
+  stall_through_a_fault(d);
+  run_for(d, 40, 44, [](double t) { return t >= 42; });
+  ASSERT_TRUE(d.recovered());
+  d.on_console_event(hung_task_warning("__rq_qos_throttle"), 44);
+  EXPECT_FALSE(d.done());
+  EXPECT_EQ(d.findings().size(), 1u);
+  run_for(d, 44, 60, [](double) { return true; });
+  d.on_console_event(hung_task_warning("__rq_qos_throttle"), 60);
+  ASSERT_TRUE(d.done());
+  ASSERT_EQ(d.findings().size(), 2u);
+  EXPECT_FALSE(d.findings()[1].during_fault);
+  EXPECT_EQ(d.verdict(), Verdict::kHang);
+}
+
+// No hang was declared while a short fault lasted; the watchdog's warning just after it names
+// a task caught in it: a hang of the fault, forgiven when the guest moves again.
+TEST(Detector, WatchdogWarningJustAfterAShortFaultWaitsForRecovery) {
+  Detector d({.stall_s = 10, .heartbeat_lost_s = 60, .recover = true});
+  d.arm(0);
+  run_for(d, 0, 9.5, [](double) { return true; });
+  d.on_fault(true, 10);
+  run_for(d, 10, 14.5, [](double) { return false; });
+  d.on_fault(false, 15);
+  d.on_console_event(hung_task_warning("__swap_writepage"), 18);
+  EXPECT_FALSE(d.done());
+  ASSERT_EQ(d.findings().size(), 1u);
+  EXPECT_TRUE(d.findings()[0].during_fault);
+  EXPECT_TRUE(d.take_trace_request().has_value());
+  run_for(d, 18, 30, [](double t) { return t >= 20; });
+  d.on_workload_exit(0, 0, false, 30);
+  EXPECT_TRUE(d.recovered());
+  EXPECT_EQ(d.verdict(), Verdict::kPass);
+}
+
 TEST(Detector, WithoutRecoverAHangDuringAFaultCounts) {
   Detector d({.stall_s = 10, .heartbeat_lost_s = 60, .recover = false});
   d.arm(0);
