@@ -323,10 +323,12 @@ bool Runner::host_failed(double now, detect::Detector* detector) {
       }
       for (storage::Server* server : res_.transport->servers()) {
         if (server_problem_ || server->healthy()) continue;
+        std::string ended = server->exit_description();
+        std::string log = storage::log_tail(server->log_path(), 3);
         server_problem_ = fmt::format(
-            "the storage server {} stopped serving (its process is gone or its port closed) "
-            "while no fault was scheduled; its log ends with: {}",
-            server->describe(), storage::log_tail(server->log_path(), 3));
+            "the storage server {} stopped serving ({}) while no fault was scheduled{}",
+            server->describe(), ended.empty() ? "its port closed" : "its process: " + ended,
+            log.empty() ? "; its log is empty" : "; its log ends with: " + log);
       }
     }
     disk_problem_ =

@@ -31,6 +31,9 @@ class RelayedDaemon : public Server {
   [[nodiscard]] Status restart(std::chrono::milliseconds timeout) override;
   [[nodiscard]] TcpRelay& relay() override { return *relay_; }
   [[nodiscard]] std::filesystem::path log_path() const override { return daemon_->log_path(); }
+  [[nodiscard]] std::string exit_description() const override {
+    return daemon_->exit_description();
+  }
 
   [[nodiscard]] SupervisedDaemon& daemon() { return *daemon_; }
   // Where the daemon itself listens on 127.0.0.1 (the relay forwards there).

@@ -54,6 +54,9 @@ class Server {
   [[nodiscard]] virtual const NbdkitControls* nbdkit_controls() const { return nullptr; }
   // The server's own log (for reports and error messages).
   [[nodiscard]] virtual std::filesystem::path log_path() const = 0;
+  // How the server process ended ("killed by SIGKILL", "exit 1"); empty while it runs or when
+  // that is not known.
+  [[nodiscard]] virtual std::string exit_description() const { return {}; }
 };
 
 }  // namespace wedge::storage

@@ -113,6 +113,12 @@ void SupervisedDaemon::supervise() {
   }
 }
 
+std::string SupervisedDaemon::exit_description() const {
+  std::lock_guard lock(mutex_);
+  if (!child_ || !child_->exit_status()) return {};
+  return child_->exit_status()->describe();
+}
+
 bool SupervisedDaemon::healthy() {
   int port = 0;
   {

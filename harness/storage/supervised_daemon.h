@@ -70,6 +70,9 @@ class SupervisedDaemon {
   // Stops it for good. Idempotent.
   Status stop();
 
+  // How the daemon process ended ("killed by SIGKILL", "exit 1"), once healthy() or the
+  // supervisor has seen it end; empty while it runs.
+  [[nodiscard]] std::string exit_description() const;
   [[nodiscard]] int port() const;
   [[nodiscard]] pid_t pid() const;
   [[nodiscard]] uint64_t respawns() const { return respawns_.load(); }

@@ -121,6 +121,7 @@ TEST_F(HostFailureTest, StorageServerKilledOutsideAFaultIsInfraError) {
   const std::string why = r["infra_error"];
   EXPECT_NE(why.find("the storage server nbd-server"), std::string::npos) << why;
   EXPECT_NE(why.find("while no fault was scheduled"), std::string::npos) << why;
+  EXPECT_NE(why.find("its process: killed by SIGKILL"), std::string::npos) << why;
   expect_nothing_leaked(out());
 }
 
