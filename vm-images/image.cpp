@@ -184,12 +184,7 @@ std::vector<std::string> default_extra_modules() { return {"nbd"}; }
 
 std::vector<std::string> default_tools() { return {"nbd-client"}; }
 
-fs::path default_agent_path() {
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return "wedge-agent";
-  return exe.parent_path() / "wedge-agent";
-}
+fs::path default_agent_path() { return next_to_this_program("wedge-agent"); }
 
 Result<GuestImage> build_image(const ImageRequest& request, const ProgressFn& progress) {
   WEDGE_TRY(fs::path root, cache_root(request));

@@ -10,12 +10,7 @@ namespace wedge::image {
 
 namespace fs = std::filesystem;
 
-fs::path default_stand_in_dir() {
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return "stand-ins";
-  return exe.parent_path() / "stand-ins";
-}
+fs::path default_stand_in_dir() { return next_to_this_program("stand-ins"); }
 
 bool ldd_resolves_everything(std::string_view text) {
   // glibc's ldd -r: "undefined symbol: X, version V (lib)", "symbol X version V not defined in

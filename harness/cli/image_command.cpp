@@ -11,7 +11,7 @@
 #include <string>
 
 #include "harness/config/kinds.h"
-#include "harness/storage/guest_use.h"
+#include "harness/run/image_needs.h"
 #include "harness/storage/transport_registry.h"
 #include "vm-images/image.h"
 
@@ -53,13 +53,7 @@ Result<image::ImageRequest> request_for_transport(image::ImageRequest request,
   }
   auto transport = storage::make_transport(scenario);
   if (!transport) return make_error("transport {} is not available", config::name_of(kind));
-  storage::ImageNeeds needs = transport->image_needs();
-  needs.add(
-      storage::use_image_needs(scenario.storage, storage::transport_entry(kind).file_transport));
-  request.tools = needs.tools;
-  request.lean_tools = needs.lean_tools;
-  request.extra_modules = needs.modules;
-  request.files = needs.files;
+  run::apply_image_needs(run::storage_image_needs(scenario, *transport), request);
   return request;
 }
 

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -50,13 +49,6 @@ bool in_reclaim(const traces::TaskTrace& t) {
       "do_try_to_free_pages", "try_to_free_pages", "__alloc_pages_slowpath",
       "shrink_inactive_list", "shrink_folio_list", "balance_pgdat"};
   return has_frame(t, reclaim);
-}
-
-// "... blocked for more than 10 seconds." / "... Runtime 30 seconds" -> 10 / 30.
-double seconds_in(const std::string& text, const char* before) {
-  size_t at = text.find(before);
-  if (at == std::string::npos) return 0;
-  return std::strtod(text.c_str() + at + std::char_traits<char>::length(before), nullptr);
 }
 
 std::optional<double> minus(const std::optional<double>& t, double d) {
@@ -117,7 +109,7 @@ struct LogAnalyzer::State {
       // Tasks waiting on storage with a timeout never trip the hung-task detector: the
       // storage's own complaints show the hang. "Runtime 30 seconds": it began that long ago.
       first_storage_stall = finding_from_event(e, "hang");
-      first_storage_stall->onset_s = minus(e.timestamp_s, seconds_in(e.detail, "Runtime "));
+      first_storage_stall->onset_s = minus(e.timestamp_s, seconds_after(e.detail, "Runtime "));
     }
     if (kind.empty()) return;
     if (e.kind == EventKind::kPanic && e.title.find("NMI") != std::string::npos) {
@@ -127,10 +119,7 @@ struct LogAnalyzer::State {
     if (kind == "oom_kill" && options.oom_ok) return;
     reports::Finding f = finding_from_event(e, kind);
     // When the message says how long the task was stuck, the hang began that long before.
-    double stuck_for = e.kind == EventKind::kHungTask     ? seconds_in(e.detail, "for more than ")
-                       : e.kind == EventKind::kSoftLockup ? seconds_in(e.detail, "stuck for ")
-                                                          : 0;
-    f.onset_s = minus(e.timestamp_s, stuck_for);
+    f.onset_s = minus(e.timestamp_s, stuck_for_s(e));
     add(std::move(f));
   }
 };

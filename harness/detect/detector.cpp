@@ -6,8 +6,6 @@
 #include <fmt/format.h>
 
 #include <cctype>
-#include <cstdlib>
-#include <string_view>
 
 #include "harness/detect/hang_title.h"
 #include "harness/detect/io_error_site.h"
@@ -66,27 +64,12 @@ void Detector::declare_hang(reports::Finding f, double onset_s, double now_s,
   const size_t before = findings_.size();
   add(std::move(f), onset_s, now_s, true);
   if (of_the_fault && findings_.size() > before) findings_.back().during_fault = true;
-  if (of_the_fault) {
-    hung_in_fault_ = true;  // as if seen during the fault: the guest must recover
-  } else if (fault_active_ && config_.recover) {
+  if (of_the_fault || (fault_active_ && config_.recover)) {
     hung_in_fault_ = true;  // keep running: the guest must recover once the fault ends
   } else {
     done_ = true;
   }
 }
-
-namespace {
-
-// "INFO: task kworker/u4:1:57 blocked for more than 10 seconds." -> 10: the task has not run
-// for at least that long (0 when the line does not say).
-double hung_task_timeout_s(const console::Event& e) {
-  constexpr std::string_view kBlocked = "blocked for more than ";
-  size_t at = e.detail.find(kBlocked);
-  if (at == std::string::npos) return 0;
-  return std::strtod(e.detail.c_str() + at + kBlocked.size(), nullptr);
-}
-
-}  // namespace
 
 void Detector::on_console_event(const console::Event& e, double now_s) {
   // Storage that stopped answering (nbd, NFS, iSCSI) is a hang as soon as the kernel says so.
@@ -102,7 +85,7 @@ void Detector::on_console_event(const console::Event& e, double now_s) {
       add(finding_from_event(e, "hang"), now_s, now_s, true);
       done_ = true;
     } else if (e.kind == EventKind::kHungTask) {
-      declare_hang(finding_from_event(e, "hang"), now_s, now_s, now_s - hung_task_timeout_s(e));
+      declare_hang(finding_from_event(e, "hang"), now_s, now_s, now_s - stuck_for_s(e));
     } else {
       declare_hang(finding_from_event(e, "hang"), now_s, now_s);
     }

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <cstdlib>
 
 namespace wedge::detect {
 
@@ -118,6 +119,21 @@ reports::Verdict verdict_for_kind(const std::string& kind) {
   if (kind == "io_error") return reports::Verdict::kIoError;
   if (kind == "workload_failed") return reports::Verdict::kWorkloadFailed;
   return reports::Verdict::kInfraError;
+}
+
+double seconds_after(const std::string& text, std::string_view marker) {
+  size_t at = text.find(marker);
+  if (at == std::string::npos) return 0;
+  return std::strtod(text.c_str() + at + marker.size(), nullptr);
+}
+
+double stuck_for_s(const console::Event& event) {
+  if (event.kind == console::EventKind::kHungTask) {
+    return seconds_after(event.detail, "for more than ");
+  }
+  if (event.kind == console::EventKind::kSoftLockup)
+    return seconds_after(event.detail, "stuck for ");
+  return 0;
 }
 
 }  // namespace wedge::detect

@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/console/events.h"
@@ -41,6 +42,15 @@ namespace wedge::detect {
 // "crash" -> kCrash, "hang" -> kHang, "oom_kill" -> kUnexpectedOom, "io_error" -> kIoError,
 // "workload_failed" -> kWorkloadFailed.
 [[nodiscard]] reports::Verdict verdict_for_kind(const std::string& kind);
+
+// The number of seconds after `marker` in text ("Runtime 30 seconds", "Runtime ") -> 30; 0 when
+// the marker is absent.
+[[nodiscard]] double seconds_after(const std::string& text, std::string_view marker);
+
+// How long the message says its task or CPU has been stuck: a hung task's "blocked for more
+// than N seconds" (the watchdog's timeout, so at least that long), a soft lockup's "stuck for
+// Ns"; 0 for other events. The hang began at least that long before the message.
+[[nodiscard]] double stuck_for_s(const console::Event& event);
 
 // The kernel's own report names a CPU spinning in a function (a soft lockup or RCU stall with a
 // blamed frame): its title already says where the CPU is stuck.

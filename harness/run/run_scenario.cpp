@@ -23,6 +23,7 @@
 #include "harness/run/guest_session.h"
 #include "harness/run/host_probes.h"
 #include "harness/run/host_watch.h"
+#include "harness/run/image_needs.h"
 #include "harness/run/monitor.h"
 #include "harness/run/progress.h"
 #include "harness/run/progress_record.h"
@@ -443,20 +444,10 @@ Status Runner::boot_and_run() {
   req.agent_binary = image::default_agent_path();
   req.cache_dir = options_.cache_dir;
   res_.transport = storage::make_transport(scenario_);
-  storage::ImageNeeds needs = res_.transport->image_needs();
+  storage::ImageNeeds needs = storage_image_needs(scenario_, *res_.transport);
   if (workload_.image_needs) needs.add(workload_.image_needs(scenario_));
-  needs.add(storage::use_image_needs(
-      scenario_.storage, storage::transport_entry(scenario_.storage.transport).file_transport));
-  req.tools = needs.tools;
-  req.lean_tools = needs.lean_tools;
-  req.extra_modules = needs.modules;
-  req.files = needs.files;
-  req.packages = needs.packages;
-  for (const std::string& p : scenario_.guest.packages) {
-    if (std::find(req.packages.begin(), req.packages.end(), p) == req.packages.end()) {
-      req.packages.push_back(p);
-    }
-  }
+  needs.add({{}, {}, {}, scenario_.guest.packages});  // after the workload's own
+  apply_image_needs(needs, req);
   progress_.step("preparing guest image");
   enter("image build");
   auto img = image::build_image(req, [&](const std::string& m) { progress_.step("  " + m); });

@@ -36,6 +36,13 @@ std::string ExitStatus::describe() const {
   return fmt::format("exit {}", code);
 }
 
+fs::path next_to_this_program(const std::string& name) {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return name;
+  return exe.parent_path() / name;
+}
+
 Result<fs::path> find_executable(const std::string& name) {
   if (name.find('/') != std::string::npos) {
     if (::access(name.c_str(), X_OK) == 0) return fs::path(name);

@@ -50,6 +50,10 @@ struct ExitStatus {
 // Finds an executable by name on PATH (and in /usr/sbin, /sbin, which root's PATH may lack).
 [[nodiscard]] Result<std::filesystem::path> find_executable(const std::string& name);
 
+// name in the running program's directory (of /proc/self/exe): what the build puts next to
+// wedge (wedge-agent, stand-ins/). name alone when that directory is unknown.
+[[nodiscard]] std::filesystem::path next_to_this_program(const std::string& name);
+
 class ChildProcess {
  public:
   // Starts argv[0] (a path or a name looked up with find_executable).

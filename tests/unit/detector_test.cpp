@@ -96,12 +96,24 @@ TEST(Detector, NoConsoleSeenMeansSilenceUnknown) {
   EXPECT_FALSE(d.findings()[0].console_silent_s.has_value());
 }
 
-TEST(Detector, HangDuringFaultThatRecoversIsForgiven) {
-  Detector d({.stall_s = 10, .heartbeat_lost_s = 30, .recover = true});
+// Progress until 10 s, then a fault from 10 s during which nothing moves until until_s.
+void stalled_in_a_fault(Detector& d, double until_s) {
   d.arm(0);
   run_for(d, 0, 9.5, [](double) { return true; });
-  d.on_fault(true, 10);  // the server is stopped for 30 s
-  run_for(d, 10, 39.5, [](double) { return false; });
+  d.on_fault(true, 10);
+  run_for(d, 10, until_s, [](double) { return false; });
+}
+
+// Progress until 10 s, then a 30 s fault during which nothing moves (a hang, forgiven if the
+// guest recovers); the fault ends at 40 s.
+void stall_through_a_fault(Detector& d) {
+  stalled_in_a_fault(d, 39.5);
+  d.on_fault(false, 40);
+}
+
+TEST(Detector, HangDuringFaultThatRecoversIsForgiven) {
+  Detector d({.stall_s = 10, .heartbeat_lost_s = 30, .recover = true});
+  stalled_in_a_fault(d, 39.5);  // the server is stopped for 30 s
   EXPECT_FALSE(d.done()) << "a hang during a fault must not end a run that may recover";
   ASSERT_EQ(d.findings().size(), 1u);
   EXPECT_TRUE(d.findings()[0].during_fault);
@@ -114,25 +126,12 @@ TEST(Detector, HangDuringFaultThatRecoversIsForgiven) {
   EXPECT_EQ(d.reason(), "workload finished; the guest recovered after the injected fault");
 }
 
-// Progress until 10 s, then a 30 s fault during which nothing moves (a hang, forgiven if the
-// guest recovers); the fault ends at 40 s.
-void stall_through_a_fault(Detector& d) {
-  d.arm(0);
-  run_for(d, 0, 9.5, [](double) { return true; });
-  d.on_fault(true, 10);
-  run_for(d, 10, 39.5, [](double) { return false; });
-  d.on_fault(false, 40);
-}
-
 // Our stall timer and the kernel's hung-task watchdog both see the hang a fault causes, in
 // either order: that is one hang, the first, and it alone asks for traces (seen in CI: the
 // watchdog's line 10 s later was kept as a second hang with no stacks).
 TEST(Detector, OneHangPerFaultWhicheverSignComesFirst) {
   Detector d({.stall_s = 10, .heartbeat_lost_s = 60, .recover = true});
-  d.arm(0);
-  run_for(d, 0, 9.5, [](double) { return true; });
-  d.on_fault(true, 10);
-  run_for(d, 10, 25, [](double) { return false; });
+  stalled_in_a_fault(d, 25);
   ASSERT_EQ(d.findings().size(), 1u);
   d.on_console_event(event(console::EventKind::kHungTask, "INFO: task hung in __swap_writepage"),
                      26);
@@ -143,9 +142,7 @@ TEST(Detector, OneHangPerFaultWhicheverSignComesFirst) {
   EXPECT_FALSE(d.take_trace_request().has_value());
 
   Detector k({.stall_s = 10, .heartbeat_lost_s = 60, .recover = true});
-  k.arm(0);
-  run_for(k, 0, 9.5, [](double) { return true; });
-  k.on_fault(true, 10);
+  stalled_in_a_fault(k, 14.5);  // the watchdog speaks before our stall timer
   k.on_console_event(event(console::EventKind::kHungTask, "INFO: task hung in __swap_writepage"),
                      15);
   run_for(k, 15, 39.5, [](double) { return false; });
@@ -217,10 +214,7 @@ TEST(Detector, LateWatchdogWarningOfTheForgivenHangIsNoNewHang) {
 // a task caught in it: a hang of the fault, forgiven when the guest moves again.
 TEST(Detector, WatchdogWarningJustAfterAShortFaultWaitsForRecovery) {
   Detector d({.stall_s = 10, .heartbeat_lost_s = 60, .recover = true});
-  d.arm(0);
-  run_for(d, 0, 9.5, [](double) { return true; });
-  d.on_fault(true, 10);
-  run_for(d, 10, 14.5, [](double) { return false; });
+  stalled_in_a_fault(d, 14.5);
   d.on_fault(false, 15);
   d.on_console_event(hung_task_warning("__swap_writepage"), 18);
   EXPECT_FALSE(d.done());

@@ -3,17 +3,10 @@
  * iSNS security and module signatures, none of which a wedge guest uses: wedge's tgtd target
  * asks for no authentication, there is no iSNS server, and modules are loaded, not inspected.
  * Every function here fails the way OpenSSL reports failure (NULL or 0), so a path that did
- * reach one would fail cleanly instead of crashing.
- *
- * The functions take no parameters on purpose: under the x86-64 System V ABI a callee may
- * ignore the arguments it is passed, and every caller reads a NULL pointer or a 0 int from
- * the same register. The image builder uses this library only after `ldd -r` has shown that
- * it resolves every symbol a program needs (vm-images/stand_ins.h); the version node is set
- * by libcrypto.map. */
+ * reach one would fail cleanly instead of crashing (stand_in.h); the version node is set by
+ * libcrypto.map. */
 
-#define STAND_IN(name) \
-  void* name(void);    \
-  void* name(void) { return 0; }
+#include "stand_in.h"
 
 STAND_IN(ASN1_INTEGER_to_BN)
 STAND_IN(ASN1_STRING_get0_data)
