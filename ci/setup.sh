@@ -32,6 +32,8 @@ packages=(
   linux-headers-cloud-amd64
   # tools used by tests and benchmarks
   procps psmisc file python3
+  # setfacl: keeps libvirt's view of /dev/kvm true on hosts where QEMU cannot use it (below)
+  acl
   # a dynamic host program the workloads test runs in the guest from [workload] files
   stress-ng
   # qemu-io reaches tgtd over iscsi:// (iscsi_test)
@@ -75,11 +77,8 @@ getent passwd wedge-storage >/dev/null ||
 # wedge's own guests do not depend on qemu.conf's user: each wedge domain carries a DAC label
 # for libvirt-qemu and wedge hands QEMU what it opens (harness/vm/libvirt/qemu_access.h), so
 # qemu.conf keeps libvirt's defaults for every other guest (only cgroups are off: these
-# containers have none to give). One exception, measured, cause not pinned down: on hosts
-# whose /dev/kvm exists but cannot run guests (broken nested KVM), libvirtd with its default
-# user re-probed QEMU's capabilities every few seconds and wedge's KVM probe boot took
-# 60-130 s instead of seconds; there alone QEMU keeps running as root without a security
-# driver, as before. Hosts without /dev/kvm (TCG only) do not need it.
+# containers have none to give). Lines an older setup wrote (QEMU as root, no security driver)
+# are removed.
 qemu_conf=/etc/libvirt/qemu.conf
 # set_conf FILE KEY VALUE: sets "KEY = VALUE" in a libvirt-style config file.
 set_conf() {
@@ -94,14 +93,7 @@ set_conf() {
 unset_conf() { sed -i -E "/^${2}[[:space:]]*=/d" "$1"; }
 touch "$qemu_conf"
 before=$(md5sum "$qemu_conf")
-if [ -e /dev/kvm ]; then
-  set_conf "$qemu_conf" user '"root"'
-  set_conf "$qemu_conf" group '"root"'
-  set_conf "$qemu_conf" dynamic_ownership 0
-  set_conf "$qemu_conf" security_driver '"none"'
-else
-  for key in user group dynamic_ownership security_driver; do unset_conf "$qemu_conf" "$key"; done
-fi
+for key in user group dynamic_ownership security_driver; do unset_conf "$qemu_conf" "$key"; done
 set_conf "$qemu_conf" cgroup_controllers '[ ]'
 conf_changed=0
 [ "$before" = "$(md5sum "$qemu_conf")" ] || conf_changed=1
@@ -162,6 +154,46 @@ for _ in $(seq 100); do
 done
 virsh -c qemu:///system version >/dev/null || { echo "libvirtd did not come up" >&2; exit 1; }
 say "libvirt ready"
+
+# libvirt re-probes QEMU's capabilities on every call that needs them (2 s or more each: a
+# 3-test libvirt run took 78 s instead of 14) when its two views of KVM disagree: /dev/kvm is
+# open to the QEMU user (libvirt checks access(2) as libvirt-qemu) but QEMU running as that
+# user cannot initialise KVM, so every probe answers "no KVM" and every cache check says "KVM
+# should be usable now" (virQEMUCapsIsValid). Hosts here have such a /dev/kvm. Then
+# libvirt-qemu alone is denied /dev/kvm by an ACL entry, so libvirt sees what QEMU sees; the
+# node, its mode and every other user are untouched. Re-checked on each run: the entry goes
+# as soon as QEMU can use KVM as libvirt-qemu (e.g. after usermod -a -G kvm libvirt-qemu).
+qemu_kvm_works_as_libvirt_qemu() {
+  printf '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n' |
+    runuser -u libvirt-qemu -- timeout 30 qemu-system-x86_64 -machine none -accel kvm \
+      -nodefaults -display none -qmp stdio >/dev/null 2>&1
+}
+libvirt_qemu_may_open_kvm() { runuser -u libvirt-qemu -- test -r /dev/kvm -a -w /dev/kvm; }
+if [ -e /dev/kvm ]; then
+  setfacl -x u:libvirt-qemu /dev/kvm 2>/dev/null || true
+  if ! libvirt_qemu_may_open_kvm; then
+    say "/dev/kvm: libvirt-qemu may not open it; libvirt and QEMU agree (TCG)"
+  elif qemu_kvm_works_as_libvirt_qemu; then
+    say "/dev/kvm: QEMU initialises KVM as libvirt-qemu (wedge's probe boot decides KVM or TCG)"
+  elif setfacl -m u:libvirt-qemu:--- /dev/kvm; then
+    say "/dev/kvm: libvirt-qemu may open it but QEMU cannot initialise KVM as that user;" \
+      "denied libvirt-qemu by an ACL entry so libvirt stops re-probing QEMU (TCG)"
+  else
+    say "warning: /dev/kvm is open to libvirt-qemu but QEMU cannot use KVM, and setfacl failed:" \
+      "libvirt will re-probe QEMU on every call (slow)"
+  fi
+fi
+# The capability cache must hold between two calls; wedge doctor checks the same.
+caps_cache=/var/cache/libvirt/qemu/capabilities
+virsh -c qemu:///system domcapabilities --virttype qemu >/dev/null
+before_caps=$(stat -c '%n %y' "$caps_cache"/*.xml 2>/dev/null || true)
+virsh -c qemu:///system domcapabilities --virttype qemu >/dev/null
+if [ "$before_caps" = "$(stat -c '%n %y' "$caps_cache"/*.xml 2>/dev/null || true)" ]; then
+  say "libvirt keeps QEMU's capabilities cached"
+else
+  say "warning: libvirt re-probed QEMU's capabilities between two calls (every call will be" \
+    "slow); libvirtd with log_filters=\"1:qemu.qemu_capabilities\" says why"
+fi
 
 say "building in $build_dir"
 cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -20,6 +20,7 @@
 #include "harness/util/files.h"
 #include "harness/util/process.h"
 #include "harness/util/timeouts.h"
+#include "harness/vm/libvirt/capability_cache.h"
 #include "harness/vm/libvirt/kvm_probe.h"
 #include "harness/vm/libvirt/libvirt_backend.h"
 #include "vm-images/image.h"
@@ -59,6 +60,24 @@ void check_tool(Checklist& c, const std::string& name, const std::string& packag
 }
 
 // What each transport runs on the host and copies into its guests (RAID1: mdadm too).
+// libvirt re-probing QEMU on every call makes each guest start wait seconds (capability_cache.h).
+void check_capability_cache(Checklist& c, const vm::LibvirtBackend& backend) {
+  if (backend.uri() != vm::kDefaultLibvirtUri) return;  // the cache path is the system daemon's
+  auto holds = vm::capability_cache_holds(vm::kSystemCapabilityCache,
+                                          [&] { return backend.fetch_domain_capabilities(); });
+  if (!holds) {
+    c.fail("qemu caps", holds.error().message(), "check libvirtd's log");
+  } else if (*holds) {
+    c.ok("qemu caps", "libvirt keeps QEMU's capabilities cached");
+  } else {
+    c.fail("qemu caps",
+           "libvirt re-probes QEMU's capabilities on every call (each guest start waits seconds)",
+           "if /dev/kvm is open to libvirt-qemu but QEMU cannot use KVM as it: setfacl -m "
+           "u:libvirt-qemu:--- /dev/kvm (ci/setup.sh does this); else libvirtd with "
+           "log_filters=\"1:qemu.qemu_capabilities\" says why");
+  }
+}
+
 void check_transport_tools(Checklist& c) {
   for (config::TransportKind kind : config::kTransportKinds) {
     config::Scenario scenario;
@@ -152,6 +171,7 @@ int doctor(const DoctorArgs& args) {
   } else {
     c.ok("libvirt", fmt::format("{} (libvirt {}, QEMU {})", (*backend)->uri(),
                                 (*backend)->libvirt_version(), (*backend)->qemu_version()));
+    check_capability_cache(c, **backend);
     run::ReapOptions reap;
     reap.backend = backend->get();
     reap.cache_dirs = run::image_cache_temp_parents(args.cache);

@@ -792,4 +792,11 @@ std::string LibvirtBackend::qemu_version() const { return hypervisor_version(con
 
 std::string LibvirtBackend::libvirt_version() const { return daemon_libvirt_version(conn_->get()); }
 
+Status LibvirtBackend::fetch_domain_capabilities() const {
+  char* xml = virConnectGetDomainCapabilities(conn_->get(), nullptr, nullptr, nullptr, "qemu", 0);
+  if (xml == nullptr) return libvirt_error("virConnectGetDomainCapabilities");
+  std::free(xml);
+  return ok_status();
+}
+
 }  // namespace wedge::vm

@@ -104,6 +104,9 @@ class LibvirtBackend final : public Backend {
   // "7.2.0" and "9.0.0" (the daemon's libvirt), or "unknown".
   [[nodiscard]] std::string qemu_version() const;
   [[nodiscard]] std::string libvirt_version() const;
+  // Asks the daemon for TCG domain capabilities, which makes it validate (or re-probe) its
+  // cached QEMU capabilities (capability_cache.h).
+  [[nodiscard]] Status fetch_domain_capabilities() const;
 
  private:
   LibvirtBackend(std::shared_ptr<ConnectHandle> conn, std::string uri)
