@@ -11,9 +11,8 @@ build=${WEDGE_BUILD_DIR:-$here/build}
 ko=$build/workloads/kmod/module/wedge_crash.ko
 runs=${1:-3}
 [ -f "$ko" ] || { echo "missing $ko: cmake --build build --target wedge_crash_module" >&2; exit 2; }
-out=$(mktemp -d /tmp/wedge-crash-bench.XXXXXX)
-chmod 0755 "$out"  # QEMU and the storage servers run unprivileged: they enter the run dirs
-trap 'rm -rf "$out"' EXIT
+source "$here/tests/bench/bench_dir.sh"
+make_bench_dir wedge-crash-bench
 cp "$ko" "$out/wedge_crash.ko"
 
 for mode in oops bug warn softlock mutex-sleep hardlock; do

@@ -9,9 +9,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 wedge=${WEDGE_BUILD_DIR:-$here/build}/wedge
 runs=${1:-5}
 clean=${2:-10}
-out=$(mktemp -d /tmp/wedge-detect-bench.XXXXXX)
-chmod 0755 "$out"  # QEMU and the storage servers run unprivileged: they enter the run dirs
-trap 'rm -rf "$out"' EXIT
+source "$here/tests/bench/bench_dir.sh"
+make_bench_dir wedge-detect-bench
 
 echo "nbd-server-stall x $runs (server SIGSTOPped for 30 s mid-swap):"
 for i in $(seq "$runs"); do

@@ -10,9 +10,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 wedge=${WEDGE_BUILD_DIR:-$here/build}/wedge
 seconds=${1:-600}
-out=$(mktemp -d /tmp/wedge-flood-bench.XXXXXX)
-chmod 0755 "$out"  # QEMU and the storage servers run unprivileged: they enter the run dirs
-trap 'rm -rf "$out"' EXIT
+source "$here/tests/bench/bench_dir.sh"
+make_bench_dir wedge-flood-bench
 
 line=0123456789abcdefghijklmnopqrstuvwxyz
 cat >"$out/flood.toml" <<TOML

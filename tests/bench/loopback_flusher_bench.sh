@@ -8,9 +8,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 wedge=${WEDGE_BUILD_DIR:-$here/build}/wedge
 runs=${1:-10}
-out=$(mktemp -d /tmp/wedge-flusher-bench.XXXXXX)
-chmod 0755 "$out"  # QEMU and the storage servers run unprivileged: they enter the run dirs
-trap 'rm -rf "$out"' EXIT
+source "$here/tests/bench/bench_dir.sh"
+make_bench_dir wedge-flusher-bench
 
 for scenario in nbd-loopback-deadlock nbd-loopback-io-flusher; do
   for i in $(seq "$runs"); do

@@ -6,9 +6,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${WEDGE_BUILD_DIR:-$here/build}
 runs=${1:-5}
-out=$(mktemp -d /tmp/wedge-bench.XXXXXX)
-chmod 0755 "$out"  # QEMU and the storage servers run unprivileged: they enter the run dirs
-trap 'rm -rf "$out"' EXIT
+source "$here/tests/bench/bench_dir.sh"
+make_bench_dir wedge-bench
 
 "$build/wedge_boot_bench" --runs "$runs"
 

@@ -14,9 +14,9 @@ if [ "${1:-}" = "--from" ]; then
   # Run dirs only (runs/<cell>/r<k>/), not the r<k>.log files beside them.
   runs=$(cd "$root" && ls -d runs/*/r*/ | sed 's|/$||' | sort)
 else
-  root=$(mktemp -d /tmp/wedge-scenario-table.XXXXXX)
-  chmod 0755 "$root"  # QEMU and the storage servers run unprivileged: they enter the run dirs
-  trap 'rm -rf "$root"' EXIT
+  source "$here/tests/bench/bench_dir.sh"
+  make_bench_dir wedge-scenario-table
+  root=$out
   if [ $# -eq 0 ]; then
     set -- $(cd "$here/workloads/scenarios" && ls *.toml | sed 's/\.toml$//')
   fi

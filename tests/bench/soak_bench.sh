@@ -15,9 +15,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 runs=${1:-30}
 build=${2:-$here/build}
 wedge=$build/wedge
-out=$(mktemp -d /tmp/wedge-soak.XXXXXX)
-trap 'rm -rf "$out"' EXIT
-chmod 0755 "$out"  # QEMU and the storage servers run unprivileged: they enter the run dirs
+source "$here/tests/bench/bench_dir.sh"
+make_bench_dir wedge-soak
 cache=${WEDGE_CACHE_DIR:-$HOME/.cache/wedge}
 
 cat > "$out/soak.toml" <<'TOML'
