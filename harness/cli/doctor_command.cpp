@@ -59,7 +59,6 @@ void check_tool(Checklist& c, const std::string& name, const std::string& packag
   }
 }
 
-// What each transport runs on the host and copies into its guests (RAID1: mdadm too).
 // libvirt re-probing QEMU on every call makes each guest start wait seconds (capability_cache.h).
 void check_capability_cache(Checklist& c, const vm::LibvirtBackend& backend) {
   if (backend.uri() != vm::kDefaultLibvirtUri) return;  // the cache path is the system daemon's
@@ -78,6 +77,7 @@ void check_capability_cache(Checklist& c, const vm::LibvirtBackend& backend) {
   }
 }
 
+// What each transport runs on the host and copies into its guests (RAID1: mdadm too).
 void check_transport_tools(Checklist& c) {
   for (config::TransportKind kind : config::kTransportKinds) {
     config::Scenario scenario;

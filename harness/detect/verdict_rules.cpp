@@ -131,8 +131,9 @@ double stuck_for_s(const console::Event& event) {
   if (event.kind == console::EventKind::kHungTask) {
     return seconds_after(event.detail, "for more than ");
   }
-  if (event.kind == console::EventKind::kSoftLockup)
+  if (event.kind == console::EventKind::kSoftLockup) {
     return seconds_after(event.detail, "stuck for ");
+  }
   return 0;
 }
 
