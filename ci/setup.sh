@@ -155,33 +155,48 @@ done
 virsh -c qemu:///system version >/dev/null || { echo "libvirtd did not come up" >&2; exit 1; }
 say "libvirt ready"
 
-# libvirt re-probes QEMU's capabilities on every call that needs them (2 s or more each: a
-# 3-test libvirt run took 78 s instead of 14) when its two views of KVM disagree: /dev/kvm is
-# open to the QEMU user (libvirt checks access(2) as libvirt-qemu) but QEMU running as that
-# user cannot initialise KVM, so every probe answers "no KVM" and every cache check says "KVM
-# should be usable now" (virQEMUCapsIsValid). Hosts here have such a /dev/kvm. Then
-# libvirt-qemu alone is denied /dev/kvm by an ACL entry, so libvirt sees what QEMU sees; the
-# node, its mode and every other user are untouched. Re-checked on each run: the entry goes
-# as soon as QEMU can use KVM as libvirt-qemu (e.g. after usermod -a -G kvm libvirt-qemu).
-qemu_kvm_works_as_libvirt_qemu() {
+# libvirt re-probes QEMU's capabilities on every call that needs them (two QEMU launches, 5-12 s
+# each call; every guest start waited 60 s or more) when its two views of KVM disagree
+# (virQEMUCapsIsValid in libvirt's qemu_capabilities.c):
+#  - the probe runs QEMU as the QEMU user but grants it CAP_DAC_OVERRIDE (qemuProcessQMPLaunch,
+#    for /dev/sev), so it records KVM whenever QEMU can initialise KVM, whatever /dev/kvm's mode;
+#  - the validity check is access(2) on /dev/kvm as the QEMU user, without that capability.
+# So libvirt-qemu's access to /dev/kvm is made to say what the probe sees, by an ACL entry for
+# libvirt-qemu alone (the node's mode and every other user are untouched): granted where QEMU
+# initialises KVM (a /dev/kvm open only to root or group kvm), denied where it cannot (a node
+# open to libvirt-qemu on a host whose KVM does not initialise). Whether KVM then boots a guest
+# is wedge's probe boot's question. Re-checked on each run: the entry is dropped first.
+# qemu_initialises_kvm: QEMU as libvirt-qemu with CAP_DAC_OVERRIDE, as libvirt probes it.
+qemu_initialises_kvm() {
   printf '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n' |
-    runuser -u libvirt-qemu -- timeout 30 qemu-system-x86_64 -machine none -accel kvm \
-      -nodefaults -display none -qmp stdio >/dev/null 2>&1
+    setpriv --reuid=libvirt-qemu --regid=libvirt-qemu --init-groups \
+      --inh-caps=+dac_override --ambient-caps=+dac_override -- \
+      timeout 30 qemu-system-x86_64 -machine none,accel=kvm -nodefaults -display none \
+      -qmp stdio >/dev/null 2>&1
 }
 libvirt_qemu_may_open_kvm() { runuser -u libvirt-qemu -- test -r /dev/kvm -a -w /dev/kvm; }
 if [ -e /dev/kvm ]; then
   setfacl -x u:libvirt-qemu /dev/kvm 2>/dev/null || true
-  if ! libvirt_qemu_may_open_kvm; then
-    say "/dev/kvm: libvirt-qemu may not open it; libvirt and QEMU agree (TCG)"
-  elif qemu_kvm_works_as_libvirt_qemu; then
-    say "/dev/kvm: QEMU initialises KVM as libvirt-qemu (wedge's probe boot decides KVM or TCG)"
+  if qemu_initialises_kvm; then
+    if libvirt_qemu_may_open_kvm; then
+      say "/dev/kvm: QEMU initialises KVM and libvirt-qemu may open it (libvirt's views agree)"
+    elif setfacl -m u:libvirt-qemu:rw- /dev/kvm; then
+      say "/dev/kvm: libvirt's probe initialises KVM (CAP_DAC_OVERRIDE) but libvirt-qemu could" \
+        "not open it; granted libvirt-qemu by an ACL entry so libvirt stops re-probing QEMU"
+    else
+      say "warning: libvirt's probe initialises KVM but libvirt-qemu may not open /dev/kvm," \
+        "and setfacl failed: libvirt will re-probe QEMU on every call (slow)"
+    fi
+  elif ! libvirt_qemu_may_open_kvm; then
+    say "/dev/kvm: QEMU cannot initialise KVM and libvirt-qemu may not open it (views agree)"
   elif setfacl -m u:libvirt-qemu:--- /dev/kvm; then
-    say "/dev/kvm: libvirt-qemu may open it but QEMU cannot initialise KVM as that user;" \
-      "denied libvirt-qemu by an ACL entry so libvirt stops re-probing QEMU (TCG)"
+    say "/dev/kvm: libvirt-qemu may open it but QEMU cannot initialise KVM;" \
+      "denied libvirt-qemu by an ACL entry so libvirt stops re-probing QEMU"
   else
-    say "warning: /dev/kvm is open to libvirt-qemu but QEMU cannot use KVM, and setfacl failed:" \
-      "libvirt will re-probe QEMU on every call (slow)"
+    say "warning: /dev/kvm is open to libvirt-qemu but QEMU cannot initialise KVM, and setfacl" \
+      "failed: libvirt will re-probe QEMU on every call (slow)"
   fi
+  say "/dev/kvm: $(getfacl -p /dev/kvm 2>/dev/null | grep -v '^#' | tr '\n' ' ')"
 fi
 # The capability cache must hold between two calls; wedge doctor checks the same.
 caps_cache=/var/cache/libvirt/qemu/capabilities
@@ -195,7 +210,10 @@ else
     "slow); libvirtd with log_filters=\"1:qemu.qemu_capabilities\" says why"
 fi
 
-say "building in $build_dir"
+# The main job builds what it runs (wedge, the agent, the stand-ins); ci/test.sh builds the
+# tests too (WEDGE_BUILD_TARGET=all).
+target=${WEDGE_BUILD_TARGET:-wedge_product}
+say "building $target in $build_dir"
 cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build_dir" -j"$(nproc)"
+cmake --build "$build_dir" -j"$(nproc)" --target "$target"
 say "done: $build_dir/wedge"

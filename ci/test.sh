@@ -5,7 +5,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${WEDGE_BUILD_DIR:-$here/build}
-bash "$here/ci/setup.sh"
+WEDGE_BUILD_TARGET=all bash "$here/ci/setup.sh"
 # Integration tests boot real guests one at a time (2 cores): they must not run in parallel.
 cd "$build_dir"
 ctest --output-on-failure --timeout 900 -L unit -j"$(nproc)"

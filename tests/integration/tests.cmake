@@ -9,7 +9,7 @@ function(wedge_integration_test name)
   target_link_libraries(${name} PRIVATE ${ARGN} GTest::gtest_main GTest::gmock)
   target_compile_definitions(${name} PRIVATE
     WEDGE_TESTDATA_DIR="${CMAKE_SOURCE_DIR}/tests/testdata"
-    WEDGE_TEST_CACHE_DIR="${CMAKE_BINARY_DIR}/cache")
+    WEDGE_TEST_CACHE_DIR="${CMAKE_BINARY_DIR}/cache" ${WEDGE_SOURCE_DIR_DEFINITION})
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 30
     PROPERTIES LABELS integration TIMEOUT 900)
 endfunction()
