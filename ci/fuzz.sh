@@ -27,8 +27,7 @@ seeds() {
   esac
 }
 
-cmake -S "$here" -B "$build_dir" -DWEDGE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
+bash "$here/ci/configure_sanitized.sh" "$build_dir"
 cmake --build "$build_dir" -j"$(nproc)" --target "${targets[@]}"
 for t in "${targets[@]}"; do
   corpus=$work_dir/$t

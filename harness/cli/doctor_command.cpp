@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "harness/config/scenario.h"
 #include "harness/run/progress.h"
@@ -22,6 +23,7 @@
 #include "harness/util/timeouts.h"
 #include "harness/vm/libvirt/capability_cache.h"
 #include "harness/vm/libvirt/kvm_probe.h"
+#include "harness/vm/libvirt/kvm_views.h"
 #include "harness/vm/libvirt/libvirt_backend.h"
 #include "vm-images/image.h"
 #include "vm-images/stand_ins.h"
@@ -59,11 +61,27 @@ void check_tool(Checklist& c, const std::string& name, const std::string& packag
   }
 }
 
-// libvirt re-probing QEMU on every call makes each guest start wait seconds (capability_cache.h).
+// libvirt re-probing QEMU on every call makes each guest start wait seconds (capability_cache.h);
+// its two views of KVM say why (kvm_views.h).
 void check_capability_cache(Checklist& c, const vm::LibvirtBackend& backend) {
   if (backend.uri() != vm::kDefaultLibvirtUri) return;  // the cache path is the system daemon's
   auto holds = vm::capability_cache_holds(vm::kSystemCapabilityCache,
                                           [&] { return backend.fetch_domain_capabilities(); });
+  auto recorded = vm::cache_records_kvm(vm::kSystemCapabilityCache);
+  auto may_open = vm::qemu_user_may_open_kvm();
+  std::optional<vm::KvmViewsDisagreement> why;
+  if (recorded && may_open) {
+    why = vm::explain_kvm_views(
+        {.probe_recorded_kvm = *recorded, .qemu_user_may_open_kvm = *may_open});
+    if (why) {
+      c.fail("kvm views", why->problem, why->fix);
+    } else {
+      c.ok("kvm views",
+           fmt::format("libvirt's probe {} KVM and libvirt-qemu {} open /dev/kvm: "
+                       "they agree",
+                       *recorded ? "found" : "did not find", *may_open ? "may" : "may not"));
+    }
+  }
   if (!holds) {
     c.fail("qemu caps", holds.error().message(), "check libvirtd's log");
   } else if (*holds) {
@@ -71,9 +89,9 @@ void check_capability_cache(Checklist& c, const vm::LibvirtBackend& backend) {
   } else {
     c.fail("qemu caps",
            "libvirt re-probes QEMU's capabilities on every call (each guest start waits seconds)",
-           "if /dev/kvm is open to libvirt-qemu but QEMU cannot use KVM as it: setfacl -m "
-           "u:libvirt-qemu:--- /dev/kvm (ci/setup.sh does this); else libvirtd with "
-           "log_filters=\"1:qemu.qemu_capabilities\" says why");
+           why ? why->fix
+               : "libvirtd with log_filters=\"1:qemu.qemu_capabilities\" says why (grep "
+                 "virQEMUCapsIsValid)");
   }
 }
 
@@ -187,8 +205,8 @@ int doctor(const DoctorArgs& args) {
                          reaped.problems.front()),
              "remove them by hand (wedge gc lists them)");
     }
-    if (args.probe && ::access("/dev/kvm", R_OK | W_OK) != 0) {
-      c.ok("accel", "no usable /dev/kvm: TCG");
+    if (auto usable = vm::qemu_user_may_open_kvm(); args.probe && usable && !*usable) {
+      c.ok("accel", "libvirt-qemu may not open /dev/kvm: TCG, no probe boot needed");
     } else if (args.probe) {
       image::ImageRequest req;
       req.agent_binary = agent;

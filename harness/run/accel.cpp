@@ -9,6 +9,7 @@
 #include "harness/util/files.h"
 #include "harness/util/timeouts.h"
 #include "harness/vm/libvirt/kvm_probe.h"
+#include "harness/vm/libvirt/kvm_views.h"
 
 namespace wedge::run {
 
@@ -31,7 +32,8 @@ Result<bool> choose_accel(const std::string& accel, vm::Backend& backend,
   if (accel == "tcg") return false;
   if (accel == "kvm") return true;
   if (accel != "auto") return make_error("--accel must be auto, kvm or tcg, not {}", accel);
-  if (::access("/dev/kvm", R_OK | W_OK) != 0) return false;
+  // No /dev/kvm the QEMU user may open: nothing a probe boot could show.
+  if (auto usable = vm::qemu_user_may_open_kvm(); usable && !*usable) return false;
 
   fs::path cache = cache_root(cache_dir) / "kvm-probe";
   if (auto text = read_file(cache); text.ok()) {

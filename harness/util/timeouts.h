@@ -18,7 +18,8 @@ struct Timeouts {
   ms stall_base{10000};          // no progress this long: hang (scenario may override)
   ms server_start{10000};        // a host storage server answering on its port (host-side)
   ms teardown{10000};            // destroying a domain, stopping a server (host-side)
-  ms kvm_probe{8000};            // the KVM probe boot (host-side)
+  ms kvm_probe{6000};            // the KVM probe boot (host-side): a working KVM prints
+                                 // "Linux version" within a second; the answer is cached a day
 
   [[nodiscard]] ms boot() const { return scaled(boot_base); }
   [[nodiscard]] ms agent_command() const { return scaled(agent_command_base); }

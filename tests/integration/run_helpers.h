@@ -23,10 +23,26 @@
 
 namespace wedge::test {
 
+// Every report.json a test reads adds "<test> <boot_s> <path>" to WEDGE_BOOT_TIMES_FILE, which
+// boot_times_test checks once the whole integration suite has run (ci/test.sh).
+inline void record_boot_time(const std::filesystem::path& report_path, const nlohmann::json& r) {
+  if (report_path.filename() != "report.json" || !r.is_object()) return;
+  auto timings = r.find("timings");
+  if (timings == r.end() || !timings->is_object()) return;
+  auto boot = timings->find("boot_s");
+  if (boot == timings->end() || !boot->is_number()) return;
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string test = info ? std::string(info->test_suite_name()) + "." + info->name() : "?";
+  std::ofstream(WEDGE_BOOT_TIMES_FILE, std::ios::app)
+      << test << ' ' << boot->get<double>() << ' ' << report_path.string() << '\n';
+}
+
 inline nlohmann::json load_json(const std::filesystem::path& path) {
   auto text = read_file(path);
   EXPECT_TRUE(text.ok()) << path;
-  return text.ok() ? nlohmann::json::parse(*text) : nlohmann::json();
+  nlohmann::json parsed = text.ok() ? nlohmann::json::parse(*text) : nlohmann::json();
+  record_boot_time(path, parsed);
+  return parsed;
 }
 
 // Processes whose command line mentions `needle`, or whose working directory is inside it

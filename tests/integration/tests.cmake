@@ -2,6 +2,20 @@
 # Integration tests boot real guests (TCG) and may download Debian packages into
 # ${CMAKE_BINARY_DIR}/cache; run them with `ctest -L integration`.
 
+# Integration tests run two at a time (ctest -j2: ci/test.sh); a TCG guest needs about one core.
+# These must have the host alone: they measure time or memory that a second guest would
+# disturb, or run several guests themselves. ctest runs each of them with no other test.
+set(WEDGE_HOST_ALONE_TESTS
+  DoctorTest.*
+  LibvirtBackendTest.KvmProbeAnswersWithinTimeoutAndCleansUp
+  RunTest.ConsoleFloodIsRecordedAndLosesNothing
+  HostFailureTest.FloodingGuestStaysWithinTheMemoryBound
+  HostFailureTest.LibvirtdRestartedMidRunGoesOn
+  MatrixE2eTest.TwoScenariosTwoRepeatsParallelTwoPushedToAPushgateway)
+list(JOIN WEDGE_HOST_ALONE_TESTS ":" WEDGE_HOST_ALONE_FILTER)
+# Where the tests note each run's boot_s (tests/integration/run_helpers.h).
+set(WEDGE_BOOT_TIMES_FILE ${CMAKE_BINARY_DIR}/integration-boot-times.txt)
+
 # wedge_integration_test(NAME LIBS...): tests/integration/NAME.cpp -> executable NAME.
 function(wedge_integration_test name)
   add_executable(${name} integration/${name}.cpp)
@@ -9,9 +23,12 @@ function(wedge_integration_test name)
   target_link_libraries(${name} PRIVATE ${ARGN} GTest::gtest_main GTest::gmock)
   target_compile_definitions(${name} PRIVATE
     WEDGE_TESTDATA_DIR="${CMAKE_SOURCE_DIR}/tests/testdata"
-    WEDGE_TEST_CACHE_DIR="${CMAKE_BINARY_DIR}/cache" ${WEDGE_SOURCE_DIR_DEFINITION})
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 30
+    WEDGE_TEST_CACHE_DIR="${CMAKE_BINARY_DIR}/cache" ${WEDGE_SOURCE_DIR_DEFINITION}
+    WEDGE_BOOT_TIMES_FILE="${WEDGE_BOOT_TIMES_FILE}")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 30 TEST_FILTER "-${WEDGE_HOST_ALONE_FILTER}"
     PROPERTIES LABELS integration TIMEOUT 900)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 30 TEST_FILTER "${WEDGE_HOST_ALONE_FILTER}"
+    PROPERTIES LABELS integration TIMEOUT 900 RUN_SERIAL TRUE)
 endfunction()
 
 wedge_integration_test(image_boot_test wedge_image)
@@ -47,3 +64,12 @@ add_dependencies(host_failure_test wedge)
 wedge_integration_test(doctor_test wedge_vm_libvirt wedge_util nlohmann_json::nlohmann_json)
 target_compile_definitions(doctor_test PRIVATE WEDGE_BINARY="$<TARGET_FILE:wedge>")
 add_dependencies(doctor_test wedge)
+
+# Runs after the whole integration suite (ci/test.sh, label integration-summary): every boot the
+# suite's reports recorded took at most 5 s.
+add_executable(boot_times_test integration/boot_times_test.cpp)
+wedge_test_flags(boot_times_test)
+target_link_libraries(boot_times_test PRIVATE GTest::gtest_main)
+target_compile_definitions(boot_times_test PRIVATE WEDGE_BOOT_TIMES_FILE="${WEDGE_BOOT_TIMES_FILE}")
+add_test(NAME BootTimesTest COMMAND boot_times_test)
+set_tests_properties(BootTimesTest PROPERTIES LABELS integration-summary)
