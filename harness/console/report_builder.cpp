@@ -352,6 +352,9 @@ Event ReportBuilder::finish() {
       bool skipped = header.empty() || is_machinery_frame(header);
       for (std::string_view s : c.skip) skipped |= header.find(s) != std::string::npos;
       blamed = skipped ? blame_frames(e.frames, c.rule, c.skip) : header;
+      // Nothing in the stack to blame (all frames "? " guesses): the header still names where
+      // the report fired, even inside the machinery (KASAN in __unwind_start).
+      if (blamed.empty()) blamed = header;
       break;
     }
     case FrameSource::kStack:
