@@ -19,22 +19,23 @@ bool contains_any(std::string_view name, std::span<const std::string_view> needl
 
 // Entry points that dispatch work: in a stall, the frame just inside one of them names what
 // was looping (a syscall, a work item, a timer, a softirq, a kthread's function). Matched as
-// substrings: kernel/workqueue.c, arch/*/entry/common.c, kernel/softirq.c, kernel/time/timer.c,
-// kernel/kthread.c, kernel/smpboot.c, fs/read_write.c, fs/ioctl.c, net/socket.c, net/netlink/.
+// prefixes, leading underscores dropped (so "llcp_sock_sendmsg" is not "sock_sendmsg"):
+// kernel/workqueue.c, arch/*/entry/, kernel/entry/common.c, kernel/softirq.c,
+// kernel/time/timer.c, kernel/kthread.c, kernel/smpboot.c, fs/read_write.c, fs/ioctl.c,
+// net/socket.c, net/core/dev.c, net/netlink/, fs/proc/inode.c, mm/mmap.c.
 constexpr std::string_view kStallAnchors[] = {
     "process_one_work",
     "do_syscall_",
     "do_fast_syscall_",
-    "__do_sys_",
+    "do_sys_",
     "el0_svc",
     "invoke_syscall",
     "netif_receive_skb",
     "do_softirq",
-    "__do_softirq",
     "handle_softirqs",
     "call_timer_fn",
     "run_timer_softirq",
-    "_run_timers",
+    "run_timers",
     "run_ksoftirqd",
     "smpboot_thread_fn",
     "kthread",
@@ -49,7 +50,7 @@ constexpr std::string_view kStallAnchors[] = {
     "sock_sendmsg",
     "sock_recvmsg",
     "sock_ioctl",
-    "__sys_setsockopt",
+    "sys_setsockopt",
     "sock_common_setsockopt",
     "do_iter_read",
     "do_iter_write",
@@ -59,22 +60,32 @@ constexpr std::string_view kStallAnchors[] = {
     "do_mmap",
     "task_work_run",
     "exit_to_user",
+    "syscall_exit_to_user",
     "tasklet_action",
     "sysenter_dispatch",
     "system_call_fastpath",
     "entry_SYSCALL",
     "tracesys",
-    "sys_ioctl",
-    "SyS_ioctl",
-    "sys_connect",
-    "SyS_connect",
-    "sys_socketpair",
-    "SyS_socketpair",
     "rtnetlink_rcv_msg",
     "nfnetlink_rcv_msg",
     "genl_rcv_msg",
     "proc_reg_",
 };
+
+// Syscall entry points by name, whatever the architecture prefix ("__x64_sys_ioctl",
+// "SyS_ioctl", "sys_ioctl"): matched anywhere in the name.
+constexpr std::string_view kStallSyscallAnchors[] = {
+    "sys_ioctl", "SyS_ioctl", "sys_connect", "SyS_connect", "sys_socketpair", "SyS_socketpair",
+};
+
+bool is_stall_anchor(std::string_view name) {
+  std::string_view bare = name.substr(std::min(name.find_first_not_of('_'), name.size()));
+  if (bare.starts_with("compat_")) bare.remove_prefix(7);  // compat_blkdev_ioctl: the 32-bit twin
+  for (std::string_view a : kStallAnchors) {
+    if (bare.starts_with(a)) return true;
+  }
+  return contains_any(name, kStallSyscallAnchors);
+}
 
 // Frame prefix families the stall rule strips ("__x64_sys_futex" -> "sys_futex").
 constexpr std::string_view kSyscallPrefixes[] = {
@@ -94,7 +105,7 @@ std::string stall_frame(const std::vector<std::string>& frames,
     if (base.starts_with("smp_call_function") || base.starts_with("on_each_cpu")) {
       return "smp_call_function";
     }
-    if (contains_any(base, kStallAnchors)) {
+    if (is_stall_anchor(base)) {
       if (previous.empty()) continue;  // the loop itself is the entry point's caller's problem
       for (std::string_view p : kSyscallPrefixes) {
         if (previous.starts_with(p) && previous.find("sys_") != std::string_view::npos) {

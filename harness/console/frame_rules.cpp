@@ -277,6 +277,14 @@ constexpr FrameRule kRules[] = {
     {"kmem_cache_alloc", M::kPrefix, R::kPrimitive, "mm/slub.c"},
     {"kfree", M::kPrefix, R::kPrimitive, "mm/slub.c"},
     {"kvfree", M::kPrefix, R::kPrimitive, "mm/util.c"},
+    {"kvmalloc", M::kPrefix, R::kPrimitive, "mm/util.c"},  // kvmalloc_node
+    {"kvzalloc", M::kPrefix, R::kPrimitive, "include/linux/slab.h"},
+    {"kvcalloc", M::kPrefix, R::kPrimitive, "include/linux/slab.h"},
+    {"kvrealloc", M::kPrefix, R::kPrimitive, "mm/util.c"},
+    {"krealloc", M::kPrefix, R::kPrimitive, "mm/slab_common.c"},
+    {"kzalloc", M::kPrefix, R::kPrimitive, "include/linux/slab.h"},
+    {"kcalloc", M::kPrefix, R::kPrimitive, "include/linux/slab.h"},
+    {"alloc_pages", M::kPrefix, R::kPrimitive, "mm/page_alloc.c"},    // __alloc_pages_noprof
     {"mod_timer", M::kPrefix, R::kPrimitive, "kernel/time/timer.c"},  // __mod_timer
     {"del_timer", M::kPrefix, R::kPrimitive, "kernel/time/timer.c"},
     {"lock_timer_base", M::kPrefix, R::kPrimitive, "kernel/time/timer.c"},

@@ -271,8 +271,8 @@ void ConsoleScanner::on_line(std::string_view raw, std::vector<Event>* out) {
     // WARNING then "refcount_t: underflow": the message a WARN printed, same report.
     bool same_report = header && !pending->trace_started() &&
                        std::string_view(header->title) == std::string_view(open.title);
-    bool absorbed = header && (!header->opens_report || task_line_inside || oops_continued ||
-                               same_report);
+    bool absorbed =
+        header && (!header->opens_report || task_line_inside || oops_continued || same_report);
     if (header && header->kind == EventKind::kPanic && !pending->trace_started()) {
       // "Kernel panic - not syncing: panic_on_warn set" comes between a report's header and
       // its stack: the panic is an event of its own, the stack stays with the report.

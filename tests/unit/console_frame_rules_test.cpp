@@ -57,6 +57,10 @@ INSTANTIATE_TEST_SUITE_P(
         RoleCase{"memcpy_orig", kPrimitive}, RoleCase{"strscpy_pad", kPrimitive},
         RoleCase{"__kmalloc_node", kPrimitive}, RoleCase{"kfree", kPrimitive},
         RoleCase{"kobject_put", kPrimitive}, RoleCase{"usb_submit_urb", kPrimitive},
+        RoleCase{"kvmalloc_node", kPrimitive}, RoleCase{"__alloc_pages_noprof", kPrimitive},
+        RoleCase{"__raw_readb", kPrimitive}, RoleCase{"call_rwsem_down_read_failed", kPrimitive},
+        RoleCase{"bpf_prog_array_copy_to_user", kPrimitive},
+        RoleCase{"__reiserfs_panic", kReporting}, RoleCase{"wake_up_new_task", std::nullopt},
         // Where blocked tasks wait.
         RoleCase{"__schedule", kWait}, RoleCase{"schedule_timeout", kWait},
         RoleCase{"io_schedule", kWait}, RoleCase{"folio_wait_bit_common", kWait},
@@ -115,6 +119,15 @@ TEST(BlameFrames, StallRuleNamesTheFrameInsideTheDispatcher) {
                           "do_syscall_64"},
                          BlameRule::kStall, {}),
             "wedge_write");
+  // Anchors are prefixes: a protocol's own sendmsg is not net/socket.c's sock_sendmsg.
+  EXPECT_EQ(blame_frames({"console_unlock", "vprintk_emit", "printk", "nfc_llcp_send_ui_frame",
+                          "llcp_sock_sendmsg", "sock_sendmsg", "___sys_sendmsg"},
+                         BlameRule::kStall, {}),
+            "llcp_sock_sendmsg");
+  // The 32-bit twin of an anchor is an anchor.
+  EXPECT_EQ(blame_frames({"lo_compat_ioctl", "compat_blkdev_ioctl", "__do_compat_sys_ioctl"},
+                         BlameRule::kStall, {}),
+            "lo_compat_ioctl");
 }
 
 }  // namespace
