@@ -317,6 +317,15 @@ constexpr FrameRule kRules[] = {
     {"rollback_registered", M::kPrefix, R::kPrimitive, "net/core/dev.c"},
     {"usb_submit_urb", M::kPrefix, R::kPrimitive, "drivers/usb/core/urb.c"},
     {"usb_kill_urb", M::kPrefix, R::kPrimitive, "drivers/usb/core/urb.c"},
+    // --- VFS helpers that WARN about the object their caller hands them ----------------------
+    {"drop_nlink", M::kExact, R::kPrimitive, "fs/inode.c"},  // WARN_ON(inode->i_nlink == 0)
+    {"inc_nlink", M::kExact, R::kPrimitive, "fs/inode.c"},   // WARN_ON(!(i_state & I_LINKABLE))
+    {"clear_nlink", M::kExact, R::kPrimitive, "fs/inode.c"},
+    {"set_nlink", M::kExact, R::kPrimitive, "fs/inode.c"},
+    {"iput", M::kExact, R::kPrimitive, "fs/inode.c"},
+    {"dput", M::kExact, R::kPrimitive, "fs/dcache.c"},
+    {"fast_dput", M::kExact, R::kPrimitive, "fs/dcache.c"},
+    {"mark_buffer_dirty", M::kExact, R::kPrimitive, "fs/buffer.c"},  // WARN_ON(!uptodate)
     // --- Scheduler, sleeps and waits: where a blocked task waits (hung-task rule only) -------
     {"schedule", M::kPrefix, R::kWait,
      "kernel/sched/core.c, kernel/time/timer.c"},  // __schedule, schedule_timeout

@@ -61,6 +61,7 @@ INSTANTIATE_TEST_SUITE_P(
         RoleCase{"__raw_readb", kPrimitive}, RoleCase{"call_rwsem_down_read_failed", kPrimitive},
         RoleCase{"bpf_prog_array_copy_to_user", kPrimitive},
         RoleCase{"__reiserfs_panic", kReporting}, RoleCase{"wake_up_new_task", std::nullopt},
+        RoleCase{"drop_nlink", kPrimitive}, RoleCase{"mark_buffer_dirty", kPrimitive},
         // Where blocked tasks wait.
         RoleCase{"__schedule", kWait}, RoleCase{"schedule_timeout", kWait},
         RoleCase{"io_schedule", kWait}, RoleCase{"folio_wait_bit_common", kWait},
