@@ -238,6 +238,16 @@ ReportBuilder::Fed ReportBuilder::feed(const ConsoleLine& line) {
     expect_at_frame_ = msg.ends_with(" at:");
     if (expect_at_frame_) return Fed::kTaken;
   }
+  if (!in_trace_ && class_->frames != FrameSource::kLockAt && msg.ends_with(" disabled at:")) {
+    // "Preemption disabled at:" and the one frame after it (print_preempt_disable_ip() in
+    // kernel/sched/core.c) say where preemption went off, not where the report fired.
+    skip_next_frame_ = true;
+    return Fed::kTaken;
+  }
+  if (skip_next_frame_) {
+    skip_next_frame_ = false;
+    if (parse_stack_frame(msg)) return Fed::kTaken;
+  }
   if (auto frame = parse_stack_frame(msg)) {
     std::string_view base = function_base(frame->function);
     // Where the interrupted context's stack starts: x86's timer interrupt, arm64's IRQ entry.
