@@ -42,6 +42,20 @@ std::string header_function(std::string_view s) {
   return all_hex || s.starts_with("0x") ? "" : std::string(function_base(s));
 }
 
+// The interrupt ran softirq work (kernel/softirq.c, kernel/time/timer.c, net/core/dev.c) on its
+// way out: a timer or packet handler looping there is the stall, not the task it interrupted.
+bool ran_softirq_work(const std::vector<std::string>& frames) {
+  return std::any_of(frames.begin(), frames.end(), [](const std::string& f) {
+    std::string_view bare =
+        std::string_view(f).substr(std::min(f.find_first_not_of('_'), f.size()));
+    for (std::string_view entry : {"call_timer_fn", "run_timer_softirq", "do_softirq",
+                                   "handle_softirqs", "net_rx_action", "tasklet_action"}) {
+      if (bare.starts_with(entry)) return true;
+    }
+    return false;
+  });
+}
+
 // The RCU grace-period kthread's own stack, which stall reports dump first.
 bool shows_gp_kthread(const std::vector<std::string>& frames) {
   return std::any_of(frames.begin(), frames.end(),
@@ -254,7 +268,8 @@ ReportBuilder::Fed ReportBuilder::feed(const ConsoleLine& line) {
     if (class_->irq_boundary &&
         (base.ends_with("apic_timer_interrupt") || base == "sysvec_apic_timer_interrupt" ||
          base == "el1h_64_irq" || base == "el1_irq")) {
-      restart_after_irq();
+      if (!kept_softirq_ && ran_softirq_work(frames_)) kept_softirq_ = trace_done_ = true;
+      if (!kept_softirq_) restart_after_irq();
       return Fed::kTaken;
     }
     if (trace_done_) return Fed::kTaken;
@@ -265,7 +280,8 @@ ReportBuilder::Fed ReportBuilder::feed(const ConsoleLine& line) {
     return Fed::kTaken;
   }
   if (class_->irq_boundary && (msg == "</IRQ>" || msg == "<EOI>")) {
-    restart_after_irq();
+    if (!kept_softirq_ && ran_softirq_work(frames_)) kept_softirq_ = trace_done_ = true;
+    if (!kept_softirq_) restart_after_irq();
     return Fed::kTaken;
   }
   if (auto ip = parse_ip_frame(msg)) {

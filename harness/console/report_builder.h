@@ -60,7 +60,9 @@ class ReportBuilder {
   bool trace_done_ = false;  // irq_boundary reports: the first trace ended, wait for the IRQ's
   bool after_irq_ = false;
   bool expect_at_frame_ = false;
-  bool skip_next_frame_ = false;  // the frame after "Preemption disabled at:"
+  bool skip_next_frame_ = false;
+  bool kept_softirq_ = false;  // stalls: the interrupt's softirq work is the stack to blame  // the
+                               // frame after "Preemption disabled at:"
   int stray_lines_ = 0;  // consecutive lines inside a trace that are not part of it  // lockdep
                          // printed "... at:" with the frame on the next line
 };
