@@ -132,9 +132,16 @@ std::string hung_task_frame(const std::vector<std::string>& frames,
       return "synchronize_rcu";
     }
   }
-  for (const auto& f : frames) {
-    std::string_view base = function_base(f);
-    if (!frame_role(base) && !contains_any(base, extra)) return std::string(base);
+  for (size_t i = 0; i < frames.size(); ++i) {
+    std::string_view base = function_base(frames[i]);
+    if (frame_role(base) || contains_any(base, extra)) continue;
+    // do_read_cache_folio is the body of read_cache_folio (mm/filemap.c): the API its caller
+    // called names the wait on every kernel, whether the body is split out or inlined.
+    if (base.starts_with("do_") && i + 1 < frames.size() &&
+        function_base(frames[i + 1]) == base.substr(3)) {
+      return std::string(base.substr(3));
+    }
+    return std::string(base);
   }
   return "";
 }

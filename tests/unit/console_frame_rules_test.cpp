@@ -113,6 +113,13 @@ TEST(BlameFrames, HungTaskRulePassesWaitsAndNamesGlobalWaits) {
                 {"schedule", "wait_for_completion", "__wait_rcu_gp", "synchronize_rcu_normal", "x"},
                 BlameRule::kHungTask, {}),
             "synchronize_rcu");
+  // The body of an API is named by the API its caller called.
+  EXPECT_EQ(blame_frames({"__schedule", "schedule", "io_schedule", "folio_wait_bit_common",
+                          "do_read_cache_folio", "read_cache_folio", "read_part_sector"},
+                         BlameRule::kHungTask, {}),
+            "read_cache_folio");
+  EXPECT_EQ(blame_frames({"schedule", "do_exit", "do_group_exit"}, BlameRule::kHungTask, {}),
+            "do_exit");
 }
 
 TEST(BlameFrames, StallRuleNamesTheFrameInsideTheDispatcher) {
