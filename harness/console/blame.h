@@ -3,6 +3,7 @@
 // debug-object helpers) or a primitive every path goes through (locks, mem*/str*, list
 // helpers), with rules of their own for stalls (the function before the entry point that
 // dispatched the looping work) and hung tasks (past the scheduler, wait and lock primitives).
+// The roles come from the table in frame_rules.h.
 //
 //   blame_frames({"dump_stack", "__warn", "report_bug", "tcf_exts_destroy"}, BlameRule::kStack, {})
 //       == "tcf_exts_destroy"

@@ -2,7 +2,9 @@
 // table (report_classes.h), and hands each report's body to a ReportBuilder until it ends.
 #include "harness/console/parser.h"
 
+#include <algorithm>
 #include <charconv>
+#include <climits>
 
 #include "harness/console/blame.h"
 #include "harness/console/console_line.h"
@@ -191,14 +193,46 @@ std::vector<Event> ConsoleScanner::finish() {
     on_line(partial_, &out);
     partial_.clear();
   }
-  complete_pending(&out);
+  complete_all(&out);
   return out;
 }
 
-void ConsoleScanner::complete_pending(std::vector<Event>* out) {
-  if (!pending_) return;
-  out->push_back(pending_->finish());
-  pending_.reset();
+ReportBuilder* ConsoleScanner::report_for(std::string_view context) const {
+  if (open_.empty()) return nullptr;
+  if (context.empty()) return open_.back().get();
+  for (const auto& r : open_) {
+    if (r->context() == context) return r.get();
+  }
+  for (const auto& r : open_) {
+    // A report without caller id takes every line; a stall report dumps other CPUs from theirs.
+    if (r->context().empty()) return r.get();
+    if (r->report_class().irq_boundary && context.starts_with('C')) return r.get();
+  }
+  return nullptr;
+}
+
+void ConsoleScanner::complete(ReportBuilder* report, std::vector<Event>* out) {
+  auto it = std::find_if(open_.begin(), open_.end(),
+                         [report](const auto& r) { return r.get() == report; });
+  if (it == open_.end()) return;
+  Event e = (*it)->finish();
+  open_.erase(it);
+  auto at = std::upper_bound(completed_.begin(), completed_.end(), e.line,
+                             [](int line, const Event& c) { return line < c.line; });
+  completed_.insert(at, std::move(e));
+  release_completed(out);
+}
+
+void ConsoleScanner::complete_all(std::vector<Event>* out) {
+  while (!open_.empty()) complete(open_.front().get(), out);
+}
+
+void ConsoleScanner::release_completed(std::vector<Event>* out) {
+  int oldest_open = open_.empty() ? INT_MAX : open_.front()->start_line();
+  size_t n = 0;
+  while (n < completed_.size() && completed_[n].line < oldest_open) ++n;
+  for (size_t i = 0; i < n; ++i) out->push_back(std::move(completed_[i]));
+  completed_.erase(completed_.begin(), completed_.begin() + static_cast<long>(n));
 }
 
 void ConsoleScanner::on_line(std::string_view raw, std::vector<Event>* out) {
@@ -210,51 +244,70 @@ void ConsoleScanner::on_line(std::string_view raw, std::vector<Event>* out) {
 
   std::vector<std::string> groups;
   const ReportClass* header = match_report_class(message, &groups);
-  if (pending_) {
-    const ReportClass& open = pending_->report_class();
+  // A report whose caller printed nothing more for a while is complete.
+  while (!open_.empty() &&
+         line_no_ - std::max(open_.front()->start_line(), open_.front()->last_line()) >
+             kMaxIdleLines) {
+    complete(open_.front().get(), out);
+  }
+  ReportBuilder* pending = report_for(parsed.context);
+  if (!pending && !open_.empty() && (!header || !header->opens_report)) {
+    return;  // another caller's line, no report of its own: the open reports never see it
+  }
+  if (pending) {
+    const ReportClass& open = pending->report_class();
     // A task line before any stack belongs to the report that prints it (a hung task's or a
     // stall's dump); in a sysrq dump each task line starts the next task.
     bool task_line_inside = header && header->kind == EventKind::kTaskStack &&
                             open.kind != EventKind::kTaskStack &&
-                            (!pending_->trace_started() || open.irq_boundary);
+                            (!pending->trace_started() || open.irq_boundary);
     // An arm "Internal error: Oops" after "Unable to handle kernel paging request" is the same
     // oops, printed in two parts.
     bool oops_continued = header && header->kind == EventKind::kOops &&
                           (open.kind == EventKind::kOops || open.kind == EventKind::kBug ||
                            open.kind == EventKind::kGpf) &&
-                          !pending_->trace_started();
-    bool absorbed = header && (!header->opens_report || task_line_inside || oops_continued);
-    if (header && header->kind == EventKind::kPanic && !pending_->trace_started()) {
+                          !pending->trace_started();
+    // "WARNING: .. at lib/debugobjects.c" then "ODEBUG: free active ..", or the refcount
+    // WARNING then "refcount_t: underflow": the message a WARN printed, same report.
+    bool same_report = header && !pending->trace_started() &&
+                       std::string_view(header->title) == std::string_view(open.title);
+    bool absorbed =
+        header && (!header->opens_report || task_line_inside || oops_continued || same_report);
+    if (header && header->kind == EventKind::kPanic && !pending->trace_started()) {
       // "Kernel panic - not syncing: panic_on_warn set" comes between a report's header and
       // its stack: the panic is an event of its own, the stack stays with the report.
       out->push_back(simple_event(*header, groups, parsed, line_no_));
       return;
     }
-    if (header && !absorbed && open.prelude && !pending_->trace_started() && needs_body(*header) &&
+    if (header && !absorbed && open.prelude && !pending->trace_started() && needs_body(*header) &&
         header->kind != EventKind::kPanic) {
-      pending_->replace_class(*header, std::move(groups));  // "ODEBUG: .." then its WARNING
+      pending->replace_class(*header, std::move(groups));  // "ODEBUG: .." then its WARNING
       return;
     }
     if (!header || absorbed) {
-      switch (pending_->feed(parsed)) {
+      pending->took_line(line_no_);
+      switch (pending->feed(parsed)) {
         case ReportBuilder::Fed::kTaken:
           return;
         case ReportBuilder::Fed::kEndedWithLine:
-          complete_pending(out);
+          complete(pending, out);
           return;
         case ReportBuilder::Fed::kEnded:
-          complete_pending(out);
+          complete(pending, out);
           break;
       }
     } else {
-      complete_pending(out);
+      complete(pending, out);
     }
   }
   if (!header) return;
   if (trim(message).starts_with("---[ end")) return;  // repeats a report already seen
   Event e = header_event(*header, groups, parsed, line_no_);
   if (needs_body(*header)) {
-    pending_ = std::make_unique<ReportBuilder>(*header, std::move(groups), std::move(e));
+    // Reports of different callers are read side by side; without caller ids one at a time.
+    if (parsed.context.empty()) complete_all(out);
+    if (open_.size() >= kMaxOpenReports) complete(open_.front().get(), out);
+    open_.push_back(std::make_unique<ReportBuilder>(*header, std::move(groups), std::move(e)));
     return;
   }
   out->push_back(simple_event(*header, groups, parsed, line_no_));

@@ -4,6 +4,9 @@
 // The console is written by the kernel under test and treated as hostile: each line is cut to
 // kMaxLineBytes (the rest is counted, never stored), a report keeps a bounded number of frames
 // and lines, and matching is linear-time (RE2), so any input finishes in bounded memory.
+// With printk caller ids ("[  T1234]", "[    C0]") the lines of reports printed at the same
+// time are untangled: each line goes to the open report whose header has its caller id, and
+// reports are handed out in the order their headers came.
 //
 //   console::ConsoleScanner scanner;
 //   for (auto& e : scanner.feed(new_bytes)) handle(e);
@@ -25,6 +28,8 @@ class ReportBuilder;
 class ConsoleScanner {
  public:
   static constexpr size_t kMaxLineBytes = 2048;
+  static constexpr size_t kMaxOpenReports = 4;  // reports of different callers read at once
+  static constexpr int kMaxIdleLines = 200;     // an open report no line came to this long ends
 
   ConsoleScanner();
   ~ConsoleScanner();
@@ -44,14 +49,20 @@ class ConsoleScanner {
 
  private:
   void on_line(std::string_view raw, std::vector<Event>* out);
-  void complete_pending(std::vector<Event>* out);
+  // The open report a line with this caller id belongs to, or nullptr.
+  [[nodiscard]] ReportBuilder* report_for(std::string_view context) const;
+  void complete(ReportBuilder* report, std::vector<Event>* out);
+  void complete_all(std::vector<Event>* out);
+  // Hands out completed reports that no older open report precedes.
+  void release_completed(std::vector<Event>* out);
 
   std::string partial_;
   bool partial_overflowed_ = false;
   uint64_t dropped_bytes_ = 0;
   int line_no_ = 0;
   double last_ts_ = 0;
-  std::unique_ptr<ReportBuilder> pending_;
+  std::vector<std::unique_ptr<ReportBuilder>> open_;  // oldest first
+  std::vector<Event> completed_;                      // waiting for an older open report, by line
 };
 
 [[nodiscard]] std::vector<Event> parse_events(std::string_view log);

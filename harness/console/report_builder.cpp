@@ -42,6 +42,20 @@ std::string header_function(std::string_view s) {
   return all_hex || s.starts_with("0x") ? "" : std::string(function_base(s));
 }
 
+// The interrupt ran softirq work (kernel/softirq.c, kernel/time/timer.c, net/core/dev.c) on its
+// way out: a timer or packet handler looping there is the stall, not the task it interrupted.
+bool ran_softirq_work(const std::vector<std::string>& frames) {
+  return std::any_of(frames.begin(), frames.end(), [](const std::string& f) {
+    std::string_view bare =
+        std::string_view(f).substr(std::min(f.find_first_not_of('_'), f.size()));
+    for (std::string_view entry : {"call_timer_fn", "run_timer_softirq", "do_softirq",
+                                   "handle_softirqs", "net_rx_action", "tasklet_action"}) {
+      if (bare.starts_with(entry)) return true;
+    }
+    return false;
+  });
+}
+
 // The RCU grace-period kthread's own stack, which stall reports dump first.
 bool shows_gp_kthread(const std::vector<std::string>& frames) {
   return std::any_of(frames.begin(), frames.end(),
@@ -238,13 +252,24 @@ ReportBuilder::Fed ReportBuilder::feed(const ConsoleLine& line) {
     expect_at_frame_ = msg.ends_with(" at:");
     if (expect_at_frame_) return Fed::kTaken;
   }
+  if (!in_trace_ && class_->frames != FrameSource::kLockAt && msg.ends_with(" disabled at:")) {
+    // "Preemption disabled at:" and the one frame after it (print_preempt_disable_ip() in
+    // kernel/sched/core.c) say where preemption went off, not where the report fired.
+    skip_next_frame_ = true;
+    return Fed::kTaken;
+  }
+  if (skip_next_frame_) {
+    skip_next_frame_ = false;
+    if (parse_stack_frame(msg)) return Fed::kTaken;
+  }
   if (auto frame = parse_stack_frame(msg)) {
     std::string_view base = function_base(frame->function);
     // Where the interrupted context's stack starts: x86's timer interrupt, arm64's IRQ entry.
     if (class_->irq_boundary &&
         (base.ends_with("apic_timer_interrupt") || base == "sysvec_apic_timer_interrupt" ||
          base == "el1h_64_irq" || base == "el1_irq")) {
-      restart_after_irq();
+      if (!kept_softirq_ && ran_softirq_work(frames_)) kept_softirq_ = trace_done_ = true;
+      if (!kept_softirq_) restart_after_irq();
       return Fed::kTaken;
     }
     if (trace_done_) return Fed::kTaken;
@@ -255,7 +280,8 @@ ReportBuilder::Fed ReportBuilder::feed(const ConsoleLine& line) {
     return Fed::kTaken;
   }
   if (class_->irq_boundary && (msg == "</IRQ>" || msg == "<EOI>")) {
-    restart_after_irq();
+    if (!kept_softirq_ && ran_softirq_work(frames_)) kept_softirq_ = trace_done_ = true;
+    if (!kept_softirq_) restart_after_irq();
     return Fed::kTaken;
   }
   if (auto ip = parse_ip_frame(msg)) {
@@ -352,6 +378,9 @@ Event ReportBuilder::finish() {
       bool skipped = header.empty() || is_machinery_frame(header);
       for (std::string_view s : c.skip) skipped |= header.find(s) != std::string::npos;
       blamed = skipped ? blame_frames(e.frames, c.rule, c.skip) : header;
+      // Nothing in the stack to blame (all frames "? " guesses): the header still names where
+      // the report fired, even inside the machinery (KASAN in __unwind_start).
+      if (blamed.empty()) blamed = header;
       break;
     }
     case FrameSource::kStack:

@@ -33,6 +33,12 @@ class ReportBuilder {
 
   [[nodiscard]] const ReportClass& report_class() const { return *class_; }
   [[nodiscard]] bool trace_started() const { return in_trace_ || !frames_.empty(); }
+  // The printk caller id of the header line ("T31", "C0"), "" when the kernel printed none.
+  [[nodiscard]] std::string_view context() const { return event_.context; }
+  // The console line of the header, and the last console line the report took.
+  [[nodiscard]] int start_line() const { return event_.line; }
+  [[nodiscard]] int last_line() const { return last_line_; }
+  void took_line(int line) { last_line_ = line; }
   [[nodiscard]] Event finish();
 
  private:
@@ -49,10 +55,14 @@ class ReportBuilder {
   std::optional<std::string> last_function_;
   std::string access_;  // "Read" / "Write"
   int body_lines_ = 0;
+  int last_line_ = 0;
   bool in_trace_ = false;
   bool trace_done_ = false;  // irq_boundary reports: the first trace ended, wait for the IRQ's
   bool after_irq_ = false;
   bool expect_at_frame_ = false;
+  bool skip_next_frame_ = false;
+  bool kept_softirq_ = false;  // stalls: the interrupt's softirq work is the stack to blame  // the
+                               // frame after "Preemption disabled at:"
   int stray_lines_ = 0;  // consecutive lines inside a trace that are not part of it  // lockdep
                          // printed "... at:" with the frame on the next line
 };

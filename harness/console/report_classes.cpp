@@ -274,7 +274,9 @@ std::vector<ReportClass> make_classes() {
        F::kStack,
        R::kStack,
        {"bad_page", "free_page", "free_unref", "free_pcp", "__free", "put_page", "release_pages",
-        "folio_put", "page_pool", "free_pages_prepare", "free_frozen"}},
+        "folio_put", "page_pool", "free_pages_prepare", "free_frozen",
+        // the new-page checks of mm/page_alloc.c run here on the allocation side
+        "post_alloc_hook", "prep_new_page", "get_page_from_freelist", "check_new_page"}},
       {K::kBug, "^BUG: Bad rss-counter state", "BUG: Bad rss-counter state"},
       {K::kBug, "^BUG \\S+ \\(.*\\): Object already free", "BUG: Object already free"},
       {K::kBug, "^BUG: Dentry .* still in use", "BUG: Dentry still in use"},

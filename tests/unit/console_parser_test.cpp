@@ -134,6 +134,27 @@ TEST(ConsoleScanner, SyntheticMessagesAreRecognised) {
   EXPECT_EQ(events[3].task, "spin");
 }
 
+TEST(ConsoleScanner, MessageAfterItsWarningIsOneReport) {
+  Case c =
+      load_case(fs::path(WEDGE_TESTDATA_DIR) / "console" / "odebug-message-after-its-warning.log");
+  std::vector<std::string> warnings;
+  for (const auto& e : parse_events(c.log)) {
+    if (e.kind == EventKind::kWarning) warnings.push_back(e.title);
+  }
+  EXPECT_EQ(warnings, std::vector<std::string>{"WARNING: ODEBUG bug in nbd_config_put"});
+}
+
+TEST(ConsoleScanner, ReportsOfDifferentCallersComeInHeaderOrder) {
+  Case c =
+      load_case(fs::path(WEDGE_TESTDATA_DIR) / "console" / "caller-ids-interleaved-reports.log");
+  auto events = parse_events(c.log);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].kind, EventKind::kAtomicContext);
+  EXPECT_EQ(events[0].context, "T1194");
+  EXPECT_EQ(events[1].kind, EventKind::kHungTask);
+  EXPECT_EQ(events[1].context, "T31");
+}
+
 TEST(BlamedFrame, SkipsWaitPrimitivesAndCompilerSuffixes) {
   EXPECT_EQ(blamed_frame({"__schedule", "schedule", "io_schedule", "folio_wait_bit_common",
                           "folio_wait_writeback", "shmem_swapin_folio.isra.0"}),
