@@ -188,6 +188,19 @@ TEST(HangCause, ServerStallIsTheSilentServer) {
   reports::Finding f = retitled(hung, e);
   EXPECT_EQ(f.title, "iscsi: server not answering requests");
   EXPECT_EQ(f.signature, "hang|iscsi: server not answering requests");
+  // A sender waiting for socket space (kblockd in the host-nbd-server-stopped sysrq-t) waits
+  // for the silent server: the server stays the cause.
+  reports::StackGroup sender{1,
+                             "D",
+                             {"kworker/0:1H:35"},
+                             {"sk_stream_wait_memory", "tcp_sendmsg_locked", "tcp_sendmsg",
+                              "sock_sendmsg", "__sock_xmit", "nbd_send_cmd", "nbd_queue_rq"}};
+  HangEvidence waiting_sender = e;
+  waiting_sender.stacks = rank_by_role({stacks.front(), sender});
+  EXPECT_EQ(waiting_sender.stacks.front().tasks, sender.tasks);
+  EXPECT_EQ(retitled(hung, waiting_sender).title, "iscsi: server not answering requests");
+  waiting_sender.silent_server.clear();
+  EXPECT_EQ(retitled(hung, waiting_sender).title, "INFO: task hung in __sock_xmit");
   // Without the relay's word, the kernel's own report keeps its title.
   EXPECT_EQ(retitled(hung, with_stacks(stacks)).title, "INFO: task hung in rq_qos_wait");
 }
