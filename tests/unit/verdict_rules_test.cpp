@@ -229,7 +229,7 @@ TEST(SpinningCpu, TheRcuStallAfterTheVerdictRetitlesTheHang) {
   Detector d({.stall_s = 100, .heartbeat_lost_s = 100});
   replay(d, spinning_module_log(), 21);
   ASSERT_TRUE(d.done());
-  EXPECT_EQ(d.reason(), "INFO: task hung in synchronize_rcu");  // as in the issue
+  EXPECT_EQ(d.reason(), "INFO: task hung in synchronize_rcu");     // as in the issue
   ASSERT_EQ(awaits_spinning_cpu_report(d.findings()), 20.912345);  // the run waits for it
   // Traces without the registers' word (no module symbols): a deadlock by the tasks.
   auto i = d.take_trace_request();
