@@ -13,6 +13,7 @@
 
 #include "harness/console/parser.h"
 #include "harness/detect/hang_title.h"
+#include "harness/detect/task_roles.h"
 #include "harness/detect/verdict_rules.h"
 #include "harness/traces/console_tasks.h"
 #include "harness/traces/stack_groups.h"
@@ -79,7 +80,8 @@ std::vector<reports::StackGroup> report_stacks(const std::vector<traces::TaskTra
   for (const auto& g : traces::group_stacks(relevant)) {
     out.push_back(reports::StackGroup{g.count, g.state, g.tasks, g.frames});
   }
-  return out;
+  // The task the others wait on leads; the waiters follow as the consequence.
+  return rank_by_role(std::move(out));
 }
 
 struct LogAnalyzer::State {
@@ -100,6 +102,7 @@ struct LogAnalyzer::State {
       return;
     }
     a.findings.push_back(std::move(f));
+    (void)revise_cpu_waiting_hangs(&a.findings);
   }
 
   void on_event(const console::Event& e) {
@@ -151,7 +154,7 @@ Analysis LogAnalyzer::finish() {
         reports::Finding f;
         f.kind = "hang";
         f.evidence = "blocked tasks in a task dump";
-        retitle_hang(&f, title, title.substr(title.rfind(" in ") + 4));
+        retitle_hang(&f, title);
         s.add(std::move(f));
       }
     }
@@ -160,6 +163,12 @@ Analysis LogAnalyzer::finish() {
     if (f.kind != "hang") continue;
     f.subkind = subkind;
     f.stacks = stacks;
+    // The task the others wait on names the hang, as in a live run.
+    HangEvidence evidence;
+    evidence.stacks = stacks;
+    if (std::string title = hang_title_after_traces(f, evidence).title; !title.empty()) {
+      retitle_hang(&f, title);
+    }
     std::set<std::string> routes;
     for (const auto& t : tasks) routes.insert(t.source);
     f.routes.assign(routes.begin(), routes.end());
@@ -168,6 +177,7 @@ Analysis LogAnalyzer::finish() {
     }
     break;  // the stacks belong to the first hang; later ones refer to it
   }
+  (void)revise_cpu_waiting_hangs(&a.findings);  // after the subkind the task dump gave
   auto decided = deciding_finding(a.findings, [](const reports::Finding&) { return true; });
   a.verdict = decided ? verdict_for_kind(a.findings[*decided].kind) : Verdict::kPass;
   a.reason = decided ? a.findings[*decided].title : "no kernel findings in this log";

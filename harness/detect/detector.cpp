@@ -42,6 +42,8 @@ void Detector::add(reports::Finding f, double onset_s, double now_s, bool wants_
   f.during_fault = fault_active_;
   if (last_console_s_) f.console_silent_s = std::max(0.0, now_s - *last_console_s_);
   findings_.push_back(std::move(f));
+  // A CPU named spinning retitles the hang that waits for it, whichever came first.
+  (void)revise_cpu_waiting_hangs(&findings_);
   if (wants_traces) trace_requests_.push_back(findings_.size() - 1);
 }
 
@@ -50,7 +52,9 @@ void Detector::declare_hang(reports::Finding f, double onset_s, double now_s,
   if (hang_declared_) {
     // One hang is enough: to end the run, or to wait through a fault for recovery. Later
     // signs of it (the kernel's hung-task message after our own stall timer, or the other
-    // way round) add nothing; a hang after the guest recovered is declared afresh.
+    // way round) add nothing; a hang after the guest recovered is declared afresh. A report
+    // naming the CPU that spins is kept: it retitles a hang that waits for that CPU.
+    if (names_spinning_cpu(f)) add(std::move(f), onset_s, now_s, false);
     return;
   }
   // The kernel's watchdog reports a task blocked since before the fault ended up to its
@@ -298,10 +302,8 @@ void Detector::attach_traces(size_t finding, double traces_s, std::vector<std::s
   f.routes = std::move(routes);
   f.stacks = std::move(stacks);
   if (f.kind == "hang" && !subkind.empty()) f.subkind = std::move(subkind);
-  if (!better_title.empty()) {
-    size_t in = better_title.rfind(" in ");
-    retitle_hang(&f, better_title, in == std::string::npos ? "" : better_title.substr(in + 4));
-  }
+  if (!better_title.empty()) retitle_hang(&f, better_title);
+  (void)revise_cpu_waiting_hangs(&findings_);
 }
 
 // A hang seen during an injected fault does not count when the scenario asked for recovery

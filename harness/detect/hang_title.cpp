@@ -4,54 +4,147 @@
 #include <map>
 
 #include "harness/console/parser.h"
+#include "harness/detect/task_roles.h"
 #include "harness/detect/verdict_rules.h"
 
 namespace wedge::detect {
 
-std::string stuck_cpu_function(const std::vector<std::vector<VcpuSample>>& samples) {
-  if (samples.size() < 2) return "";
-  std::map<int, std::string> running;  // cpu -> the function it ran in every sample so far
-  std::map<int, bool> ever_running;
+namespace {
+
+constexpr std::string_view kCpuStuck = "CPU stuck in ";
+constexpr std::string_view kTaskHung = "INFO: task hung in ";
+
+// cpu -> the function it ran in every sample it ran in ("" when it moved), and how many
+// samples it ran in.
+struct RunningCpu {
+  std::string function;
+  size_t samples = 0;
+};
+
+std::map<int, RunningCpu> running_cpus(const std::vector<std::vector<VcpuSample>>& samples) {
+  std::map<int, RunningCpu> running;
   for (const auto& sample : samples) {
     for (const auto& v : sample) {
       if (v.halted) continue;
-      bool first = !ever_running[v.cpu];
-      ever_running[v.cpu] = true;
-      if (first) {
-        running[v.cpu] = v.function;
-      } else if (running[v.cpu] != v.function) {
-        running[v.cpu] = "";
-      }
+      auto [it, first] = running.try_emplace(v.cpu, RunningCpu{v.function, 0});
+      if (!first && it->second.function != v.function) it->second.function = "";
+      ++it->second.samples;
     }
   }
-  std::string found;
-  int busy = 0;
-  for (const auto& [cpu, ran] : ever_running) busy += ran;
-  if (busy != 1) return "";  // the others must halt
-  for (const auto& [cpu, fn] : running) found = fn;
-  // Running in every sample: count the samples the busy CPU appears running in.
-  size_t seen = 0;
-  for (const auto& sample : samples) {
-    for (const auto& v : sample) seen += !v.halted;
-  }
-  return seen == samples.size() ? found : "";
+  return running;
 }
+
+bool from_silence(const reports::Finding& f) {
+  return f.evidence == "progress" || f.evidence == "heartbeat";
+}
+
+}  // namespace
+
+std::string stuck_cpu_function(const std::vector<std::vector<VcpuSample>>& samples) {
+  if (samples.size() < 2) return "";
+  auto running = running_cpus(samples);
+  if (running.size() != 1) return "";  // the others must halt
+  const RunningCpu& cpu = running.begin()->second;
+  return cpu.samples == samples.size() ? cpu.function : "";
+}
+
+std::string busy_cpu_function(const std::vector<std::vector<VcpuSample>>& samples) {
+  if (samples.size() < 2) return "";
+  std::string found;
+  for (const auto& [cpu, ran] : running_cpus(samples)) {
+    if (ran.samples != samples.size() || ran.function.empty()) continue;
+    if (!found.empty() && found != ran.function) return "";  // two candidates: no verdict
+    found = ran.function;
+  }
+  return found;
+}
+
+std::string cause_title(const std::vector<reports::StackGroup>& stacks) {
+  if (stacks.empty()) return "";
+  TaskRoleMatch m = task_role(stacks.front().frames, first_comm(stacks.front()));
+  return is_cause(m.role) ? std::string(kTaskHung) + m.cause_frame : "";
+}
+
+namespace {
+
+// The first stack group is a task stuck getting memory that the others wait on.
+bool cause_is_allocating(const std::vector<reports::StackGroup>& stacks) {
+  if (stacks.empty()) return false;
+  TaskRoleMatch m = task_role(stacks.front().frames, first_comm(stacks.front()));
+  return is_cause(m.role) && m.allocating;
+}
+
+}  // namespace
 
 std::string hang_title_from_traces(const std::vector<reports::StackGroup>& stacks,
                                    const std::string& stuck_function) {
-  if (!stuck_function.empty()) return "CPU stuck in " + stuck_function;
+  if (!stuck_function.empty()) return std::string(kCpuStuck) + stuck_function;
   if (stacks.empty()) return "";
+  if (std::string cause = cause_title(stacks); !cause.empty()) return cause;
   std::string blamed = console::blamed_frame(stacks.front().frames);
-  if (blamed.empty()) return "";
-  return (stacks.front().state == "R" ? "tasks spinning in " : "tasks blocked in ") + blamed;
+  return blamed.empty() ? "" : std::string(kTaskHung) + blamed;
 }
 
-void retitle_hang(reports::Finding* f, const std::string& title, const std::string& blamed) {
-  f->title = title;
+std::string server_silent_title(const std::string& transport) {
+  return transport + ": server not answering requests";
+}
+
+HangTitle hang_title_after_traces(const reports::Finding& f, const HangEvidence& e) {
+  if (f.kind != "hang" || names_spinning_cpu(f)) return {};
+  if (!e.stuck_function.empty()) return {std::string(kCpuStuck) + e.stuck_function, "livelock"};
+  if (waits_for_cpu(f.frames) && !e.busy_function.empty()) {
+    return {std::string(kCpuStuck) + e.busy_function, "livelock"};
+  }
+  // A sender stuck allocating leaves its request half sent, and the server waiting for the
+  // rest looks silent: the allocation is the cause. A sender waiting for socket space is
+  // waiting for the silent server.
+  if (cause_is_allocating(e.stacks)) return {cause_title(e.stacks), ""};
+  if (!e.silent_server.empty()) return {server_silent_title(e.silent_server), ""};
+  if (std::string cause = cause_title(e.stacks); !cause.empty()) return {cause, ""};
+  if (from_silence(f)) return {hang_title_from_traces(e.stacks, ""), ""};
+  return {};
+}
+
+void retitle_hang(reports::Finding* f, const std::string& title) {
   size_t in = title.rfind(" in ");
+  f->title = title;
   f->report = in == std::string::npos ? title : title.substr(0, in);
-  f->blamed = blamed;
+  f->blamed = in == std::string::npos ? "" : title.substr(in + 4);
   f->signature = signature_of(f->kind, f->report, f->blamed);
+}
+
+bool revise_cpu_waiting_hangs(std::vector<reports::Finding>* findings) {
+  const reports::Finding* spinning = nullptr;
+  for (const auto& f : *findings) {
+    if (names_spinning_cpu(f)) {
+      spinning = &f;
+      break;
+    }
+  }
+  if (!spinning) return false;
+  const std::string title = std::string(kCpuStuck) + spinning->blamed;
+  bool changed = false;
+  for (auto& f : *findings) {
+    if (f.kind != "hang" || names_spinning_cpu(f) || !waits_for_cpu(f.frames)) continue;
+    if (f.title != title) {
+      retitle_hang(&f, title);
+      changed = true;
+    }
+    f.subkind = "livelock";
+  }
+  return changed;
+}
+
+std::optional<double> awaits_spinning_cpu_report(const std::vector<reports::Finding>& findings) {
+  std::optional<double> waiting;
+  for (const auto& f : findings) {
+    if (names_spinning_cpu(f)) return std::nullopt;
+    if (f.kind == "hang" && waits_for_cpu(f.frames) && !f.title.starts_with(kCpuStuck) &&
+        !waiting) {
+      waiting = f.detected_s.value_or(0);
+    }
+  }
+  return waiting;
 }
 
 }  // namespace wedge::detect

@@ -1,12 +1,18 @@
-// The title of a hang once traces are in, for live runs and `wedge analyze` alike: a vCPU
-// that the registers show running in one kernel function in every sample while the others
-// halt is a CPU stuck there (a livelock, titled with that function); otherwise the biggest
-// group of blocked or spinning tasks names the frame they wait in.
+// The title of a hang once traces are in, for live runs and `wedge analyze` alike. It names
+// the cause, not the crowd waiting for it, so that one bug keeps one title run after run:
+// a vCPU the registers show running in one function is a CPU stuck there (a livelock); a
+// storage server the relay shows silent with requests outstanding is the server; a task the
+// others wait on (task_roles.h: a driver sending the request, a storage daemon or virtio_net's
+// refill worker in reclaim) is that task; otherwise the biggest group of waiters names it.
 //
-//   auto stuck = stuck_cpu_function(samples);          // "spin_forever" or ""
-//   std::string t = hang_title_from_traces(stacks, stuck);  // "CPU stuck in spin_forever"
+//   HangEvidence e;
+//   e.stacks = rank_by_role(stacks);
+//   e.stuck_function = stuck_cpu_function(samples);
+//   HangTitle t = hang_title_after_traces(finding, e);  // {"CPU stuck in spin_forever", ...}
+//   if (!t.title.empty()) retitle_hang(&finding, t.title);
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,12 +32,63 @@ struct VcpuSample {
 // in every sample; "" otherwise.
 [[nodiscard]] std::string stuck_cpu_function(const std::vector<std::vector<VcpuSample>>& samples);
 
-// "CPU stuck in FUNC" when stuck_function is known, else "tasks blocked in FUNC" /
-// "tasks spinning in FUNC" from the first stack group; "" when neither names a frame.
+// The function one vCPU ran in every sample (at least two), whatever the others did (on a
+// 2-vCPU guest the other one runs the agent and the dumps); "" when no vCPU, or two in
+// different functions, stayed in one named function. Enough evidence only for a hang whose
+// task waits for a CPU (RCU): busy_cpu_function(samples) -> "demo_spin".
+[[nodiscard]] std::string busy_cpu_function(const std::vector<std::vector<VcpuSample>>& samples);
+
+// "CPU stuck in FUNC" when stuck_function is known; else "INFO: task hung in FUNC" from the
+// first of the stacks (ranked by rank_by_role): the cause's own frame when that group is a
+// cause, else its blamed frame; "" when none names a frame.
 [[nodiscard]] std::string hang_title_from_traces(const std::vector<reports::StackGroup>& stacks,
                                                  const std::string& stuck_function);
 
-// Puts a traces-derived title on a hang finding (and its signature and blamed frame).
-void retitle_hang(reports::Finding* finding, const std::string& title, const std::string& blamed);
+// "INFO: task hung in __sock_xmit" when the first of the ranked stacks is a task the others
+// wait on (task_roles.h), "" otherwise.
+[[nodiscard]] std::string cause_title(const std::vector<reports::StackGroup>& stacks);
+
+// The title of a hang whose storage server stopped answering with requests outstanding:
+// server_silent_title("iscsi") -> "iscsi: server not answering requests".
+[[nodiscard]] std::string server_silent_title(const std::string& transport);
+
+// What the traces and the host saw, for hang_title_after_traces.
+struct HangEvidence {
+  std::vector<reports::StackGroup> stacks;  // ranked by rank_by_role
+  std::string stuck_function;               // stuck_cpu_function of the register samples
+  std::string busy_function;                // busy_cpu_function of the register samples
+  std::string silent_server;                // transport name when the relay saw it silent
+};
+
+struct HangTitle {
+  std::string title;    // "" keeps the finding's own title
+  std::string subkind;  // "livelock" when the title names a CPU; "" keeps the traces' subkind
+};
+
+// The title a hang finding takes once traces are in. Kept: a non-hang, and a hang the kernel
+// itself reported as a CPU spinning in a function (soft lockup, RCU stall). Then, first match:
+// a CPU stuck in one function (and, for a task waiting for RCU or a CPU, one vCPU busy in one
+// function); a task the others wait on that is stuck getting memory; a silent server; any
+// other task the others wait on; for a hang found by silence, the biggest group of waiters.
+// Other kernel reports (hung task, stuck request) keep their title.
+[[nodiscard]] HangTitle hang_title_after_traces(const reports::Finding& finding,
+                                                const HangEvidence& evidence);
+
+// Puts a title on a hang finding, with the blamed frame after its last " in " (none without)
+// and the signature derived from both: retitle_hang(&f, "INFO: task hung in __sock_xmit")
+// gives signature "hang|INFO: task hung|__sock_xmit".
+void retitle_hang(reports::Finding* finding, const std::string& title);
+
+// A hang whose task waits for RCU or a CPU, with another finding that names the CPU spinning
+// in a function (an RCU stall's RIP, a soft lockup): the hang is that CPU, retitled "CPU stuck
+// in FUNC" (livelock), whichever came first. Returns true if a title changed. Call it when a
+// finding is added and when traces arrive.
+bool revise_cpu_waiting_hangs(std::vector<reports::Finding>* findings);
+
+// When a hang's task waits for RCU or a CPU and nothing has named that CPU yet (no RCU stall
+// or soft lockup report, no "CPU stuck in" title), the run time that hang was detected: the
+// report may follow within seconds. nullopt otherwise.
+[[nodiscard]] std::optional<double> awaits_spinning_cpu_report(
+    const std::vector<reports::Finding>& findings);
 
 }  // namespace wedge::detect

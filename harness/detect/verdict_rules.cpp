@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "harness/detect/task_roles.h"
+
 namespace wedge::detect {
 
 namespace {
@@ -32,18 +34,8 @@ std::string without_numbers(const std::string& s) {
   return out;
 }
 
-// Report classes that a panic or RCU-waiting hang merely follows.
+// A panic merely follows the report before it.
 bool is_panic(const reports::Finding& f) { return f.report.starts_with("kernel panic"); }
-
-bool waits_for_rcu(const reports::Finding& f) {
-  for (const auto& frame : f.frames) {
-    if (frame.starts_with("synchronize_rcu") || frame.starts_with("__wait_rcu_gp") ||
-        frame.starts_with("wait_rcu_gp") || frame.starts_with("synchronize_srcu")) {
-      return true;
-    }
-  }
-  return false;
-}
 
 int severity(const std::string& kind) {
   if (kind == "crash" || kind == "hang") return 0;  // kernel failures: earliest first
@@ -101,10 +93,12 @@ std::optional<size_t> deciding_finding(const std::vector<reports::Finding>& find
     int fs = severity(f.kind), bs = severity(b.kind);
     bool better = fs < bs;
     if (fs == bs && fs == 0) {
-      // A panic is the consequence of the report before it; a hang waiting for RCU is the
-      // consequence of the CPU that keeps RCU from finishing.
+      // A panic is the consequence of the report before it; a hang waiting for RCU (or for a
+      // CPU) is the consequence of the CPU that keeps RCU from finishing, unless that hang
+      // already names the CPU (revise_cpu_waiting_hangs).
       better = (is_panic(b) && !is_panic(f)) ||
-               (b.kind == "hang" && waits_for_rcu(b) && names_spinning_cpu(f));
+               (b.kind == "hang" && waits_for_cpu(b.frames) &&
+                !b.title.starts_with("CPU stuck in ") && names_spinning_cpu(f));
     }
     if (better) best = i;
   }

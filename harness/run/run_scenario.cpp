@@ -16,6 +16,7 @@
 #include "harness/detect/analyze.h"
 #include "harness/detect/detector.h"
 #include "harness/detect/hang_title.h"
+#include "harness/detect/server_silence.h"
 #include "harness/detect/verdict_rules.h"
 #include "harness/faults/injectors.h"
 #include "harness/run/accel.h"
@@ -92,6 +93,12 @@ class Runner {
   Status boot_and_run();
   void monitor(GuestSession& session, uint32_t workload_job, detect::Detector& detector);
   void collect_pending_traces(GuestSession& session, detect::Detector& detector);
+  // A hang whose task waits for RCU or a CPU: keeps pumping, up to
+  // timeouts_.spinning_cpu_report() after the hang, for the kernel's report naming the CPU's
+  // function (the detector retitles the hang when it comes).
+  void wait_for_spinning_cpu_report(GuestSession& session, detect::Detector& detector);
+  // Feeds the host servers' byte counters to server_silence_.
+  void observe_servers(double now);
   Status prepare_faults(GuestSession& session);
   void step_faults(double now, detect::Detector& detector);
   void stop_all_faults(double now);
@@ -127,7 +134,8 @@ class Runner {
   std::string boot_failure_;
   std::optional<detect::Detector> detector_;
   std::optional<Monitor> monitor_;
-  bool wedged_ = false;  // a hang or crash was found (for --keep-wedged)
+  bool wedged_ = false;                   // a hang or crash was found (for --keep-wedged)
+  detect::ServerSilence server_silence_;  // did the host's server answer the guest
   std::optional<FaultDriver> fault_driver_;
   double workload_start_s_ = 0;
   bool workload_started_ = false;
@@ -260,6 +268,7 @@ void Runner::monitor(GuestSession& session, uint32_t workload_job, detect::Detec
     }
     if (now - last_status >= 1) {
       last_status = now;
+      observe_servers(now);
       const LiveNumbers& n = monitor_->numbers();
       append_progress_record(result_.run_dir, now, n.workload_reported ? &n.workload : nullptr,
                              res_.transport->servers());
@@ -286,6 +295,7 @@ void Runner::monitor(GuestSession& session, uint32_t workload_job, detect::Detec
   read_workload_result(session);
   stop_all_faults(now_s());
   if (interrupted() || host_failure_) return;
+  wait_for_spinning_cpu_report(session, detector);
   // The workload may have died from an oops whose report is the console's last output: give
   // the rest of it a moment to arrive, then close the console stream before the verdict.
   for (int i = 0; i < 10; ++i) {
@@ -398,6 +408,31 @@ void Runner::stop_all_faults(double now) {
   if (fault_driver_) fault_driver_->stop_all(now);
 }
 
+void Runner::observe_servers(double now) {
+  std::vector<storage::Server*> servers = res_.transport->servers();
+  if (servers.empty()) return;
+  storage::ServerStats sum;
+  for (const storage::Server* server : servers) {
+    storage::ServerStats one = server->stats();
+    sum.bytes_from_guest += one.bytes_from_guest;
+    sum.bytes_to_guest += one.bytes_to_guest;
+  }
+  server_silence_.observe(now, sum.bytes_from_guest, sum.bytes_to_guest);
+}
+
+void Runner::wait_for_spinning_cpu_report(GuestSession& session, detect::Detector& detector) {
+  std::optional<double> hang_s = detect::awaits_spinning_cpu_report(detector.findings());
+  if (!hang_s) return;
+  std::chrono::duration<double> wait = timeouts_.spinning_cpu_report();
+  progress_.step(fmt::format("hang waits for RCU or a CPU: up to {:.0f} s for the CPU's report",
+                             *hang_s + wait.count() - now_s()));
+  while (now_s() < *hang_s + wait.count() && !interrupted() &&
+         detect::awaits_spinning_cpu_report(detector.findings())) {
+    (void)session.pump();
+    std::this_thread::sleep_for(100ms);
+  }
+}
+
 void Runner::collect_pending_traces(GuestSession& session, detect::Detector& detector) {
   const std::string outer_phase = phase_;
   while (auto index = detector.take_trace_request()) {
@@ -414,17 +449,22 @@ void Runner::collect_pending_traces(GuestSession& session, detect::Detector& det
     to.nmi_last_resort = options_.nmi_last_resort;
     TraceCollector collector(session, *res_.vm, result_.run_dir, [this] { return now_s(); });
     TraceResult tr = collector.collect(*index, to, [&] { detector.expect_nmi_panic(); });
-    std::vector<reports::StackGroup> stacks = detect::report_stacks(tr.tasks);
-    // One title builder for live runs and `wedge analyze` (detect/hang_title.h): a vCPU stuck
-    // in one function names the hang (unless the kernel's own soft lockup or RCU stall report
-    // already did); a hang found by silence is named by its stacks.
-    std::string title;
-    bool from_silence = f.evidence == "progress" || f.evidence == "heartbeat";
-    bool kernel_named_it = detect::names_spinning_cpu(f);
-    if (f.kind == "hang" && (from_silence || (!tr.stuck_function.empty() && !kernel_named_it))) {
-      title = detect::hang_title_from_traces(stacks, tr.stuck_function);
+    // One title builder for live runs and `wedge analyze` (detect/hang_title.h): the cause
+    // (a vCPU stuck in one function, a task the others wait on, a silent server) names the
+    // hang; a hang found by silence without one is named by its biggest group of waiters.
+    detect::HangEvidence evidence;
+    evidence.stacks = detect::report_stacks(tr.tasks);
+    evidence.stuck_function = tr.stuck_function;
+    evidence.busy_function = tr.busy_function;
+    std::chrono::duration<double> server_silent = timeouts_.server_silent;
+    if (server_silence_.silent_with_requests_s(f.detected_s.value_or(now_s())) >=
+        server_silent.count()) {
+      evidence.silent_server = config::name_of(scenario_.storage.transport);
     }
-    detector.attach_traces(*index, now_s(), tr.routes, stacks, tr.subkind, title);
+    detect::HangTitle title = detect::hang_title_after_traces(f, evidence);
+    std::vector<reports::StackGroup> stacks = std::move(evidence.stacks);
+    if (!title.subkind.empty()) tr.subkind = title.subkind;
+    detector.attach_traces(*index, now_s(), tr.routes, stacks, tr.subkind, title.title);
     for (const auto& problem : tr.problems) progress_.step("  trace route failed: " + problem);
     progress_.step(
         fmt::format("traces in {} via {} ({} tasks{})", tr.dir.string(),

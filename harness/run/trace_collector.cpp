@@ -201,6 +201,7 @@ TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
     nlohmann::json summary = {{"routes", r.routes},
                               {"subkind", r.subkind},
                               {"stuck_function", r.stuck_function},
+                              {"busy_function", r.busy_function},
                               {"problems", r.problems}};
     summary["tasks"] = tasks_json(r.tasks);
     summary["all_tasks"] = r.all_tasks.size();
@@ -279,6 +280,7 @@ TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
       }
     }
     r.stuck_function = detect::stuck_cpu_function(named);
+    r.busy_function = detect::busy_cpu_function(named);
     if (by_tasks == "livelock" || all_busy || !r.stuck_function.empty()) {
       r.subkind = "livelock";
     } else if (!any_busy || by_tasks == "deadlock") {

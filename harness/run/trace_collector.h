@@ -40,6 +40,8 @@ struct TraceResult {
   std::string subkind;  // "deadlock" / "livelock" / "" (unknown)
   // The kernel function one vCPU ran in every register sample while the others halted.
   std::string stuck_function;
+  // The kernel function one vCPU ran in every register sample, whatever the others did.
+  std::string busy_function;
   std::filesystem::path dir;
   std::vector<std::string> problems;  // routes that failed, and why
 };

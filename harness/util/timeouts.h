@@ -20,11 +20,19 @@ struct Timeouts {
   ms teardown{10000};            // destroying a domain, stopping a server (host-side)
   ms kvm_probe{6000};            // the KVM probe boot (host-side): a working KVM prints
                                  // "Linux version" within a second; the answer is cached a day
+  // A hang whose task waits for RCU or a CPU: how long to wait for the kernel's RCU stall or
+  // soft lockup report naming the spinning function before the title is final (the RCU stall
+  // comes at most rcu_cpu_stall_timeout, 21 s, after the grace period began; the hung-task
+  // warning at least 10 s after).
+  ms spinning_cpu_report_base{12000};
+  // The host's storage server sent nothing this long while requests waited: it is the cause.
+  ms server_silent{5000};
 
   [[nodiscard]] ms boot() const { return scaled(boot_base); }
   [[nodiscard]] ms agent_command() const { return scaled(agent_command_base); }
   [[nodiscard]] ms heartbeat_lost() const { return scaled(heartbeat_lost_base); }
   [[nodiscard]] ms stall() const { return scaled(stall_base); }
+  [[nodiscard]] ms spinning_cpu_report() const { return scaled(spinning_cpu_report_base); }
 
   // TCG is slower at boot but a 1-vCPU guest answers quickly once up; 2x covers both.
   [[nodiscard]] static Timeouts for_accel(bool tcg) {

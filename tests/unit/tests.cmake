@@ -69,6 +69,7 @@ target_link_libraries(agent_nbd_handshake_test PRIVATE GTest::gtest_main Threads
 gtest_discover_tests(agent_nbd_handshake_test DISCOVERY_TIMEOUT 30 PROPERTIES LABELS unit)
 wedge_unit_test(ninep_transport_test wedge_storage wedge_config wedge_util)
 wedge_unit_test(verdict_rules_test wedge_detect)
+wedge_unit_test(hang_cause_test wedge_detect nlohmann_json::nlohmann_json)
 wedge_unit_test(console_hostile_input_test wedge_detect)
 wedge_unit_test(workload_registry_test wedge_workloads wedge_config)
 wedge_unit_test(workload_pattern_test wedge_agent_host)

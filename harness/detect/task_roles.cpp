@@ -1,0 +1,217 @@
+// Implementation of task_roles.h: one table of kernel functions and what their presence on a
+// stack says about the task, written from what each function does in the kernel.
+#include "harness/detect/task_roles.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace wedge::detect {
+
+namespace {
+
+enum class FrameKind {
+  kDriverTransmit,  // a block (or swap-over-network) driver submitting or sending a request
+  kDriverQueue,     // a driver's queue_rq entry, before it reaches its socket
+  kSocketSend,      // the socket send path under a driver
+  kAllocation,      // a page or buffer allocation (the slow path reclaims)
+  kReclaim,         // memory reclaim proper
+  kNetRefill,       // virtio_net's receive-buffer refill from its workqueue
+  kWaiter,          // waits for I/O or memory that another task must free
+  kWaitsForCpu,     // waits for an RCU grace period or another CPU
+};
+
+struct FrameEntry {
+  std::string_view name;
+  FrameKind kind;
+};
+
+// clang-format off
+constexpr std::array kFrames = {
+    // nbd (drivers/block/nbd.c)
+    FrameEntry{"__sock_xmit", FrameKind::kDriverTransmit},      // sends one request's bytes on the nbd socket
+    FrameEntry{"sock_xmit", FrameKind::kDriverTransmit},        // wrapper of __sock_xmit (older kernels)
+    FrameEntry{"nbd_send_cmd", FrameKind::kDriverTransmit},     // builds and sends one request header + data
+    FrameEntry{"nbd_handle_cmd", FrameKind::kDriverQueue},      // picks the connection, takes its tx_lock
+    FrameEntry{"nbd_queue_rq", FrameKind::kDriverQueue},        // blk-mq queue_rq: hands a request to nbd
+    // iSCSI initiator (drivers/scsi/libiscsi.c, iscsi_tcp.c, libiscsi_tcp.c)
+    FrameEntry{"iscsi_sw_tcp_xmit_segment", FrameKind::kDriverTransmit},  // sends one PDU segment
+    FrameEntry{"iscsi_sw_tcp_xmit", FrameKind::kDriverTransmit},          // sends queued PDU segments
+    FrameEntry{"iscsi_sw_tcp_pdu_xmit", FrameKind::kDriverTransmit},      // transmits one PDU
+    FrameEntry{"iscsi_tcp_task_xmit", FrameKind::kDriverTransmit},        // sends a task's data-out
+    FrameEntry{"iscsi_xmit_task", FrameKind::kDriverTransmit},            // sends one SCSI task
+    FrameEntry{"iscsi_data_xmit", FrameKind::kDriverTransmit},            // drains the session's queues
+    FrameEntry{"iscsi_xmitworker", FrameKind::kDriverTransmit},           // the connection's tx work item
+    FrameEntry{"iscsi_queuecommand", FrameKind::kDriverQueue},            // SCSI host queuecommand
+    // NVMe over TCP (drivers/nvme/host/tcp.c)
+    FrameEntry{"nvme_tcp_try_send_data", FrameKind::kDriverTransmit},     // sends a request's data
+    FrameEntry{"nvme_tcp_try_send_cmd_pdu", FrameKind::kDriverTransmit},  // sends a command capsule
+    FrameEntry{"nvme_tcp_try_send", FrameKind::kDriverTransmit},          // sends the next queued request
+    FrameEntry{"nvme_tcp_io_work", FrameKind::kDriverTransmit},           // the queue's io work item
+    FrameEntry{"nvme_tcp_queue_rq", FrameKind::kDriverQueue},             // blk-mq queue_rq
+    // sunrpc under NFS swap (net/sunrpc/xprtsock.c, xprt.c)
+    FrameEntry{"xs_tcp_send_request", FrameKind::kDriverTransmit},  // writes one RPC to the TCP socket
+    FrameEntry{"xprt_transmit", FrameKind::kDriverTransmit},        // sends queued RPC requests
+    // The socket under them (net/ipv4/tcp.c, net/core/stream.c, net/socket.c)
+    FrameEntry{"sk_stream_wait_memory", FrameKind::kSocketSend},  // waits for send-buffer space
+    FrameEntry{"tcp_sendmsg_locked", FrameKind::kSocketSend},     // copies data into skbs
+    FrameEntry{"tcp_sendmsg", FrameKind::kSocketSend},            // takes the socket lock, sends
+    FrameEntry{"tcp_sendpage", FrameKind::kSocketSend},           // sends a page without copying
+    FrameEntry{"sock_sendmsg", FrameKind::kSocketSend},           // protocol-independent send
+    FrameEntry{"kernel_sendmsg", FrameKind::kSocketSend},         // in-kernel send of a kvec
+    FrameEntry{"sk_page_frag_refill", FrameKind::kAllocation},    // a page fragment for skb data
+    FrameEntry{"skb_page_frag_refill", FrameKind::kAllocation},   // allocates that page
+    // Allocation and reclaim (mm/page_alloc.c, mm/vmscan.c)
+    FrameEntry{"__alloc_pages_slowpath", FrameKind::kAllocation},  // reclaim/compaction/retry loop
+    FrameEntry{"__alloc_pages", FrameKind::kAllocation},           // the page allocator's entry
+    FrameEntry{"try_to_free_pages", FrameKind::kReclaim},          // direct reclaim entry
+    FrameEntry{"do_try_to_free_pages", FrameKind::kReclaim},       // direct reclaim's loop
+    FrameEntry{"shrink_node", FrameKind::kReclaim},                // reclaims one node's LRUs
+    FrameEntry{"shrink_lruvec", FrameKind::kReclaim},              // scans one LRU vector
+    FrameEntry{"shrink_folio_list", FrameKind::kReclaim},          // pages out a list of folios
+    // virtio_net (drivers/net/virtio_net.c)
+    FrameEntry{"refill_work", FrameKind::kNetRefill},    // workqueue retry of a failed rx refill
+    FrameEntry{"try_fill_recv", FrameKind::kNetRefill},  // allocates receive buffers for the ring
+    // Waiting for others (mm/mempool.c, block/, mm/page-writeback.c, kernel/workqueue.c)
+    FrameEntry{"mempool_alloc", FrameKind::kWaiter},          // waits for an element to be freed
+    FrameEntry{"bio_alloc_bioset", FrameKind::kWaiter},       // a bio from a mempool-backed set
+    FrameEntry{"balance_dirty_pages", FrameKind::kWaiter},    // throttles a writer until writeback
+    FrameEntry{"__rq_qos_throttle", FrameKind::kWaiter},      // block QoS throttling a submitter
+    FrameEntry{"rq_qos_wait", FrameKind::kWaiter},            // sleeps until in-flight I/O drops
+    FrameEntry{"wbt_wait", FrameKind::kWaiter},               // writeback throttling's wait
+    FrameEntry{"blk_mq_get_tag", FrameKind::kWaiter},         // waits for a free request tag
+    FrameEntry{"folio_wait_writeback", FrameKind::kWaiter},   // waits for a page's write to end
+    FrameEntry{"throttle_direct_reclaim", FrameKind::kWaiter},  // waits for kswapd's progress
+    FrameEntry{"create_worker", FrameKind::kWaiter},          // a new kworker (allocates, waits)
+    // Waiting for RCU or another CPU (kernel/rcu/, kernel/smp.c, kernel/stop_machine.c)
+    FrameEntry{"synchronize_rcu", FrameKind::kWaitsForCpu},            // waits a grace period
+    FrameEntry{"synchronize_rcu_expedited", FrameKind::kWaitsForCpu},  // the same, by IPIs
+    FrameEntry{"__wait_rcu_gp", FrameKind::kWaitsForCpu},              // the grace-period wait
+    FrameEntry{"wait_rcu_gp", FrameKind::kWaitsForCpu},                // (older name)
+    FrameEntry{"synchronize_srcu", FrameKind::kWaitsForCpu},           // SRCU grace period
+    FrameEntry{"rcu_barrier", FrameKind::kWaitsForCpu},                // waits for every callback
+    FrameEntry{"smp_call_function_many_cond", FrameKind::kWaitsForCpu},  // waits for IPI handlers
+    FrameEntry{"smp_call_function_single", FrameKind::kWaitsForCpu},   // one CPU's IPI handler
+    FrameEntry{"stop_machine_cpuslocked", FrameKind::kWaitsForCpu},    // every CPU to stop
+    FrameEntry{"stop_machine", FrameKind::kWaitsForCpu},               // the same, taking cpus_lock
+    FrameEntry{"stop_one_cpu", FrameKind::kWaitsForCpu},               // one CPU's stopper thread
+};
+// clang-format on
+
+// Storage servers whose process, stuck in reclaim, holds every request the guest sends it.
+constexpr std::array<std::string_view, 7> kStorageDaemons = {
+    "nbd-server", "nbdkit", "qemu-nbd", "tgtd", "ganesha.nfsd", "nfsd", "tcmu-runner"};
+
+// "__alloc_pages_slowpath.constprop.0" and "nbd_queue_rq+0x1a/0x40" -> the function's name.
+std::string_view function_name(std::string_view frame) {
+  return frame.substr(0, frame.find_first_of(".+ "));
+}
+
+const FrameEntry* entry_for(std::string_view frame) {
+  std::string_view name = function_name(frame);
+  for (const auto& e : kFrames) {
+    if (e.name == name) return &e;
+  }
+  return nullptr;
+}
+
+bool has_kind(const std::vector<std::string>& frames, FrameKind kind) {
+  return std::any_of(frames.begin(), frames.end(), [&](const std::string& f) {
+    const FrameEntry* e = entry_for(f);
+    return e && e->kind == kind;
+  });
+}
+
+// The innermost frame of `kind`, without its suffix; "" if none.
+std::string innermost(const std::vector<std::string>& frames, FrameKind kind) {
+  for (const auto& f : frames) {
+    const FrameEntry* e = entry_for(f);
+    if (e && e->kind == kind) return std::string(e->name);
+  }
+  return "";
+}
+
+// 0: the cause; 1: a driver task behind the cause's lock; 2: everyone else.
+int rank(const reports::StackGroup& g) {
+  TaskRole role = task_role(g.frames, first_comm(g)).role;
+  if (role == TaskRole::kTransmitBlocked) return 1;
+  return is_cause(role) ? 0 : 2;
+}
+
+}  // namespace
+
+TaskRoleMatch task_role(const std::vector<std::string>& frames, std::string_view comm) {
+  const bool allocating = has_kind(frames, FrameKind::kAllocation);
+  const bool reclaiming = has_kind(frames, FrameKind::kReclaim);
+  std::string driver = innermost(frames, FrameKind::kDriverTransmit);
+  if (driver.empty()) driver = innermost(frames, FrameKind::kDriverQueue);
+  if (!driver.empty()) {
+    if (allocating || reclaiming || has_kind(frames, FrameKind::kSocketSend) ||
+        has_kind(frames, FrameKind::kDriverTransmit)) {
+      return {TaskRole::kTransmit, driver, allocating || reclaiming};
+    }
+    return {TaskRole::kTransmitBlocked, driver};
+  }
+  if (has_kind(frames, FrameKind::kNetRefill) && (allocating || reclaiming)) {
+    // try_fill_recv also runs from NAPI, atomically and without reclaim: only the workqueue
+    // refill can sleep in reclaim, so it names the cause.
+    if (innermost(frames, FrameKind::kNetRefill) == "try_fill_recv" &&
+        std::none_of(frames.begin(), frames.end(),
+                     [](const std::string& f) { return function_name(f) == "refill_work"; })) {
+      return {TaskRole::kOther, ""};
+    }
+    return {TaskRole::kNetRefill, "refill_work", true};
+  }
+  bool daemon =
+      std::find(kStorageDaemons.begin(), kStorageDaemons.end(), comm) != kStorageDaemons.end();
+  if (daemon && reclaiming) {
+    // The allocation the daemon reclaims for: its slow path stays on the stack wherever in
+    // reclaim the daemon is caught, so the title does not move between runs.
+    std::string at = innermost(frames, FrameKind::kAllocation);
+    for (const auto& f : frames) {
+      if (function_name(f) == "__alloc_pages_slowpath") at = "__alloc_pages_slowpath";
+    }
+    if (at.empty()) at = "try_to_free_pages";
+    return {TaskRole::kStorageDaemon, at, true};
+  }
+  if (has_kind(frames, FrameKind::kWaitsForCpu)) return {TaskRole::kWaitsForCpu, ""};
+  if (has_kind(frames, FrameKind::kWaiter)) return {TaskRole::kWaiter, ""};
+  return {TaskRole::kOther, ""};
+}
+
+bool is_cause(TaskRole role) {
+  switch (role) {
+    case TaskRole::kTransmit:
+    case TaskRole::kTransmitBlocked:
+    case TaskRole::kStorageDaemon:
+    case TaskRole::kNetRefill:
+      return true;
+    case TaskRole::kOther:
+    case TaskRole::kWaiter:
+    case TaskRole::kWaitsForCpu:
+      return false;
+  }
+  return false;
+}
+
+bool waits_for_cpu(const std::vector<std::string>& frames) {
+  return has_kind(frames, FrameKind::kWaitsForCpu);
+}
+
+std::string first_comm(const reports::StackGroup& group) {
+  if (group.tasks.empty()) return "";
+  const std::string& label = group.tasks.front();
+  return label.substr(0, label.rfind(':'));
+}
+
+std::vector<reports::StackGroup> rank_by_role(std::vector<reports::StackGroup> groups) {
+  std::vector<std::pair<int, size_t>> order;  // rank, index: a stable sort by rank
+  for (size_t i = 0; i < groups.size(); ++i) order.emplace_back(rank(groups[i]), i);
+  std::sort(order.begin(), order.end());
+  std::vector<reports::StackGroup> out;
+  out.reserve(groups.size());
+  for (const auto& [r, i] : order) out.push_back(std::move(groups[i]));
+  return out;
+}
+
+}  // namespace wedge::detect
