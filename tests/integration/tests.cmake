@@ -47,3 +47,14 @@ add_dependencies(host_failure_test wedge)
 wedge_integration_test(doctor_test wedge_vm_libvirt wedge_util nlohmann_json::nlohmann_json)
 target_compile_definitions(doctor_test PRIVATE WEDGE_BINARY="$<TARGET_FILE:wedge>")
 add_dependencies(doctor_test wedge)
+# The loaded-host recipe makes its own load, so it must have the host alone (RESOURCE_LOCK).
+add_executable(loaded_host_test integration/loaded_host_test.cpp)
+wedge_test_flags(loaded_host_test)
+target_link_libraries(loaded_host_test PRIVATE wedge_vm_libvirt wedge_util
+  nlohmann_json::nlohmann_json GTest::gtest_main GTest::gmock)
+target_compile_definitions(loaded_host_test PRIVATE WEDGE_BINARY="$<TARGET_FILE:wedge>"
+  WEDGE_CRASH_KO="${WEDGE_CRASH_KO}" WEDGE_TESTDATA_DIR="${CMAKE_SOURCE_DIR}/tests/testdata"
+  WEDGE_TEST_CACHE_DIR="${CMAKE_BINARY_DIR}/cache" ${WEDGE_SOURCE_DIR_DEFINITION})
+add_dependencies(loaded_host_test wedge wedge_crash_module)
+gtest_discover_tests(loaded_host_test DISCOVERY_TIMEOUT 30
+  PROPERTIES LABELS integration TIMEOUT 900 RESOURCE_LOCK host)
