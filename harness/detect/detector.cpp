@@ -4,7 +4,9 @@
 #include "harness/detect/detector.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cctype>
 
 #include "harness/detect/hang_title.h"
@@ -16,11 +18,182 @@ namespace wedge::detect {
 using console::EventKind;
 using reports::Verdict;
 
+namespace {
+// A halted vCPU thread sleeps: under this share of one CPU it did no guest work.
+constexpr double kHaltedVcpuShare = 0.05;
+// QEMU starved: under this share of one CPU while its threads waited to run at least
+// kStarvedWaitShare of the wall time (an idle guest's QEMU uses little CPU but never waits).
+constexpr double kStarvedCpuShare = 0.05;
+constexpr double kStarvedWaitShare = 0.25;
+// Host samples kept beyond the longest window judged.
+constexpr double kHostHistorySlackS = 10;
+constexpr size_t kMaxHostSamples = 4096;
+
+std::string requests(uint64_t n) { return fmt::format("{} request{}", n, n == 1 ? "" : "s"); }
+}  // namespace
+
 void Detector::arm(double now_s, bool track_progress) {
   armed_ = true;
   track_progress_ = track_progress;
   last_heartbeat_s_ = now_s;
   last_progress_s_ = now_s;
+  last_io_progress_s_ = now_s;
+  if (samples_seen_) last_sample_s_ = now_s;
+}
+
+double Detector::last_answer_s() const {
+  if (!samples_seen_) return last_heartbeat_s_;
+  return std::min(last_heartbeat_s_, std::max(last_sample_s_, last_output_s_));
+}
+
+double Detector::progress_mark() const {
+  return track_progress_ ? last_progress_s_ : last_io_progress_s_;
+}
+
+void Detector::io_moved(double now_s) {
+  last_io_progress_s_ = std::max(last_io_progress_s_, now_s);
+}
+
+void Detector::on_sample(const GuestSample& sample, double now_s) {
+  if (!samples_seen_) {
+    samples_seen_ = true;
+    first_sample_s_ = now_s;
+    first_uptime_s_ = sample.uptime_s;
+  }
+  last_sample_s_ = now_s;
+  clock_lag_s_ = (now_s - first_sample_s_) - (sample.uptime_s - first_uptime_s_);
+  if (swap_pages_ && *swap_pages_ != sample.swap_pages) io_moved(now_s);
+  swap_pages_ = sample.swap_pages;
+  if (sample.sectors && sectors_ && *sectors_ != *sample.sectors) io_moved(now_s);
+  sectors_ = sample.sectors;
+  if (sample.inflight != inflight_) inflight_since_s_ = now_s;
+  inflight_ = sample.inflight;
+}
+
+void Detector::on_host(const HostSample& sample, double now_s) {
+  if (sample.server_bytes_in != server_in_) {
+    if (server_in_) io_moved(now_s);
+    server_in_since_s_ = now_s;
+  }
+  if (sample.server_bytes_out != server_out_) {
+    if (server_out_) io_moved(now_s);
+    server_out_since_s_ = now_s;
+  }
+  server_in_ = sample.server_bytes_in;
+  server_out_ = sample.server_bytes_out;
+  host_.emplace_back(now_s, sample);
+  const double keep_s =
+      std::max(config_.starved_window_s, config_.deadlock_confirm_s) + kHostHistorySlackS;
+  // One sample older than the window stays: it is where the window's deltas start.
+  while (host_.size() > 1 && (host_[1].first <= now_s - keep_s || host_.size() > kMaxHostSamples)) {
+    host_.pop_front();
+  }
+}
+
+const std::pair<double, HostSample>* Detector::host_at(double t) const {
+  if (host_.empty()) return nullptr;
+  const std::pair<double, HostSample>* found = &host_.front();
+  for (const auto& h : host_) {
+    if (h.first > t) break;
+    found = &h;
+  }
+  return found;
+}
+
+std::optional<std::string> Detector::host_starved(double since_s, double now_s) const {
+  std::vector<std::string> evidence;
+  bool cpu_starved = false;
+  const auto* from = host_at(std::max(since_s, now_s - config_.starved_window_s));
+  if (from && from != &host_.back() && from->second.qemu_cpu_s && host_.back().second.qemu_cpu_s) {
+    const auto& to = host_.back();
+    double wall = to.first - from->first;
+    double cpu = std::max(0.0, *to.second.qemu_cpu_s - *from->second.qemu_cpu_s);
+    std::optional<double> wait;
+    if (from->second.qemu_wait_s && to.second.qemu_wait_s) {
+      wait = std::max(0.0, *to.second.qemu_wait_s - *from->second.qemu_wait_s);
+    }
+    cpu_starved =
+        wall > 0 && cpu < kStarvedCpuShare * wall && wait && *wait >= kStarvedWaitShare * wall;
+    evidence.push_back(
+        fmt::format("QEMU got {:.1f} s of CPU in the last {:.0f} s of wall time{}", cpu, wall,
+                    wait ? fmt::format(" (its threads waited {:.1f} s for one)", *wait) : ""));
+  }
+  const bool clock_behind = samples_seen_ && clock_lag_s_ >= config_.clock_lag_s;
+  if (samples_seen_) {
+    evidence.push_back(clock_lag_s_ >= 0.05
+                           ? fmt::format("guest clock {:.1f} s behind host", clock_lag_s_)
+                           : "guest clock kept up with the host");
+  }
+  if (!cpu_starved && !clock_behind) return std::nullopt;
+  return fmt::format("the host stopped running the guest: {}; no agent answer for {:.0f} s",
+                     fmt::join(evidence, "; "), now_s - since_s);
+}
+
+void Detector::judge_silence(double now_s) {
+  const double since = last_answer_s();
+  if (auto starved = host_starved(since, now_s)) {
+    infra_reason_ = *starved;
+    done_ = true;
+    return;
+  }
+  std::string title =
+      now_s - last_heartbeat_s_ >= config_.heartbeat_lost_s
+          ? fmt::format("agent heartbeat lost for {:.0f} s", now_s - last_heartbeat_s_)
+          : fmt::format("agent samples lost for {:.0f} s while its heartbeats still came",
+                        now_s - since);
+  declare_hang(plain_finding("hang", title, "heartbeat"), since, now_s);
+}
+
+std::optional<reports::Finding> Detector::confirmed_deadlock(double now_s) const {
+  const double confirm = config_.deadlock_confirm_s;
+  if (confirm <= 0) return std::nullopt;
+  const double mark = progress_mark();
+  if (now_s - mark < confirm) return std::nullopt;
+  // The device holds requests, and recent samples say the count has not changed.
+  if (!inflight_ || *inflight_ == 0 || !samples_seen_) return std::nullopt;
+  if (now_s - last_sample_s_ > confirm / 2 || now_s - inflight_since_s_ < confirm) {
+    return std::nullopt;
+  }
+  // Every vCPU halted: their threads used almost no CPU over the window.
+  const auto* from = host_at(now_s - confirm);
+  if (!from || host_.empty()) return std::nullopt;
+  const auto& to = host_.back();
+  const double wall = to.first - from->first;
+  if (from->first > now_s - confirm + 0.5 || to.first < now_s - confirm / 2 || wall <= 0) {
+    return std::nullopt;
+  }
+  if (!from->second.vcpu_cpu_s || !to.second.vcpu_cpu_s || to.second.vcpus <= 0) {
+    return std::nullopt;
+  }
+  double vcpu_cpu = std::max(0.0, *to.second.vcpu_cpu_s - *from->second.vcpu_cpu_s);
+  if (vcpu_cpu > kHaltedVcpuShare * to.second.vcpus * wall) return std::nullopt;
+  // The storage server: silent in at least one direction (no relay: the device count decides).
+  const bool out_still = server_out_ && now_s - server_out_since_s_ >= confirm;
+  const bool in_still = server_in_ && now_s - server_in_since_s_ >= confirm;
+  if ((server_in_ || server_out_) && !out_still && !in_still) return std::nullopt;
+
+  double still = now_s - std::max(mark, inflight_since_s_);
+  reports::Finding f;
+  if (out_still) {
+    still = std::min(still, now_s - server_out_since_s_);
+    f = plain_finding(
+        "hang",
+        fmt::format("storage server answered none of {} for {:.0f} s", requests(*inflight_), still),
+        "storage");
+  } else if (in_still) {
+    still = std::min(still, now_s - server_in_since_s_);
+    f = plain_finding("hang",
+                      fmt::format("guest sent the storage server nothing for {:.0f} s with {} "
+                                  "in flight, every vCPU halted",
+                                  still, requests(*inflight_)),
+                      "progress");
+  } else {
+    f = plain_finding("hang",
+                      fmt::format("{} in flight unchanged for {:.0f} s, every vCPU halted",
+                                  requests(*inflight_), still),
+                      "progress");
+  }
+  return f;
 }
 
 void Detector::add_finding(const std::string& kind, const std::string& title, double onset_s,
@@ -91,7 +264,9 @@ void Detector::on_console_event(const console::Event& e, double now_s) {
     } else if (e.kind == EventKind::kHungTask) {
       declare_hang(finding_from_event(e, "hang"), now_s, now_s, now_s - stuck_for_s(e));
     } else {
-      declare_hang(finding_from_event(e, "hang"), now_s, now_s);
+      // The kernel says so late (nbd's stuck-request message comes 30 s on): the hang began
+      // when the workload, or for a command its swap and device I/O, last moved.
+      declare_hang(finding_from_event(e, "hang"), std::min(now_s, progress_mark()), now_s);
     }
   } else if (kind == "oom_kill") {
     oom_seen_ = true;
@@ -215,7 +390,13 @@ void Detector::on_workload_finding(const std::string& kind, const std::string& t
 
 void Detector::on_deadline(double now_s) {
   if (done_) return;
-  bool alive = now_s - last_heartbeat_s_ < config_.heartbeat_lost_s;
+  if (armed_ && !hang_declared_ && now_s - last_answer_s() >= config_.heartbeat_lost_s) {
+    // A guest that stopped answering never ran out of time still moving.
+    judge_silence(now_s);
+    done_ = true;
+    return;
+  }
+  bool alive = now_s - last_answer_s() < config_.heartbeat_lost_s;
   bool moving = !track_progress_ || now_s - last_progress_s_ < config_.stall_s;
   if (armed_ && alive && moving) {
     timed_out_ = true;
@@ -260,12 +441,10 @@ void Detector::tick(double now_s) {
     return;
   }
   if (hang_declared_) return;
-  if (now_s - last_heartbeat_s_ >= config_.heartbeat_lost_s) {
-    declare_hang(
-        plain_finding("hang",
-                      fmt::format("agent heartbeat lost for {:.0f} s", now_s - last_heartbeat_s_),
-                      "heartbeat"),
-        last_heartbeat_s_, now_s);
+  if (now_s - last_answer_s() >= config_.heartbeat_lost_s) {
+    judge_silence(now_s);
+  } else if (auto deadlock = confirmed_deadlock(now_s)) {
+    declare_hang(std::move(*deadlock), progress_mark(), now_s);
   } else if (track_progress_ && now_s - last_progress_s_ >= config_.stall_s) {
     declare_hang(
         plain_finding("hang",
@@ -319,6 +498,7 @@ Verdict Detector::verdict() const {
   auto decided =
       deciding_finding(findings_, [this](const reports::Finding& f) { return counts(f); });
   if (decided) return verdict_for_kind(findings_[*decided].kind);
+  if (infra_reason_) return Verdict::kInfraError;
   if (timed_out_) return Verdict::kTimeout;
   return workload_exited_ && workload_ok_ ? Verdict::kPass : Verdict::kInfraError;
 }
@@ -327,6 +507,7 @@ std::string Detector::reason() const {
   auto decided =
       deciding_finding(findings_, [this](const reports::Finding& f) { return counts(f); });
   if (decided) return findings_[*decided].title;
+  if (infra_reason_) return *infra_reason_;
   Verdict v = verdict();
   if (v == Verdict::kTimeout) {
     return "duration_s ran out while the workload was still making progress";

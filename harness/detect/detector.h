@@ -5,11 +5,14 @@
 //   detect::Detector d({.stall_s = 20, .heartbeat_lost_s = 10, .recover = true});
 //   d.arm(t);                       // the workload started: stalls count from now
 //   d.on_console_event(e, t); d.on_heartbeat(t); d.on_progress(t); d.tick(t);
+//   d.on_sample({.uptime_s = 12.9, .swap_pages = 4100, .inflight = 12}, t);
+//   d.on_host({.qemu_cpu_s = 31.2, .qemu_wait_s = 80.5, .vcpu_cpu_s = 29.0, .vcpus = 2}, t);
 //   if (auto i = d.take_trace_request()) { collect traces; d.attach_traces(*i, ...); }
 //   if (d.done()) report(d.verdict(), d.findings());
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <utility>
@@ -27,6 +30,34 @@ struct DetectorConfig {
   bool recover = true;       // after a fault ends, the run must make progress again
   double crash_grace_s = 2;  // after a crash message, wait this long for the rest of it
   double min_stall_s = 3;    // shorter progress gaps are not worth recording
+  // Everything still this long (no progress, every vCPU halted, in-flight requests unchanged,
+  // the storage server silent) is a confirmed deadlock, declared without waiting for stall_s.
+  // 0: never confirm early.
+  double deadlock_confirm_s = 3;
+  double starved_window_s = 30;  // QEMU's CPU time is judged over this much of a silence
+  double clock_lag_s = 10;       // guest clock this far behind the host's: the host starved it
+};
+
+// What the detector reads from one agent sample (the guest's own clock and counters).
+struct GuestSample {
+  double uptime_s = 0;
+  uint64_t swap_pages = 0;  // pswpin + pswpout
+  // The storage device's requests in flight (reads + writes), and sectors read + written.
+  std::optional<uint64_t> inflight = std::nullopt;
+  std::optional<uint64_t> sectors = std::nullopt;
+};
+
+// Cumulative host-side counters the run loop reads while the guest runs; nullopt: unknown.
+struct HostSample {
+  // CPU time of all QEMU's threads, the time they were runnable but waited for a CPU, and the
+  // CPU time of its vCPU threads alone.
+  std::optional<double> qemu_cpu_s = std::nullopt;
+  std::optional<double> qemu_wait_s = std::nullopt;
+  std::optional<double> vcpu_cpu_s = std::nullopt;
+  int vcpus = 0;
+  // The relay in front of the storage server: bytes the guest sent it, bytes it sent back.
+  std::optional<uint64_t> server_bytes_in = std::nullopt;
+  std::optional<uint64_t> server_bytes_out = std::nullopt;
 };
 
 // A progress gap that ended by itself before the hang threshold.
@@ -47,6 +78,16 @@ class Detector {
   void on_console_event(const console::Event& event, double now_s);
   void on_heartbeat(double now_s);
   void on_progress(double now_s);
+  // An agent sample: the guest answers (like a heartbeat), and swap or device I/O that moved is
+  // progress for a command workload, which has no progress line of its own.
+  void on_sample(const GuestSample& sample, double now_s);
+  // A job's output line arrived: the guest answers even when the agent's samples give way to a
+  // flood of output (its queue drops samples first).
+  void on_guest_output(double now_s) { last_output_s_ = now_s; }
+  // Host counters (any rate; the run loop sends a few per second). They tell a guest that stopped
+  // answering (a hang) from a host that stopped running it (an infra error), and confirm a
+  // deadlock early.
+  void on_host(const HostSample& sample, double now_s);
   // The console printed something (any bytes): findings record how long it had been silent.
   void on_console_output(double now_s) { last_console_s_ = now_s; }
   void on_workload_exit(int exit_code, int signal, bool verify_failed, double now_s);
@@ -58,7 +99,8 @@ class Detector {
   void on_workload_file(const std::string& path, uint64_t inode);
   static constexpr size_t kMaxWorkloadFiles = 64;
   // duration_s ran out: still progressing (or alive, when progress is not tracked) is a
-  // timeout, not a kernel failure; no progress for stall_s is a hang.
+  // timeout, not a kernel failure; no progress for stall_s is a hang, and a guest that stopped
+  // answering (no heartbeat or sample) is a hang or, starved by the host, an infra error.
   void on_deadline(double now_s);
   void on_domain_gone(const std::string& why, double now_s);
   // An injected fault became active / inactive (a stall, crash, squeeze...).
@@ -81,6 +123,8 @@ class Detector {
   [[nodiscard]] bool done() const { return done_; }
   [[nodiscard]] reports::Verdict verdict() const;
   [[nodiscard]] std::string reason() const;
+  // Set when the host, not the kernel, stopped the run: the evidence ("QEMU got 0.4 s of CPU...").
+  [[nodiscard]] const std::optional<std::string>& infra_reason() const { return infra_reason_; }
   [[nodiscard]] const std::vector<reports::Finding>& findings() const { return findings_; }
   [[nodiscard]] const std::vector<Stall>& stalls() const { return stalls_; }
   // True once the guest made progress again after a hang seen during a fault.
@@ -103,6 +147,22 @@ class Detector {
   [[nodiscard]] bool names_absorbed_device(const console::Event& e) const;
   // A kernel I/O error event: where it happened, on the finding its message belongs to.
   void note_io_error_site(const console::Event& e);
+  // When the guest last answered: the older of its last heartbeat and (once samples came) its
+  // last sample or output line, so either stopping counts.
+  [[nodiscard]] double last_answer_s() const;
+  // The guest has not answered for heartbeat_lost_s: a hang, or an infra error when the host
+  // evidence says the host stopped running it.
+  void judge_silence(double now_s);
+  // The host evidence that QEMU was starved over [since_s, now_s], or nullopt.
+  [[nodiscard]] std::optional<std::string> host_starved(double since_s, double now_s) const;
+  // When the workload last moved: its progress line, or swap, device I/O and server bytes for
+  // a command workload.
+  [[nodiscard]] double progress_mark() const;
+  // A confirmed deadlock's finding, or nullopt while anything still moves.
+  [[nodiscard]] std::optional<reports::Finding> confirmed_deadlock(double now_s) const;
+  // The latest host sample taken at or before t (or the earliest one), nullptr if none.
+  [[nodiscard]] const std::pair<double, HostSample>* host_at(double t) const;
+  void io_moved(double now_s);
 
   DetectorConfig config_;
   std::optional<double> last_console_s_;
@@ -125,6 +185,22 @@ class Detector {
   bool nmi_expected_ = false;
   double last_heartbeat_s_ = 0;
   double last_progress_s_ = 0;
+  std::optional<std::string> infra_reason_;
+  // Agent samples: when the last came, and the guest clock against the host's.
+  bool samples_seen_ = false;
+  double last_sample_s_ = 0;
+  double last_output_s_ = -1;
+  double first_sample_s_ = 0;
+  double first_uptime_s_ = 0;
+  double clock_lag_s_ = 0;  // host time less guest time between the first and the last sample
+  double last_io_progress_s_ = 0;
+  std::optional<uint64_t> swap_pages_, sectors_;
+  std::optional<uint64_t> inflight_;
+  double inflight_since_s_ = 0;  // first sample with the current in-flight count
+  // The relay's byte counts and when each last changed.
+  std::optional<uint64_t> server_in_, server_out_;
+  double server_in_since_s_ = 0, server_out_since_s_ = 0;
+  std::deque<std::pair<double, HostSample>> host_;  // recent host samples, oldest first
   double crash_seen_s_ = -1;
   std::vector<reports::Finding> findings_;
   std::vector<size_t> trace_requests_;

@@ -1,5 +1,6 @@
 // Implementation of monitor.h: swap traffic and the workload's progress measure both count as
-// progress; the workload's own findings (data read back wrong) go to the detector.
+// progress; every sample also goes to the detector (the guest answers; its swap, device I/O and
+// in-flight requests); the workload's own findings (data read back wrong) go to the detector.
 #include "harness/run/monitor.h"
 
 #include <algorithm>
@@ -7,6 +8,19 @@
 #include "harness/agent/progress.h"
 
 namespace wedge::run {
+
+detect::GuestSample detect_sample(const agent::MemSnapshot& snap) {
+  detect::GuestSample s;
+  s.uptime_s = static_cast<double>(snap.uptime_ms) / 1000.0;
+  s.swap_pages = snap.pswpout + snap.pswpin;
+  if (snap.block_inflight_reads && snap.block_inflight_writes) {
+    s.inflight = *snap.block_inflight_reads + *snap.block_inflight_writes;
+  }
+  if (snap.block_sectors_read && snap.block_sectors_written) {
+    s.sectors = *snap.block_sectors_read + *snap.block_sectors_written;
+  }
+  return s;
+}
 
 void Monitor::absorb(const Pumped& p, double now_s) {
   auto& g = numbers_.guest;
@@ -30,8 +44,10 @@ void Monitor::absorb(const Pumped& p, double now_s) {
     uint64_t swap_pages = snap.pswpout + snap.pswpin;
     if (detector_ && swap_pages != last_swap_pages_) detector_->on_progress(now_s);
     last_swap_pages_ = swap_pages;
+    if (detector_) detector_->on_sample(detect_sample(snap), now_s);
   }
   for (const auto& [job, line] : p.output_lines) absorb_line(line, now_s);
+  if (detector_ && !p.output_lines.empty()) detector_->on_guest_output(now_s);
   if (detector_) {
     for (int i = 0; i < p.heartbeats; ++i) detector_->on_heartbeat(now_s);
     for (const auto& e : p.console_events) detector_->on_console_event(e, now_s);

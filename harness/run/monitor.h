@@ -28,6 +28,10 @@ struct LiveNumbers {
   console::FloodMeter console;  // console bytes and floods
 };
 
+// The detector's view of one agent sample: guest clock, swap pages, the storage device's
+// in-flight requests and sectors moved.   d.on_sample(detect_sample(snap), now);
+[[nodiscard]] detect::GuestSample detect_sample(const agent::MemSnapshot& snap);
+
 class Monitor {
  public:
   // workload: how its output lines read (null: no progress, no findings of its own).

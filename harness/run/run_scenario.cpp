@@ -28,6 +28,7 @@
 #include "harness/run/monitor.h"
 #include "harness/run/progress.h"
 #include "harness/run/progress_record.h"
+#include "harness/run/qemu_cpu.h"
 #include "harness/run/reaper.h"
 #include "harness/run/run_dir.h"
 #include "harness/run/run_lease.h"
@@ -109,6 +110,8 @@ class Runner {
   // One look at the host side (QEMU, libvirt, the server, the disk): true when the host failed
   // (host_failure_ says how) or the guest stopped by itself (a crash for the detector).
   bool host_failed(double now, detect::Detector* detector);
+  // QEMU's CPU time and the storage relay's byte counts, for the detector (twice a second).
+  void sample_host(double now, detect::Detector& detector);
   void note_host_event(const std::string& event);
   // Closes the guest-fed logs and records which were cut at their cap.
   void record_logs(GuestSession& session);
@@ -148,6 +151,7 @@ class Runner {
   std::optional<std::string> host_failure_;  // the host failed: an infra error with this reason
   std::optional<std::string> channel_lost_;  // the agent channel's error once it closed
   double last_slow_probe_s_ = -1;            // server and disk are looked at once a second
+  double last_host_sample_s_ = -1;
   std::optional<std::string> server_problem_;
   std::optional<std::string> disk_problem_;
   std::optional<RunLease> lease_;
@@ -244,9 +248,19 @@ Status Runner::prepare_run_dir() {
 void Runner::monitor(GuestSession& session, uint32_t workload_job, detect::Detector& detector) {
   auto deadline = run_start_ + std::chrono::seconds(scenario_.limits.duration_s);
   double last_status = -1;
+  double last_turn = now_s();
+  // The loop itself must keep turning: one turn that took this long is worth a host event
+  // (nothing in it waits on the guest; libvirt or a loaded host can still hold it up).
+  const double slow_turn_s = std::chrono::duration<double>(timeouts_.heartbeat_lost()).count();
   while (!detector.done()) {
     Pumped p = session.pump();
     double now = now_s();
+    if (now - last_turn >= slow_turn_s) {
+      note_host_event(fmt::format("{:.1f} s: wedge's monitor loop did not turn for {:.1f} s", now,
+                                  now - last_turn));
+    }
+    last_turn = now;
+    sample_host(now, detector);
     for (uint32_t job : p.exited_jobs) {
       if (job != workload_job) continue;
       const JobState& js = session.job(job);
@@ -261,6 +275,7 @@ void Runner::monitor(GuestSession& session, uint32_t workload_job, detect::Detec
     step_faults(now, detector);
     detector.tick(now);
     collect_pending_traces(session, detector);
+    last_turn = now_s();  // collecting traces takes its time on purpose
     if (interrupted()) break;
     if (std::chrono::steady_clock::now() >= deadline && !detector.done()) {
       result_.report.infra_error.clear();
@@ -359,6 +374,31 @@ bool Runner::host_failed(double now, detect::Detector* detector) {
   progress_.finish_status();
   progress_.step("host failure: " + verdict.reason);
   return true;
+}
+
+void Runner::sample_host(double now, detect::Detector& detector) {
+  if (last_host_sample_s_ >= 0 && now - last_host_sample_s_ < 0.5) return;
+  last_host_sample_s_ = now;
+  detect::HostSample h;
+  if (auto cpu = read_qemu_cpu(res_.vm->qemu_pid())) {
+    h.qemu_cpu_s = cpu->cpu_s;
+    if (cpu->wait_known) h.qemu_wait_s = cpu->wait_s;
+    if (cpu->vcpus > 0) {
+      h.vcpu_cpu_s = cpu->vcpu_cpu_s;
+      h.vcpus = cpu->vcpus;
+    }
+  }
+  if (res_.transport && !res_.transport->servers().empty()) {
+    uint64_t in = 0, out = 0;
+    for (storage::Server* server : res_.transport->servers()) {
+      storage::ServerStats stats = server->stats();
+      in += stats.bytes_from_guest;
+      out += stats.bytes_to_guest;
+    }
+    h.server_bytes_in = in;
+    h.server_bytes_out = out;
+  }
+  detector.on_host(h, now);
 }
 
 void Runner::reap_leftovers() {
@@ -579,7 +619,10 @@ Status Runner::boot_and_run() {
       .stall_s = static_cast<double>(scenario_.limits.stall_s) * timeouts_.scale,
       .heartbeat_lost_s = std::chrono::duration<double>(timeouts_.heartbeat_lost()).count() * 2,
       .oom_ok = scenario_.limits.oom_ok,
-      .recover = scenario_.limits.recover});
+      .recover = scenario_.limits.recover,
+      .deadlock_confirm_s = std::chrono::duration<double>(timeouts_.deadlock_confirm).count(),
+      .starved_window_s = std::chrono::duration<double>(timeouts_.starved_window).count(),
+      .clock_lag_s = std::chrono::duration<double>(timeouts_.guest_clock_lag()).count()});
   monitor_.emplace(&*detector_, &workload_);
   GuestSession session(
       *res_.vm, result_.run_dir, [this] { return now_s(); },

@@ -27,6 +27,15 @@ struct Timeouts {
   ms spinning_cpu_report_base{12000};
   // The host's storage server sent nothing this long while requests waited: it is the cause.
   ms server_silent{5000};
+  // A confirmed deadlock (no progress, every vCPU halted, the device's in-flight requests and
+  // the storage server all still) for this long is declared at once. Not scaled: the evidence
+  // is the host's own (vCPU threads' CPU time, relay bytes), and the goal is <= 5 s under TCG.
+  ms deadlock_confirm{3000};
+  // How far back QEMU's CPU time is judged when the guest stops answering (host-side).
+  ms starved_window{30000};
+  ms guest_clock_lag_base{5000};  // guest clock behind host by more than this: host starved it
+
+  [[nodiscard]] ms guest_clock_lag() const { return scaled(guest_clock_lag_base); }
 
   [[nodiscard]] ms boot() const { return scaled(boot_base); }
   [[nodiscard]] ms agent_command() const { return scaled(agent_command_base); }

@@ -2,7 +2,9 @@
 # Detection benchmark (issue 3): over RUNS runs of nbd-server-stall, time from fault onset to
 # wedge's hang verdict, from verdict to traces on disk, and from fault onset to the kernel's
 # own hung-task warning in the same runs (if it came at all); then CLEAN runs of every built-in
-# scenario that should pass, counting false HANG verdicts. Prints numbers; never fails on them.
+# scenario that should pass, counting false HANG verdicts; and onset -> verdict for one run of
+# each hang type (server stall, loopback deadlock, a spinning CPU from wedge_crash.ko's
+# softlock). Prints numbers; never fails on them.
 # Usage: tests/bench/detection_bench.sh [RUNS=5] [CLEAN=10]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -52,6 +54,44 @@ if to_verdict and to_kernel:
     print(f"  ratio kernel-warning / wedge-verdict latency: "
           f"{statistics.median(to_kernel) / statistics.median(to_verdict):.2f}")
 PY
+
+echo
+echo "onset -> verdict per hang type (onset_s: when progress stopped; goal <= 5 s when confirmed):"
+ko=${WEDGE_CRASH_KO:-${WEDGE_BUILD_DIR:-$here/build}/workloads/kmod/module/wedge_crash.ko}
+if [ -f "$ko" ]; then
+  mkdir -p "$out/spin"
+  cp "$ko" "$out/spin/wedge_crash.ko"
+  cat >"$out/spin/spin.toml" <<'TOML'
+name = "spinning-cpu"
+[workload]
+kind = "command"
+argv = ["/bin/sh", "-c", "insmod /extra/wedge_crash.ko && echo softlock > /proc/wedge_crash"]
+files = ["wedge_crash.ko"]
+[limits]
+duration_s = 120
+TOML
+  spin="$out/spin/spin.toml"
+else
+  echo "  (no $ko: build the wedge_crash_module target for the spinning-CPU row)"
+  spin=""
+fi
+for kind in server-stall:nbd-server-stall loopback-deadlock:nbd-loopback-deadlock \
+            spinning-cpu:$spin; do
+  name=${kind%%:*} scenario=${kind#*:}
+  [ -n "$scenario" ] || continue
+  "$wedge" run "$scenario" --out "$out/type-$name" -q --no-dump >/dev/null || true
+  python3 - "$out/type-$name/report.json" "$name" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+hang = next((f for f in r["findings"] if f["kind"] == "hang"), None)
+if hang and hang.get("onset_s") is not None:
+    print(f"  {sys.argv[2]:18} verdict {r['verdict']:5} onset {hang['onset_s']:6.1f} s  "
+          f"verdict {hang['detected_s']:6.1f} s  onset->verdict "
+          f"{hang['detected_s'] - hang['onset_s']:5.1f} s  ({hang['title']})")
+else:
+    print(f"  {sys.argv[2]:18} verdict {r['verdict']} (no hang finding): {r.get('reason', '')}")
+PY
+done
 
 echo
 echo "false-positive check: $clean clean runs of each built-in scenario expected to pass:"

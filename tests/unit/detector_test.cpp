@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <functional>
+
 namespace wedge::detect {
 namespace {
 
@@ -365,6 +368,257 @@ TEST(Detector, IoErrorsOnAbsorbedRaidLegsAreNotFindings) {
   EXPECT_EQ(d.findings()[0].title, "I/O error on nbd10");
   EXPECT_EQ(d.findings()[1].title, "I/O error on md0");
   EXPECT_EQ(d.verdict(), Verdict::kIoError);
+}
+
+// ---- A guest that stops answering, a host that stops running it, and confirmed deadlocks ----
+
+// The host side of a scripted run: QEMU's counters as functions of time.
+struct HostScript {
+  std::function<double(double)> qemu_cpu = [](double t) { return t; };  // one CPU busy
+  std::function<double(double)> qemu_wait = [](double) { return 0.0; };
+  std::function<double(double)> vcpu_cpu = [](double t) { return t; };
+  std::function<uint64_t(double)> server_in = [](double t) { return uint64_t(t * 1000); };
+  std::function<uint64_t(double)> server_out = [](double t) { return uint64_t(t * 1000); };
+  bool server = true;
+  HostSample at(double t) const {
+    HostSample h;
+    h.qemu_cpu_s = qemu_cpu(t);
+    h.qemu_wait_s = qemu_wait(t);
+    h.vcpu_cpu_s = vcpu_cpu(t);
+    h.vcpus = 2;
+    if (server) {
+      h.server_bytes_in = server_in(t);
+      h.server_bytes_out = server_out(t);
+    }
+    return h;
+  }
+};
+
+// One scripted stream: every 0.5 s the host sample; every second (while each says so) a
+// heartbeat, an agent sample and workload progress.
+struct Script {
+  HostScript host;
+  std::function<bool(double)> beating = [](double) { return true; };
+  std::function<bool(double)> sampling = [](double) { return true; };
+  std::function<bool(double)> moving = [](double) { return true; };
+  std::function<double(double)> uptime = [](double t) { return t + 5; };
+  std::function<uint64_t(double)> swap_pages = [](double t) { return uint64_t(t * 100); };
+  std::function<std::optional<uint64_t>(double)> inflight = [](double) {
+    return std::optional<uint64_t>(1);
+  };
+  void run(Detector& d, double t0, double t1) const {
+    for (double t = t0; t <= t1 + 1e-9 && !d.done(); t += 0.5) {
+      d.on_host(host.at(t), t);
+      bool whole = std::fmod(t, 1.0) == 0;
+      if (whole && beating(t)) d.on_heartbeat(t);
+      if (whole && sampling(t)) {
+        GuestSample s;
+        s.uptime_s = uptime(t);
+        s.swap_pages = swap_pages(t);
+        s.inflight = inflight(t);
+        s.sectors = s.swap_pages * 8;
+        d.on_sample(s, t);
+      }
+      if (whole && moving(t)) d.on_progress(t);
+      d.tick(t);
+    }
+  }
+};
+
+// The loaded-host run: the module's kthread blocked, the agent's samples stopped 10 s
+// in while its heartbeats went on, and the run ended "timeout" at duration_s. A command
+// workload tracks no progress, so only the lost samples can say the guest stopped.
+TEST(Detector, SamplesThatStopWhileHeartbeatsComeAreAHangNotATimeout) {
+  Detector d({.stall_s = 20, .heartbeat_lost_s = 20});
+  d.arm(0, /*track_progress=*/false);
+  Script s;
+  s.sampling = [](double t) { return t <= 10; };
+  s.swap_pages = [](double) { return uint64_t(0); };
+  s.inflight = [](double) { return std::optional<uint64_t>(0); };
+  s.run(d, 0, 150);
+  ASSERT_TRUE(d.done());
+  EXPECT_EQ(d.verdict(), Verdict::kHang);
+  EXPECT_EQ(d.reason(), "agent samples lost for 20 s while its heartbeats still came");
+  EXPECT_NEAR(*d.findings()[0].detected_s, 30, 1e-9);
+  EXPECT_NEAR(*d.findings()[0].onset_s, 10, 1e-9);
+}
+
+// Even with no tick between the last sample and duration_s, the deadline must not call a
+// silent guest still moving.
+TEST(Detector, DeadlineAfterTheSamplesStoppedIsNeverATimeout) {
+  Detector d({.stall_s = 20, .heartbeat_lost_s = 20});
+  d.arm(0, /*track_progress=*/false);
+  d.on_sample({.uptime_s = 5}, 1);
+  for (double t = 1; t <= 150; t += 1) d.on_heartbeat(t);
+  d.on_deadline(150);
+  EXPECT_EQ(d.verdict(), Verdict::kHang);
+  EXPECT_NE(d.verdict(), Verdict::kTimeout);
+}
+
+TEST(Detector, LostHeartbeatWhileQemuRunsIsAHang) {
+  Detector d({.stall_s = 100, .heartbeat_lost_s = 20});
+  d.arm(0, /*track_progress=*/false);
+  Script s;
+  s.beating = s.sampling = [](double t) { return t <= 10; };  // QEMU busy all along
+  s.run(d, 0, 60);
+  ASSERT_TRUE(d.done());
+  EXPECT_EQ(d.verdict(), Verdict::kHang);
+  EXPECT_EQ(d.reason(), "agent heartbeat lost for 20 s");
+  EXPECT_FALSE(d.infra_reason());
+}
+
+// An idle, deadlocked guest: QEMU uses almost no CPU, but it never waits for one either. That
+// is the guest's doing, not the host's.
+TEST(Detector, SilentGuestWithIdleQemuIsAHangNotInfra) {
+  Detector d({.stall_s = 100, .heartbeat_lost_s = 20});
+  d.arm(0, /*track_progress=*/false);
+  Script s;
+  s.beating = s.sampling = [](double t) { return t <= 10; };
+  s.host.qemu_cpu = [](double t) { return 30 + 0.01 * t; };
+  s.host.qemu_wait = [](double t) { return 2 + 0.001 * t; };
+  s.run(d, 0, 60);
+  EXPECT_EQ(d.verdict(), Verdict::kHang);
+}
+
+// The host stopped running the guest: QEMU's threads were runnable (waiting for a CPU) but got
+// 0.4 s of it in 20 s. An infra error with the evidence, never a kernel hang or a timeout.
+TEST(Detector, QemuCpuTimeFrozenIsAnInfraErrorWithTheEvidence) {
+  Detector d({.stall_s = 100, .heartbeat_lost_s = 20});
+  d.arm(0, /*track_progress=*/false);
+  Script s;
+  s.beating = s.sampling = [](double t) { return t <= 10; };
+  s.host.qemu_cpu = [](double t) { return t <= 10 ? 20 + t : 30 + 0.02 * (t - 10); };
+  s.host.qemu_wait = [](double t) { return t <= 10 ? 1.0 : 1 + 1.8 * (t - 10); };
+  s.run(d, 0, 60);
+  ASSERT_TRUE(d.done());
+  EXPECT_EQ(d.verdict(), Verdict::kInfraError);
+  EXPECT_TRUE(d.findings().empty());
+  EXPECT_EQ(d.reason(),
+            "the host stopped running the guest: QEMU got 0.4 s of CPU in the last 20 s of wall "
+            "time (its threads waited 36.0 s for one); guest clock kept up with the host; no "
+            "agent answer for 20 s");
+}
+
+// The guest's own clock (its samples' uptime) fell 12.9 s behind the host's before it went
+// silent: the host was not running it, whatever QEMU's counters say.
+TEST(Detector, GuestClockFarBehindTheHostIsAnInfraError) {
+  Detector d({.stall_s = 100, .heartbeat_lost_s = 20, .clock_lag_s = 10});
+  d.arm(0, /*track_progress=*/false);
+  Script s;
+  s.beating = s.sampling = [](double t) { return t <= 43; };
+  s.uptime = [](double t) { return 5 + t * 0.7; };  // 43 s of host time, 30.1 s of guest time
+  s.run(d, 0, 100);
+  ASSERT_TRUE(d.done());
+  EXPECT_EQ(d.verdict(), Verdict::kInfraError);
+  EXPECT_NE(d.reason().find("guest clock 12.9 s behind host"), std::string::npos) << d.reason();
+}
+
+// A storage server that stopped answering mid-swap: progress stops at 20 s, the device holds
+// 12 requests, every vCPU halts and the server sends nothing back. Confirmed 3 s later (not
+// at stall_s), with the onset where progress stopped and the server named.
+TEST(Detector, ConfirmedDeadlockIsDeclaredWithinFiveSecondsOfOnset) {
+  Detector d({.stall_s = 20, .heartbeat_lost_s = 20, .deadlock_confirm_s = 3});
+  d.arm(0);
+  Script s;
+  s.moving = [](double t) { return t <= 20; };
+  s.swap_pages = [](double t) { return uint64_t(std::min(t, 20.0) * 100); };
+  s.inflight = [](double t) { return std::optional<uint64_t>(t < 20 ? 3 : 12); };
+  s.host.vcpu_cpu = [](double t) { return std::min(t, 20.0) + 0.001 * t; };
+  s.host.server_in = [](double t) { return uint64_t(std::min(t, 20.5) * 1000); };
+  s.host.server_out = [](double t) { return uint64_t(std::min(t, 20.0) * 1000); };
+  s.run(d, 0, 60);
+  ASSERT_TRUE(d.done());
+  EXPECT_EQ(d.verdict(), Verdict::kHang);
+  const auto& f = d.findings().at(0);
+  EXPECT_EQ(f.title, "storage server answered none of 12 requests for 3 s");
+  EXPECT_NEAR(*f.onset_s, 20, 1e-9);
+  EXPECT_LE(*f.detected_s - *f.onset_s, 5);
+  EXPECT_GE(*f.detected_s - *f.onset_s, 3);
+}
+
+// Everything still except the vCPUs: a guest that spins (or crawls on a loaded host) is not a
+// confirmed deadlock; it keeps the stall threshold.
+TEST(Detector, BusyVcpusKeepTheStallThreshold) {
+  Detector d({.stall_s = 20, .heartbeat_lost_s = 30, .deadlock_confirm_s = 3});
+  d.arm(0);
+  Script s;
+  s.moving = [](double t) { return t <= 20; };
+  s.swap_pages = [](double t) { return uint64_t(std::min(t, 20.0) * 100); };
+  s.inflight = [](double) { return std::optional<uint64_t>(12); };
+  s.host.server_in =
+      s.host.server_out = [](double t) { return uint64_t(std::min(t, 20.0) * 1000); };
+  s.run(d, 0, 60);
+  ASSERT_TRUE(d.done());
+  EXPECT_EQ(d.reason(), "no workload progress for 20 s");
+  EXPECT_NEAR(*d.findings()[0].detected_s, 40, 1e-9);
+}
+
+// A slow guest under load: progress only every 4 s, vCPUs mostly idle, 12 requests in flight,
+// but the server keeps answering. Not a deadlock, not a hang: the run passes.
+TEST(Detector, SlowButMovingGuestIsNotConfirmed) {
+  Detector d({.stall_s = 20, .heartbeat_lost_s = 30, .deadlock_confirm_s = 3});
+  d.arm(0);
+  Script s;
+  s.moving = [](double t) { return std::fmod(t, 4.0) == 0; };
+  s.inflight = [](double) { return std::optional<uint64_t>(12); };
+  s.host.vcpu_cpu = [](double t) { return 0.01 * t; };
+  s.run(d, 0, 60);
+  EXPECT_FALSE(d.done());
+  d.on_workload_exit(0, 0, false, 60);
+  EXPECT_EQ(d.verdict(), Verdict::kPass);
+  EXPECT_TRUE(d.findings().empty());
+}
+
+// No relay (the guest serves itself, as in the loopback deadlock): the device's unchanged
+// in-flight count and halted vCPUs confirm it.
+TEST(Detector, ConfirmedDeadlockWithoutAStorageServer) {
+  Detector d({.stall_s = 20, .heartbeat_lost_s = 30, .deadlock_confirm_s = 3});
+  d.arm(0);
+  Script s;
+  s.host.server = false;
+  s.moving = [](double t) { return t <= 10; };
+  s.inflight = [](double t) { return std::optional<uint64_t>(t < 10 ? 2 : 7); };
+  s.host.vcpu_cpu = [](double t) { return std::min(t, 10.0); };
+  s.run(d, 0, 60);
+  ASSERT_TRUE(d.done());
+  EXPECT_EQ(d.reason(), "7 requests in flight unchanged for 3 s, every vCPU halted");
+  EXPECT_NEAR(*d.findings()[0].onset_s, 10, 1e-9);
+  EXPECT_NEAR(*d.findings()[0].detected_s, 13, 1e-9);
+}
+
+// A command workload has no progress line: swap moved until 65 s, and the kernel's nbd
+// stuck-request message came at 95.7 s. The onset is when swap stopped, not when it was seen.
+TEST(Detector, CommandWorkloadOnsetIsWhenSwapStopped) {
+  Detector d({.stall_s = 20, .heartbeat_lost_s = 30, .deadlock_confirm_s = 0});
+  d.arm(0, /*track_progress=*/false);
+  Script s;
+  s.host.server = false;
+  s.moving = [](double) { return false; };
+  s.swap_pages = [](double t) { return uint64_t(std::min(t, 65.0) * 100); };
+  s.run(d, 0, 95.5);
+  EXPECT_FALSE(d.done());
+  d.on_console_event(event(console::EventKind::kNbdStuckRequest, "nbd: stuck on nbd0"), 95.7);
+  ASSERT_TRUE(d.done());
+  EXPECT_NEAR(*d.findings()[0].onset_s, 65, 1e-9);
+  EXPECT_NEAR(*d.findings()[0].detected_s, 95.7, 1e-9);
+}
+
+// The fast path for a command workload: its swap stops at 30 s with 12 requests stuck.
+TEST(Detector, CommandWorkloadDeadlockIsConfirmedFromSwapCounters) {
+  Detector d({.stall_s = 20, .heartbeat_lost_s = 30, .deadlock_confirm_s = 3});
+  d.arm(0, /*track_progress=*/false);
+  Script s;
+  s.moving = [](double) { return false; };
+  s.swap_pages = [](double t) { return uint64_t(std::min(t, 30.0) * 100); };
+  s.inflight = [](double t) { return std::optional<uint64_t>(t < 30 ? 1 : 12); };
+  s.host.vcpu_cpu = [](double t) { return std::min(t, 30.0); };
+  s.host.server_in =
+      s.host.server_out = [](double t) { return uint64_t(std::min(t, 30.0) * 1000); };
+  s.run(d, 0, 60);
+  ASSERT_TRUE(d.done());
+  EXPECT_EQ(d.reason(), "storage server answered none of 12 requests for 3 s");
+  EXPECT_NEAR(*d.findings()[0].onset_s, 30, 1e-9);
+  EXPECT_LE(*d.findings()[0].detected_s, 35);
 }
 
 }  // namespace

@@ -126,5 +126,24 @@ TEST(MonitorReplay, SilentAgentIsAHang) {
   EXPECT_NEAR(*r.detector.findings().front().detected_s, 16, 0.2);
 }
 
+// The loaded-host recipe, replayed: a module's kthread blocks on its own mutex, the
+// agent's samples stop 13 s in while its heartbeats go on (the run once ended "timeout" at
+// duration_s with 140 s of no samples). The lost samples are a hang, long before duration_s.
+TEST(MonitorReplay, SamplesThatStopAreAHangNotATimeout) {
+  Replay r({.stall_s = 20, .heartbeat_lost_s = 20});
+  r.vm.console_at(9, "[    9.120000] wedge_crash: loaded\n");
+  for (int t = 1; t <= 150; ++t) {
+    r.vm.agent_at(t, agent::Heartbeat{static_cast<uint64_t>(t), static_cast<uint64_t>(t) * 1000});
+    if (t <= 13) r.vm.agent_at(t, sample(t, 0));
+  }
+  r.detector.arm(0, /*track_progress=*/false);
+  r.run_until(150);
+  if (!r.detector.done()) r.detector.on_deadline(r.now);
+  EXPECT_EQ(r.detector.verdict(), reports::Verdict::kHang);
+  EXPECT_EQ(r.detector.reason(), "agent samples lost for 20 s while its heartbeats still came");
+  EXPECT_NEAR(*r.detector.findings().front().onset_s, 13, 0.2);
+  EXPECT_NEAR(*r.detector.findings().front().detected_s, 33, 0.2);
+}
+
 }  // namespace
 }  // namespace wedge::run

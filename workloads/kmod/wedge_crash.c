@@ -26,6 +26,8 @@
  *   echo mutex-sleep > /proc/wedge_crash   # block forever on a mutex a sleeping kthread holds
  *   echo bug > /proc/wedge_crash           # BUG() in wedge_crash_bug
  *   echo warn > /proc/wedge_crash          # WARN_ON(1) in wedge_crash_warn
+ *   insmod wedge_crash.ko mutex_twice=1    # at load, a kthread takes one mutex twice and
+ *                                          # blocks for good in wedge_crash_lock_twice
  * Each function a failure happens in is noinline, so it is the frame the kernel's report blames.
  */
 
@@ -35,7 +37,12 @@
  * a trap instruction: the kernel must take a real page fault. */
 static int *volatile wedge_crash_null;
 
+static bool mutex_twice;
+module_param(mutex_twice, bool, 0444);
+MODULE_PARM_DESC(mutex_twice, "at load, start a kthread that takes the same mutex twice");
+
 static DEFINE_MUTEX(wedge_crash_mutex);
+static DEFINE_MUTEX(wedge_crash_twice_mutex);
 static DECLARE_COMPLETION(wedge_crash_mutex_taken);
 static struct task_struct *wedge_crash_holder;
 
@@ -130,6 +137,22 @@ static int wedge_crash_mutex_sleep(void)
 	return 0;
 }
 
+/* A self-deadlock: the second mutex_lock waits for the first, in D state, forever. */
+static noinline void wedge_crash_lock_twice(void)
+{
+	pr_info("wedge_crash: mutex-twice: taking the same mutex twice\n");
+	mutex_lock(&wedge_crash_twice_mutex);
+	mutex_lock(&wedge_crash_twice_mutex);
+	mutex_unlock(&wedge_crash_twice_mutex);
+	mutex_unlock(&wedge_crash_twice_mutex);
+}
+
+static int wedge_crash_twice_thread(void *unused)
+{
+	wedge_crash_lock_twice();
+	return 0;
+}
+
 static ssize_t wedge_crash_write(struct file *file, const char __user *ubuf, size_t count,
 				 loff_t *pos)
 {
@@ -174,6 +197,17 @@ static int __init wedge_crash_init(void)
 {
 	if (!proc_create(WEDGE_CRASH_PROC, 0200, NULL, &wedge_crash_proc_ops))
 		return -ENOMEM;
+	if (mutex_twice) {
+		struct task_struct *t = kthread_run(wedge_crash_twice_thread, NULL,
+						    "wedge_crash_twice");
+
+		if (IS_ERR(t)) {
+			remove_proc_entry(WEDGE_CRASH_PROC, NULL);
+			return PTR_ERR(t);
+		}
+		/* The kthread never leaves this module's code: the module must never unload. */
+		__module_get(THIS_MODULE);
+	}
 	pr_info("wedge_crash: ready: write oops|bug|warn|softlock|hardlock|mutex-sleep to /proc/%s\n",
 		WEDGE_CRASH_PROC);
 	return 0;
