@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "harness/util/files.h"
+#include "harness/util/interrupt.h"
 #include "harness/util/process.h"
 #include "reports/run_reader.h"
 

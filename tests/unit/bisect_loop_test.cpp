@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "harness/bisect/bisect_html.h"
+#include "harness/util/process.h"
 #include "reports/run_reader.h"
 #include "temp_dir_fixture.h"
 
@@ -397,6 +398,45 @@ TEST_F(BisectLoopTest, BisectJsonRoundTripsAndTheHtmlShowsTheFirstBadCommit) {
   EXPECT_NE(html.find("First bad commit"), std::string::npos);
   EXPECT_NE(html.find("__sock_xmit"), std::string::npos);
   EXPECT_EQ(html.find("<script"), std::string::npos);
+}
+
+TEST_F(BisectLoopTest, BisectJsonMatchesItsSchemaFoundRefusedAndStopped) {
+  std::vector<std::string> argv = {
+      "python3", "-c",
+      "import json,sys,jsonschema\n"
+      "schema=json.load(open(sys.argv[1]))\n"
+      "jsonschema.Draft202012Validator.check_schema(schema)\n"
+      "v=jsonschema.Draft202012Validator(schema)\n"
+      "bad=0\n"
+      "for f in sys.argv[2:]:\n"
+      "  for e in v.iter_errors(json.load(open(f))):\n"
+      "    print(f, list(e.path), e.message); bad+=1\n"
+      "sys.exit(1 if bad else 0)\n",
+      std::string(WEDGE_SOURCE_DIR) + "/reports/schema/bisect.schema.json"};
+  auto script = [](const std::string& c, int) {
+    if (c == "c6") return ended(RunEnd::kBootFailure, "no agent");
+    return is_bad(c) ? hang("reserves-hang-bio-alloc") : pass();
+  };
+  std::vector<std::pair<std::string, BisectEnd>> cases = {{"found", BisectEnd::kFound},
+                                                          {"refused", BisectEnd::kRefused},
+                                                          {"stopped", BisectEnd::kInfraError}};
+  for (const auto& [name, expected] : cases) {
+    git = FakeGit();
+    FakeRunner runner({{},
+                       name == "refused"
+                           ? std::function([](const std::string&, int) { return pass(); })
+                           : std::function(script)});
+    if (name == "stopped") runner.stop_after = 4;
+    BisectRecord rec = record();
+    ASSERT_EQ(bisect(rec, runner), expected) << name;
+    auto copied = read_file(dir() / "bisect.json");
+    ASSERT_TRUE(copied.ok());
+    ASSERT_TRUE(write_file_atomic(dir() / (name + ".json"), *copied).ok());
+    argv.push_back((dir() / (name + ".json")).string());
+  }
+  auto checked = run_command(argv, std::chrono::seconds(60));
+  ASSERT_TRUE(checked.ok()) << checked.error().message();
+  EXPECT_EQ(checked->status.code, 0) << checked->out << checked->err;
 }
 
 }  // namespace
