@@ -4,6 +4,7 @@
 
 #include "harness/cli/analyze_command.h"
 #include "harness/cli/analyze_dump_command.h"
+#include "harness/cli/bisect_command.h"
 #include "harness/cli/command.h"
 #include "harness/cli/compare_command.h"
 #include "harness/cli/doctor_command.h"
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   commands.push_back(add_compare_command(app));
   commands.push_back(add_findings_command(app));
   commands.push_back(add_report_command(app));
+  commands.push_back(add_bisect_command(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

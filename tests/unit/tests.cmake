@@ -83,3 +83,7 @@ target_compile_definitions(report_writers_test PRIVATE WEDGE_SCHEMA_DIR="${CMAKE
 wedge_unit_test(reaper_test wedge_run wedge_util nlohmann_json::nlohmann_json)
 wedge_unit_test(host_watch_test wedge_run)
 wedge_unit_test(qemu_cpu_test wedge_run)
+wedge_unit_test(bisect_sprt_test wedge_bisect)
+wedge_unit_test(bisect_bug_key_test wedge_bisect)
+wedge_unit_test(bisect_loop_test wedge_bisect)
+wedge_unit_test(bisect_git_test wedge_bisect)
