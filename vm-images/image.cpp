@@ -110,6 +110,15 @@ Result<Plan> plan_image(const ImageRequest& request, const KernelFiles& kernel,
     auto modules = plan_module_set(index, request.boot_modules, request.extra_modules);
     if (!modules) return modules.error().context(fmt::format("kernel {}", kernel.release));
     plan.modules = std::move(*modules);
+    if (!plan.modules.built_in.empty()) {
+      report(progress, "modules: built into the kernel: " + join(plan.modules.built_in));
+    }
+    if (!plan.modules.assumed_built_in.empty()) {
+      report(progress,
+             fmt::format("modules: {} has no modules.builtin; taken as built in "
+                         "(not in modules.dep): {}",
+                         kernel.modules_dir.string(), join(plan.modules.assumed_built_in)));
+    }
     WEDGE_CHECK(add_module_files(plan.tree, kernel.modules_dir, kernel.release, plan.modules));
   } else if (!request.boot_modules.empty() || !request.extra_modules.empty()) {
     report(progress, fmt::format("modules: none in the image; the kernel must have built in: {}",

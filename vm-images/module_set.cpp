@@ -1,6 +1,7 @@
 // Implementation of module_set.h.
 #include "vm-images/module_set.h"
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -30,6 +31,28 @@ std::string filtered_order(const std::string& order, const std::set<std::string>
   return out;
 }
 
+// The names that need a file, in order; the others go to set.built_in or set.assumed_built_in.
+// A name in neither table of a tree that lists its built-ins is left for resolve_load_order to
+// report.
+std::vector<std::string> names_to_load(const ModuleIndex& index,
+                                       const std::vector<std::string>& names, ModuleSet& set) {
+  std::vector<std::string> to_load;
+  auto note = [](std::vector<std::string>& into, const std::string& name) {
+    if (std::find(into.begin(), into.end(), name) == into.end()) into.push_back(name);
+  };
+  for (const std::string& asked : names) {
+    std::string name = normalise_module_name(asked);
+    if (index.builtin.contains(name)) {
+      note(set.built_in, name);
+    } else if (!index.modules.contains(name) && !index.builtin_listed) {
+      note(set.assumed_built_in, name);
+    } else {
+      to_load.push_back(name);
+    }
+  }
+  return to_load;
+}
+
 }  // namespace
 
 Result<ModuleSet> plan_module_set(const ModuleIndex& index, const std::vector<std::string>& boot,
@@ -46,8 +69,10 @@ Result<ModuleSet> plan_module_set(const ModuleIndex& index, const std::vector<st
       if (start != std::string::npos) params.emplace_back(name, entry.substr(start));
     }
   }
-  WEDGE_TRY(std::vector<std::string> boot_paths, resolve_load_order(index, boot_names));
-  WEDGE_TRY(std::vector<std::string> extra_paths, resolve_load_order(index, extra));
+  WEDGE_TRY(std::vector<std::string> boot_paths,
+            resolve_load_order(index, names_to_load(index, boot_names, set)));
+  WEDGE_TRY(std::vector<std::string> extra_paths,
+            resolve_load_order(index, names_to_load(index, extra, set)));
   std::set<std::string> seen;
   for (const std::string& path : boot_paths) {
     BootModule module{path, ""};

@@ -29,10 +29,16 @@ struct BootModule {
 struct ModuleSet {
   std::vector<BootModule> boot;    // in load order, dependencies first
   std::vector<std::string> paths;  // every .ko in the image (boot and extra), each once
+  // Names asked for that need no file: built in (modules.builtin), or in neither table of a
+  // tree without modules.builtin (assumed built in; the guest checks when it loads them).
+  std::vector<std::string> built_in;
+  std::vector<std::string> assumed_built_in;
 };
 
 // Resolves boot and extra module names. A boot entry may carry parameters after a space
-// ("nbd nbds_max=4"); they go on that module's line in modules.load.
+// ("nbd nbds_max=4"); they go on that module's line in modules.load (a built-in driver takes
+// its parameters from the kernel command line instead). A name that is built in carries
+// nothing; one in neither table is an error when the tree lists its built-ins.
 [[nodiscard]] Result<ModuleSet> plan_module_set(const ModuleIndex& index,
                                                 const std::vector<std::string>& boot,
                                                 const std::vector<std::string>& extra);

@@ -134,10 +134,14 @@ Result<ModuleIndex> parse_module_index(std::string_view modules_dep,
 Result<ModuleIndex> load_module_index(const std::filesystem::path& dir) {
   WEDGE_TRY(std::string dep, read_file(dir / "modules.dep"));
   std::string builtin;
-  if (std::filesystem::exists(dir / "modules.builtin")) {
+  const bool listed = std::filesystem::exists(dir / "modules.builtin");
+  if (listed) {
     WEDGE_TRY(builtin, read_file(dir / "modules.builtin"));
   }
-  return parse_module_index(dep, builtin).context(dir.string());
+  auto index = parse_module_index(dep, builtin);
+  if (!index) return index.error().context(dir.string());
+  index->builtin_listed = listed;
+  return index;
 }
 
 Result<std::vector<std::string>> resolve_load_order(const ModuleIndex& index,

@@ -28,6 +28,8 @@ struct ModuleInfo {
 struct ModuleIndex {
   std::map<std::string, ModuleInfo> modules;
   std::set<std::string> builtin;
+  // False when the tree had no modules.builtin: a name in neither table may still be built in.
+  bool builtin_listed = true;
 };
 
 // "virtio-net" and "virtio_net" name the same module: normalise_module_name("a-b") == "a_b".
@@ -42,7 +44,8 @@ std::string module_name_from_path(std::string_view path);
 [[nodiscard]] Result<ModuleIndex> parse_module_index(std::string_view modules_dep,
                                                      std::string_view modules_builtin);
 
-// Reads modules.dep and (if present) modules.builtin from dir (a lib/modules/<release>).
+// Reads modules.dep and (if present) modules.builtin from dir (a lib/modules/<release>);
+// without modules.builtin, builtin_listed is false.
 [[nodiscard]] Result<ModuleIndex> load_module_index(const std::filesystem::path& dir);
 
 // The module paths to load, in order, so that names (and everything they depend on) load

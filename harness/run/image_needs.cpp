@@ -17,7 +17,7 @@ storage::ImageNeeds storage_image_needs(const config::Scenario& scenario,
 void apply_image_needs(const storage::ImageNeeds& needs, image::ImageRequest& request) {
   request.tools = needs.tools;
   request.lean_tools = needs.lean_tools;
-  request.extra_modules = needs.modules;
+  request.extra_modules = storage::module_names(needs.drivers);
   request.files = needs.files;
   request.packages = needs.packages;
 }

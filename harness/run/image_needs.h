@@ -16,7 +16,7 @@ namespace wedge::run {
 [[nodiscard]] storage::ImageNeeds storage_image_needs(const config::Scenario& scenario,
                                                       const storage::Transport& transport);
 
-// Sets request's tools, lean tools, modules, files and packages from needs.
+// Sets request's tools, lean tools, modules (the drivers' names), files and packages from needs.
 void apply_image_needs(const storage::ImageNeeds& needs, image::ImageRequest& request);
 
 }  // namespace wedge::run

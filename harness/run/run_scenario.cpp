@@ -604,6 +604,10 @@ Status Runner::boot_and_run() {
   }
   spec.keep_after_exit = options_.keep_wedged;
   res_.transport->adjust_vm(spec);
+  // Built-in drivers take their parameters here ("nbd.nbds_max=4"); modules, from modprobe.
+  if (std::string params = storage::driver_cmdline(needs.drivers); !params.empty()) {
+    spec.cmdline += " " + params;
+  }
   if (!scenario_.guest.cmdline.empty()) spec.cmdline += " " + scenario_.guest.cmdline;
   spec.console_log = result_.run_dir / "console.log";
   spec.agent_socket = result_.run_dir / "agent.sock";

@@ -3,7 +3,7 @@
 // wait while the run keeps pumping the guest's streams. The runner implements it over its
 // guest session; tests implement it with a script.
 //
-//   WEDGE_CHECK(guest.run({"/bin/busybox", "modprobe", "nbd"}));
+//   WEDGE_CHECK(guest.run({"/bin/busybox", "mkdir", "-p", "/mnt/wedge"}));
 //   WEDGE_TRY(uint32_t job, guest.start("iscsid", {iscsid, "-f"}));
 //   if (auto out = guest.exited(job)) return make_error("iscsid exited: {}", *out);
 #pragma once

@@ -1,6 +1,7 @@
 // Implementation of guest_use.h.
 #include "harness/storage/guest_use.h"
 
+#include "harness/storage/guest_driver.h"
 #include "harness/util/process.h"
 
 namespace wedge::storage {
@@ -11,17 +12,21 @@ using config::StorageUse;
 
 constexpr const char* kBusybox = "/bin/busybox";
 
-// mkfs program and its "overwrite whatever is there" flag, per filesystem.
+// mkfs program and its "overwrite whatever is there" flag, per filesystem, and the driver
+// that mounts it (shown in /proc/filesystems once present).
 struct Mkfs {
   const char* tool;
   std::vector<std::string> args;
-  const char* module;  // nullptr: built into the Debian kernels
+  Driver driver;
 };
 
 Mkfs mkfs_for(const std::string& fs) {
-  if (fs == "xfs") return {"mkfs.xfs", {"-f", "-q"}, "xfs"};
-  if (fs == "btrfs") return {"mkfs.btrfs", {"-f", "-q"}, "btrfs"};
-  return {"mke2fs", {"-t", fs, "-F", "-q"}, nullptr};
+  if (fs == "xfs") return {"mkfs.xfs", {"-f", "-q"}, {"xfs", {}, {{"/proc/filesystems", fs}}}};
+  if (fs == "btrfs") {
+    return {"mkfs.btrfs", {"-f", "-q"}, {"btrfs", {}, {{"/proc/filesystems", fs}}}};
+  }
+  // ext4's driver serves ext2 as well (CONFIG_EXT4_USE_FOR_EXT2, as Debian builds it).
+  return {"mke2fs", {"-t", fs, "-F", "-q"}, {"ext4", {}, {{"/proc/filesystems", fs}}}};
 }
 
 Status run(GuestOps& guest, const std::vector<std::string>& argv) {
@@ -51,7 +56,7 @@ ImageNeeds use_image_needs(const config::StorageConfig& storage, bool file_trans
   if (storage.use != StorageUse::kFs || file_transport) return needs;
   Mkfs mkfs = mkfs_for(storage.fs);
   needs.tools.push_back(mkfs.tool);
-  if (mkfs.module) needs.modules.push_back(mkfs.module);
+  needs.drivers.push_back(mkfs.driver);
   return needs;
 }
 
@@ -78,7 +83,7 @@ Result<InUse> put_to_use(GuestOps& guest, const Attached& attached,
     case StorageUse::kFs: {
       if (attached.device.empty()) return in_use;  // the transport mounted it already
       Mkfs mkfs = mkfs_for(storage.fs);
-      if (mkfs.module) WEDGE_CHECK(run(guest, {kBusybox, "modprobe", mkfs.module}));
+      WEDGE_CHECK(ensure_driver(guest, mkfs.driver));
       WEDGE_TRY(auto tool, find_executable(mkfs.tool));
       std::vector<std::string> argv = {tool.string()};
       argv.insert(argv.end(), mkfs.args.begin(), mkfs.args.end());

@@ -2,6 +2,7 @@
 // relay; in the guest, open-iscsi's iscsid and iscsiadm log in through user-mode networking
 // and the LUN appears as /dev/sd<X>.
 #include "harness/storage/export_file.h"
+#include "harness/storage/guest_driver.h"
 #include "harness/storage/iscsi_initiator.h"
 #include "harness/storage/tgtd_server.h"
 #include "harness/storage/transport.h"
@@ -15,11 +16,16 @@ using config::FaultNeed;
 
 constexpr const char* kBusybox = "/bin/busybox";
 
+// The initiator (built in, its parameters show it in /sys/module), and the SCSI disk driver its
+// LUN attaches to: sd_mod has no parameters, so a built-in one shows only in /proc/devices.
+const Driver kIscsiTcp{"iscsi_tcp"};
+const Driver kSdMod{"sd_mod", {}, {{"/proc/devices", "sd"}}};
+
 // iscsid and iscsiadm refuse to work without these: iscsid checks that the peer of its
 // management socket is the user "root" (getpwuid), and every initiator needs a name.
 ImageNeeds initiator_needs() {
   return {{"iscsid", "iscsiadm"},
-          {"iscsi_tcp", "sd_mod"},
+          {kIscsiTcp, kSdMod},
           {{"/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"},
            {"/etc/group", "root:x:0:\n"},
            {"/etc/iscsi/initiatorname.iscsi", "InitiatorName=iqn.2025-01.io.wedge:guest\n"}},
@@ -93,9 +99,7 @@ class IscsiTransport final : public Transport {
 
   Result<Attached> attach(GuestOps& guest) override {
     if (!server_) return make_error("iscsi: the host server was not started");
-    for (const char* module : {"iscsi_tcp", "sd_mod"}) {
-      WEDGE_CHECK(guest.run({kBusybox, "modprobe", module}));
-    }
+    WEDGE_CHECK(ensure_drivers(guest, {kIscsiTcp, kSdMod}));
     WEDGE_CHECK(ensure_iscsid(guest));
     WEDGE_TRY(auto iscsiadm, find_executable("iscsiadm"));
     IscsiNode node{iscsiadm.string(), server_->target(), iscsi_portal(server_->guest_port())};

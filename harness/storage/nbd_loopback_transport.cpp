@@ -3,6 +3,7 @@
 // out the memory the kernel is trying to free (the classic loopback deadlock). With
 // server_io_flusher = true the server starts through the agent's io-flusher mode
 // (PR_SET_IO_FLUSHER and mlockall, then exec), the mitigation the kernel offers such daemons.
+#include "harness/storage/guest_driver.h"
 #include "harness/storage/nbd_connect.h"
 #include "harness/storage/proc_net_tcp.h"
 #include "harness/storage/transport.h"
@@ -17,6 +18,10 @@ namespace {
 constexpr int kGuestNbdPort = 10809;
 constexpr const char* kGuestConfig = "/tmp/nbd-server.conf";
 
+// The guest's disk (the export), and /dev/nbd0 with one spare.
+const Driver kVirtioBlk{"virtio_blk", {}, {{"/proc/devices", "virtblk"}}};
+const Driver kNbd{"nbd", {"nbds_max=2"}, {{"/proc/devices", "nbd"}}};
+
 class NbdLoopbackTransport final : public Transport {
  public:
   explicit NbdLoopbackTransport(const config::Scenario& scenario) : storage_(scenario.storage) {}
@@ -24,7 +29,7 @@ class NbdLoopbackTransport final : public Transport {
   // nbd-server's GnuTLS (NBD over TLS, never configured here) and what it pulls in are 7 MB of
   // pinned guest RAM: a stand-in takes its place (vm-images/stand_ins.h).
   ImageNeeds image_needs() const override {
-    return {{"nbd-server"}, {"nbd", "virtio_blk"}, {}, {}, {"nbd-server"}};
+    return {{"nbd-server"}, {kNbd, kVirtioBlk}, {}, {}, {"nbd-server"}};
   }
 
   Status start_host(const TransportContext& context) override {
@@ -35,10 +40,7 @@ class NbdLoopbackTransport final : public Transport {
   void adjust_vm(vm::VmSpec& spec) const override { spec.disks.push_back(disk_); }
 
   Result<Attached> attach(GuestOps& guest) override {
-    for (auto argv : {std::vector<std::string>{"/bin/busybox", "modprobe", "virtio_blk"},
-                      std::vector<std::string>{"/bin/busybox", "modprobe", "nbd", "nbds_max=2"}}) {
-      if (auto r = guest.run(argv); !r) return r.error();
-    }
+    WEDGE_CHECK(ensure_drivers(guest, {kVirtioBlk, kNbd}));
     WEDGE_CHECK(guest.write_file(
         kGuestConfig,
         fmt::format(

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "harness/storage/export_file.h"
+#include "harness/storage/guest_driver.h"
 #include "harness/storage/nbd_connect.h"
 #include "harness/storage/nbd_server.h"
 #include "harness/storage/transport.h"
@@ -13,6 +14,10 @@ namespace {
 
 using config::FaultNeed;
 
+// Up to four devices: /dev/nbd0 and /dev/nbd1 for RAID1 legs, fewer idle ones than the
+// default 16.
+const Driver kNbd{"nbd", {"nbds_max=4"}, {{"/proc/devices", "nbd"}}};
+
 class NbdTransport final : public Transport {
  public:
   NbdTransport(const config::Scenario& scenario, int export_index)
@@ -20,7 +25,7 @@ class NbdTransport final : public Transport {
   ~NbdTransport() override { (void)stop(); }
 
   // No nbd-client: the agent attaches the device itself (its nbd-connect mode).
-  ImageNeeds image_needs() const override { return {{}, {"nbd"}, {}}; }
+  ImageNeeds image_needs() const override { return {{}, {kNbd}, {}}; }
 
   std::vector<std::string> host_programs() const override { return {"nbd-server", "nbdkit"}; }
 
@@ -47,8 +52,7 @@ class NbdTransport final : public Transport {
 
   Result<Attached> attach(GuestOps& guest) override {
     if (!server_) return make_error("nbd: the host server was not started");
-    if (auto loaded = guest.run({"/bin/busybox", "modprobe", "nbd", "nbds_max=4"}); !loaded)
-      return loaded.error();
+    WEDGE_CHECK(ensure_driver(guest, kNbd));
     std::string device = fmt::format("/dev/nbd{}", index_);
     auto connected = guest.run(nbd_connect_argv(kGuestHostAddress, server_->guest_port(), device));
     if (!connected) return connected.error();

@@ -1,6 +1,7 @@
 // transport = "nfs": a run-dir folder served by nfs-ganesha (NFSv4.1) behind wedge's relay; the
 // guest's kernel mounts it at /mnt/wedge through mount(2) text options (no mount.nfs).
 #include "harness/storage/ganesha_server.h"
+#include "harness/storage/guest_driver.h"
 #include "harness/storage/nfs_mount.h"
 #include "harness/storage/transport.h"
 #include "harness/util/files.h"
@@ -14,15 +15,16 @@ using config::FaultNeed;
 constexpr const char* kBusybox = "/bin/busybox";
 constexpr const char* kExportDirName = "nfs-export";
 constexpr const char* kSwapFileName = "swapfile";
+// The kernel's NFSv4 client only: modprobe pulls sunrpc, grace, lockd, fscache, netfs, nfs
+// and dns_resolver along. Built in, it registers the "nfs4" filesystem.
+const Driver kNfsv4{"nfsv4", {}, {{"/proc/filesystems", "nfs4"}}};
 
 class NfsTransport final : public Transport {
  public:
   explicit NfsTransport(const config::Scenario& scenario) : storage_(scenario.storage) {}
   ~NfsTransport() override { (void)stop(); }
 
-  // The kernel's NFSv4 client only: modprobe pulls sunrpc, grace, lockd, fscache, netfs, nfs
-  // and dns_resolver along.
-  ImageNeeds image_needs() const override { return {{}, {"nfsv4"}, {}}; }
+  ImageNeeds image_needs() const override { return {{}, {kNfsv4}, {}}; }
 
   Status start_host(const TransportContext& context) override {
     GaneshaOptions o;
@@ -41,7 +43,7 @@ class NfsTransport final : public Transport {
 
   Result<Attached> attach(GuestOps& guest) override {
     if (!server_) return make_error("nfs: the host server was not started");
-    if (auto loaded = guest.run({kBusybox, "modprobe", "nfsv4"}); !loaded) return loaded.error();
+    WEDGE_CHECK(ensure_driver(guest, kNfsv4));
     if (auto made = guest.run({kBusybox, "mkdir", "-p", config::kGuestMountPoint}); !made)
       return made.error();
     NfsMount m{kGuestHostAddress, server_->guest_port(), server_->pseudo_path(),

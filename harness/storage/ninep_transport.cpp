@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "harness/storage/guest_driver.h"
 #include "harness/storage/transport.h"
 
 namespace wedge::storage {
@@ -17,12 +18,15 @@ constexpr const char* kBusybox = "/bin/busybox";
 // The run directory's shared folder (removed after the run unless --keep-export).
 constexpr const char* kShareDir = "9p-share";
 constexpr const char* kMountTag = "wedge";
+// The virtio transport of 9p, then the filesystem.
+const Driver kNinepVirtio{"9pnet_virtio", {}, {{"/sys/bus/virtio/drivers", "9pnet_virtio"}}};
+const Driver kNinep{"9p", {}, {{"/proc/filesystems", "9p"}}};
 
 class NinepTransport final : public Transport {
  public:
   explicit NinepTransport(const config::Scenario& scenario) : storage_(scenario.storage) {}
 
-  ImageNeeds image_needs() const override { return {{}, {"9pnet_virtio", "9p"}, {}}; }
+  ImageNeeds image_needs() const override { return {{}, {kNinepVirtio, kNinep}, {}}; }
 
   Status start_host(const TransportContext& context) override {
     // libvirt wants an absolute path; QEMU (root here) serves it with the guest's uids.
@@ -39,10 +43,10 @@ class NinepTransport final : public Transport {
   }
 
   Result<Attached> attach(GuestOps& guest) override {
-    for (const char* module : {"9pnet_virtio", "9p"}) {
-      if (auto r = guest.run({kBusybox, "modprobe", module}); !r) {
+    for (const Driver& driver : {kNinepVirtio, kNinep}) {
+      if (auto r = ensure_driver(guest, driver); !r) {
         return r.error().context(fmt::format(
-            "loading {} (the kernel needs CONFIG_NET_9P_VIRTIO and CONFIG_9P_FS)", module));
+            "loading {} (the kernel needs CONFIG_NET_9P_VIRTIO and CONFIG_9P_FS)", driver.module));
       }
     }
     if (auto r = guest.run({kBusybox, "mkdir", "-p", config::kGuestMountPoint}); !r) {

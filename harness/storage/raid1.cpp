@@ -2,11 +2,15 @@
 // builds the mirror from their devices.
 #include "harness/storage/raid1.h"
 
+#include "harness/storage/guest_driver.h"
 #include "harness/util/process.h"
 
 namespace wedge::storage {
 
 namespace {
+
+// md's mirror personality (built in, its max_queued_requests shows it in /sys/module).
+const Driver kRaid1{"raid1"};
 
 class Raid1 final : public Transport {
  public:
@@ -20,7 +24,7 @@ class Raid1 final : public Transport {
     ImageNeeds needs = legs_[0]->image_needs();
     needs.add(legs_[1]->image_needs());
     needs.tools.push_back("mdadm");
-    needs.modules.push_back("raid1");
+    needs.drivers.push_back(kRaid1);
     return needs;
   }
   std::vector<std::string> host_programs() const override { return legs_[0]->host_programs(); }
@@ -38,8 +42,7 @@ class Raid1 final : public Transport {
       if (!attached) return attached.error().context(fmt::format("attaching RAID1 leg {}", i));
       devices[i] = attached->device;
     }
-    if (auto loaded = guest.run({"/bin/busybox", "modprobe", "raid1"}); !loaded)
-      return loaded.error();
+    WEDGE_CHECK(ensure_driver(guest, kRaid1));
     WEDGE_TRY(auto mdadm, find_executable("mdadm"));
     // --assume-clean: both legs are fresh zeroes, so no initial resync competes with the
     // workload; --run: no questions.

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "harness/config/scenario.h"
+#include "harness/storage/driver.h"
 #include "harness/storage/guest_ops.h"
 #include "harness/storage/server.h"
 #include "harness/util/result.h"
@@ -31,8 +32,11 @@ namespace wedge::storage {
 
 // What the guest image must hold for a transport (or a storage use) to work.
 struct ImageNeeds {
-  std::vector<std::string> tools;    // host executables copied with their shared libraries
-  std::vector<std::string> modules;  // kernel modules available to `modprobe`
+  std::vector<std::string> tools;  // host executables copied with their shared libraries
+  // Kernel drivers, with their parameters: their modules go in the image (none for a built-in
+  // driver), their parameters on the kernel command line, and attach() asks for them with
+  // ensure_driver (guest_driver.h).
+  std::vector<Driver> drivers;
   // Small files written into the image: guest path and content ("/etc/passwd", ...).
   std::vector<std::pair<std::string, std::string>> files;
   // Debian packages whose programs go in with their libraries (vm-images/packages.h).

@@ -37,7 +37,7 @@ void ImageNeeds::add(const ImageNeeds& other) {
     }
   };
   merge(tools, other.tools);
-  merge(modules, other.modules);
+  merge(drivers, other.drivers);
   merge(files, other.files);
   merge(packages, other.packages);
   merge(lean_tools, other.lean_tools);

@@ -1,5 +1,6 @@
 // Unit tests for build_image on a synthetic custom kernel (no download, no VM): contents of
 // the archive, the module index in it, the cache hit, and the errors a user can run into.
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -165,6 +166,42 @@ TEST_F(BuildImage, KernelWithoutModulesDirHasNoModules) {
   bool reported = false;
   for (const auto& line : progress) reported |= line.find("built in") != std::string::npos;
   EXPECT_TRUE(reported);
+}
+
+// A kernel with nbd built in (modules.builtin says so, modules.dep has no nbd.ko): the image
+// carries no file for it but ships modules.builtin for the guest to see it; without
+// modules.builtin, the build goes on and says it takes nbd as built in.
+TEST_F(BuildImage, BuiltInDriverCarriesNothingButModulesBuiltin) {
+  fs::path tree = modules_ / "lib/modules" / kRelease;
+  std::string dep = *read_file(tree / "modules.dep");
+  auto nbd = dep.find("kernel/drivers/block/nbd.ko:");
+  ASSERT_NE(nbd, std::string::npos);
+  dep.erase(nbd, dep.find('\n', nbd) + 1 - nbd);
+  ASSERT_TRUE(write_file_atomic(tree / "modules.dep", dep).ok());
+  std::string builtin = *read_file(tree / "modules.builtin") + "kernel/drivers/block/nbd.ko\n";
+  ASSERT_TRUE(write_file_atomic(tree / "modules.builtin", builtin).ok());
+
+  ImageRequest r = request();
+  r.extra_modules = {"nbd", "iscsi_tcp"};
+  std::vector<std::string> progress;
+  auto built = build_image(r, [&](const std::string& l) { progress.push_back(l); });
+  ASSERT_TRUE(built.ok()) << built.error().message();
+  std::vector<std::string> names = list(built->initrd);
+  std::string mods = std::string("lib/modules/") + kRelease + "/";
+  EXPECT_FALSE(contains(names, mods + "kernel/drivers/block/nbd.ko"));
+  EXPECT_TRUE(contains(names, mods + "kernel/drivers/scsi/iscsi_tcp.ko"));
+  EXPECT_EQ(extract(built->initrd, mods + "modules.builtin"), builtin);
+  EXPECT_TRUE(contains(progress, "modules: built into the kernel: nbd"));
+
+  fs::remove(tree / "modules.builtin");
+  progress.clear();
+  auto unlisted = build_image(r, [&](const std::string& l) { progress.push_back(l); });
+  ASSERT_TRUE(unlisted.ok()) << unlisted.error().message();
+  EXPECT_FALSE(contains(list(unlisted->initrd), mods + "kernel/drivers/block/nbd.ko"));
+  EXPECT_TRUE(contains(progress, fmt::format("modules: {} has no modules.builtin; taken as built "
+                                             "in (not in modules.dep): nbd",
+                                             fs::absolute(tree).string())))
+      << fmt::format("{}", fmt::join(progress, "\n"));
 }
 
 TEST_F(BuildImage, ModulesDirWithoutIndexIsIndexedOnTheSide) {

@@ -153,5 +153,50 @@ TEST(ModuleSet, BootParamsAndExtrasWithoutDuplicates) {
                         }));
 }
 
+// A kernel with nbd and raid1 built in: they carry no file and are named as built in.
+TEST(ModuleSet, BuiltInDriversCarryNothing) {
+  auto index = parse_module_index("kernel/drivers/net/virtio_net.ko:\n",
+                                  "kernel/drivers/block/nbd.ko\nkernel/drivers/md/raid1.ko\n");
+  ASSERT_TRUE(index.ok()) << index.error().message();
+  auto set =
+      plan_module_set(*index, {"virtio_net", "nbd nbds_max=4"}, {"nbd", "raid1", "virtio-net"});
+  ASSERT_TRUE(set.ok()) << set.error().message();
+  EXPECT_EQ(set->paths, (std::vector<std::string>{"kernel/drivers/net/virtio_net.ko"}));
+  EXPECT_EQ(set->built_in, (std::vector<std::string>{"nbd", "raid1"}));
+  EXPECT_TRUE(set->assumed_built_in.empty());
+  EXPECT_EQ(format_modules_load("9.9", set->boot),
+            "lib/modules/9.9/kernel/drivers/net/virtio_net.ko\n");
+  // With modules.builtin there, a name in neither table is missing from the kernel.
+  auto missing = plan_module_set(*index, {}, {"xfs"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message(), "unknown module 'xfs' (not in modules.dep)");
+}
+
+// A module tree shipped without modules.builtin cannot tell built in from missing: a name it
+// does not have is taken as built in (the guest checks when it asks for the driver).
+TEST(ModuleSet, TreeWithoutModulesBuiltinTakesUnknownNamesAsBuiltIn) {
+  auto dir = TempDir::create("wedge-modules-test");
+  ASSERT_TRUE(dir.ok());
+  ASSERT_TRUE(
+      write_file_atomic(dir->path() / "modules.dep", "kernel/drivers/block/nbd.ko:\n").ok());
+  auto without = load_module_index(dir->path());
+  ASSERT_TRUE(without.ok()) << without.error().message();
+  EXPECT_FALSE(without->builtin_listed);
+  auto set = plan_module_set(*without, {"virtio_pci"}, {"nbd", "sd_mod"});
+  ASSERT_TRUE(set.ok()) << set.error().message();
+  EXPECT_EQ(set->paths, (std::vector<std::string>{"kernel/drivers/block/nbd.ko"}));
+  EXPECT_EQ(set->assumed_built_in, (std::vector<std::string>{"virtio_pci", "sd_mod"}));
+  EXPECT_TRUE(set->boot.empty());
+
+  ASSERT_TRUE(
+      write_file_atomic(dir->path() / "modules.builtin", "kernel/drivers/scsi/sd_mod.ko\n").ok());
+  auto with = load_module_index(dir->path());
+  ASSERT_TRUE(with.ok()) << with.error().message();
+  EXPECT_TRUE(with->builtin_listed);
+  auto strict = plan_module_set(*with, {"virtio_pci"}, {"nbd", "sd_mod"});
+  ASSERT_FALSE(strict.ok());
+  EXPECT_EQ(strict.error().message(), "unknown module 'virtio_pci' (not in modules.dep)");
+}
+
 }  // namespace
 }  // namespace wedge::image

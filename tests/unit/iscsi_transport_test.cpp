@@ -146,7 +146,7 @@ TEST(IscsiTransport, ImageCarriesOpenIscsiAndWhatIscsidNeeds) {
   ASSERT_TRUE(s.ok());
   ImageNeeds needs = make_transport(*s)->image_needs();
   EXPECT_EQ(needs.tools, (Argv{"iscsid", "iscsiadm"}));
-  EXPECT_EQ(needs.modules, (Argv{"iscsi_tcp", "sd_mod"}));
+  EXPECT_EQ(module_names(needs.drivers), (Argv{"iscsi_tcp", "sd_mod"}));
   std::vector<std::string> files;
   for (const auto& [path, content] : needs.files) files.push_back(path);
   EXPECT_EQ(files, (Argv{"/etc/passwd", "/etc/group", "/etc/iscsi/initiatorname.iscsi"}));

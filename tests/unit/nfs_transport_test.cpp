@@ -110,7 +110,7 @@ TEST(NfsTransport, NeedsOnlyTheKernelClientInTheImage) {
   ASSERT_NE(t, nullptr);
   ImageNeeds needs = t->image_needs();
   EXPECT_TRUE(needs.tools.empty());
-  EXPECT_EQ(needs.modules, std::vector<std::string>{"nfsv4"});
+  EXPECT_EQ(module_names(needs.drivers), std::vector<std::string>{"nfsv4"});
   EXPECT_TRUE(t->servers().empty());  // nothing started yet
 }
 

@@ -3,7 +3,10 @@
 // folder in the run dir, the VmSpec's <filesystem>, the modprobe and mount commands).
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "harness/config/load_scenario.h"
+#include "harness/storage/driver.h"
 #include "harness/storage/transport_registry.h"
 #include "harness/util/files.h"
 
@@ -26,11 +29,17 @@ std::string check(const std::string& text) {
   return ok ? "(loaded)" : ok.error().message();
 }
 
-// Records every command; they all succeed.
+// Records every command; they all succeed. Its kernel has 9p as modules (Debian's generic
+// flavour) unless a test takes the module tree away.
 class ScriptedGuest final : public GuestOps {
  public:
   Result<std::string> run(const std::vector<std::string>& argv) override {
     commands.push_back(argv);
+    if (argv.size() == 4 && argv[1] == "ls") {
+      auto found = folders.find(argv[3]);
+      if (found == folders.end()) return make_error("ls: {}: No such file or directory", argv[3]);
+      return found->second;
+    }
     return std::string();
   }
   Result<uint32_t> start(const std::string&, const std::vector<std::string>&) override {
@@ -38,13 +47,25 @@ class ScriptedGuest final : public GuestOps {
   }
   std::optional<std::string> exited(uint32_t) override { return std::nullopt; }
   Status write_file(const std::string&, const std::string&) override { return ok_status(); }
-  Result<std::string> read_file(const std::string&, size_t) override { return std::string(); }
+  Result<std::string> read_file(const std::string& path, size_t) override {
+    auto found = files.find(path);
+    if (found == files.end()) return make_error("open {}: No such file or directory", path);
+    return found->second;
+  }
   void wait(std::chrono::milliseconds) override {}
   void say(const std::string&) override {}
   std::chrono::milliseconds command_timeout() const override {
     return std::chrono::milliseconds(1000);
   }
   std::vector<std::vector<std::string>> commands;
+  std::map<std::string, std::string> files = {
+      {"/proc/sys/kernel/osrelease", "6.1.0-57-amd64\n"},
+      {"/proc/modules", "virtio_net 61440 0 - Live 0x0\n"},
+      {"/lib/modules/6.1.0-57-amd64/modules.dep",
+       "kernel/net/9p/9pnet.ko:\n"
+       "kernel/net/9p/9pnet_virtio.ko: kernel/net/9p/9pnet.ko\n"
+       "kernel/fs/9p/9p.ko: kernel/fs/netfs/netfs.ko kernel/net/9p/9pnet.ko\n"}};
+  std::map<std::string, std::string> folders;
 };
 
 TEST(NinepTransport, LoadsForFsOnTheGenericKernelWithGuestFaults) {
@@ -88,7 +109,8 @@ TEST(NinepTransport, SharesARunDirFolderAndMountsItWithTheScenarioOptions) {
   ASSERT_TRUE(s.ok()) << s.error().message();
   auto t = make_transport(*s);
   ASSERT_NE(t, nullptr);
-  EXPECT_EQ(t->image_needs().modules, (std::vector<std::string>{"9pnet_virtio", "9p"}));
+  EXPECT_EQ(module_names(t->image_needs().drivers),
+            (std::vector<std::string>{"9pnet_virtio", "9p"}));
   EXPECT_TRUE(t->image_needs().tools.empty());
   EXPECT_EQ(t->describe(), "9p (virtio, no server)");
 
@@ -120,6 +142,44 @@ TEST(NinepTransport, SharesARunDirFolderAndMountsItWithTheScenarioOptions) {
                  "trans=virtio,version=9p2000.L,cache=loose", "wedge", "/mnt/wedge"}}));
   EXPECT_TRUE(t->stop().ok());
   EXPECT_TRUE(t->stop().ok());
+}
+
+// A kernel with 9p built in and no module tree in the image: nothing to modprobe, the mount
+// goes ahead once the guest shows both drivers.
+TEST(NinepTransport, BuiltIn9pIsSeenAndNotLoaded) {
+  auto s = config::parse_scenario(std::string(kNinep), "t.toml");
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  auto t = make_transport(*s);
+  ASSERT_NE(t, nullptr);
+  ScriptedGuest guest;
+  guest.files.erase("/lib/modules/6.1.0-57-amd64/modules.dep");
+  guest.folders["/sys/module"] = "printk\nvirtio_net\n";
+  guest.folders["/sys/bus/virtio/drivers"] = "9pnet_virtio\nvirtio_net\n";
+  guest.files["/proc/filesystems"] = "nodev\tsysfs\nnodev\t9p\n";
+  auto attached = t->attach(guest);
+  ASSERT_TRUE(attached.ok()) << attached.error().message();
+  EXPECT_EQ(guest.commands, (std::vector<std::vector<std::string>>{
+                                {"/bin/busybox", "ls", "-1", "/sys/module"},
+                                {"/bin/busybox", "ls", "-1", "/sys/bus/virtio/drivers"},
+                                {"/bin/busybox", "ls", "-1", "/sys/module"},
+                                {"/bin/busybox", "mkdir", "-p", "/mnt/wedge"},
+                                {"/bin/busybox", "mount", "-t", "9p", "-o",
+                                 "trans=virtio,version=9p2000.L", "wedge", "/mnt/wedge"}}));
+
+  // Without 9p in /proc/filesystems, the error says what was looked at and what to build in.
+  ScriptedGuest without;
+  without.files.erase("/lib/modules/6.1.0-57-amd64/modules.dep");
+  without.folders = guest.folders;
+  without.files["/proc/filesystems"] = "nodev\tsysfs\n";
+  auto missing = t->attach(without);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message(),
+            "loading 9p (the kernel needs CONFIG_NET_9P_VIRTIO and CONFIG_9P_FS): driver 9p is "
+            "not in kernel 6.1.0-57-amd64: not built in (no "
+            "/lib/modules/6.1.0-57-amd64/modules.builtin; no /sys/module/9p; no \"9p\" in "
+            "/proc/filesystems), and no module to load: the image has no module tree "
+            "(/lib/modules/6.1.0-57-amd64 is missing): give --modules the kernel's "
+            "INSTALL_MOD_PATH, or build the driver in");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "harness/config/load_scenario.h"
+#include "harness/storage/guest_use.h"
 
 namespace wedge::storage {
 namespace {
@@ -85,9 +86,52 @@ TEST(TransportRegistry, Raid1MakesOneServerPerLeg) {
   ASSERT_NE(t, nullptr);
   ImageNeeds needs = t->image_needs();
   EXPECT_NE(std::find(needs.tools.begin(), needs.tools.end(), "mdadm"), needs.tools.end());
-  EXPECT_NE(std::find(needs.modules.begin(), needs.modules.end(), "raid1"), needs.modules.end());
-  EXPECT_EQ(std::count(needs.modules.begin(), needs.modules.end(), "nbd"), 1);
+  EXPECT_EQ(module_names(needs.drivers), (std::vector<std::string>{"nbd", "raid1"}));
+  // Both legs' nbd, with its parameters once, on the kernel command line for a built-in nbd.
+  EXPECT_EQ(driver_cmdline(needs.drivers), "nbd.nbds_max=4");
   EXPECT_TRUE(t->servers().empty());  // nothing started yet
+}
+
+// A transport asks for drivers, with their parameters: their modules go in the image and the
+// parameters on the kernel command line (for a kernel that has the driver built in).
+TEST(TransportRegistry, EveryTransportDeclaresItsDriversAndTheirParameters) {
+  struct Case {
+    const char* scenario;
+    std::vector<std::string> modules;
+    const char* cmdline;
+  };
+  const Case cases[] = {
+      {"[storage]\ntransport = \"nbd\"\n", {"nbd"}, "nbd.nbds_max=4"},
+      {"[storage]\ntransport = \"nbd-loopback\"\n", {"nbd", "virtio_blk"}, "nbd.nbds_max=2"},
+      {"[storage]\ntransport = \"iscsi\"\n", {"iscsi_tcp", "sd_mod"}, ""},
+      {"[storage]\ntransport = \"nfs\"\n", {"nfsv4"}, ""},
+      {"[guest]\nkernel = \"debian-amd64\"\n[storage]\ntransport = \"9p\"\nuse = \"fs\"\n",
+       {"9pnet_virtio", "9p"},
+       ""},
+  };
+  for (const Case& c : cases) {
+    auto s = config::parse_scenario(c.scenario, "t.toml");
+    ASSERT_TRUE(s.ok()) << s.error().message();
+    ASSERT_TRUE(check_storage(*s).ok()) << c.scenario;
+    ImageNeeds needs = make_transport(*s)->image_needs();
+    EXPECT_EQ(module_names(needs.drivers), c.modules) << c.scenario;
+    EXPECT_EQ(driver_cmdline(needs.drivers), c.cmdline) << c.scenario;
+  }
+}
+
+// mkfs for use = "fs" asks for the filesystem's driver, seen in /proc/filesystems when built in.
+TEST(TransportRegistry, FilesystemUseAsksForItsDriver) {
+  auto drivers_for = [](std::string_view storage, bool file_transport) {
+    auto s = config::parse_scenario(fmt::format("[storage]\n{}\n", storage), "t.toml");
+    EXPECT_TRUE(s.ok()) << s.error().message();
+    return use_image_needs(s->storage, file_transport).drivers;
+  };
+  EXPECT_EQ(drivers_for("use = \"fs\"\nfs = \"xfs\"", false),
+            (std::vector<Driver>{{"xfs", {}, {{"/proc/filesystems", "xfs"}}}}));
+  EXPECT_EQ(drivers_for("use = \"fs\"\nfs = \"ext2\"", false),
+            (std::vector<Driver>{{"ext4", {}, {{"/proc/filesystems", "ext2"}}}}));
+  EXPECT_TRUE(drivers_for("use = \"swap\"", false).empty());
+  EXPECT_TRUE(drivers_for("transport = \"nfs\"\nuse = \"fs\"", true).empty());
 }
 
 }  // namespace
