@@ -79,3 +79,7 @@ wedge_unit_test(report_writers_test wedge_run wedge_reports wedge_util)
 target_compile_definitions(report_writers_test PRIVATE WEDGE_SCHEMA_DIR="${CMAKE_SOURCE_DIR}/reports/schema")
 wedge_unit_test(reaper_test wedge_run wedge_util nlohmann_json::nlohmann_json)
 wedge_unit_test(host_watch_test wedge_run)
+# Kernel trees: config fragments, build keys, kernel specs (issue 18).
+wedge_unit_test(kernel_kconfig_test wedge_kernel)
+wedge_unit_test(kernel_build_key_test wedge_kernel)
+wedge_unit_test(kernel_spec_test wedge_kernel)
