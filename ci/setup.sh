@@ -44,6 +44,8 @@ packages=(
   crash
   # unpack Debian's -dbg packages for System.map and vmlinux (ar, tar -J)
   binutils xz-utils tar
+  # wedge kernel build: libcrypto for its cache keys (SHA-256), and what kbuild needs
+  libssl-dev flex bison bc libelf-dev
 )
 
 # The guest kernel is fetched with `apt-get download`, which needs package lists.

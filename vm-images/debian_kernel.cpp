@@ -199,4 +199,24 @@ Result<DebianKernel> fetch_debian_kernel(const fs::path& kernels_dir, const Debi
   return DebianKernel{release, root};
 }
 
+Result<DebianKernel> fetch_debian_release(const fs::path& kernels_dir, const std::string& release,
+                                          const ProgressFn& progress) {
+  // The release becomes a package name and a folder name: nothing but its own characters.
+  bool plain =
+      !release.empty() && std::isdigit(static_cast<unsigned char>(release[0])) &&
+      release.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.+-") == std::string::npos;
+  if (!plain) return make_error("\"{}\" is not a Debian kernel release", release);
+  std::error_code ec;
+  fs::create_directories(kernels_dir, ec);
+  if (ec) return make_error("creating {}: {}", kernels_dir.string(), ec.message());
+  if (!is_extracted(kernels_dir, release)) {
+    remove_abandoned_temp_dirs(kernels_dir);
+    WEDGE_CHECK(download_and_extract(kernels_dir, release, progress)
+                    .context(fmt::format("fetching kernel {}", release)));
+  }
+  fs::path root = extracted_root(kernels_dir, release);
+  WEDGE_CHECK(ensure_module_index(root, release));
+  return DebianKernel{release, root};
+}
+
 }  // namespace wedge::image

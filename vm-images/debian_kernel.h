@@ -46,4 +46,11 @@ struct DebianKernel {
                                                        const DebianFlavour& flavour,
                                                        const ProgressFn& progress);
 
+// One exact Debian kernel release, "6.1.0-52-cloud-amd64" (any linux-image-<release> apt can
+// download), under kernels_dir/<release>/root like the flavours' kernels: downloaded and
+// indexed (depmod) the first time, then taken from the cache with no apt call.
+[[nodiscard]] Result<DebianKernel> fetch_debian_release(const std::filesystem::path& kernels_dir,
+                                                        const std::string& release,
+                                                        const ProgressFn& progress);
+
 }  // namespace wedge::image

@@ -129,9 +129,11 @@ Command add_compare_command(CLI::App& parent) {
       "Exit: 1 when any cell regressed, else 0; 2 usage; 125 infra.");
   app->add_option("matrix", a->matrix, "matrix file, or a scenario (file or built-in name)")
       ->required();
-  app->add_option("--base", a->base,
-                  "base kernel (bzImage, \"default\" or \"debian-amd64\"); default: each "
-                  "scenario's own, on both sides");
+  app->add_option(
+      "--base", a->base,
+      "base kernel (bzImage, `wedge kernel build` folder or built tree: a whole kernel with its "
+      "modules and System.map; \"default\" or \"debian-amd64\"); default: each "
+      "scenario's own, on both sides");
   app->add_option("--candidate", a->candidate, "candidate kernel (default: each scenario's own)");
   app->add_option("--base-set", a->base_set,
                   "KEY=VALUE set on the base side only, as if the matrix's axis held only VALUE "

@@ -11,6 +11,7 @@
 #include "harness/cli/findings_command.h"
 #include "harness/cli/gc_command.h"
 #include "harness/cli/image_command.h"
+#include "harness/cli/kernel_command.h"
 #include "harness/cli/matrix_command.h"
 #include "harness/cli/merge_command.h"
 #include "harness/cli/report_command.h"
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
   commands.push_back(add_findings_command(app));
   commands.push_back(add_report_command(app));
   commands.push_back(add_bisect_command(app));
+  commands.push_back(add_kernel_command(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -9,6 +9,7 @@
 #include "harness/cli/output_root.h"
 #include "harness/config/load_scenario.h"
 #include "harness/config/matrix.h"
+#include "harness/kernel/kernel_spec.h"
 #include "harness/run/matrix.h"
 #include "harness/run/matrix_summary.h"
 #include "harness/run/run_dir.h"
@@ -55,14 +56,16 @@ int run(const RunArgs& args) {
   }
   if (!args.kernel.empty()) scenario->guest.kernel = args.kernel;
   if (!args.modules.empty()) scenario->guest.modules = args.modules;
-  if (!config::is_stock_kernel(scenario->guest.kernel) &&
-      !std::filesystem::is_regular_file(scenario->guest.kernel)) {
-    fmt::print(
-        stderr,
-        "wedge run: kernel {} is not a file (give a bzImage, \"default\" or \"debian-amd64\")\n",
-        scenario->guest.kernel);
+  // A build folder or a built tree becomes its bzImage and staged modules; System.map is
+  // found next to the bzImage (or at the top of the tree) when the image is built.
+  auto kernel =
+      kernel::resolve_kernel_spec(scenario->guest.kernel, scenario->guest.modules, args.cache);
+  if (!kernel) {
+    fmt::print(stderr, "wedge run: {}\n", kernel.error().message());
     return kExitUsage;
   }
+  scenario->guest.kernel = kernel->kernel;
+  scenario->guest.modules = kernel->modules_dir.string();
   if (!scenario->guest.modules.empty() && !std::filesystem::is_directory(scenario->guest.modules)) {
     fmt::print(stderr, "wedge run: modules directory {} does not exist\n", scenario->guest.modules);
     return kExitUsage;
@@ -165,7 +168,10 @@ Command add_run_command(CLI::App& parent) {
                   "scenario file, or the name of a built-in one (default: nbd-swap-hog)");
   app->add_option("--out", args->out,
                   "run directory, new or empty (default: ./wedge-runs/<run id>)");
-  app->add_option("--kernel", args->kernel, "bzImage to test instead of the scenario's kernel");
+  app->add_option("--kernel", args->kernel,
+                  "kernel to test instead of the scenario's: a bzImage, a `wedge kernel build` "
+                  "folder, a built tree, \"default\", \"debian-amd64\" or \"debian:<release>\" "
+                  "(any linux-image in Debian's archive)");
   app->add_option("--modules", args->modules,
                   "directory holding lib/modules/<release> for --kernel (INSTALL_MOD_PATH)");
   app->add_option("--accel", args->accel, "auto (probe KVM), kvm or tcg")

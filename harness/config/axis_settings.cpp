@@ -58,10 +58,14 @@ Result<std::vector<std::pair<std::string, std::string>>> inline_sysctls(std::str
 Status apply_one(Matrix& m, const AxisSetting& s) {
   if (s.key == "kernel") {
     std::error_code ec;
-    if (!is_stock_kernel(s.value) && !std::filesystem::is_regular_file(s.value, ec)) {
+    // A directory is a `wedge kernel build` folder or a built tree, "debian:<release>" a
+    // kernel of Debian's archive: the run resolves them.
+    if (!is_stock_kernel(s.value) && !s.value.starts_with("debian:") &&
+        !std::filesystem::is_regular_file(s.value, ec) &&
+        !std::filesystem::is_directory(s.value, ec)) {
       return make_error(
-          "kernel {} is not a file (give a bzImage, \"default\" or "
-          "\"debian-amd64\")",
+          "kernel {} is neither a file nor a directory (give a bzImage, a `wedge kernel build` "
+          "folder, a built tree, \"default\", \"debian-amd64\" or \"debian:<release>\")",
           s.value);
     }
     m.kernels = {s.value};

@@ -150,8 +150,8 @@ Status validate(const config::Scenario& s) {
 
 const TransportEntry& iscsi_transport() {
   static const TransportEntry entry{
-      config::TransportKind::kIscsi, false, true, capabilities, validate,
-      make_transport<IscsiTransport>};
+      config::TransportKind::kIscsi,  false,  true, capabilities, validate,
+      make_transport<IscsiTransport>, "iscsi"};
   return entry;
 }
 

@@ -98,8 +98,8 @@ Status validate(const config::Scenario& s) {
 
 const TransportEntry& nbd_loopback_transport() {
   static const TransportEntry entry{
-      config::TransportKind::kNbdLoopback, false, false, capabilities, validate,
-      make_transport<NbdLoopbackTransport>};
+      config::TransportKind::kNbdLoopback,  false, false, capabilities, validate,
+      make_transport<NbdLoopbackTransport>, "nbd"};
   return entry;
 }
 

@@ -106,8 +106,8 @@ Status validate(const config::Scenario& s) {
 
 const TransportEntry& nbd_transport() {
   static const TransportEntry entry{
-      config::TransportKind::kNbd, false, true, capabilities, validate,
-      make_transport<NbdTransport>};
+      config::TransportKind::kNbd,  false, true, capabilities, validate,
+      make_transport<NbdTransport>, "nbd"};
   return entry;
 }
 

@@ -116,8 +116,8 @@ Status validate(const config::Scenario& s) {
 
 const TransportEntry& nfs_transport() {
   static const TransportEntry entry{
-      config::TransportKind::kNfs, true, false, capabilities, validate,
-      make_transport<NfsTransport>};
+      config::TransportKind::kNfs,  true, false, capabilities, validate,
+      make_transport<NfsTransport>, "nfs"};
   return entry;
 }
 

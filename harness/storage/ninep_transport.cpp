@@ -103,8 +103,8 @@ Status validate(const config::Scenario& s) {
 
 const TransportEntry& ninep_transport() {
   static const TransportEntry entry{
-      config::TransportKind::kNinep, true, false, capabilities, validate,
-      make_transport<NinepTransport>};
+      config::TransportKind::kNinep,  true, false, capabilities, validate,
+      make_transport<NinepTransport>, "9p"};
   return entry;
 }
 

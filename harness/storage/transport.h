@@ -102,6 +102,8 @@ struct TransportEntry {
   Status (*validate)(const config::Scenario&) = nullptr;
   // One instance; export_index numbers its export (0 alone, 0 and 1 for RAID1 legs).
   std::unique_ptr<Transport> (*make)(const config::Scenario&, int export_index) = nullptr;
+  // The kernel config fragment it needs: vm-images/kconfig/<name>.config.
+  const char* kconfig_fragment = nullptr;
 };
 
 // The `make` of a TransportEntry: T built from (scenario, export index), or from the scenario

@@ -89,8 +89,9 @@ TEST(AxisSettingTest, ValuesAreCheckedAgainstTheMatrix) {
             "--candidate-set sysctl=quiet: no sysctl set quiet in cmp.toml (known: default, "
             "low-dirty; or inline: vm.KEY=N,...)");
   EXPECT_EQ(apply_error({{"kernel", "/nonexistent/bzImage"}}),
-            "--candidate-set kernel=/nonexistent/bzImage: kernel /nonexistent/bzImage is not a "
-            "file (give a bzImage, \"default\" or \"debian-amd64\")");
+            "--candidate-set kernel=/nonexistent/bzImage: kernel /nonexistent/bzImage is neither "
+            "a file nor a directory (give a bzImage, a `wedge kernel build` folder, a built tree, "
+            "\"default\", \"debian-amd64\" or \"debian:<release>\")");
   EXPECT_EQ(apply_error({{"fault", "none"}, {"fault", "early-stall"}}),
             "--candidate-set fault=early-stall: fault is already set to none");
   EXPECT_EQ(apply_error({{"fault", "early-stall"},

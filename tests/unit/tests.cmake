@@ -88,3 +88,8 @@ wedge_unit_test(bisect_bug_key_test wedge_bisect)
 wedge_unit_test(bisect_loop_test wedge_bisect)
 wedge_unit_test(bisect_git_test wedge_bisect)
 wedge_unit_test(driver_test wedge_storage)
+# Kernel trees: config fragments, build keys, kernel specs (issue 18).
+wedge_unit_test(kernel_kconfig_test wedge_kernel)
+wedge_unit_test(kernel_build_key_test wedge_kernel)
+wedge_unit_test(kernel_spec_test wedge_kernel)
+wedge_unit_test(kernel_build_test wedge_kernel)
