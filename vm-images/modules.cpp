@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "harness/util/files.h"
+#include "harness/util/text.h"
 
 namespace wedge::image {
 
@@ -17,17 +18,6 @@ std::string_view trim(std::string_view s) {
     s.remove_suffix(1);
   }
   return s;
-}
-
-std::vector<std::string_view> split_lines(std::string_view text) {
-  std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    auto nl = text.find('\n');
-    lines.push_back(text.substr(0, nl));
-    if (nl == std::string_view::npos) break;
-    text.remove_prefix(nl + 1);
-  }
-  return lines;
 }
 
 std::vector<std::string_view> split_words(std::string_view s) {
@@ -104,7 +94,7 @@ Result<ModuleIndex> parse_module_index(std::string_view modules_dep,
                                        std::string_view modules_builtin) {
   ModuleIndex index;
   int line_no = 0;
-  for (std::string_view line : split_lines(modules_dep)) {
+  for (std::string_view line : lines_of(modules_dep)) {
     ++line_no;
     line = trim(line);
     if (line.empty() || line.front() == '#') continue;
@@ -123,7 +113,7 @@ Result<ModuleIndex> parse_module_index(std::string_view modules_dep,
     }
     index.modules.emplace(std::move(name), std::move(info));
   }
-  for (std::string_view line : split_lines(modules_builtin)) {
+  for (std::string_view line : lines_of(modules_builtin)) {
     line = trim(line);
     if (line.empty() || line.front() == '#') continue;
     index.builtin.insert(module_name_from_path(line));

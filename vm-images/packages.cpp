@@ -51,16 +51,6 @@ std::string bare_name(std::string_view name, bool* is_virtual) {
   return std::string(name.substr(0, name.find(':')));
 }
 
-std::vector<std::string_view> lines_of(std::string_view text) {
-  std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    auto nl = text.find('\n');
-    lines.push_back(text.substr(0, nl));
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-  }
-  return lines;
-}
-
 size_t indent_of(std::string_view line) {
   size_t n = 0;
   while (n < line.size() && line[n] == ' ') ++n;

@@ -3,6 +3,8 @@
 
 #include <unordered_map>
 
+#include "harness/util/text.h"
+
 namespace wedge::kernel {
 
 namespace {
@@ -36,18 +38,6 @@ void assign(KconfigFile& file, std::unordered_map<std::string, size_t>& index, K
   }
   index.emplace(v.symbol, file.values.size());
   file.values.push_back(std::move(v));
-}
-
-// The lines of text, without their '\n'.
-std::vector<std::string_view> lines_of(std::string_view text) {
-  std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    size_t end = text.find('\n');
-    lines.push_back(text.substr(0, end));
-    if (end == std::string_view::npos) break;
-    text.remove_prefix(end + 1);
-  }
-  return lines;
 }
 
 std::unordered_map<std::string, size_t> index_of(const KconfigFile& file) {

@@ -114,6 +114,11 @@ Result<KernelSpec> resolve_kernel_spec(const std::string& spec, const fs::path& 
           "(build.json, bzImage) nor arch/x86/boot/bzImage: build it with `wedge kernel build {}`",
           spec, spec);
     }
+  } else if (!fs::exists(path, ec)) {
+    return make_error(
+        "kernel {} is not a file or folder here (give a bzImage, a `wedge kernel build` folder, a "
+        "kernel tree, \"default\", \"debian-amd64\" or \"debian:<release>\")",
+        spec);
   } else {
     return make_error(
         "kernel {} is neither \"default\", \"debian-amd64\", \"debian:<release>\", a bzImage, a "

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "harness/util/text.h"
 #include "vm-images/modules.h"
 
 namespace wedge::storage {
@@ -12,17 +13,6 @@ namespace wedge::storage {
 namespace {
 
 constexpr const char* kSysModule = "/sys/module";
-
-std::vector<std::string_view> lines_of(std::string_view text) {
-  std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    auto nl = text.find('\n');
-    lines.push_back(text.substr(0, nl));
-    if (nl == std::string_view::npos) break;
-    text.remove_prefix(nl + 1);
-  }
-  return lines;
-}
 
 bool holds(const std::optional<std::set<std::string>>& names, const std::string& name) {
   return names && names->contains(name);

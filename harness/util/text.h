@@ -8,6 +8,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace wedge {
 
@@ -23,6 +24,10 @@ namespace wedge {
 // characters XML 1.0 forbids even escaped (all C0 but tab, newline, CR; and DEL) written as '?'.
 //   markup_escape("a<b & 'c'\x01")  -> "a&lt;b &amp; &apos;c&apos;?"
 [[nodiscard]] std::string markup_escape(std::string_view s);
+
+// The lines of text without their '\n'; a last line without one counts, a final '\n' adds none.
+//   lines_of("a\n\nb\n") -> {"a", "", "b"}
+[[nodiscard]] std::vector<std::string_view> lines_of(std::string_view text);
 
 // A Debian package name (policy 5.6.7): lowercase letters, digits, '+', '-', '.'; 2 to 128
 // characters, starting with a letter or digit. Checked before a name reaches apt.

@@ -122,7 +122,8 @@ TEST_F(RunTest, MissingKernelIsUsageError) {
   WedgeRun r = run_wedge(
       {"run", "--kernel", "/nonexistent/bzImage", "--out", (dir() / "run").string()}, 30s);
   EXPECT_EQ(r.status.code, 2);
-  EXPECT_NE(r.err.find("/nonexistent/bzImage is not a file"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("/nonexistent/bzImage is not a file or folder here"), std::string::npos)
+      << r.err;
 }
 
 // A kernel that cannot find its init panics at boot: that is the kernel's failure (exit 1,

@@ -6,6 +6,7 @@
 #include "harness/util/files.h"
 #include "harness/util/process.h"
 #include "harness/util/result.h"
+#include "harness/util/text.h"
 
 namespace wedge {
 namespace {
@@ -20,6 +21,14 @@ Result<int> parse_port(std::string_view s) {
 Result<int> start_server(std::string_view s) {
   WEDGE_TRY(int port, parse_port(s));
   return port + 1;
+}
+
+TEST(Text, LinesOfKeepsEmptyLinesAndALastLineWithoutNewline) {
+  using V = std::vector<std::string_view>;
+  EXPECT_EQ(lines_of("a\n\nb\n"), (V{"a", "", "b"}));
+  EXPECT_EQ(lines_of("a\nb"), (V{"a", "b"}));
+  EXPECT_EQ(lines_of("\n"), (V{""}));
+  EXPECT_TRUE(lines_of("").empty());
 }
 
 TEST(Result, CarriesValueOrContextualError) {
