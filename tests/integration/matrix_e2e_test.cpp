@@ -12,6 +12,7 @@
 #include "harness/util/files.h"
 #include "harness/util/net.h"
 #include "harness/util/process.h"
+#include "tests/schema_validation.h"
 
 namespace wedge {
 namespace {
@@ -69,17 +70,8 @@ recover = false
 // Checks the documents at files against the JSON Schema reports/schema/NAME with Debian's
 // python3-jsonschema; returns what it printed (empty when every document is valid).
 std::string schema_errors(const std::string& name, const std::vector<std::string>& files) {
-  std::vector<std::string> argv = {"/usr/bin/python3", "-c",
-                                   "import json,sys,jsonschema\n"
-                                   "schema=json.load(open(sys.argv[1]))\n"
-                                   "jsonschema.Draft202012Validator.check_schema(schema)\n"
-                                   "v=jsonschema.Draft202012Validator(schema)\n"
-                                   "bad=0\n"
-                                   "for f in sys.argv[2:]:\n"
-                                   "  for e in v.iter_errors(json.load(open(f))):\n"
-                                   "    print(f, list(e.path), e.message); bad+=1\n"
-                                   "sys.exit(1 if bad else 0)\n",
-                                   (fs::path(WEDGE_SCHEMA_DIR) / name).string()};
+  std::vector<std::string> argv =
+      test::schema_validation_argv((fs::path(WEDGE_SCHEMA_DIR) / name).string());
   argv.insert(argv.end(), files.begin(), files.end());
   auto out = run_command(argv, 60s);
   if (!out.ok()) return out.error().message();

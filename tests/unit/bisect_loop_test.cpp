@@ -16,6 +16,7 @@
 #include "harness/util/process.h"
 #include "reports/run_reader.h"
 #include "temp_dir_fixture.h"
+#include "tests/schema_validation.h"
 
 namespace wedge::bisect {
 namespace {
@@ -401,18 +402,8 @@ TEST_F(BisectLoopTest, BisectJsonRoundTripsAndTheHtmlShowsTheFirstBadCommit) {
 }
 
 TEST_F(BisectLoopTest, BisectJsonMatchesItsSchemaFoundRefusedAndStopped) {
-  std::vector<std::string> argv = {
-      "python3", "-c",
-      "import json,sys,jsonschema\n"
-      "schema=json.load(open(sys.argv[1]))\n"
-      "jsonschema.Draft202012Validator.check_schema(schema)\n"
-      "v=jsonschema.Draft202012Validator(schema)\n"
-      "bad=0\n"
-      "for f in sys.argv[2:]:\n"
-      "  for e in v.iter_errors(json.load(open(f))):\n"
-      "    print(f, list(e.path), e.message); bad+=1\n"
-      "sys.exit(1 if bad else 0)\n",
-      std::string(WEDGE_SOURCE_DIR) + "/reports/schema/bisect.schema.json"};
+  std::vector<std::string> argv = test::schema_validation_argv(
+      std::string(WEDGE_SOURCE_DIR) + "/reports/schema/bisect.schema.json");
   auto script = [](const std::string& c, int) {
     if (c == "c6") return ended(RunEnd::kBootFailure, "no agent");
     return is_bad(c) ? hang("reserves-hang-bio-alloc") : pass();

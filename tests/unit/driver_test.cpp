@@ -8,6 +8,7 @@
 #include <map>
 
 #include "harness/storage/guest_driver.h"
+#include "tests/unit/scripted_guest.h"
 
 namespace wedge::storage {
 namespace {
@@ -140,45 +141,14 @@ TEST(DriverCmdline, ModuleDotParamForEveryParameter) {
   EXPECT_EQ(modprobe_argv({"iscsi-tcp"}), (Argv{"/bin/busybox", "modprobe", "iscsi_tcp"}));
 }
 
-// A guest made of files and folder listings; every command it runs is recorded.
-class ScriptedGuest final : public GuestOps {
- public:
-  Result<std::string> run(const std::vector<std::string>& argv) override {
-    commands.push_back(argv);
-    if (argv.size() == 4 && argv[1] == "ls") {
-      auto found = folders.find(argv[3]);
-      if (found == folders.end()) return make_error("ls: {}: No such file or directory", argv[3]);
-      return found->second;
-    }
-    return std::string();
-  }
-  Result<uint32_t> start(const std::string&, const std::vector<std::string>&) override {
-    return make_error("starts nothing");
-  }
-  std::optional<std::string> exited(uint32_t) override { return std::nullopt; }
-  Status write_file(const std::string&, const std::string&) override { return ok_status(); }
-  Result<std::string> read_file(const std::string& path, size_t) override {
-    auto found = files.find(path);
-    if (found == files.end()) return make_error("open {}: No such file or directory", path);
-    return found->second;
-  }
-  void wait(std::chrono::milliseconds) override {}
-  void say(const std::string& line) override { said.push_back(line); }
-  std::chrono::milliseconds command_timeout() const override {
-    return std::chrono::milliseconds(1000);
-  }
-
-  std::map<std::string, std::string> files = {{"/proc/sys/kernel/osrelease", "6.1.192-wedge\n"},
-                                              {"/proc/modules", ""}};
-  std::map<std::string, std::string> folders;
-  std::vector<Argv> commands;
-  std::vector<std::string> said;
-};
+// Debian's kernel release as wedge builds it, with no module loaded yet.
+const std::map<std::string, std::string> kFreshKernel = {
+    {"/proc/sys/kernel/osrelease", "6.1.192-wedge\n"}, {"/proc/modules", ""}};
 
 constexpr const char* kTree = "/lib/modules/6.1.192-wedge";
 
 TEST(EnsureDriver, ModuleInTheTreeIsLoadedWithItsParameters) {
-  ScriptedGuest guest;
+  ScriptedGuest guest(kFreshKernel);
   guest.files[std::string(kTree) + "/modules.dep"] = "kernel/drivers/block/nbd.ko:\n";
   guest.files[std::string(kTree) + "/modules.builtin"] = "kernel/fs/ext4/ext4.ko\n";
   ASSERT_TRUE(ensure_driver(guest, kNbd).ok());
@@ -186,7 +156,7 @@ TEST(EnsureDriver, ModuleInTheTreeIsLoadedWithItsParameters) {
 }
 
 TEST(EnsureDriver, BuiltInPerModulesBuiltinRunsNothing) {
-  ScriptedGuest guest;
+  ScriptedGuest guest(kFreshKernel);
   guest.files[std::string(kTree) + "/modules.dep"] = "";
   guest.files[std::string(kTree) + "/modules.builtin"] = "kernel/drivers/block/nbd.ko\n";
   ASSERT_TRUE(ensure_driver(guest, kNbd).ok());
@@ -198,7 +168,7 @@ TEST(EnsureDriver, BuiltInPerModulesBuiltinRunsNothing) {
 }
 
 TEST(EnsureDriver, AlreadyLoadedRunsNothing) {
-  ScriptedGuest guest;
+  ScriptedGuest guest(kFreshKernel);
   guest.files["/proc/modules"] = "nbd 53248 2 - Live 0x0000000000000000\n";
   guest.files[std::string(kTree) + "/modules.dep"] = "kernel/drivers/block/nbd.ko:\n";
   ASSERT_TRUE(ensure_driver(guest, kNbd).ok());
@@ -206,7 +176,7 @@ TEST(EnsureDriver, AlreadyLoadedRunsNothing) {
 }
 
 TEST(EnsureDriver, NoModuleTreeLooksInSysModuleThenTheSigns) {
-  ScriptedGuest guest;
+  ScriptedGuest guest(kFreshKernel);
   guest.folders["/sys/module"] = "printk\nnbd\n";
   ASSERT_TRUE(ensure_driver(guest, kNbd).ok());
   EXPECT_EQ(guest.commands, (std::vector<Argv>{{"/bin/busybox", "ls", "-1", "/sys/module"}}));

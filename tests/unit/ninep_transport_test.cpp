@@ -9,6 +9,7 @@
 #include "harness/storage/driver.h"
 #include "harness/storage/transport_registry.h"
 #include "harness/util/files.h"
+#include "tests/unit/scripted_guest.h"
 
 namespace wedge::storage {
 namespace {
@@ -29,44 +30,14 @@ std::string check(const std::string& text) {
   return ok ? "(loaded)" : ok.error().message();
 }
 
-// Records every command; they all succeed. Its kernel has 9p as modules (Debian's generic
-// flavour) unless a test takes the module tree away.
-class ScriptedGuest final : public GuestOps {
- public:
-  Result<std::string> run(const std::vector<std::string>& argv) override {
-    commands.push_back(argv);
-    if (argv.size() == 4 && argv[1] == "ls") {
-      auto found = folders.find(argv[3]);
-      if (found == folders.end()) return make_error("ls: {}: No such file or directory", argv[3]);
-      return found->second;
-    }
-    return std::string();
-  }
-  Result<uint32_t> start(const std::string&, const std::vector<std::string>&) override {
-    return make_error("9p starts nothing in the guest");
-  }
-  std::optional<std::string> exited(uint32_t) override { return std::nullopt; }
-  Status write_file(const std::string&, const std::string&) override { return ok_status(); }
-  Result<std::string> read_file(const std::string& path, size_t) override {
-    auto found = files.find(path);
-    if (found == files.end()) return make_error("open {}: No such file or directory", path);
-    return found->second;
-  }
-  void wait(std::chrono::milliseconds) override {}
-  void say(const std::string&) override {}
-  std::chrono::milliseconds command_timeout() const override {
-    return std::chrono::milliseconds(1000);
-  }
-  std::vector<std::vector<std::string>> commands;
-  std::map<std::string, std::string> files = {
-      {"/proc/sys/kernel/osrelease", "6.1.0-57-amd64\n"},
-      {"/proc/modules", "virtio_net 61440 0 - Live 0x0\n"},
-      {"/lib/modules/6.1.0-57-amd64/modules.dep",
-       "kernel/net/9p/9pnet.ko:\n"
-       "kernel/net/9p/9pnet_virtio.ko: kernel/net/9p/9pnet.ko\n"
-       "kernel/fs/9p/9p.ko: kernel/fs/netfs/netfs.ko kernel/net/9p/9pnet.ko\n"}};
-  std::map<std::string, std::string> folders;
-};
+// Debian's generic flavour: 9p as modules, unless a test takes the module tree away.
+const std::map<std::string, std::string> kGenericKernel = {
+    {"/proc/sys/kernel/osrelease", "6.1.0-57-amd64\n"},
+    {"/proc/modules", "virtio_net 61440 0 - Live 0x0\n"},
+    {"/lib/modules/6.1.0-57-amd64/modules.dep",
+     "kernel/net/9p/9pnet.ko:\n"
+     "kernel/net/9p/9pnet_virtio.ko: kernel/net/9p/9pnet.ko\n"
+     "kernel/fs/9p/9p.ko: kernel/fs/netfs/netfs.ko kernel/net/9p/9pnet.ko\n"}};
 
 TEST(NinepTransport, LoadsForFsOnTheGenericKernelWithGuestFaults) {
   EXPECT_EQ(check(std::string(kNinep)), "(loaded)");
@@ -128,7 +99,7 @@ TEST(NinepTransport, SharesARunDirFolderAndMountsItWithTheScenarioOptions) {
   EXPECT_EQ(spec.shared_folders[0].tag, "wedge");
   EXPECT_TRUE(spec.disks.empty());
 
-  ScriptedGuest guest;
+  ScriptedGuest guest(kGenericKernel);
   auto attached = t->attach(guest);
   ASSERT_TRUE(attached.ok()) << attached.error().message();
   EXPECT_EQ(attached->device, "");
@@ -151,7 +122,7 @@ TEST(NinepTransport, BuiltIn9pIsSeenAndNotLoaded) {
   ASSERT_TRUE(s.ok()) << s.error().message();
   auto t = make_transport(*s);
   ASSERT_NE(t, nullptr);
-  ScriptedGuest guest;
+  ScriptedGuest guest(kGenericKernel);
   guest.files.erase("/lib/modules/6.1.0-57-amd64/modules.dep");
   guest.folders["/sys/module"] = "printk\nvirtio_net\n";
   guest.folders["/sys/bus/virtio/drivers"] = "9pnet_virtio\nvirtio_net\n";
@@ -167,7 +138,7 @@ TEST(NinepTransport, BuiltIn9pIsSeenAndNotLoaded) {
                                  "trans=virtio,version=9p2000.L", "wedge", "/mnt/wedge"}}));
 
   // Without 9p in /proc/filesystems, the error says what was looked at and what to build in.
-  ScriptedGuest without;
+  ScriptedGuest without(kGenericKernel);
   without.files.erase("/lib/modules/6.1.0-57-amd64/modules.dep");
   without.folders = guest.folders;
   without.files["/proc/filesystems"] = "nodev\tsysfs\n";

@@ -13,6 +13,7 @@
 #include "reports/prometheus.h"
 #include "reports/registry.h"
 #include "reports/run_reader.h"
+#include "tests/schema_validation.h"
 
 namespace wedge {
 namespace {
@@ -100,17 +101,8 @@ TEST_F(ReportWritersTest, JsonDocumentsValidateAgainstTheirSchemas) {
   if (!fs::exists(kPython)) GTEST_SKIP() << "no " << kPython;
   ASSERT_TRUE(reports::summary_writer(reports::SummaryFormat::kJson).write(summary_, root_).ok());
   // report.json as wedge writes it today, from each recorded run.
-  std::vector<std::string> argv = {kPython, "-c",
-                                   "import json,sys,jsonschema\n"
-                                   "schema=json.load(open(sys.argv[1]))\n"
-                                   "jsonschema.Draft202012Validator.check_schema(schema)\n"
-                                   "v=jsonschema.Draft202012Validator(schema)\n"
-                                   "bad=0\n"
-                                   "for f in sys.argv[2:]:\n"
-                                   "  for e in v.iter_errors(json.load(open(f))):\n"
-                                   "    print(f, list(e.path), e.message); bad+=1\n"
-                                   "sys.exit(1 if bad else 0)\n",
-                                   (kSchemas / "report.schema.json").string()};
+  std::vector<std::string> argv =
+      test::schema_validation_argv((kSchemas / "report.schema.json").string());
   for (const char* name :
        {"nbd-swap-hog-pass", "nbd-loopback-io-flusher-hang", "iscsi-server-stall-pass"}) {
     auto rec = reports::read_run(root_ / "runs" / name);
