@@ -63,12 +63,12 @@ void check_tool(Checklist& c, const std::string& name, const std::string& packag
 
 // libvirt re-probing QEMU on every call makes each guest start wait seconds (capability_cache.h);
 // its two views of KVM say why (kvm_views.h).
-void check_capability_cache(Checklist& c, const vm::LibvirtBackend& backend) {
+void check_capability_cache(Checklist& c, const vm::LibvirtBackend& backend,
+                            const Result<bool>& may_open) {
   if (backend.uri() != vm::kDefaultLibvirtUri) return;  // the cache path is the system daemon's
   auto holds = vm::capability_cache_holds(vm::kSystemCapabilityCache,
                                           [&] { return backend.fetch_domain_capabilities(); });
   auto recorded = vm::cache_records_kvm(vm::kSystemCapabilityCache);
-  auto may_open = vm::qemu_user_may_open_kvm();
   std::optional<vm::KvmViewsDisagreement> why;
   if (recorded && may_open) {
     why = vm::explain_kvm_views(
@@ -189,7 +189,10 @@ int doctor(const DoctorArgs& args) {
   } else {
     c.ok("libvirt", fmt::format("{} (libvirt {}, QEMU {})", (*backend)->uri(),
                                 (*backend)->libvirt_version(), (*backend)->qemu_version()));
-    check_capability_cache(c, **backend);
+    // Whether libvirt-qemu may open /dev/kvm: one of libvirt's two views, and whether a KVM
+    // probe boot can tell anything.
+    auto may_open_kvm = vm::qemu_user_may_open_kvm();
+    check_capability_cache(c, **backend, may_open_kvm);
     run::ReapOptions reap;
     reap.backend = backend->get();
     reap.cache_dirs = run::image_cache_temp_parents(args.cache);
@@ -205,7 +208,7 @@ int doctor(const DoctorArgs& args) {
                          reaped.problems.front()),
              "remove them by hand (wedge gc lists them)");
     }
-    if (auto usable = vm::qemu_user_may_open_kvm(); args.probe && usable && !*usable) {
+    if (args.probe && may_open_kvm && !*may_open_kvm) {
       c.ok("accel", "libvirt-qemu may not open /dev/kvm: TCG, no probe boot needed");
     } else if (args.probe) {
       image::ImageRequest req;
