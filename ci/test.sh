@@ -23,7 +23,7 @@ ctest --output-on-failure --timeout 900 -L '^integration$' -j2 2>&1 | tee "$inte
 ctest --output-on-failure -L integration-summary || status=1
 echo "[test] slowest integration tests:"
 grep -E '^ *[0-9]+/[0-9]+ Test +#[0-9]+: ' "$integration_log" |
-  sed -E 's/.* Test +#[0-9]+: ([^ ]+) .* ([0-9.]+) sec$/\2 \1/' | sort -rn | head -10 |
-  awk '{printf "[test]   %7.1f s  %s\n", $1, $2}'
+  sed -E 's/.* Test +#[0-9]+: ([^ ]+) .* ([0-9.]+) sec$/\2 \1/' | sort -rn |
+  awk 'NR <= 10 {printf "[test]   %7.1f s  %s\n", $1, $2}' # awk reads to the end: no SIGPIPE
 echo "[test] whole test command: $(($(date +%s) - started)) s"
 exit $status
