@@ -339,7 +339,7 @@ TEST_F(HostFailureTest, FloodingGuestStaysWithinTheMemoryBound) {
   fs::path s = scenario("flood", R"(
 [workload]
 kind = "command"
-argv = ["/bin/busybox", "sh", "-c", "/bin/busybox timeout 90 /bin/busybox yes CONSOLE-FLOOD-0123456789abcdefghijklmnopqrstuvwxyz > /dev/console & /bin/busybox timeout 90 /bin/busybox yes OUTPUT-FLOOD-0123456789abcdefghijklmnopqrstuvwxyz; wait; echo flood-over"]
+argv = ["/bin/busybox", "sh", "-c", "/bin/busybox timeout 45 /bin/busybox yes CONSOLE-FLOOD-0123456789abcdefghijklmnopqrstuvwxyz > /dev/console & /bin/busybox timeout 45 /bin/busybox yes OUTPUT-FLOOD-0123456789abcdefghijklmnopqrstuvwxyz; wait; echo flood-over"]
 [limits]
 duration_s = 600
 )");

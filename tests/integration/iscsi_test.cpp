@@ -9,6 +9,7 @@
 #include "harness/storage/iscsi_initiator.h"
 #include "harness/storage/tgtd_server.h"
 #include "harness/util/path_access.h"
+#include "tests/integration/builtin_scenario.h"
 #include "tests/integration/proc_identity.h"
 #include "tests/integration/run_helpers.h"
 
@@ -76,11 +77,19 @@ TEST_F(IscsiTest, TgtdServesTheLunThroughTheRelayAcrossARestart) {
   EXPECT_FALSE(fs::exists(socket)) << "control socket left behind";
 }
 
+// The suite's copies of iscsi-swap-hog and iscsi-server-stall take a 400 MiB hog (600 MiB in
+// the built-in files): still well past the 256 MiB guest, in about half the time.
+constexpr int64_t kHogMib = 400;
+
 // Issue 7 proof: swap over iSCSI carries the hog in a 256 MiB guest.
 TEST_F(IscsiTest, SwapHogSwapsOverIscsiAndPasses) {
   fs::path out = dir() / "run";
   auto started = std::chrono::steady_clock::now();
-  test::WedgeRun r = test::run_wedge({"run", "iscsi-swap-hog", "--out", out.string()}, 700s);
+  test::WedgeRun r = test::run_wedge(
+      {"run",
+       test::builtin_with("iscsi-swap-hog", dir(), {{"workload.size_mib", kHogMib}}).string(),
+       "--out", out.string()},
+      700s);
   double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   json report = test::load_json(out / "report.json");
   // Issue 7: the image holds at or below the 13 MiB the NBD image had (iscsid and iscsiadm get
@@ -91,7 +100,7 @@ TEST_F(IscsiTest, SwapHogSwapsOverIscsiAndPasses) {
     return;
   }
   EXPECT_EQ(report["guest"]["workload_exit_code"], 0);
-  EXPECT_EQ(report["guest"]["workload_progress_mib"], 600);
+  EXPECT_EQ(report["guest"]["workload_progress_mib"], kHogMib);
   EXPECT_EQ(report["server"]["name"].get<std::string>().rfind("tgtd ", 0), 0u);
   EXPECT_GE(report["guest"]["swap_peak_mib"].get<double>(), 100);
   EXPECT_GT(report["server"]["bytes_written"].get<uint64_t>(), 100ull << 20);
@@ -122,8 +131,11 @@ TEST_F(IscsiTest, SwapHogSwapsOverIscsiAndPasses) {
 // stuck task's frames, exit 1 (never infra, never a pass).
 TEST_F(IscsiTest, TgtdStalledMidSwapIsCaughtWithStacksAndRecovers) {
   fs::path out = dir() / "run";
-  test::WedgeRun r =
-      test::run_wedge({"run", "iscsi-server-stall", "--out", out.string(), "-q"}, 700s);
+  test::WedgeRun r = test::run_wedge(
+      {"run",
+       test::builtin_with("iscsi-server-stall", dir(), {{"workload.size_mib", kHogMib}}).string(),
+       "--out", out.string(), "-q"},
+      700s);
   json report = test::load_json(out / "report.json");
   if (test::wedged_before_any_fault(r.status, report)) {
     test::expect_nothing_leaked(out);
