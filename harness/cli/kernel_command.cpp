@@ -30,6 +30,7 @@ struct KernelOptions {
   std::string out;
   std::string cache;
   int jobs = 0;
+  bool builtin = false;
 };
 
 // Checks TREE and --base; prints the usage error and returns nullopt when they are wrong.
@@ -54,7 +55,7 @@ int run_kernel_config(const KernelOptions& o) {
   if (!base) return kExitUsage;
   install_interrupt_handlers();
   auto scratch = TempDir::create("wedge-kconfig");
-  auto fragments = kernel::load_fragments(kernel::fragment_dir(), kernel::wanted_fragment_names());
+  auto fragments = kernel::wanted_fragments(o.builtin);
   auto cache = kernel::kernel_cache_dir(o.cache);
   auto image_cache = image::cache_root({});
   for (const Error* e :
@@ -106,6 +107,7 @@ int run_kernel_build(const KernelOptions& o) {
   request.tree = o.tree;
   request.base = *base;
   request.jobs = o.jobs;
+  request.builtin = o.builtin;
   request.cache_dir = o.cache;
   request.step = [progress](const std::string& line) { progress->step(line); };
   request.status = [progress](const std::string& line) { progress->status(line); };
@@ -131,6 +133,9 @@ void add_tree_and_base(CLI::App* app, KernelOptions& o) {
       ->capture_default_str();
   app->add_option("--cache", o.cache,
                   "cache directory (default: $WEDGE_CACHE_DIR/kernel or ~/.cache/wedge/kernel)");
+  app->add_flag("--builtin", o.builtin,
+                "build every driver wedge needs into the kernel (=y instead of =m): no "
+                "modules to install, as a bisect kernel usually is");
 }
 
 }  // namespace

@@ -44,4 +44,20 @@ Result<std::vector<KconfigFile>> load_fragments(const fs::path& dir,
   return fragments;
 }
 
+std::vector<KconfigFile> built_in(std::vector<KconfigFile> fragments) {
+  for (KconfigFile& fragment : fragments) {
+    for (KconfigValue& option : fragment.values) {
+      if (option.value == "m") option.value = "y";
+    }
+  }
+  return fragments;
+}
+
+Result<std::vector<KconfigFile>> wanted_fragments(bool builtin) {
+  WEDGE_TRY(std::vector<KconfigFile> fragments,
+            load_fragments(fragment_dir(), wanted_fragment_names()));
+  if (builtin) return built_in(std::move(fragments));
+  return fragments;
+}
+
 }  // namespace wedge::kernel

@@ -24,4 +24,11 @@ namespace wedge::kernel {
 [[nodiscard]] Result<std::vector<KconfigFile>> load_fragments(
     const std::filesystem::path& dir, const std::vector<std::string>& names);
 
+// The fragments with every "m" made "y": a kernel with wedge's drivers built in, the way a
+// bisect kernel usually is (no modules to install or load).
+[[nodiscard]] std::vector<KconfigFile> built_in(std::vector<KconfigFile> fragments);
+
+// load_fragments of the wanted fragments, built in when builtin is set.
+[[nodiscard]] Result<std::vector<KconfigFile>> wanted_fragments(bool builtin);
+
 }  // namespace wedge::kernel

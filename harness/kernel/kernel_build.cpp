@@ -129,8 +129,7 @@ Result<KernelBuild> build_kernel(const BuildRequest& request) {
   // The key is known before any make: the tree, the base and the fragments decide the config.
   if (request.step) request.step("reading the tree's state (git)");
   WEDGE_TRY(TreeState state, read_tree_state(tree));
-  WEDGE_TRY(std::vector<KconfigFile> fragments,
-            load_fragments(fragment_dir(), wanted_fragment_names()));
+  WEDGE_TRY(std::vector<KconfigFile> fragments, wanted_fragments(request.builtin));
   WEDGE_TRY(std::string base_text, base_file_text(config));
   BuildKeyInputs inputs{state, describe(request.base) + "\n" + base_text,
                         render_kconfig(wanted_options(fragments)),

@@ -24,6 +24,7 @@ struct BuildRequest {
   int jobs = 0;                     // 0: nproc
   std::filesystem::path cache_dir;  // empty: <wedge cache>/kernel
   bool use_ccache = true;           // when ccache is installed
+  bool builtin = false;             // wedge's drivers built in (=y), not modules
   StepFn step;                      // one line per stage
   StepFn status;                    // a live line: objects compiled, elapsed
 };

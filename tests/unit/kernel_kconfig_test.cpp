@@ -147,5 +147,31 @@ TEST(KconfigFragments, RepositoryFragmentsParseAndCoverEveryTransport) {
   EXPECT_EQ(wanted.value_of("BLK_DEV_NBD"), "m");
 }
 
+// --builtin: every module a fragment asks for becomes built in; y, n and values stay.
+TEST(KconfigFragments, BuiltInMakesEveryModuleYAndLeavesTheRest) {
+  auto file = parse_kconfig(
+      "CONFIG_BLK_DEV_NBD=m\nCONFIG_NFS_SWAP=y\n# CONFIG_FOO is not set\n"
+      "CONFIG_LOG_BUF_SHIFT=17\n",
+      "x.config");
+  ASSERT_TRUE(file.ok()) << file.error().message();
+  std::vector<KconfigFile> made = built_in({*file});
+  ASSERT_EQ(made.size(), 1u);
+  EXPECT_EQ(made[0].value_of("BLK_DEV_NBD"), "y");
+  EXPECT_EQ(made[0].value_of("NFS_SWAP"), "y");
+  EXPECT_EQ(made[0].value_of("FOO"), "n");
+  EXPECT_EQ(made[0].value_of("LOG_BUF_SHIFT"), "17");
+
+  auto wanted = wanted_fragments(true);
+  ASSERT_TRUE(wanted.ok()) << wanted.error().message();
+  for (const KconfigFile& fragment : *wanted) {
+    for (const KconfigValue& option : fragment.values) {
+      EXPECT_NE(option.value, "m") << option.origin << " " << option.symbol;
+    }
+  }
+  auto as_modules = wanted_fragments(false);
+  ASSERT_TRUE(as_modules.ok());
+  EXPECT_EQ(wanted_options(*as_modules).value_of("BLK_DEV_NBD"), "m");
+}
+
 }  // namespace
 }  // namespace wedge::kernel
