@@ -184,7 +184,8 @@ json bisect_json(const BisectRecord& rec) {
         {"max_runs_per_step", s.max_runs_per_step},
         {"bad_runs", s.bad_runs},
         {"bad_failures", s.bad_failures},
-        {"max_infra_errors", s.max_infra_errors}}},
+        {"max_infra_errors", s.max_infra_errors},
+        {"build_args", s.build_args}}},
       {"reference", nullptr},
       {"sprt", nullptr},
       {"steps", steps},
@@ -242,6 +243,7 @@ Result<BisectRecord> bisect_from_json(const json& j) {
     rec.settings.bad_runs = s.at("bad_runs").get<int>();
     rec.settings.bad_failures = s.at("bad_failures").get<int>();
     rec.settings.max_infra_errors = s.at("max_infra_errors").get<int>();
+    rec.settings.build_args = s.value("build_args", std::vector<std::string>{});
     if (j.contains("reference") && j.at("reference").is_object()) {
       const json& r = j.at("reference");
       rec.reference =

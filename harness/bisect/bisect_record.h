@@ -34,6 +34,8 @@ struct BisectSettings {
   int bad_runs = 6;            // runs on BAD to measure its rate...
   int bad_failures = 3;        // ...or fewer, once this many showed its bug
   int max_infra_errors = 3;    // per step; one more stops the bisect (exit 125)
+  // More `wedge kernel build` options, the same for every step: {"--base", "tree", "--builtin"}.
+  std::vector<std::string> build_args;
 };
 
 struct FindingRecord {

@@ -113,10 +113,11 @@ Result<BuildOutcome> WedgeStepRunner::build(const std::string& commit,
   std::filesystem::path out = step_dir / "build.out";
   std::filesystem::path err = step_dir / "build.log";
   auto started = std::chrono::steady_clock::now();
+  std::vector<std::string> argv = {options_.wedge.string(), "kernel", "build",
+                                   options_.tree.string()};
+  argv.insert(argv.end(), options_.build_args.begin(), options_.build_args.end());
   WEDGE_TRY(ExitStatus status,
-            run_logged({options_.wedge.string(), "kernel", "build", options_.tree.string()}, out,
-                       err, kBuildTimeout)
-                .context("wedge kernel build of " + commit));
+            run_logged(argv, out, err, kBuildTimeout).context("wedge kernel build of " + commit));
   if (status.signal != 0) return make_error("wedge kernel build: {}", status.describe());
   WEDGE_TRY(BuildOutcome b, build_outcome_of(status.code, read_or_empty(out), read_or_empty(err)));
   b.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

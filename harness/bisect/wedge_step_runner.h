@@ -18,7 +18,8 @@ struct WedgeStepOptions {
   std::filesystem::path wedge;  // this program
   std::filesystem::path tree;
   std::string scenario;
-  std::vector<std::string> run_args;  // more wedge run options: {"--accel", "tcg"}
+  std::vector<std::string> run_args;    // more wedge run options: {"--accel", "tcg"}
+  std::vector<std::string> build_args;  // more wedge kernel build options: {"--builtin"}
 };
 
 class WedgeStepRunner : public StepRunner {

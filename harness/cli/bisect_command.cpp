@@ -33,6 +33,8 @@ struct BisectArgs {
   int bad_runs = 6;
   std::string accel;
   std::string cache;
+  std::string base;  // wedge kernel build --base
+  bool builtin = false;
 };
 
 int usage(const std::string& message) {
@@ -54,6 +56,8 @@ Result<bisect::BisectRecord> new_record(const BisectArgs& a, bisect::GitBisect& 
   s.beta = a.beta;
   s.max_runs_per_step = a.max_runs;
   s.bad_runs = a.bad_runs;
+  if (!a.base.empty()) s.build_args.insert(s.build_args.end(), {"--base", a.base});
+  if (a.builtin) s.build_args.emplace_back("--builtin");
   return rec;
 }
 
@@ -112,6 +116,7 @@ int run(const BisectArgs& a) {
   options.wedge = fs::read_symlink("/proc/self/exe", ec);
   options.tree = rec.settings.tree;
   options.scenario = rec.settings.scenario;
+  options.build_args = rec.settings.build_args;
   if (!a.accel.empty()) options.run_args.insert(options.run_args.end(), {"--accel", a.accel});
   if (!a.cache.empty()) options.run_args.insert(options.run_args.end(), {"--cache", a.cache});
   bisect::WedgeStepRunner runner(options);
@@ -176,6 +181,12 @@ Command add_bisect_command(CLI::App& parent) {
       ->check(CLI::Range(1, 1000));
   app->add_option("--accel", a->accel, "passed to every run: auto, kvm or tcg");
   app->add_option("--cache", a->cache, "passed to every run: image cache directory");
+  app->add_option("--base", a->base,
+                  "passed to every wedge kernel build: the config to start from (kept for "
+                  "--resume)");
+  app->add_flag("--builtin", a->builtin,
+                "passed to every wedge kernel build: wedge's drivers built in (kept for "
+                "--resume)");
   return Command{app, [a] { return run(*a); }};
 }
 

@@ -384,10 +384,13 @@ TEST_F(BisectLoopTest, BisectJsonRoundTripsAndTheHtmlShowsTheFirstBadCommit) {
                        return is_bad(c) ? hang("reserves-hang-bio-alloc") : pass();
                      }});
   BisectRecord rec = record();
+  rec.settings.build_args = {"--base", "tree", "--builtin"};
   ASSERT_EQ(bisect(rec, runner), BisectEnd::kFound);
   auto back = bisect_from_json(bisect_json(rec));
   ASSERT_TRUE(back.ok()) << back.error().message();
   EXPECT_EQ(bisect_json(*back), bisect_json(rec));
+  // A resumed bisect builds each step as the first one did.
+  EXPECT_EQ(back->settings.build_args, rec.settings.build_args);
   nlohmann::json j = bisect_json(rec);
   EXPECT_EQ(j["result"]["first_bad"], "c5");
   EXPECT_EQ(j["result"]["finding"]["title"],
