@@ -197,6 +197,12 @@ std::vector<Event> ConsoleScanner::finish() {
   return out;
 }
 
+std::vector<Event> ConsoleScanner::complete_open_reports() {
+  std::vector<Event> out;
+  complete_all(&out);
+  return out;
+}
+
 ReportBuilder* ConsoleScanner::report_for(std::string_view context) const {
   if (open_.empty()) return nullptr;
   if (context.empty()) return open_.back().get();

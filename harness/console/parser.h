@@ -40,6 +40,11 @@ class ConsoleScanner {
   [[nodiscard]] std::vector<Event> feed(std::string_view bytes);
   // Ends the input: completes a pending event and a last unterminated line.
   [[nodiscard]] std::vector<Event> finish();
+  // The console has been quiet (the caller keeps the clock): completes every open report, as
+  // a stalled kernel may print nothing after one (an RCU stall's trace has no end marker). A
+  // partial line stays; later lines are read as usual.
+  [[nodiscard]] std::vector<Event> complete_open_reports();
+  [[nodiscard]] bool has_open_report() const { return !open_.empty(); }
   // Console lines seen so far.
   [[nodiscard]] int lines() const { return line_no_; }
   // The latest printk timestamp seen, if any.

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "harness/util/interrupt.h"
+#include "harness/util/timeouts.h"
 
 namespace wedge::run {
 
@@ -86,6 +87,12 @@ Pumped GuestSession::pump() {
   if (auto console = vm_.read_console(); console.ok() && !console->empty()) {
     out.console_bytes = console->size();
     out.console_events = scanner_.feed(*console);
+    last_console_s_ = now;
+    record(out.console_events, now);
+  } else if (scanner_.has_open_report() &&
+             now - last_console_s_ >=
+                 std::chrono::duration<double>(Timeouts{}.console_report_quiet).count()) {
+    out.console_events = scanner_.complete_open_reports();
     record(out.console_events, now);
   }
   auto bytes = vm_.read_agent();

@@ -67,7 +67,8 @@ class GuestSession {
   GuestSession(vm::Instance& vm, std::filesystem::path run_dir, Clock clock, Observer observer,
                const LogCaps& caps = {});
 
-  // Reads whatever the guest sent since the last call. Never blocks.
+  // Reads whatever the guest sent since the last call. Never blocks. A console report no line
+  // came to for Timeouts::console_report_quiet is completed then (see ConsoleScanner).
   Pumped pump();
   // Ends the console stream: completes an event whose report was the last console output.
   Pumped finish_console();
@@ -137,6 +138,7 @@ class GuestSession {
   Clock clock_;
   Observer observer_;
   console::ConsoleScanner scanner_;
+  double last_console_s_ = 0;  // when console bytes last came
   agent::Decoder decoder_;
   agent::CommandEncoder encoder_;
   CappedLog events_log_;

@@ -25,6 +25,10 @@ struct Timeouts {
   // comes at most rcu_cpu_stall_timeout, 21 s, after the grace period began; the hung-task
   // warning at least 10 s after).
   ms spinning_cpu_report_base{12000};
+  // A console report no line came to this long is complete: a stalled kernel may print
+  // nothing after it (an RCU stall's trace has no end marker). Host-side: a report comes out
+  // in one burst; at the serial console's 11.5 KB/s even 20 KB keep bytes coming.
+  ms console_report_quiet{3000};
   // The host's storage server sent nothing this long while requests waited: it is the cause.
   ms server_silent{5000};
   // A confirmed deadlock (no progress, every vCPU halted, the device's in-flight requests and

@@ -2,6 +2,7 @@
 // starts with "# expect: KIND | TITLE" and "# absent: KIND" lines, then "# ---", then the log.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "harness/console/parser.h"
@@ -92,6 +93,37 @@ TEST(ConsoleScanner, SplitInputGivesSameEventsAsWhole) {
     EXPECT_EQ(whole[i].title, pieces[i].title);
     EXPECT_EQ(whole[i].line, pieces[i].line);
   }
+}
+
+// An RCU stall's trace has no end marker, and a stalled kernel may print nothing after it: the
+// report is open until the caller says the console went quiet (recorded: 27 s of silence
+// before the next line, which held the verdict back that long).
+TEST(ConsoleScanner, OpenReportIsCompletedWhenTheConsoleGoesQuiet) {
+  Case c = load_case(fs::path(WEDGE_TESTDATA_DIR) / "console" / "wedge-crash-rcu-spin-quiet.log");
+  ConsoleScanner scanner;
+  std::vector<Event> fed = scanner.feed(c.log);
+  EXPECT_TRUE(std::none_of(fed.begin(), fed.end(), [](const Event& e) {
+    return e.kind == EventKind::kRcuStall;
+  })) << "the stall report ended before the quiet: this test no longer tests anything";
+  ASSERT_TRUE(scanner.has_open_report());
+  std::vector<Event> quiet = scanner.complete_open_reports();
+  EXPECT_FALSE(scanner.has_open_report());
+  ASSERT_EQ(quiet.size(), 1u);
+  EXPECT_EQ(quiet[0].kind, EventKind::kRcuStall);
+  EXPECT_EQ(quiet[0].title, "INFO: rcu detected stall in wedge_crash_spin_thread");
+  // Lines after the quiet are read as usual: the next report is found.
+  auto later = scanner.feed(
+      "[   52.710284] watchdog: BUG: soft lockup - CPU#1 stuck for 45s! [wedge_crash_spi:101]\n"
+      "[   52.711018] RIP: 0010:wedge_crash_spinning+0x21/0x30 [wedge_crash]\n"
+      "[   52.711020] Call Trace:\n"
+      "[   52.711021]  <TASK>\n"
+      "[   52.711834]  wedge_crash_spin_thread+0xa/0x10 [wedge_crash]\n"
+      "[   52.711835]  kthread+0xda/0x100\n"
+      "[   52.711836]  ret_from_fork+0x22/0x30\n"
+      "[   52.711837]  </TASK>\n");
+  for (auto& e : scanner.finish()) later.push_back(e);
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].kind, EventKind::kSoftLockup);
 }
 
 TEST(ConsoleScanner, HungTaskCarriesTaskPidTimestampAndFrames) {

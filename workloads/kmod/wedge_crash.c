@@ -4,6 +4,7 @@
 
 #include <linux/bug.h>
 #include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/irqflags.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
@@ -12,6 +13,7 @@
 #include <linux/mutex.h>
 #include <linux/preempt.h>
 #include <linux/proc_fs.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -26,6 +28,10 @@
  *   echo mutex-sleep > /proc/wedge_crash   # block forever on a mutex a sleeping kthread holds
  *   echo bug > /proc/wedge_crash           # BUG() in wedge_crash_bug
  *   echo warn > /proc/wedge_crash          # WARN_ON(1) in wedge_crash_warn
+ *   echo rcu-spin > /proc/wedge_crash      # (2+ CPUs) a kthread spins with preemption off on
+ *                                          # another CPU in wedge_crash_spinning, forever; the
+ *                                          # writer then waits in synchronize_rcu (hung_task
+ *                                          # names the waiter first, RCU's stall the spinner)
  *   insmod wedge_crash.ko mutex_twice=1    # at load, a kthread takes one mutex twice and
  *                                          # blocks for good in wedge_crash_lock_twice
  * Each function a failure happens in is noinline, so it is the frame the kernel's report blames.
@@ -153,6 +159,42 @@ static int wedge_crash_twice_thread(void *unused)
 	return 0;
 }
 
+/* The kthread's function spins with preemption off, forever: no RCU grace period can end
+ * while it runs. The loop is here, not in a helper, so the kthread's function is the one the
+ * RIP, the RCU stall and the soft lockup all name. */
+static noinline int wedge_crash_spinning(void *unused)
+{
+	pr_info("wedge_crash: rcu-spin: spinning with preemption off on CPU %d\n",
+		raw_smp_processor_id());
+	preempt_disable();
+	for (;;)
+		cpu_relax();
+	return 0;
+}
+
+/* Starts the spinner on a CPU other than the writer's, then waits for a grace period that
+ * cannot end: the waiter is what hung_task sees first, the spinner is the cause. */
+static int wedge_crash_rcu_spin(void)
+{
+	struct task_struct *t;
+	unsigned int cpu = cpumask_any_but(cpu_online_mask, raw_smp_processor_id());
+
+	if (cpu >= nr_cpu_ids)
+		return -EINVAL; /* one CPU: the spinner would starve the writer too */
+	t = kthread_create(wedge_crash_spinning, NULL, "wedge_crash_spin");
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	kthread_bind(t, cpu);
+	/* The kthread never leaves this module's code: the module must never unload. */
+	__module_get(THIS_MODULE);
+	wake_up_process(t);
+	msleep(100);
+	pr_info("wedge_crash: rcu-spin: waiting for an RCU grace period\n");
+	synchronize_rcu();
+	pr_info("wedge_crash: rcu-spin: grace period ended\n");
+	return 0;
+}
+
 static ssize_t wedge_crash_write(struct file *file, const char __user *ubuf, size_t count,
 				 loff_t *pos)
 {
@@ -183,6 +225,8 @@ static ssize_t wedge_crash_write(struct file *file, const char __user *ubuf, siz
 		wedge_crash_hardlock(seconds);
 	else if (!strcmp(word, "mutex-sleep"))
 		err = wedge_crash_mutex_sleep();
+	else if (!strcmp(word, "rcu-spin"))
+		err = wedge_crash_rcu_spin();
 	else
 		err = -EINVAL;
 	return err ? err : count;
@@ -208,7 +252,7 @@ static int __init wedge_crash_init(void)
 		/* The kthread never leaves this module's code: the module must never unload. */
 		__module_get(THIS_MODULE);
 	}
-	pr_info("wedge_crash: ready: write oops|bug|warn|softlock|hardlock|mutex-sleep to /proc/%s\n",
+	pr_info("wedge_crash: ready: write oops|bug|warn|softlock|hardlock|mutex-sleep|rcu-spin to /proc/%s\n",
 		WEDGE_CRASH_PROC);
 	return 0;
 }
