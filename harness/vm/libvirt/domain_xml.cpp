@@ -7,8 +7,10 @@
 #include <libxml/tree.h>
 #include <libxml/xmlsave.h>
 
+#include <initializer_list>
 #include <memory>
 #include <new>
+#include <utility>
 
 #include "harness/util/text.h"
 #include "workloads/agent/protocol.h"
@@ -91,8 +93,11 @@ class Element {
   Element add(const std::string& name, const std::string& text, xmlNs* ns = nullptr) const {
     return Element(xmlNewTextChild(node_, ns, xml_chars(name), xml_chars(text)));
   }
-  const Element& set(const std::string& name, const std::string& value) const {
-    allocated(xmlNewProp(node_, xml_chars(name), xml_chars(value)));
+  // Adds attributes, in order: element.set({{"mode", "bind"}, {"path", socket}}).
+  const Element& set(std::initializer_list<std::pair<const char*, std::string>> attributes) const {
+    for (const auto& [name, value] : attributes) {
+      allocated(xmlNewProp(node_, BAD_CAST name, xml_chars(value)));
+    }
     return *this;
   }
   // Declares prefix for href on this element and puts the element in that namespace.
@@ -102,7 +107,6 @@ class Element {
     if (own) xmlSetNs(node_, ns);
     return ns;
   }
-  [[nodiscard]] xmlNode* node() const { return node_; }
 
  private:
   xmlNode* node_;
@@ -233,18 +237,18 @@ std::string build_domain_xml(const VmSpec& spec) {
   Document doc("domain");
   const Element domain = doc.root();
   xmlNs* qemu = domain.declare_namespace(kQemuNamespace, "qemu");
-  domain.set("type", spec.kvm ? "kvm" : "qemu");
+  domain.set({{"type", spec.kvm ? "kvm" : "qemu"}});
   domain.add("name", spec.name);
   const Element instance = domain.add("metadata").add("instance");
   xmlNs* wedge = instance.declare_namespace(std::string(kMetadataNamespace),
                                             std::string(kMetadataPrefix), /*own=*/true);
   instance.add("owner", spec.owner, wedge);
   instance.add("kept", "no", wedge);
-  domain.add("memory", std::to_string(spec.memory_mib)).set("unit", "MiB");
-  domain.add("currentMemory", std::to_string(spec.memory_mib)).set("unit", "MiB");
+  domain.add("memory", std::to_string(spec.memory_mib)).set({{"unit", "MiB"}});
+  domain.add("currentMemory", std::to_string(spec.memory_mib)).set({{"unit", "MiB"}});
   domain.add("vcpu", std::to_string(spec.vcpus));
   const Element os = domain.add("os");
-  os.add("type", "hvm").set("arch", "x86_64").set("machine", "pc");
+  os.add("type", "hvm").set({{"arch", "x86_64"}, {"machine", "pc"}});
   os.add("kernel", spec.kernel.string());
   if (!spec.initrd.empty()) os.add("initrd", spec.initrd.string());
   if (!spec.cmdline.empty()) os.add("cmdline", spec.cmdline);
@@ -252,7 +256,7 @@ std::string build_domain_xml(const VmSpec& spec) {
   features.add("acpi");
   // QEMU's vmcoreinfo device: a guest with qemu_fw_cfg loaded tells QEMU where its
   // VMCOREINFO note is, and memory dumps carry it (crash and drgn need it).
-  features.add("vmcoreinfo").set("state", "on");
+  features.add("vmcoreinfo").set({{"state", "on"}});
   // A guest that powers off, reboots or crashes is over: the run decides what happens next.
   for (const char* event : {"on_poweroff", "on_reboot", "on_crash"}) domain.add(event, "destroy");
 
@@ -260,58 +264,44 @@ std::string build_domain_xml(const VmSpec& spec) {
   devices.add("emulator", std::string(kEmulator));
   // The console is a telnet server (for BREAK sysrq); virtlogd writes every byte to the log
   // file from boot on, whether or not a client is connected.
-  for (const char* kind : {"serial", "console"}) {
-    const Element port = devices.add(kind);
-    port.set("type", "tcp");
-    port.add("source")
-        .set("mode", "bind")
-        .set("host", "127.0.0.1")
-        .set("service", std::to_string(spec.serial_port));
-    port.add("protocol").set("type", "telnet");
-    port.add("log").set("file", spec.console_log.string()).set("append", "off");
-    const Element target = port.add("target");
-    if (std::string_view(kind) == "console") target.set("type", "serial");
-    target.set("port", "0");
+  for (std::string_view kind : {"serial", "console"}) {
+    const Element port = devices.add(std::string(kind)).set({{"type", "tcp"}});
+    port.add("source").set(
+        {{"mode", "bind"}, {"host", "127.0.0.1"}, {"service", std::to_string(spec.serial_port)}});
+    port.add("protocol").set({{"type", "telnet"}});
+    port.add("log").set({{"file", spec.console_log.string()}, {"append", "off"}});
+    if (kind == "serial") port.add("target").set({{"port", "0"}});
+    if (kind == "console") port.add("target").set({{"type", "serial"}, {"port", "0"}});
   }
-  const Element channel = devices.add("channel");
-  channel.set("type", "unix");
-  channel.add("source").set("mode", "bind").set("path", spec.agent_socket.string());
-  channel.add("target").set("type", "virtio").set("name", std::string(agent_protocol::kPortName));
+  const Element channel = devices.add("channel").set({{"type", "unix"}});
+  channel.add("source").set({{"mode", "bind"}, {"path", spec.agent_socket.string()}});
+  channel.add("target").set({{"type", "virtio"}, {"name", std::string(agent_protocol::kPortName)}});
   for (size_t i = 0; i < spec.disks.size() && i < 26; ++i) {
-    const Element disk = devices.add("disk");
-    disk.set("type", "file").set("device", "disk");
-    disk.add("driver")
-        .set("name", "qemu")
-        .set("type", "raw")
-        .set("cache", "none")
-        .set("io", "native");
-    disk.add("source").set("file", spec.disks[i].string());
-    disk.add("target")
-        .set("dev", fmt::format("vd{}", static_cast<char>('a' + i)))
-        .set("bus", "virtio");
+    const Element disk = devices.add("disk").set({{"type", "file"}, {"device", "disk"}});
+    disk.add("driver").set(
+        {{"name", "qemu"}, {"type", "raw"}, {"cache", "none"}, {"io", "native"}});
+    disk.add("source").set({{"file", spec.disks[i].string()}});
+    disk.add("target").set(
+        {{"dev", fmt::format("vd{}", static_cast<char>('a' + i))}, {"bus", "virtio"}});
   }
   for (const auto& folder : spec.shared_folders) {
     // squash: an unprivileged QEMU creates files as itself and ignores the guest's chown.
-    const Element fs = devices.add("filesystem");
-    fs.set("type", "mount").set("accessmode", "squash");
-    fs.add("source").set("dir", folder.host_dir.string());
-    fs.add("target").set("dir", folder.tag);
+    const Element fs = devices.add("filesystem").set({{"type", "mount"}, {"accessmode", "squash"}});
+    fs.add("source").set({{"dir", folder.host_dir.string()}});
+    fs.add("target").set({{"dir", folder.tag}});
   }
-  const Element interface = devices.add("interface");
-  interface.set("type", "user");
-  interface.add("model").set("type", "virtio");
-  interface.add("alias").set("name", std::string(kNetAlias));
-  devices.add("controller").set("type", "usb").set("model", "none");
-  const Element balloon = devices.add("memballoon");
-  balloon.set("model", "virtio");
-  balloon.add("stats").set("period", "1");
+  const Element interface = devices.add("interface").set({{"type", "user"}});
+  interface.add("model").set({{"type", "virtio"}});
+  interface.add("alias").set({{"name", std::string(kNetAlias)}});
+  devices.add("controller").set({{"type", "usb"}, {"model", "none"}});
+  devices.add("memballoon").set({{"model", "virtio"}}).add("stats").set({{"period", "1"}});
 
   // QEMU as the unprivileged user, whatever qemu.conf says for other guests; libvirt changes
   // no file's owner (wedge hands QEMU what it opens: qemu_access.h).
   if (spec.run_as) {
-    const Element seclabel = domain.add("seclabel");
-    seclabel.set("type", "static").set("model", "dac").set("relabel", "no");
-    seclabel.add("label", fmt::format("+{}:+{}", spec.run_as->uid, spec.run_as->gid));
+    domain.add("seclabel")
+        .set({{"type", "static"}, {"model", "dac"}, {"relabel", "no"}})
+        .add("label", fmt::format("+{}:+{}", spec.run_as->uid, spec.run_as->gid));
   }
   // The network gate (net_gate.h): every frame the guest sends into the user-mode network goes
   // out through from_guest and only what wedge passes comes back in through to_network. On the
@@ -335,7 +325,7 @@ std::string build_domain_xml(const VmSpec& spec) {
                "filter-redirector,id=wedge-net-gate,netdev={},queue=rx,outdev=wedge-net-out",
                kNetdevId),
        }) {
-    commandline.add("arg", qemu).set("value", arg);
+    commandline.add("arg", qemu).set({{"value", arg}});
   }
   return doc.serialise(/*indent=*/true) + "\n";
 }
