@@ -20,6 +20,8 @@ packages=(
   libvirt-dev libboost1.81-dev libboost-filesystem1.81-dev
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # the initramfs cpio (libarchive) and the libvirt domain XML (libxml2)
+  libarchive-dev libxml2-dev
   # linear-time regexes for guest text; clang + compiler-rt for libFuzzer and sanitizer builds
   libre2-dev clang libclang-rt-14-dev
   # virtualisation

@@ -10,7 +10,7 @@
 
 #include "harness/util/files.h"
 #include "harness/util/process.h"
-#include "vm-images/content_hash.h"
+#include "harness/util/sha256.h"
 #include "vm-images/contents.h"
 #include "vm-images/cpio.h"
 #include "vm-images/image_cache.h"
@@ -209,7 +209,7 @@ Result<GuestImage> build_image(const ImageRequest& request, const ProgressFn& pr
   ManifestHeader header{kernel->release, "", request.boot_modules, request.extra_modules,
                         request.tools};
   WEDGE_TRY(std::string manifest, build_manifest(header, kernel->kernel, plan->tree));
-  WEDGE_TRY(std::string hash, sha256_text(manifest));
+  WEDGE_TRY(std::string hash, sha256_hex(manifest));
   fs::path images = root / "images";
   if (auto cached = load_cached_image(images / hash)) {
     report(progress, fmt::format("image: {} is cached", hash.substr(0, 16)));

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/util/files.h"
-#include "vm-images/content_hash.h"
+#include "harness/util/sha256.h"
 
 namespace wedge::image {
 
@@ -70,17 +70,15 @@ Result<std::string> format_manifest(const ManifestHeader& header,
 Result<std::string> build_manifest(ManifestHeader header, const fs::path& kernel,
                                    const ImageTree& tree) {
   std::vector<CpioEntry> entries = tree.entries();
-  std::vector<fs::path> files = {kernel};
+  WEDGE_TRY(header.kernel_sha256, sha256_file(kernel));
   std::map<std::string, std::string> digest_of;
   for (const CpioEntry& e : entries) {
-    if (e.kind == CpioEntry::Kind::kFile && !e.source.empty() &&
-        digest_of.emplace(e.source.string(), "").second) {
-      files.push_back(e.source);
+    if (e.kind != CpioEntry::Kind::kFile || e.source.empty()) continue;
+    auto [it, added] = digest_of.emplace(e.source.string(), "");
+    if (added) {
+      WEDGE_TRY(it->second, sha256_file(e.source));
     }
   }
-  WEDGE_TRY(std::vector<std::string> digests, sha256_files(files));
-  header.kernel_sha256 = digests[0];
-  for (size_t i = 1; i < files.size(); ++i) digest_of[files[i].string()] = digests[i];
   return format_manifest(header, entries, digest_of);
 }
 

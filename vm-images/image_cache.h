@@ -3,7 +3,7 @@
 // appears there only complete (built elsewhere, then renamed).
 //
 //   fs::path root = cache_root(request);
-//   WEDGE_TRY(std::string hash, sha256_text(manifest));
+//   WEDGE_TRY(std::string hash, sha256_hex(manifest));
 //   if (auto hit = load_cached_image(root / "images" / hash)) use(*hit);
 #pragma once
 

@@ -2,13 +2,12 @@
 #include "harness/kernel/build_key.h"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <chrono>
-#include <memory>
 
 #include "harness/util/files.h"
 #include "harness/util/process.h"
+#include "harness/util/sha256.h"
 
 namespace wedge::kernel {
 
@@ -27,20 +26,6 @@ void add_field(std::string& out, std::string_view name, std::string_view value) 
   out += '\n';
 }
 }  // namespace
-
-Result<std::string> sha256_hex(std::string_view text) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
-      EVP_DigestUpdate(ctx.get(), text.data(), text.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx.get(), digest, &length) != 1) {
-    return make_error("SHA-256 in libcrypto failed");
-  }
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
-  return hex;
-}
 
 Result<TreeState> read_tree_state(const fs::path& tree) {
   TreeState state;

@@ -1,5 +1,5 @@
 // The cache key of a kernel build: the tree's commit, its uncommitted diff and untracked files,
-// and what decides the config (base and fragments), hashed with SHA-256 (libcrypto's EVP).
+// and what decides the config (base and fragments), hashed with SHA-256 (harness/util/sha256.h).
 //
 //   WEDGE_TRY(TreeState state, read_tree_state(tree));
 //   WEDGE_TRY(std::string key, build_key({state, "defconfig", fragments_text, "CC=ccache gcc"}));
@@ -34,9 +34,6 @@ struct BuildKeyInputs {
   std::string config;  // the fragments merged, as .config text
   std::string make;    // what else is on make's command line ("CC=ccache gcc")
 };
-
-// Hex SHA-256 of text.
-[[nodiscard]] Result<std::string> sha256_hex(std::string_view text);
 
 // The key: same inputs, same key; any change in any input, another.
 [[nodiscard]] Result<std::string> build_key(const BuildKeyInputs& inputs);

@@ -14,6 +14,7 @@
 #include "harness/util/following_file.h"
 #include "harness/util/interrupt.h"
 #include "harness/util/process.h"
+#include "harness/util/sha256.h"
 #include "vm-images/image_cache.h"
 
 namespace wedge::kernel {

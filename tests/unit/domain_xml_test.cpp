@@ -1,9 +1,15 @@
-// Tests of the libvirt domain XML builder: every element wedge relies on, and escaping.
+// Tests of the libvirt domain XML builder: the document parses (libxml2), holds every element
+// and attribute wedge relies on, and gives back every value from the spec unchanged.
 #include "harness/vm/libvirt/domain_xml.h"
 
 #include <gtest/gtest.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
 
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace wedge::vm {
 namespace {
@@ -23,69 +29,93 @@ VmSpec sample_spec() {
   return spec;
 }
 
-// Returns the text between the first <tag> (or <tag ...>) and its </tag>.
-std::string element(const std::string& xml, const std::string& tag) {
-  auto open = xml.find("<" + tag);
-  if (open == std::string::npos) return "<missing>";
-  auto start = xml.find('>', open);
-  auto end = xml.find("</" + tag + ">", start);
-  if (start == std::string::npos || end == std::string::npos) return "<unclosed>";
-  return xml.substr(start + 1, end - start - 1);
-}
+// A parsed document queried by XPath, with the prefixes qemu: and wedge: bound to the URIs
+// libvirt and wedge use (so a query also checks the namespaces).
+class Parsed {
+ public:
+  explicit Parsed(const std::string& xml)
+      : doc_(xmlReadMemory(xml.data(), static_cast<int>(xml.size()), nullptr, "UTF-8",
+                           XML_PARSE_NONET),
+             xmlFreeDoc) {}
+  [[nodiscard]] bool ok() const { return doc_ != nullptr; }
 
-// Tiny well-formedness check: every start tag is closed in order and no tag holds a raw '<'
-// or '"' (the builder quotes attributes with ', so a raw " means an escaping bug).
-bool balanced(const std::string& xml) {
-  std::vector<std::string> stack;
-  size_t pos = 0;
-  while ((pos = xml.find('<', pos)) != std::string::npos) {
-    size_t end = xml.find('>', pos);
-    if (end == std::string::npos) return false;
-    std::string tag = xml.substr(pos + 1, end - pos - 1);
-    pos = end + 1;
-    if (tag.empty()) return false;
-    if (tag[0] == '/') {
-      if (stack.empty() || stack.back() != tag.substr(1)) return false;
-      stack.pop_back();
-      continue;
+  // The string value of every node path selects (element text, attribute value), in order.
+  [[nodiscard]] std::vector<std::string> all(const std::string& path) const {
+    std::vector<std::string> out;
+    if (!doc_) return out;
+    std::unique_ptr<xmlXPathContext, decltype(&xmlXPathFreeContext)> ctx(
+        xmlXPathNewContext(doc_.get()), xmlXPathFreeContext);
+    xmlXPathRegisterNs(ctx.get(), BAD_CAST "qemu",
+                       BAD_CAST "http://libvirt.org/schemas/domain/qemu/1.0");
+    xmlXPathRegisterNs(ctx.get(), BAD_CAST "wedge", BAD_CAST "https://wedge.invalid/xmlns");
+    std::unique_ptr<xmlXPathObject, decltype(&xmlXPathFreeObject)> found(
+        xmlXPathEvalExpression(BAD_CAST path.c_str(), ctx.get()), xmlXPathFreeObject);
+    EXPECT_NE(found, nullptr) << "bad XPath " << path;
+    if (found && found->type == XPATH_STRING) {  // name(...) and other string functions
+      out.emplace_back(reinterpret_cast<const char*>(found->stringval));
+      return out;
     }
-    if (tag.find('<') != std::string::npos || tag.find('"') != std::string::npos) return false;
-    bool self_closing = tag.back() == '/';
-    std::string name = tag.substr(0, tag.find_first_of(" /"));
-    if (!self_closing) stack.push_back(name);
+    if (!found || found->nodesetval == nullptr) return out;
+    for (int i = 0; i < found->nodesetval->nodeNr; ++i) {
+      xmlChar* text = xmlNodeGetContent(found->nodesetval->nodeTab[i]);
+      out.emplace_back(text ? reinterpret_cast<const char*>(text) : "");
+      xmlFree(text);
+    }
+    return out;
   }
-  return stack.empty();
-}
+  // The one node path selects: "<missing>" or "<N nodes>" otherwise.
+  [[nodiscard]] std::string one(const std::string& path) const {
+    std::vector<std::string> found = all(path);
+    if (found.size() == 1) return found.front();
+    return found.empty() ? "<missing>" : "<" + std::to_string(found.size()) + " nodes>";
+  }
+  [[nodiscard]] size_t count(const std::string& path) const { return all(path).size(); }
+  // The names of the elements path selects, in document order.
+  [[nodiscard]] std::vector<std::string> names(const std::string& path) const {
+    std::vector<std::string> out;
+    for (size_t i = 1; i <= count(path); ++i) {
+      out.push_back(one("name((" + path + ")[" + std::to_string(i) + "])"));
+    }
+    return out;
+  }
+
+ private:
+  std::unique_ptr<xmlDoc, decltype(&xmlFreeDoc)> doc_;
+};
 
 TEST(DomainXml, TcgDomainHasEveryRequiredElement) {
-  std::string xml = build_domain_xml(sample_spec());
-  EXPECT_TRUE(xml.starts_with(
-      "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>"))
-      << xml;
-  EXPECT_EQ(element(xml, "name"), "wedge-20261121-133000-ab12");
-  EXPECT_NE(xml.find("<memory unit='MiB'>256</memory>"), std::string::npos);
-  EXPECT_NE(xml.find("<currentMemory unit='MiB'>256</currentMemory>"), std::string::npos);
-  EXPECT_EQ(element(xml, "vcpu"), "2");
-  EXPECT_NE(xml.find("<type arch='x86_64' machine='pc'>hvm</type>"), std::string::npos);
-  EXPECT_EQ(element(xml, "kernel"), "/srv/img/vmlinuz");
-  EXPECT_EQ(element(xml, "initrd"), "/srv/img/initrd.cpio");
-  EXPECT_EQ(element(xml, "cmdline"), "console=ttyS0 loglevel=7");
-  EXPECT_NE(xml.find("<acpi/>"), std::string::npos);
-  EXPECT_EQ(element(xml, "on_poweroff"), "destroy");
-  EXPECT_EQ(element(xml, "on_reboot"), "destroy");
-  EXPECT_EQ(element(xml, "on_crash"), "destroy");
-  EXPECT_EQ(element(xml, "emulator"), "/usr/bin/qemu-system-x86_64");
-  EXPECT_TRUE(balanced(xml)) << xml;
+  Parsed xml(build_domain_xml(sample_spec()));
+  ASSERT_TRUE(xml.ok());
+  EXPECT_EQ(xml.one("/domain/@type"), "qemu");
+  EXPECT_EQ(xml.count("/domain/qemu:commandline"), 1u) << "the qemu: namespace is libvirt's";
+  EXPECT_EQ(xml.one("/domain/name"), "wedge-20261121-133000-ab12");
+  EXPECT_EQ(xml.one("/domain/memory"), "256");
+  EXPECT_EQ(xml.one("/domain/memory/@unit"), "MiB");
+  EXPECT_EQ(xml.one("/domain/currentMemory"), "256");
+  EXPECT_EQ(xml.one("/domain/currentMemory/@unit"), "MiB");
+  EXPECT_EQ(xml.one("/domain/vcpu"), "2");
+  EXPECT_EQ(xml.one("/domain/os/type"), "hvm");
+  EXPECT_EQ(xml.one("/domain/os/type/@arch"), "x86_64");
+  EXPECT_EQ(xml.one("/domain/os/type/@machine"), "pc");
+  EXPECT_EQ(xml.one("/domain/os/kernel"), "/srv/img/vmlinuz");
+  EXPECT_EQ(xml.one("/domain/os/initrd"), "/srv/img/initrd.cpio");
+  EXPECT_EQ(xml.one("/domain/os/cmdline"), "console=ttyS0 loglevel=7");
+  EXPECT_EQ(xml.count("/domain/features/acpi"), 1u);
+  EXPECT_EQ(xml.one("/domain/on_poweroff"), "destroy");
+  EXPECT_EQ(xml.one("/domain/on_reboot"), "destroy");
+  EXPECT_EQ(xml.one("/domain/on_crash"), "destroy");
+  EXPECT_EQ(xml.one("/domain/devices/emulator"), "/usr/bin/qemu-system-x86_64");
 }
 
 TEST(DomainXml, MetadataCarriesOwnerInWedgeNamespace) {
-  std::string xml = build_domain_xml(sample_spec());
-  EXPECT_NE(xml.find("<wedge:instance xmlns:wedge='https://wedge.invalid/xmlns'>"),
+  std::string text = build_domain_xml(sample_spec());
+  Parsed xml(text);
+  EXPECT_EQ(xml.one("/domain/metadata/wedge:instance/wedge:owner"), "wedge run r1 pid 42") << text;
+  EXPECT_EQ(xml.one("/domain/metadata/wedge:instance/wedge:kept"), "no");
+  // libvirt keeps metadata by the prefix the document uses.
+  EXPECT_NE(text.find("<wedge:instance xmlns:wedge=\"https://wedge.invalid/xmlns\">"),
             std::string::npos)
-      << xml;
-  EXPECT_EQ(element(xml, "wedge:owner"), "wedge run r1 pid 42");
-  EXPECT_EQ(element(xml, "wedge:kept"), "no");
-  EXPECT_LT(xml.find("<metadata>"), xml.find("<wedge:owner>"));
+      << text;
 }
 
 TEST(DomainXml, MetadataRoundTripsOwnerAndKeptWithOrWithoutPrefixes) {
@@ -103,41 +133,44 @@ TEST(DomainXml, MetadataRoundTripsOwnerAndKeptWithOrWithoutPrefixes) {
       "  <wedge:kept>no</wedge:kept>\n</wedge:instance>");
   EXPECT_EQ(from_create.owner, "pid=9");
   EXPECT_FALSE(from_create.kept);
+  // A prefix without its declaration still names the elements.
+  WedgeMetadata undeclared =
+      parse_metadata("<w:instance><w:owner>o&apos;1</w:owner><w:kept>yes</w:kept></w:instance>");
+  EXPECT_EQ(undeclared.owner, "o'1");
+  EXPECT_TRUE(undeclared.kept);
   EXPECT_EQ(parse_metadata("").owner, "");
+  EXPECT_EQ(parse_metadata("<instance><owner>x</owner>").owner, "") << "not well-formed";
 }
 
 TEST(DomainXml, NetworkFramesGoThroughTheGateSocketsNextToTheAgentSocket) {
   VmSpec spec = sample_spec();
-  std::string xml = build_domain_xml(spec);
+  Parsed xml(build_domain_xml(spec));
   NetGateSockets sockets = net_gate_sockets(spec);
   EXPECT_EQ(sockets.from_guest, "/runs/r1/agent.gate-in.sock");
   EXPECT_EQ(sockets.to_network, "/runs/r1/agent.gate-out.sock");
-  EXPECT_NE(xml.find("<alias name='ua-wedge-net'/>"), std::string::npos) << xml;
-  size_t inject = xml.find(
-      "<qemu:arg value='filter-redirector,id=wedge-net-inject,netdev=hostua-wedge-net,queue=rx,"
-      "indev=wedge-net-in'/>");
-  size_t gate = xml.find(
-      "<qemu:arg value='filter-redirector,id=wedge-net-gate,netdev=hostua-wedge-net,queue=rx,"
-      "outdev=wedge-net-out'/>");
-  ASSERT_NE(inject, std::string::npos) << xml;
-  ASSERT_NE(gate, std::string::npos) << xml;
-  EXPECT_LT(inject, gate) << "the injecting filter must be created first";
-  EXPECT_NE(xml.find("socket,id=wedge-net-out,path=/runs/r1/agent.gate-in.sock,server=on,"
-                     "wait=off"),
-            std::string::npos)
-      << xml;
-  EXPECT_NE(xml.find("socket,id=wedge-net-in,path=/runs/r1/agent.gate-out.sock,server=on,"
-                     "wait=off"),
-            std::string::npos)
-      << xml;
-  EXPECT_TRUE(balanced(xml)) << xml;
+  EXPECT_EQ(xml.one("/domain/devices/interface/alias/@name"), "ua-wedge-net");
+  // In this order: the injecting filter must be created first.
+  EXPECT_EQ(xml.all("/domain/qemu:commandline/qemu:arg/@value"),
+            (std::vector<std::string>{
+                "-chardev",
+                "socket,id=wedge-net-in,path=/runs/r1/agent.gate-out.sock,server=on,wait=off",
+                "-chardev",
+                "socket,id=wedge-net-out,path=/runs/r1/agent.gate-in.sock,server=on,wait=off",
+                "-object",
+                "filter-redirector,id=wedge-net-inject,netdev=hostua-wedge-net,queue=rx,"
+                "indev=wedge-net-in",
+                "-object",
+                "filter-redirector,id=wedge-net-gate,netdev=hostua-wedge-net,queue=rx,"
+                "outdev=wedge-net-out",
+            }));
 }
 
 TEST(DomainXml, CommasInGateSocketPathsAreDoubledForQemu) {
   VmSpec spec = sample_spec();
   spec.agent_socket = "/runs/a,b/agent.sock";
-  std::string xml = build_domain_xml(spec);
-  EXPECT_NE(xml.find("path=/runs/a,,b/agent.gate-in.sock,server=on"), std::string::npos) << xml;
+  Parsed xml(build_domain_xml(spec));
+  EXPECT_EQ(xml.all("/domain/qemu:commandline/qemu:arg/@value")[3],
+            "socket,id=wedge-net-out,path=/runs/a,,b/agent.gate-in.sock,server=on,wait=off");
 }
 
 TEST(DomainXml, ValidateRejectsBadHostPorts) {
@@ -149,104 +182,109 @@ TEST(DomainXml, ValidateRejectsBadHostPorts) {
 }
 
 TEST(DomainXml, ConsoleIsLoopbackTelnetServerLoggedToFileOnFirstSerialPort) {
-  std::string xml = build_domain_xml(sample_spec());
-  EXPECT_NE(xml.find("<serial type='tcp'>\n"
-                     "      <source mode='bind' host='127.0.0.1' service='40123'/>\n"
-                     "      <protocol type='telnet'/>\n"
-                     "      <log file='/runs/r1/console.log' append='off'/>\n"
-                     "      <target port='0'/>\n    </serial>"),
-            std::string::npos)
-      << xml;
-  EXPECT_NE(xml.find("<console type='tcp'>\n"
-                     "      <source mode='bind' host='127.0.0.1' service='40123'/>\n"
-                     "      <protocol type='telnet'/>\n"
-                     "      <log file='/runs/r1/console.log' append='off'/>\n"
-                     "      <target type='serial' port='0'/>\n    </console>"),
-            std::string::npos)
-      << xml;
+  std::string text = build_domain_xml(sample_spec());
+  Parsed xml(text);
+  for (std::string device : {"/domain/devices/serial", "/domain/devices/console"}) {
+    SCOPED_TRACE(device);
+    EXPECT_EQ(xml.one(device + "/@type"), "tcp");
+    EXPECT_EQ(xml.names(device + "/*"),
+              (std::vector<std::string>{"source", "protocol", "log", "target"}));
+    EXPECT_EQ(xml.one(device + "/source/@mode"), "bind");
+    EXPECT_EQ(xml.one(device + "/source/@host"), "127.0.0.1");
+    EXPECT_EQ(xml.one(device + "/source/@service"), "40123");
+    EXPECT_EQ(xml.one(device + "/protocol/@type"), "telnet");
+    EXPECT_EQ(xml.one(device + "/log/@file"), "/runs/r1/console.log");
+    EXPECT_EQ(xml.one(device + "/log/@append"), "off");
+    EXPECT_EQ(xml.one(device + "/target/@port"), "0");
+  }
+  EXPECT_EQ(xml.count("/domain/devices/serial/target/@type"), 0u);
+  EXPECT_EQ(xml.one("/domain/devices/console/target/@type"), "serial");
   // One serial port only, never listening beyond loopback, never a plain file chardev.
-  EXPECT_EQ(xml.find("<serial", xml.find("</serial>")), std::string::npos) << xml;
-  EXPECT_EQ(xml.find("type='file'"), std::string::npos) << xml;
-  EXPECT_EQ(xml.find("0.0.0.0"), std::string::npos) << xml;
+  EXPECT_EQ(xml.count("//serial"), 1u);
+  EXPECT_EQ(xml.count("//*[@type='file']"), 0u);
+  EXPECT_EQ(text.find("0.0.0.0"), std::string::npos) << text;
 }
 
 TEST(DomainXml, FeaturesEnableVmcoreinfoForDumps) {
-  std::string xml = build_domain_xml(sample_spec());
-  EXPECT_EQ(element(xml, "features"), "\n    <acpi/>\n    <vmcoreinfo state='on'/>\n  ") << xml;
+  Parsed xml(build_domain_xml(sample_spec()));
+  EXPECT_EQ(xml.names("/domain/features/*"), (std::vector<std::string>{"acpi", "vmcoreinfo"}));
+  EXPECT_EQ(xml.one("/domain/features/vmcoreinfo/@state"), "on");
+  EXPECT_EQ(xml.count("/domain/features/*/@*"), 1u);
 }
 
 TEST(DomainXml, AgentChannelIsVirtioSerialPortNamedForTheAgent) {
-  std::string xml = build_domain_xml(sample_spec());
-  EXPECT_NE(xml.find("<channel type='unix'>\n      <source mode='bind' "
-                     "path='/runs/r1/agent.sock'/>\n      <target type='virtio' "
-                     "name='org.wedge.agent.0'/>\n    </channel>"),
-            std::string::npos)
-      << xml;
+  Parsed xml(build_domain_xml(sample_spec()));
+  EXPECT_EQ(xml.one("/domain/devices/channel/@type"), "unix");
+  EXPECT_EQ(xml.names("/domain/devices/channel/*"), (std::vector<std::string>{"source", "target"}));
+  EXPECT_EQ(xml.one("/domain/devices/channel/source/@mode"), "bind");
+  EXPECT_EQ(xml.one("/domain/devices/channel/source/@path"), "/runs/r1/agent.sock");
+  EXPECT_EQ(xml.one("/domain/devices/channel/target/@type"), "virtio");
+  EXPECT_EQ(xml.one("/domain/devices/channel/target/@name"), "org.wedge.agent.0");
 }
 
 TEST(DomainXml, DevicesAreUserNetBalloonAndNothingElse) {
-  std::string xml = build_domain_xml(sample_spec());
-  EXPECT_NE(xml.find("<interface type='user'>\n      <model type='virtio'/>\n"
-                     "      <alias name='ua-wedge-net'/>\n    </interface>"),
-            std::string::npos);
-  EXPECT_NE(xml.find("<memballoon model='virtio'>\n      <stats period='1'/>\n"
-                     "    </memballoon>"),
-            std::string::npos);
-  EXPECT_NE(xml.find("<controller type='usb' model='none'/>"), std::string::npos);
-  for (const char* absent : {"<graphics", "<video", "<disk", "tablet", "<sound"}) {
-    EXPECT_EQ(xml.find(absent), std::string::npos) << absent;
+  std::string text = build_domain_xml(sample_spec());
+  Parsed xml(text);
+  EXPECT_EQ(xml.names("/domain/devices/*"),
+            (std::vector<std::string>{"emulator", "serial", "console", "channel", "interface",
+                                      "controller", "memballoon"}));
+  EXPECT_EQ(xml.one("/domain/devices/interface/@type"), "user");
+  EXPECT_EQ(xml.one("/domain/devices/interface/model/@type"), "virtio");
+  EXPECT_EQ(xml.one("/domain/devices/interface/alias/@name"), "ua-wedge-net");
+  EXPECT_EQ(xml.one("/domain/devices/memballoon/@model"), "virtio");
+  EXPECT_EQ(xml.one("/domain/devices/memballoon/stats/@period"), "1");
+  EXPECT_EQ(xml.one("/domain/devices/controller/@type"), "usb");
+  EXPECT_EQ(xml.one("/domain/devices/controller/@model"), "none");
+  for (const char* absent : {"graphics", "video", "disk", "input", "sound"}) {
+    EXPECT_EQ(xml.count(std::string("//") + absent), 0u) << absent;
   }
+  EXPECT_EQ(text.find("tablet"), std::string::npos);
 }
 
 TEST(DomainXml, KvmSpecAsksForKvmDomain) {
   VmSpec spec = sample_spec();
   spec.kvm = true;
-  EXPECT_TRUE(build_domain_xml(spec).starts_with("<domain type='kvm' "));
+  EXPECT_EQ(Parsed(build_domain_xml(spec)).one("/domain/@type"), "kvm");
 }
 
 TEST(DomainXml, EmptyInitrdAndCmdlineAreLeftOut) {
   VmSpec spec = sample_spec();
   spec.initrd.clear();
   spec.cmdline.clear();
-  std::string xml = build_domain_xml(spec);
-  EXPECT_EQ(xml.find("<initrd>"), std::string::npos);
-  EXPECT_EQ(xml.find("<cmdline>"), std::string::npos);
-  EXPECT_TRUE(balanced(xml));
+  Parsed xml(build_domain_xml(spec));
+  ASSERT_TRUE(xml.ok());
+  EXPECT_EQ(xml.names("/domain/os/*"), (std::vector<std::string>{"type", "kernel"}));
 }
 
-TEST(DomainXml, EscapesEverySpecialCharacter) {
-  EXPECT_EQ(xml_escape("a<b>&'\"c"), "a&lt;b&gt;&amp;&apos;&quot;c");
-  EXPECT_EQ(xml_escape("tab\there\nnl"), "tab\there\nnl");
-  // XML 1.0 forbids these even escaped: each becomes a visible ?.
-  EXPECT_EQ(xml_escape(std::string("bell\a") + '\x01'), "bell??");
-
+// Every character XML treats specially, in every value taken from the spec, comes back from
+// the parser as it went in.
+TEST(DomainXml, EveryValueRoundTripsThroughAParser) {
   VmSpec spec = sample_spec();
   spec.name = "wedge-<&'\">";
   spec.owner = "o'<&>\"";
   spec.kernel = "/k/<vm&'linuz\">";
   spec.initrd = "/i/'&'";
-  spec.cmdline = "init=/x a=\"b c\" d='e' f<g&h";
+  spec.cmdline = "init=/x a=\"b c\" d='e' f<g&h\ttab";
   spec.console_log = "/c/'console'.log";
   spec.agent_socket = "/s/\"agent\"&.sock";
-  std::string xml = build_domain_xml(spec);
-  EXPECT_EQ(element(xml, "name"), "wedge-&lt;&amp;&apos;&quot;&gt;");
-  EXPECT_EQ(element(xml, "wedge:owner"), "o&apos;&lt;&amp;&gt;&quot;");
-  EXPECT_EQ(element(xml, "kernel"), "/k/&lt;vm&amp;&apos;linuz&quot;&gt;");
-  EXPECT_EQ(element(xml, "initrd"), "/i/&apos;&amp;&apos;");
-  EXPECT_EQ(element(xml, "cmdline"), "init=/x a=&quot;b c&quot; d=&apos;e&apos; f&lt;g&amp;h");
-  EXPECT_NE(xml.find("<log file='/c/&apos;console&apos;.log' append='off'/>"), std::string::npos);
-  EXPECT_NE(xml.find("<source mode='bind' path='/s/&quot;agent&quot;&amp;.sock'/>"),
-            std::string::npos);
-  // No raw special character survives outside markup: strip the tags and look.
-  std::string text;
-  bool in_tag = false;
-  for (char c : xml) {
-    if (c == '<') in_tag = true;
-    if (!in_tag) text += c;
-    if (c == '>') in_tag = false;
-  }
-  EXPECT_EQ(text.find_first_of("<>'\""), std::string::npos) << text;
-  EXPECT_TRUE(balanced(xml)) << xml;
+  spec.disks = {"/d/<a>&\"b'.img"};
+  spec.shared_folders = {{"/share/&<'\">", "tag&<"}};
+  std::string text = build_domain_xml(spec);
+  Parsed xml(text);
+  ASSERT_TRUE(xml.ok()) << text;
+  EXPECT_EQ(xml.one("/domain/name"), spec.name);
+  EXPECT_EQ(xml.one("//wedge:owner"), spec.owner);
+  EXPECT_EQ(xml.one("/domain/os/kernel"), spec.kernel.string());
+  EXPECT_EQ(xml.one("/domain/os/initrd"), spec.initrd.string());
+  EXPECT_EQ(xml.one("/domain/os/cmdline"), spec.cmdline);
+  EXPECT_EQ(xml.all("//log/@file"),
+            (std::vector<std::string>{spec.console_log.string(), spec.console_log.string()}));
+  EXPECT_EQ(xml.one("//channel/source/@path"), spec.agent_socket.string());
+  EXPECT_EQ(xml.one("//disk/source/@file"), spec.disks[0].string());
+  EXPECT_EQ(xml.one("//filesystem/source/@dir"), "/share/&<'\">");
+  EXPECT_EQ(xml.one("//filesystem/target/@dir"), "tag&<");
+  EXPECT_EQ(xml.all("//qemu:arg/@value")[3],
+            "socket,id=wedge-net-out,path=/s/\"agent\"&.gate-in.sock,server=on,wait=off");
 }
 
 TEST(DomainXml, ValidateAcceptsSampleSpec) { EXPECT_TRUE(validate_spec(sample_spec()).ok()); }
@@ -305,20 +343,36 @@ TEST(DomainXml, ValidateRejectsRelativePathsControlCharsAndLongSockets) {
   EXPECT_FALSE(validate_spec(spec).ok());
 }
 
-TEST(DomainXml, DisksAreRawVirtioInOrderAndEscaped) {
+TEST(DomainXml, ValidateRejectsInvalidUtf8) {
   VmSpec spec = sample_spec();
-  EXPECT_EQ(build_domain_xml(spec).find("<disk"), std::string::npos) << "no disks by default";
+  spec.owner = "caf\xc3";
+  auto status = validate_spec(spec);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().message(), "owner is not valid UTF-8");
+  spec = sample_spec();
+  spec.kernel = "/boot/vmlinuz-\xff";
+  EXPECT_FALSE(validate_spec(spec).ok());
+  spec.kernel = "/boot/vmlinuz-caf\xc3\xa9";  // UTF-8 is fine
+  EXPECT_TRUE(validate_spec(spec).ok());
+}
+
+TEST(DomainXml, DisksAreRawVirtioInOrder) {
+  VmSpec spec = sample_spec();
+  EXPECT_EQ(Parsed(build_domain_xml(spec)).count("//disk"), 0u) << "no disks by default";
   spec.disks = {"/runs/r1/export.img", "/runs/r1/a&b.img"};
-  std::string xml = build_domain_xml(spec);
-  EXPECT_TRUE(balanced(xml)) << xml;
-  auto first = xml.find("<source file='/runs/r1/export.img'/>");
-  auto second = xml.find("<source file='/runs/r1/a&amp;b.img'/>");
-  ASSERT_NE(first, std::string::npos) << xml;
-  ASSERT_NE(second, std::string::npos) << xml;
-  EXPECT_LT(first, second);
-  EXPECT_NE(xml.find("<target dev='vda' bus='virtio'/>"), std::string::npos);
-  EXPECT_NE(xml.find("<target dev='vdb' bus='virtio'/>"), std::string::npos);
-  EXPECT_NE(xml.find("<driver name='qemu' type='raw'"), std::string::npos);
+  Parsed xml(build_domain_xml(spec));
+  EXPECT_EQ(xml.all("/domain/devices/disk/@type"), (std::vector<std::string>{"file", "file"}));
+  EXPECT_EQ(xml.all("/domain/devices/disk/@device"), (std::vector<std::string>{"disk", "disk"}));
+  EXPECT_EQ(xml.all("/domain/devices/disk/source/@file"),
+            (std::vector<std::string>{"/runs/r1/export.img", "/runs/r1/a&b.img"}));
+  EXPECT_EQ(xml.all("/domain/devices/disk/target/@dev"), (std::vector<std::string>{"vda", "vdb"}));
+  EXPECT_EQ(xml.all("/domain/devices/disk/target/@bus"),
+            (std::vector<std::string>{"virtio", "virtio"}));
+  EXPECT_EQ(xml.all("/domain/devices/disk/driver/@name"),
+            (std::vector<std::string>{"qemu", "qemu"}));
+  EXPECT_EQ(xml.all("/domain/devices/disk/driver/@type"), (std::vector<std::string>{"raw", "raw"}));
+  EXPECT_EQ(xml.one("/domain/devices/disk[1]/driver/@cache"), "none");
+  EXPECT_EQ(xml.one("/domain/devices/disk[1]/driver/@io"), "native");
 }
 
 // QEMU as the unprivileged user, with no file relabelled by libvirt; no label without run_as
@@ -326,17 +380,20 @@ TEST(DomainXml, DisksAreRawVirtioInOrderAndEscaped) {
 // unprivileged QEMU cannot chown what the guest creates.
 TEST(DomainXml, RunAsIsAStaticDacLabelWithoutRelabelling) {
   VmSpec spec = sample_spec();
-  EXPECT_EQ(build_domain_xml(spec).find("<seclabel"), std::string::npos);
+  EXPECT_EQ(Parsed(build_domain_xml(spec)).count("//seclabel"), 0u);
   spec.run_as = VmSpec::RunAs{999, 995};
   spec.shared_folders = {{"/runs/r1/share", "wedge9p"}};
-  std::string xml = build_domain_xml(spec);
-  EXPECT_TRUE(balanced(xml)) << xml;
-  EXPECT_NE(xml.find("<seclabel type='static' model='dac' relabel='no'>\n"
-                     "    <label>+999:+995</label>\n  </seclabel>"),
-            std::string::npos)
-      << xml;
-  EXPECT_LT(xml.find("</devices>"), xml.find("<seclabel")) << "a child of <domain>";
-  EXPECT_NE(xml.find("<filesystem type='mount' accessmode='squash'>"), std::string::npos);
+  Parsed xml(build_domain_xml(spec));
+  ASSERT_TRUE(xml.ok());
+  EXPECT_EQ(xml.count("//seclabel"), 1u);
+  EXPECT_EQ(xml.one("/domain/seclabel/@type"), "static");
+  EXPECT_EQ(xml.one("/domain/seclabel/@model"), "dac");
+  EXPECT_EQ(xml.one("/domain/seclabel/@relabel"), "no");
+  EXPECT_EQ(xml.one("/domain/seclabel/label"), "+999:+995");
+  EXPECT_EQ(xml.one("/domain/devices/filesystem/@type"), "mount");
+  EXPECT_EQ(xml.one("/domain/devices/filesystem/@accessmode"), "squash");
+  EXPECT_EQ(xml.one("/domain/devices/filesystem/source/@dir"), "/runs/r1/share");
+  EXPECT_EQ(xml.one("/domain/devices/filesystem/target/@dir"), "wedge9p");
 }
 
 }  // namespace

@@ -1,8 +1,7 @@
 // Unit tests for the small parsers of the image builder: busybox applet lists, the kernel
-// metapackage's Depends field, the stock flavour names, sha256sum output, and the hashed manifest.
+// metapackage's Depends field, the stock flavour names, and the hashed manifest.
 #include <gtest/gtest.h>
 
-#include "vm-images/content_hash.h"
 #include "vm-images/contents.h"
 #include "vm-images/debian_kernel.h"
 #include "vm-images/image_cache.h"
@@ -49,22 +48,6 @@ TEST(DebianKernel, FlavourNamesMapToTheirMetapackages) {
   EXPECT_EQ(generic->metapackage, "linux-image-amd64");
   EXPECT_FALSE(debian_flavour("/boot/vmlinuz-6.1.0-56-amd64").has_value());
   EXPECT_FALSE(debian_flavour("debian-cloud").has_value());
-}
-
-TEST(ContentHash, ParsesSha256sumOutput) {
-  std::string a(64, 'a');
-  std::string b(64, '0');
-  auto digests = parse_sha256sum_output(a + "  /bin/busybox\n\\" + b + "  /odd\\nname\n", 2);
-  ASSERT_TRUE(digests.ok()) << digests.error().message();
-  EXPECT_EQ(*digests, (std::vector<std::string>{a, b}));
-  EXPECT_FALSE(parse_sha256sum_output(a + "  x\n", 2).ok());
-  EXPECT_FALSE(parse_sha256sum_output("sha256sum: x: No such file\n", 1).ok());
-}
-
-TEST(ContentHash, Sha256OfText) {
-  auto digest = sha256_text("abc");
-  ASSERT_TRUE(digest.ok()) << digest.error().message();
-  EXPECT_EQ(*digest, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(Manifest, CoversEveryInputAndNamesMissingDigests) {

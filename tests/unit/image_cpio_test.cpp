@@ -1,9 +1,13 @@
-// Unit tests for vm-images/cpio and write_initrd_with_extras: archives GNU cpio extracts
-// as written, byte-identical output for identical input, and appended archives.
+// Unit tests for vm-images/cpio and write_initrd_with_extras: archives that libarchive's reader
+// and GNU cpio read back as written, byte-identical output for identical input, and appended
+// archives.
+#include <archive.h>
+#include <archive_entry.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <chrono>
+#include <memory>
 
 #include "harness/util/files.h"
 #include "harness/util/process.h"
@@ -17,42 +21,53 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// What a newc reader sees; walks concatenated archives and the zero padding between
-// them the way the kernel's initramfs unpacker does.
+// One member as libarchive's cpio reader sees it.
 struct ReadEntry {
   std::string name;
-  uint32_t mode = 0;
+  uint32_t mode = 0;  // type and permission bits
+  int64_t ino = 0;
+  unsigned nlink = 0;
+  int64_t uid = -1;
+  int64_t gid = -1;
+  int64_t mtime = -1;
   uint32_t rdev_major = 0;
   uint32_t rdev_minor = 0;
+  std::string symlink;
   std::string data;
 };
 
-std::vector<ReadEntry> read_newc(const std::string& bytes) {
+// Reads one newc archive (up to its trailer) from bytes with libarchive; the format must be
+// newc ("070701", no checksums).
+std::vector<ReadEntry> read_newc(std::string_view bytes) {
+  std::unique_ptr<struct archive, decltype(&archive_read_free)> a(archive_read_new(),
+                                                                  archive_read_free);
+  archive_read_support_format_cpio(a.get());
+  EXPECT_EQ(archive_read_open_memory(a.get(), bytes.data(), bytes.size()), ARCHIVE_OK);
   std::vector<ReadEntry> out;
-  size_t pos = 0;
-  auto field = [&](size_t i) {
-    return static_cast<uint32_t>(std::stoul(bytes.substr(pos + 6 + i * 8, 8), nullptr, 16));
-  };
-  auto align = [](size_t n) { return (n + 3) & ~size_t{3}; };
-  while (pos < bytes.size()) {
-    if (bytes[pos] == '\0') {
-      ++pos;
-      continue;
+  archive_entry* e = nullptr;
+  int r = ARCHIVE_OK;
+  while ((r = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK) {
+    EXPECT_EQ(archive_format(a.get()), ARCHIVE_FORMAT_CPIO_SVR4_NOCRC);
+    ReadEntry entry;
+    entry.name = archive_entry_pathname(e);
+    entry.mode = archive_entry_mode(e);
+    entry.ino = archive_entry_ino64(e);
+    entry.nlink = archive_entry_nlink(e);
+    entry.uid = archive_entry_uid(e);
+    entry.gid = archive_entry_gid(e);
+    entry.mtime = archive_entry_mtime(e);
+    entry.rdev_major = archive_entry_rdevmajor(e);
+    entry.rdev_minor = archive_entry_rdevminor(e);
+    if (const char* target = archive_entry_symlink(e)) entry.symlink = target;
+    char buf[4096];
+    la_ssize_t n = 0;
+    while ((n = archive_read_data(a.get(), buf, sizeof buf)) > 0) {
+      entry.data.append(buf, static_cast<size_t>(n));
     }
-    EXPECT_EQ(pos % 4, 0u);
-    EXPECT_EQ(bytes.substr(pos, 6), "070701");
-    ReadEntry e;
-    e.mode = field(1);
-    uint32_t size = field(6);
-    e.rdev_major = field(9);
-    e.rdev_minor = field(10);
-    uint32_t namesize = field(11);
-    e.name = bytes.substr(pos + 110, namesize - 1);
-    pos = align(pos + 110 + namesize);
-    e.data = bytes.substr(pos, size);
-    pos = align(pos + size);
-    if (e.name != "TRAILER!!!") out.push_back(std::move(e));
+    EXPECT_EQ(n, 0) << archive_error_string(a.get());
+    out.push_back(std::move(entry));
   }
+  EXPECT_EQ(r, ARCHIVE_EOF) << archive_error_string(a.get());
   return out;
 }
 
@@ -67,16 +82,6 @@ std::vector<CpioEntry> sample_entries(const fs::path& host_file) {
       CpioEntry::file_from_bytes("/empty", ""),
       CpioEntry::char_device("/console", 0600, 5, 1),
   };
-}
-
-TEST(Cpio, HeaderIsNewcAndPadsNameToFourBytes) {
-  std::string h = cpio_header("abc", 1, 0100644, 1, 6, 0, 0);
-  EXPECT_EQ(h.size() % 4, 0u);
-  EXPECT_EQ(h.substr(0, 110),
-            "070701"
-            "00000001000081A4000000000000000000000001000000000000000600000000"
-            "0000000000000000000000000000000400000000");
-  EXPECT_EQ(h.substr(110), std::string("abc\0\0\0", 6));  // 110 + 6: next entry 4-aligned
 }
 
 TEST(Cpio, GnuCpioExtractsWhatWasWritten) {
@@ -110,27 +115,100 @@ TEST(Cpio, GnuCpioExtractsWhatWasWritten) {
   EXPECT_EQ(fs::file_size(archive) % 512, 0u);
 }
 
+TEST(Cpio, LibarchiveReadsBackEveryEntryAsWritten) {
+  auto dir = TempDir::create("wedge-cpio-test");
+  ASSERT_TRUE(dir.ok());
+  fs::path host = dir->path() / "tool";
+  std::string payload(70001, 'y');  // more than one write block of the reader's buffer
+  payload[0] = '#';
+  ASSERT_TRUE(write_file_atomic(host, payload).ok());
+  fs::path archive = dir->path() / "out.cpio";
+  ASSERT_TRUE(write_cpio(archive, sample_entries(host)).ok());
+
+  std::vector<ReadEntry> read = read_newc(*read_file(archive));
+  ASSERT_EQ(read.size(), 8u);
+  std::vector<std::string> names;
+  for (const ReadEntry& e : read) names.push_back(e.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"etc", "etc/hostname", "usr", "usr/bin",
+                                             "usr/bin/tool", "usr/bin/alias", "empty", "console"}));
+  const std::vector<uint32_t> modes = {040755,  0100644, 040755,  040750,
+                                       0100755, 0120777, 0100644, 020600};
+  for (size_t i = 0; i < read.size(); ++i) {
+    SCOPED_TRACE(read[i].name);
+    EXPECT_EQ(read[i].mode, modes[i]);
+    // Deterministic headers: inode numbers in entry order, owner root, mtime 0.
+    EXPECT_EQ(read[i].ino, static_cast<int64_t>(i + 1));
+    EXPECT_EQ(read[i].uid, 0);
+    EXPECT_EQ(read[i].gid, 0);
+    EXPECT_EQ(read[i].mtime, 0);
+    EXPECT_EQ(read[i].nlink, (modes[i] & 0170000) == 040000 ? 2u : 1u);
+  }
+  EXPECT_EQ(read[1].data, "wedge\n");
+  EXPECT_EQ(read[4].data, payload);
+  EXPECT_EQ(read[5].symlink, "/usr/bin/tool");
+  EXPECT_EQ(read[6].data, "");
+  EXPECT_EQ(read[7].rdev_major, 5u);
+  EXPECT_EQ(read[7].rdev_minor, 1u);
+}
+
 TEST(Cpio, SameInputSameBytes) {
   auto dir = TempDir::create("wedge-cpio-test");
   ASSERT_TRUE(dir.ok());
   fs::path host = dir->path() / "tool";
   ASSERT_TRUE(write_file_atomic(host, "#!/bin/sh\n").ok());
   ASSERT_TRUE(write_cpio(dir->path() / "a.cpio", sample_entries(host)).ok());
+  // The host file's own mode and mtime must not reach the archive.
+  ASSERT_EQ(::chmod(host.c_str(), 0600), 0);
+  fs::last_write_time(host, fs::file_time_type::clock::now() - 1h);
   ASSERT_TRUE(write_cpio(dir->path() / "b.cpio", sample_entries(host)).ok());
   std::string a = *read_file(dir->path() / "a.cpio");
   EXPECT_EQ(a, *read_file(dir->path() / "b.cpio"));
+  // And the bytes do depend on the entries.
+  std::vector<CpioEntry> other = sample_entries(host);
+  other[0].mode = 0700;
+  ASSERT_TRUE(write_cpio(dir->path() / "c.cpio", other).ok());
+  EXPECT_NE(a, *read_file(dir->path() / "c.cpio"));
+}
 
-  std::vector<ReadEntry> read = read_newc(a);
-  ASSERT_EQ(read.size(), 8u);
-  EXPECT_EQ(read[0].name, "etc");
-  EXPECT_EQ(read[0].mode, 040755u);
-  EXPECT_EQ(read[5].name, "usr/bin/alias");
-  EXPECT_EQ(read[5].mode, 0120777u);
-  EXPECT_EQ(read[5].data, "/usr/bin/tool");
-  EXPECT_EQ(read[7].name, "console");
-  EXPECT_EQ(read[7].mode, 020600u);
-  EXPECT_EQ(read[7].rdev_major, 5u);
-  EXPECT_EQ(read[7].rdev_minor, 1u);
+TEST(Cpio, FinishedWriterRefusesMoreEntries) {
+  auto dir = TempDir::create("wedge-cpio-test");
+  ASSERT_TRUE(dir.ok());
+  auto writer = CpioWriter::create(dir->path() / "x.cpio");
+  ASSERT_TRUE(writer.ok()) << writer.error().message();
+  ASSERT_TRUE(writer->add(CpioEntry::file_from_bytes("/a", "abc")).ok());
+  EXPECT_EQ(writer->file_bytes(), 3u);
+  ASSERT_TRUE(writer->finish().ok());
+  auto late = writer->add(CpioEntry::directory("/b"));
+  ASSERT_FALSE(late.ok());
+  EXPECT_NE(late.error().message().find("already finished"), std::string::npos);
+  auto missing = CpioWriter::create(dir->path() / "x.cpio")
+                     .value()
+                     .add(CpioEntry::file_from_host("/m", dir->path() / "nope"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message().find("nope"), std::string::npos);
+}
+
+// The kernel unpacks archives back to back and wants each header 4-aligned from the start:
+// an archive appended to a file of odd length starts after zero padding.
+TEST(Cpio, AppendedArchiveStartsFourByteAligned) {
+  auto dir = TempDir::create("wedge-cpio-test");
+  ASSERT_TRUE(dir.ok());
+  fs::path out = dir->path() / "odd.cpio";
+  ASSERT_TRUE(write_file_atomic(out, "12345").ok());
+  {
+    auto writer = CpioWriter::create(out, /*append=*/true, /*first_inode=*/100);
+    ASSERT_TRUE(writer.ok()) << writer.error().message();
+    ASSERT_TRUE(writer->add(CpioEntry::file_from_bytes("/x", "data")).ok());
+    ASSERT_TRUE(writer->finish().ok());
+  }
+  std::string bytes = *read_file(out);
+  EXPECT_EQ(bytes.substr(0, 8), std::string("12345\0\0\0", 8));
+  EXPECT_EQ(bytes.substr(8, 6), "070701");
+  std::vector<ReadEntry> read = read_newc(std::string_view(bytes).substr(8));
+  ASSERT_EQ(read.size(), 1u);
+  EXPECT_EQ(read[0].name, "x");
+  EXPECT_EQ(read[0].ino, 100);
+  EXPECT_EQ(read[0].data, "data");
 }
 
 TEST(ImageTree, ParentsComeFirstAndSizesAddUp) {
@@ -166,13 +244,17 @@ TEST(Extras, AppendedArchiveHoldsFilesAndTheirParents) {
   std::string bytes = *read_file(out);
   ASSERT_GT(bytes.size(), base_bytes.size());
   EXPECT_EQ(bytes.substr(0, base_bytes.size()), base_bytes);
-  std::vector<ReadEntry> read = read_newc(bytes);
+  ASSERT_EQ(base_bytes.size() % 4, 0u);
   std::vector<std::string> names;
+  for (const auto& e : read_newc(base_bytes)) names.push_back(e.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"extra", "init"}));
+  std::vector<ReadEntry> read = read_newc(std::string_view(bytes).substr(base_bytes.size()));
+  names.clear();
   for (const auto& e : read) names.push_back(e.name);
-  EXPECT_EQ(names,
-            (std::vector<std::string>{"extra", "init", "extra", "extra/bin", "extra/bin/repro"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"extra", "extra/bin", "extra/bin/repro"}));
   EXPECT_EQ(read.back().data, "binary");
   EXPECT_EQ(read.back().mode, 0100755u);
+  EXPECT_EQ(read.front().ino, 1 << 24) << "inode numbers apart from the base's";
 
   auto bad = write_initrd_with_extras(base, {{repro, "relative/path"}}, out);
   ASSERT_FALSE(bad.ok());

@@ -23,12 +23,6 @@ BuildKeyInputs clean_inputs() {
   return {{"0123456789abcdef", "", {}}, "defconfig\n", "CONFIG_SWAP=y\n", "CC=ccache gcc"};
 }
 
-TEST(BuildKey, Sha256OfKnownText) {
-  auto hex = sha256_hex("abc");
-  ASSERT_TRUE(hex.ok());
-  EXPECT_EQ(*hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-}
-
 TEST(BuildKey, SameInputsSameKeyAndEveryInputCounts) {
   std::string clean = key_of(clean_inputs());
   EXPECT_EQ(clean.size(), 64u);
