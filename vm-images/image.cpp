@@ -113,6 +113,12 @@ Result<Plan> plan_image(const ImageRequest& request, const KernelFiles& kernel,
     if (!plan.modules.built_in.empty()) {
       report(progress, "modules: built into the kernel: " + join(plan.modules.built_in));
     }
+    if (!plan.modules.absent_optional.empty()) {
+      report(progress,
+             "modules: not in this kernel, done without: " + join(plan.modules.absent_optional) +
+                 " (qemu_fw_cfg: memory dumps will not name their kernel; "
+                 "CONFIG_FW_CFG_SYSFS)");
+    }
     if (!plan.modules.assumed_built_in.empty()) {
       report(progress,
              fmt::format("modules: {} has no modules.builtin; taken as built in "

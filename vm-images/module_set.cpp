@@ -44,6 +44,8 @@ std::vector<std::string> names_to_load(const ModuleIndex& index,
     std::string name = normalise_module_name(asked);
     if (index.builtin.contains(name)) {
       note(set.built_in, name);
+    } else if (!index.modules.contains(name) && index.builtin_listed && is_optional_module(name)) {
+      note(set.absent_optional, name);
     } else if (!index.modules.contains(name) && !index.builtin_listed) {
       note(set.assumed_built_in, name);
     } else {
@@ -54,6 +56,10 @@ std::vector<std::string> names_to_load(const ModuleIndex& index,
 }
 
 }  // namespace
+
+bool is_optional_module(const std::string& name) {
+  return normalise_module_name(name) == "qemu_fw_cfg";
+}
 
 Result<ModuleSet> plan_module_set(const ModuleIndex& index, const std::vector<std::string>& boot,
                                   const std::vector<std::string>& extra) {

@@ -33,12 +33,20 @@ struct ModuleSet {
   // tree without modules.builtin (assumed built in; the guest checks when it loads them).
   std::vector<std::string> built_in;
   std::vector<std::string> assumed_built_in;
+  // Optional modules (is_optional_module) this kernel has neither built in nor as a module.
+  std::vector<std::string> absent_optional;
 };
+
+// Modules wedge uses when the kernel has them and does without otherwise: qemu_fw_cfg (QEMU's
+// vmcoreinfo device, so memory dumps name their kernel). A kernel built from a tree may lack
+// them; that costs a convenience, not the run.
+[[nodiscard]] bool is_optional_module(const std::string& name);
 
 // Resolves boot and extra module names. A boot entry may carry parameters after a space
 // ("nbd nbds_max=4"); they go on that module's line in modules.load (a built-in driver takes
 // its parameters from the kernel command line instead). A name that is built in carries
-// nothing; one in neither table is an error when the tree lists its built-ins.
+// nothing; one in neither table is an error when the tree lists its built-ins, unless the
+// module is optional (then it is noted in absent_optional).
 [[nodiscard]] Result<ModuleSet> plan_module_set(const ModuleIndex& index,
                                                 const std::vector<std::string>& boot,
                                                 const std::vector<std::string>& extra);

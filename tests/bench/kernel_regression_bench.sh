@@ -36,6 +36,16 @@ make_tree() {
   tar xJf "$source_tarball" -C "$tree.unpack"
   mv "$tree.unpack"/linux-source-6.1 "$tree"
   rmdir "$tree.unpack"
+  # Debian's packaging adds "/*" to the top-level .gitignore (its repository holds only
+  # debian/): without dropping that block, git would see no file of the tree.
+  python3 - "$tree/.gitignore" <<'PY'
+import sys
+path = sys.argv[1]
+lines = open(path).read().split("\n")
+start = next(i for i, l in enumerate(lines) if l.startswith("# Debian packaging"))
+end = lines.index("!/debian/")
+open(path, "w").write("\n".join(lines[:start - 1] + lines[end + 1:]))
+PY
   git -C "$tree" init -q
   commit_all "linux-source-6.1 as Debian ships it"
   echo "NBD is also the transport wedge swaps over." >>"$tree/Documentation/admin-guide/blockdev/nbd.rst"
@@ -71,7 +81,7 @@ PY
   commit_all "README: a blank line"
 }
 
-if wants tree && [[ ! -d $tree/.git ]]; then
+if wants tree && ! git -C "$tree" rev-parse -q --verify HEAD >/dev/null 2>&1; then
   say "making the tree in $tree"
   start=$(date +%s)
   make_tree

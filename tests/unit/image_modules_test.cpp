@@ -172,6 +172,22 @@ TEST(ModuleSet, BuiltInDriversCarryNothing) {
   EXPECT_EQ(missing.error().message(), "unknown module 'xfs' (not in modules.dep)");
 }
 
+// A kernel built from a tree without FW_CFG_SYSFS (defconfig has none): qemu_fw_cfg is optional,
+// so the image is built without it and says so; a needed module missing is still an error.
+TEST(ModuleSet, OptionalModuleTheKernelLacksIsNotedNotAnError) {
+  auto index =
+      parse_module_index("kernel/drivers/net/virtio_net.ko:\n", "kernel/drivers/block/nbd.ko\n");
+  ASSERT_TRUE(index.ok()) << index.error().message();
+  auto set = plan_module_set(*index, {"virtio_net", "qemu_fw_cfg"}, {"nbd"});
+  ASSERT_TRUE(set.ok()) << set.error().message();
+  EXPECT_EQ(set->absent_optional, (std::vector<std::string>{"qemu_fw_cfg"}));
+  EXPECT_EQ(set->paths, (std::vector<std::string>{"kernel/drivers/net/virtio_net.ko"}));
+  EXPECT_EQ(set->built_in, (std::vector<std::string>{"nbd"}));
+  EXPECT_TRUE(is_optional_module("qemu-fw-cfg"));
+  EXPECT_FALSE(is_optional_module("virtio_net"));
+  EXPECT_FALSE(plan_module_set(*index, {"virtio_balloon"}, {}).ok());
+}
+
 // A module tree shipped without modules.builtin cannot tell built in from missing: a name it
 // does not have is taken as built in (the guest checks when it asks for the driver).
 TEST(ModuleSet, TreeWithoutModulesBuiltinTakesUnknownNamesAsBuiltIn) {
