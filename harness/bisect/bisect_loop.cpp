@@ -42,6 +42,11 @@ class BisectLoop {
     NextStep next;
     if (!rec_.git_log.empty()) {
       hooks_.progress("bisect: resuming: replaying the saved git bisect log");
+      // One resumes after fixing what stopped the bisect (a full disk, a dead libvirtd): each
+      // undecided step gets a fresh budget of infra errors. The earlier runs stay recorded.
+      for (StepRecord& step : rec_.steps) {
+        if (step.decision == StepDecision::kPending) step.infra_errors = 0;
+      }
       WEDGE_TRY(next, git_.replay(rec_.git_log).context("restoring git bisect state"));
     } else {
       WEDGE_CHECK(git_.start());
@@ -159,9 +164,12 @@ class BisectLoop {
 
   std::optional<Stop> too_many_infra_errors(const StepRecord& step) const {
     if (step.infra_errors <= rec_.settings.max_infra_errors) return std::nullopt;
+    auto last_infra = std::find_if(step.runs.rbegin(), step.runs.rend(),
+                                   [](const RunRecord& r) { return r.end == RunEnd::kInfraError; });
     return Stop{BisectEnd::kInfraError,
                 fmt::format("{} infra errors on {}; the last: {}; no commit was marked for it",
-                            step.infra_errors, short_hash(step.commit), step.runs.back().reason)};
+                            step.infra_errors, short_hash(step.commit),
+                            last_infra == step.runs.rend() ? "" : last_infra->reason)};
   }
 
   // BAD's most frequent bug among its runs so far: the first finding of the group and the

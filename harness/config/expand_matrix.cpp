@@ -1,6 +1,9 @@
 // Matrix expansion: each scenario's TOML with the axis values applied, re-validated by the
 // scenario loader, so a cell is exactly what `wedge run` will load from its file.
 
+#include <fmt/format.h>
+
+#include <cstdint>
 #include <sstream>
 
 #include "harness/config/load_scenario.h"
@@ -115,7 +118,14 @@ std::string cell_token(const std::string& value) {
     bool safe = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
     out += safe ? c : (c == '.' ? '_' : '-');
   }
-  return out.empty() ? "x" : out;
+  if (out.empty()) return "x";
+  constexpr size_t kMaxToken = 26;
+  if (out.size() <= kMaxToken) return out;
+  // FNV-1a of the whole value: two long values that share their first 16 characters still
+  // give two tokens (and a collision is caught as "listed twice" by expand_matrix).
+  uint32_t hash = 2166136261u;
+  for (char c : value) hash = (hash ^ static_cast<unsigned char>(c)) * 16777619u;
+  return fmt::format("{}-{:08x}", out.substr(0, 16), hash);
 }
 
 Result<std::vector<Cell>> expand_matrix(const Matrix& m) {

@@ -61,7 +61,10 @@ struct Cell {
 // order; errors name the scenario and the axis values that made it invalid.
 [[nodiscard]] Result<std::vector<Cell>> expand_matrix(const Matrix& matrix);
 
-// A value as a file-name-safe token: "/boot/vmlinuz-6.1" -> "vmlinuz-6.1".
+// A value as a file-name-safe token: "/boot/vmlinuz-6.1" -> "vmlinuz-6.1". A long one keeps its
+// first 16 characters and a hash of the whole value ("e70f3786477ddeb5-9c1d2e3f" for a `wedge
+// kernel build` folder named by its 64-digit key), so run folders stay short enough for the
+// unix sockets inside them.
 [[nodiscard]] std::string cell_token(const std::string& value);
 
 }  // namespace wedge::config

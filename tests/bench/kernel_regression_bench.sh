@@ -126,6 +126,7 @@ if wants drivers; then
 fi
 
 if wants compare; then
+  rm -rf "$out/compare"
   start=$(date +%s)
   "$wedge" compare nbd-swap-hog --base "$kernel_first" --candidate "$kernel_last" --repeat "$runs" \
     --parallel 2 --out "$out/compare" >"$out/compare.out" 2>&1 || true
@@ -134,6 +135,7 @@ if wants compare; then
 fi
 
 if wants bisect; then
+  rm -rf "$out/bisect"
   start=$(date +%s)
   "$wedge" bisect --good "$first" --bad "$last" nbd-swap-hog --tree "$tree" --builtin \
     --out "$out/bisect" >"$out/bisect.out" 2>&1 || true

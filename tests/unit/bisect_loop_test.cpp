@@ -342,6 +342,29 @@ TEST_F(BisectLoopTest, RepeatedInfraErrorsStopWithExit125AndMarkNothing) {
   for (const auto& [c, m] : git.marks) EXPECT_NE(c, "c4");
 }
 
+// Stopped by a broken host (4 infra errors on c4), then resumed once the host is fixed: the
+// resumed session gives c4 a fresh budget instead of stopping at its first run again.
+TEST_F(BisectLoopTest, AResumedBisectGetsAFreshBudgetOfInfraErrors) {
+  FakeRunner broken({{}, [](const std::string& c, int) {
+                       if (c == "c4") return ended(RunEnd::kInfraError, "disk full");
+                       return is_bad(c) ? hang("reserves-hang-bio-alloc") : pass();
+                     }});
+  BisectRecord rec = record();
+  ASSERT_EQ(bisect(rec, broken), BisectEnd::kInfraError);
+  EXPECT_NE(rec.result.message.find("the last: disk full"), std::string::npos)
+      << rec.result.message;
+  auto saved = read_bisect_json(dir() / "bisect.json");
+  ASSERT_TRUE(saved.ok()) << saved.error().message();
+  git = FakeGit();
+  FakeRunner fixed({{}, [](const std::string& c, int) {
+                      return is_bad(c) ? hang("reserves-hang-bio-alloc") : pass();
+                    }});
+  ASSERT_EQ(bisect(*saved, fixed), BisectEnd::kFound) << saved->result.message;
+  EXPECT_EQ(saved->result.first_bad, "c5");
+  EXPECT_EQ(step(*saved, "c4")->decision, StepDecision::kGood);
+  EXPECT_GE(step(*saved, "c4")->runs.size(), 5u);  // the 4 infra runs are still on record
+}
+
 TEST_F(BisectLoopTest, AFewInfraErrorsAreRetried) {
   FakeRunner runner({{}, [](const std::string& c, int k) {
                        if (c == "c4" && k <= 2) return ended(RunEnd::kInfraError, "libvirt lost");

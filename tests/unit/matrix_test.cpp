@@ -94,6 +94,22 @@ duration_s = 20
   EXPECT_EQ(s->guest.kernel, "/boot/vmlinuz-6.1.0-test");
 }
 
+// A kernel axis value that is a `wedge kernel build` folder (named by a 64-digit key) gives a
+// short token: a run folder under a long cell name once overflowed the 107-byte unix socket
+// path of the guest agent's socket inside it.
+TEST(Matrix, LongValuesGiveShortDistinctTokens) {
+  const std::string key_a(64, 'a');
+  std::string key_b = key_a;
+  key_b.back() = 'b';
+  std::string a = config::cell_token("/root/.cache/wedge/kernel/builds/" + key_a);
+  std::string b = config::cell_token("/root/.cache/wedge/kernel/builds/" + key_b);
+  EXPECT_LE(a.size(), 26u);
+  EXPECT_TRUE(a.starts_with("aaaaaaaaaaaaaaaa-")) << a;
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a, config::cell_token("/root/.cache/wedge/kernel/builds/" + key_a));
+  EXPECT_EQ(config::cell_token("/boot/vmlinuz-6.1.0-test"), "vmlinuz-6_1_0-test");
+}
+
 TEST(MatrixTest, ErrorsNameTheFileAndLine) {
   auto unknown = config::parse_matrix("scenarios = [\"nbd-swap-hog\"]\nrepeats = 2\n", "m.toml");
   ASSERT_FALSE(unknown.ok());
