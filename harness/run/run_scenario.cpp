@@ -33,6 +33,7 @@
 #include "harness/run/run_dir.h"
 #include "harness/run/run_lease.h"
 #include "harness/run/session_guest_ops.h"
+#include "harness/run/socket_dir.h"
 #include "harness/run/symbol_fetcher.h"
 #include "harness/run/trace_collector.h"
 #include "harness/storage/guest_use.h"
@@ -129,6 +130,7 @@ class Runner {
   RunOptions options_;
   Progress progress_;
   RunResult result_;
+  std::optional<TempDir> socket_link_;  // a short path to the run dir's sockets (socket_dir.h)
   RunResources res_;
   Timeouts timeouts_;
   std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
@@ -610,7 +612,7 @@ Status Runner::boot_and_run() {
   }
   if (!scenario_.guest.cmdline.empty()) spec.cmdline += " " + scenario_.guest.cmdline;
   spec.console_log = result_.run_dir / "console.log";
-  spec.agent_socket = result_.run_dir / "agent.sock";
+  WEDGE_TRY(spec.agent_socket, agent_socket_path(result_.run_dir, socket_link_));
   spec.owner = self_owner().to_string();
   if (interrupted()) return interruption_error();
   enter("boot");
