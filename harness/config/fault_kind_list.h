@@ -16,5 +16,6 @@
   X(kBlackhole, blackhole)                \
   X(kReset, reset)                        \
   X(kBalloon, balloon)                    \
-  X(kMemoryMax, memory_max)
+  X(kMemoryMax, memory_max)               \
+  X(kServerSlowAfter, server_slow_after)
 // clang-format on
