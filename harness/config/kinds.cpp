@@ -57,18 +57,11 @@ const char* name_of(FaultKind kind) { return fault_kind(kind).name; }
 
 const char* name_of(WorkloadKind kind) {
   switch (kind) {
-    case WorkloadKind::kSwapHog:
-      return "swap-hog";
-    case WorkloadKind::kCommand:
-      return "command";
-    case WorkloadKind::kLargeFile:
-      return "large-file";
-    case WorkloadKind::kConcurrentWriters:
-      return "concurrent-writers";
-    case WorkloadKind::kMke2fs:
-      return "mke2fs";
-    case WorkloadKind::kFio:
-      return "fio";
+#define WEDGE_WORKLOAD_NAME(e, file, name) \
+  case WorkloadKind::e:                    \
+    return name;
+    WEDGE_WORKLOAD_KINDS(WEDGE_WORKLOAD_NAME)
+#undef WEDGE_WORKLOAD_NAME
   }
   return "?";
 }

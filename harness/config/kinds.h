@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "harness/config/fault_kind_list.h"
+#include "harness/config/workload_kind_list.h"
 
 namespace wedge::config {
 
@@ -30,19 +31,18 @@ enum class StorageUse {
 inline constexpr std::array kStorageUses = {StorageUse::kSwap, StorageUse::kFs,
                                             StorageUse::kDevice};
 
-// What runs in the guest while wedge watches ([workload] kind); one file each in
-// harness/workloads/, found through workload_registry.h.
+// What runs in the guest while wedge watches ([workload] kind); one line each in
+// workload_kind_list.h, one file each in harness/workloads/ (workload_registry.h).
 enum class WorkloadKind {
-  kSwapHog,            // anonymous memory touched page by page (the agent's hog mode)
-  kCommand,            // the user's own program, from argv
-  kLargeFile,          // one file bigger than RAM through the page cache, fsync, verify
-  kConcurrentWriters,  // N processes writing at once (one file or one each), verified
-  kMke2fs,             // e2fsprogs' mke2fs on the raw device
-  kFio,                // Debian's fio running the user's job file
+#define WEDGE_WORKLOAD_ENUM(e, file, name) e,
+  WEDGE_WORKLOAD_KINDS(WEDGE_WORKLOAD_ENUM)
+#undef WEDGE_WORKLOAD_ENUM
 };
 inline constexpr std::array kWorkloadKinds = {
-    WorkloadKind::kSwapHog,           WorkloadKind::kCommand, WorkloadKind::kLargeFile,
-    WorkloadKind::kConcurrentWriters, WorkloadKind::kMke2fs,  WorkloadKind::kFio};
+#define WEDGE_WORKLOAD_ARRAY(e, file, name) WorkloadKind::e,
+    WEDGE_WORKLOAD_KINDS(WEDGE_WORKLOAD_ARRAY)
+#undef WEDGE_WORKLOAD_ARRAY
+};
 
 // What a [[fault]] breaks; one line each in fault_kind_list.h, declared in
 // harness/config/fault_kinds/ (fault_kind.h) and injected by harness/faults/.

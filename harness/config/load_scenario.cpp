@@ -140,6 +140,13 @@ Status read_workload(const toml::table& root, const fs::path& file, const LoadOp
   WEDGE_CHECK(r.get_bool("same_file", &workload->same_file));
   WEDGE_CHECK(r.get_bool("remount", &workload->remount));
   WEDGE_CHECK(r.get_int("pause_before_verify_s", &workload->pause_before_verify_s, 0, 3600));
+  for (const auto& [key, node] : *table) {  // the kind's own numbers: it checks them
+    const std::string k(key.str());
+    if (!node.is_number() || r.asked(k)) continue;
+    double value = 0;
+    WEDGE_CHECK(r.get_double(k.c_str(), &value, -1e18, 1e18));
+    workload->params.push_back({k, value, node.is_integer()});
+  }
   WEDGE_CHECK(r.reject_unknown());
   for (const auto& [key, node] : *table) {
     workload->keys.emplace_back(std::string(key.str()), static_cast<int>(node.source().begin.line));
@@ -378,6 +385,14 @@ std::string to_toml(const Scenario& s) {
     if (key == "same_file") workload.insert(key, w.same_file);
     if (key == "remount") workload.insert(key, w.remount);
     if (key == "pause_before_verify_s") workload.insert(key, w.pause_before_verify_s);
+    for (const ParamValue& p : w.params) {
+      if (p.key != key) continue;
+      if (p.integer) {
+        workload.insert(key, static_cast<int64_t>(p.value));
+      } else {
+        workload.insert(key, p.value);
+      }
+    }
   }
   toml::table memory;
   if (s.memory.max_mib) memory.insert("max_mib", s.memory.max_mib);

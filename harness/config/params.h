@@ -32,6 +32,7 @@ struct ParamSpec {
 struct ParamValue {
   std::string key;
   double value = 0;
+  bool integer = true;  // written as a TOML integer (false: it was given as a float)
 };
 
 // "`delay_ms` (1..600000)", "`delay_ms` (default 200)": for tables of keys.

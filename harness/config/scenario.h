@@ -60,6 +60,9 @@ struct WorkloadConfig {
   bool remount = false;           // umount and mount again before verifying (defeats the cache)
   int pause_before_verify_s = 0;  // hold between write and read-back (outside tampering)
   int line = 0;                   // where [workload] starts (0: not given)
+  // Numeric keys no other kind reads, as given: the kind declares them (its WorkloadEntry) and
+  // checks them; the loader only keeps them.
+  std::vector<ParamValue> params;
   // The keys the table gave and their lines, for the kind's own file:line checks.
   std::vector<std::pair<std::string, int>> keys;
   [[nodiscard]] int line_of(std::string_view key) const {

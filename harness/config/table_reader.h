@@ -112,6 +112,7 @@ class TableReader {
   }
 
   [[nodiscard]] const toml::node* node_of(const char* key) const { return table_.get(key); }
+  [[nodiscard]] bool asked(const std::string& key) const { return asked_.count(key) != 0; }
 
  private:
   const toml::node* find(const char* key) {
