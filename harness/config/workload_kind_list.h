@@ -11,5 +11,6 @@
   X(kLargeFile, large_file, "large-file")                        \
   X(kConcurrentWriters, concurrent_writers, "concurrent-writers") \
   X(kMke2fs, mke2fs, "mke2fs")                                   \
-  X(kFio, fio, "fio")
+  X(kFio, fio, "fio")                                            \
+  X(kAnonMmapWrite, anon_mmap_write, "anon-mmap-write")
 // clang-format on
