@@ -1,6 +1,8 @@
 // The name tables of kinds.h. Each name_of is a switch without a default, so a kind added to
-// an enum and forgotten here is a compile error.
+// an enum and forgotten here is a compile error; fault kinds name themselves (fault_kind.h).
 #include "harness/config/kinds.h"
+
+#include "harness/config/fault_kind.h"
 
 namespace wedge::config {
 
@@ -51,46 +53,15 @@ const char* name_of(StorageUse use) {
   return "?";
 }
 
-const char* name_of(FaultKind kind) {
-  switch (kind) {
-    case FaultKind::kServerStall:
-      return "server-stall";
-    case FaultKind::kServerCrash:
-      return "server-crash";
-    case FaultKind::kServerRestart:
-      return "server-restart";
-    case FaultKind::kDelay:
-      return "delay";
-    case FaultKind::kRate:
-      return "rate";
-    case FaultKind::kError:
-      return "error";
-    case FaultKind::kBlackhole:
-      return "blackhole";
-    case FaultKind::kReset:
-      return "reset";
-    case FaultKind::kBalloon:
-      return "balloon";
-    case FaultKind::kMemoryMax:
-      return "memory-max";
-  }
-  return "?";
-}
+const char* name_of(FaultKind kind) { return fault_kind(kind).name; }
 
 const char* name_of(WorkloadKind kind) {
   switch (kind) {
-    case WorkloadKind::kSwapHog:
-      return "swap-hog";
-    case WorkloadKind::kCommand:
-      return "command";
-    case WorkloadKind::kLargeFile:
-      return "large-file";
-    case WorkloadKind::kConcurrentWriters:
-      return "concurrent-writers";
-    case WorkloadKind::kMke2fs:
-      return "mke2fs";
-    case WorkloadKind::kFio:
-      return "fio";
+#define WEDGE_WORKLOAD_NAME(e, file, name) \
+  case WorkloadKind::e:                    \
+    return name;
+    WEDGE_WORKLOAD_KINDS(WEDGE_WORKLOAD_NAME)
+#undef WEDGE_WORKLOAD_NAME
   }
   return "?";
 }
@@ -127,64 +98,12 @@ std::vector<std::string> storage_use_names() { return names_of(kStorageUses); }
 std::vector<std::string> fault_kind_names() { return names_of(kFaultKinds); }
 std::vector<std::string> workload_kind_names() { return names_of(kWorkloadKinds); }
 
-const FaultKindTraits& traits_of(FaultKind kind) {
-  static const FaultKindTraits stall{{"signal", "pause", "relay"}, true, false, nullptr};
-  static const FaultKindTraits crash{{}, false, true, nullptr};
-  static const FaultKindTraits restart{{}, false, false, "restart_after_s"};
-  static const FaultKindTraits delay{{}, true, false, "delay_ms"};
-  static const FaultKindTraits rate{{"relay", "nbdkit"}, true, false, "rate_kib_s"};
-  static const FaultKindTraits error{{}, true, false, "error_rate"};
-  static const FaultKindTraits blackhole{{}, true, false, nullptr};
-  static const FaultKindTraits reset{{}, false, true, nullptr};
-  static const FaultKindTraits balloon{{}, true, false, "balloon_mib"};
-  static const FaultKindTraits memory_max{{}, true, false, "memory_max_mib"};
-  switch (kind) {
-    case FaultKind::kServerStall:
-      return stall;
-    case FaultKind::kServerCrash:
-      return crash;
-    case FaultKind::kServerRestart:
-      return restart;
-    case FaultKind::kDelay:
-      return delay;
-    case FaultKind::kRate:
-      return rate;
-    case FaultKind::kError:
-      return error;
-    case FaultKind::kBlackhole:
-      return blackhole;
-    case FaultKind::kReset:
-      return reset;
-    case FaultKind::kBalloon:
-      return balloon;
-    case FaultKind::kMemoryMax:
-      return memory_max;
-  }
-  return stall;
-}
-
 FaultNeed need_of(FaultKind kind, std::string_view via) {
-  switch (kind) {
-    case FaultKind::kServerStall:
-      if (via == "pause") return FaultNeed::kNbdkit;
-      if (via == "relay") return FaultNeed::kRelay;
-      return FaultNeed::kServerProcess;
-    case FaultKind::kServerCrash:
-    case FaultKind::kServerRestart:
-      return FaultNeed::kServerProcess;
-    case FaultKind::kRate:
-      return via == "nbdkit" ? FaultNeed::kNbdkit : FaultNeed::kRelay;
-    case FaultKind::kError:
-      return FaultNeed::kNbdkit;
-    case FaultKind::kDelay:
-    case FaultKind::kBlackhole:
-    case FaultKind::kReset:
-      return FaultNeed::kRelay;
-    case FaultKind::kBalloon:
-    case FaultKind::kMemoryMax:
-      return FaultNeed::kNothing;
+  const FaultKindSpec& spec = fault_kind(kind);
+  for (const FaultRoute& route : spec.routes) {
+    if (via == route.via) return route.need;
   }
-  return FaultNeed::kNothing;
+  return spec.routes.empty() ? spec.need : spec.routes.front().need;
 }
 
 }  // namespace wedge::config

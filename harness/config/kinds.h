@@ -12,6 +12,9 @@
 #include <string_view>
 #include <vector>
 
+#include "harness/config/fault_kind_list.h"
+#include "harness/config/workload_kind_list.h"
+
 namespace wedge::config {
 
 enum class TransportKind { kNbd, kNbdLoopback, kIscsi, kNfs, kNinep };
@@ -28,36 +31,31 @@ enum class StorageUse {
 inline constexpr std::array kStorageUses = {StorageUse::kSwap, StorageUse::kFs,
                                             StorageUse::kDevice};
 
-// What runs in the guest while wedge watches ([workload] kind); one file each in
-// harness/workloads/, found through workload_registry.h.
+// What runs in the guest while wedge watches ([workload] kind); one line each in
+// workload_kind_list.h, one file each in harness/workloads/ (workload_registry.h).
 enum class WorkloadKind {
-  kSwapHog,            // anonymous memory touched page by page (the agent's hog mode)
-  kCommand,            // the user's own program, from argv
-  kLargeFile,          // one file bigger than RAM through the page cache, fsync, verify
-  kConcurrentWriters,  // N processes writing at once (one file or one each), verified
-  kMke2fs,             // e2fsprogs' mke2fs on the raw device
-  kFio,                // Debian's fio running the user's job file
+#define WEDGE_WORKLOAD_ENUM(e, file, name) e,
+  WEDGE_WORKLOAD_KINDS(WEDGE_WORKLOAD_ENUM)
+#undef WEDGE_WORKLOAD_ENUM
 };
 inline constexpr std::array kWorkloadKinds = {
-    WorkloadKind::kSwapHog,           WorkloadKind::kCommand, WorkloadKind::kLargeFile,
-    WorkloadKind::kConcurrentWriters, WorkloadKind::kMke2fs,  WorkloadKind::kFio};
+#define WEDGE_WORKLOAD_ARRAY(e, file, name) WorkloadKind::e,
+    WEDGE_WORKLOAD_KINDS(WEDGE_WORKLOAD_ARRAY)
+#undef WEDGE_WORKLOAD_ARRAY
+};
 
+// What a [[fault]] breaks; one line each in fault_kind_list.h, declared in
+// harness/config/fault_kinds/ (fault_kind.h) and injected by harness/faults/.
 enum class FaultKind {
-  kServerStall,
-  kServerCrash,
-  kServerRestart,
-  kDelay,
-  kRate,
-  kError,
-  kBlackhole,
-  kReset,
-  kBalloon,
-  kMemoryMax,
+#define WEDGE_FAULT_ENUM(e, file) e,
+  WEDGE_FAULT_KINDS(WEDGE_FAULT_ENUM)
+#undef WEDGE_FAULT_ENUM
 };
 inline constexpr std::array kFaultKinds = {
-    FaultKind::kServerStall, FaultKind::kServerCrash, FaultKind::kServerRestart, FaultKind::kDelay,
-    FaultKind::kRate,        FaultKind::kError,       FaultKind::kBlackhole,     FaultKind::kReset,
-    FaultKind::kBalloon,     FaultKind::kMemoryMax};
+#define WEDGE_FAULT_ARRAY(e, file) FaultKind::e,
+    WEDGE_FAULT_KINDS(WEDGE_FAULT_ARRAY)
+#undef WEDGE_FAULT_ARRAY
+};
 
 // [guest] kernel names for Debian's own kernels: "default" (the cloud flavour) and
 // "debian-amd64" (the generic flavour, which has 9p); anything else is a bzImage path.
@@ -81,16 +79,6 @@ inline constexpr std::array kFaultKinds = {
 [[nodiscard]] std::vector<std::string> fault_kind_names();
 [[nodiscard]] std::vector<std::string> workload_kind_names();
 
-// How a fault kind is written in a scenario: its routes (the first is the default; empty: no
-// `via` key), whether it lasts (takes duration_s) or is an instant, and its one required key.
-struct FaultKindTraits {
-  std::vector<std::string> routes;
-  bool lasting = false;
-  bool instant = false;         // reset, server-crash: nothing to undo
-  const char* param = nullptr;  // required parameter key, or nullptr
-};
-[[nodiscard]] const FaultKindTraits& traits_of(FaultKind kind);
-
 // What a fault needs from the storage to be injected at all.
 enum class FaultNeed {
   kNothing,        // acts on the guest (balloon, memory.max)
@@ -98,6 +86,7 @@ enum class FaultNeed {
   kServerProcess,  // a host server process to signal, kill or restart
   kNbdkit,         // an nbdkit filter (error, pause, rate via nbdkit)
 };
+// The need of a kind on a route (its `via`; the kind declares both, fault_kind.h).
 [[nodiscard]] FaultNeed need_of(FaultKind kind, std::string_view via);
 [[nodiscard]] const char* name_of(FaultNeed need);
 

@@ -10,8 +10,9 @@
 #include <set>
 #include <sstream>
 
+#include "harness/config/fault_table.h"
 #include "harness/config/sysctl_keys.h"
-#include "harness/config/trigger.h"
+#include "harness/config/table_reader.h"
 #include "harness/util/files.h"
 #include "harness/util/text.h"
 
@@ -20,114 +21,6 @@ namespace wedge::config {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string where(const fs::path& file, const toml::source_region& region) {
-  return fmt::format("{}:{}", file.string(), region.begin.line);
-}
-
-// Reads typed keys out of one TOML table, remembering the keys it was asked about.
-class TableReader {
- public:
-  TableReader(const toml::table& table, std::string name, const fs::path& file)
-      : table_(table), name_(std::move(name)), file_(file) {}
-
-  Status get_int(const char* key, int* out, long long min, long long max) {
-    const toml::node* node = find(key);
-    if (!node) return ok_status();
-    // Only an integer node: toml++ converts a float to int64 with UB when out of range.
-    auto value = node->is_integer() ? node->value<int64_t>() : std::optional<int64_t>();
-    if (!node->is_integer() || !value) return type_error(node, key, "an integer");
-    if (*value < min || *value > max) {
-      return make_error("{}: {}{} = {}: must be between {} and {}", where(file_, node->source()),
-                        prefix(), key, *value, min, max);
-    }
-    *out = static_cast<int>(*value);
-    return ok_status();
-  }
-
-  // An integer or a float.
-  Status get_double(const char* key, double* out, double min, double max) {
-    const toml::node* node = find(key);
-    if (!node) return ok_status();
-    if (!node->is_number()) return type_error(node, key, "a number");
-    double value =
-        node->is_integer() ? static_cast<double>(*node->value<int64_t>()) : *node->value<double>();
-    if (!(value >= min && value <= max)) {
-      return make_error("{}: {}{} = {}: must be between {} and {}", where(file_, node->source()),
-                        prefix(), key, value, min, max);
-    }
-    *out = value;
-    return ok_status();
-  }
-
-  Status get_bool(const char* key, bool* out) {
-    const toml::node* node = find(key);
-    if (!node) return ok_status();
-    if (!node->is_boolean()) return type_error(node, key, "true or false");
-    *out = *node->value<bool>();
-    return ok_status();
-  }
-
-  // choices empty: any string.
-  Status get_string(const char* key, std::string* out,
-                    const std::vector<std::string>& choices = {}) {
-    const toml::node* node = find(key);
-    if (!node) return ok_status();
-    if (!node->is_string()) return type_error(node, key, "a string");
-    std::string value = *node->value<std::string>();
-    if (!choices.empty() && std::find(choices.begin(), choices.end(), value) == choices.end()) {
-      std::string list;
-      for (const auto& c : choices) list += (list.empty() ? "\"" : ", \"") + c + "\"";
-      return make_error("{}: {}{} = \"{}\": must be one of {}", where(file_, node->source()),
-                        prefix(), key, value, list);
-    }
-    *out = std::move(value);
-    return ok_status();
-  }
-
-  Status get_string_list(const char* key, std::vector<std::string>* out) {
-    const toml::node* node = find(key);
-    if (!node) return ok_status();
-    const toml::array* array = node->as_array();
-    if (!array) return type_error(node, key, "an array of strings");
-    out->clear();
-    for (const toml::node& element : *array) {
-      if (!element.is_string()) return type_error(&element, key, "an array of strings");
-      out->push_back(*element.value<std::string>());
-    }
-    return ok_status();
-  }
-
-  // Errors for keys nobody asked about (typos, keys from a newer wedge).
-  Status reject_unknown(const std::vector<std::string>& subtables = {}) const {
-    for (const auto& [key, node] : table_) {
-      std::string k(key.str());
-      if (asked_.count(k) || std::find(subtables.begin(), subtables.end(), k) != subtables.end()) {
-        continue;
-      }
-      return make_error("{}: unknown key '{}'{}", where(file_, node.source()), k,
-                        name_.empty() ? "" : fmt::format(" in [{}]", name_));
-    }
-    return ok_status();
-  }
-
-  [[nodiscard]] const toml::node* node_of(const char* key) const { return table_.get(key); }
-
- private:
-  const toml::node* find(const char* key) {
-    asked_.insert(key);
-    return table_.get(key);
-  }
-  std::string prefix() const { return name_.empty() ? "" : fmt::format("[{}] ", name_); }
-  Error type_error(const toml::node* node, const char* key, const char* expected) const {
-    return make_error("{}: {}{} must be {}", where(file_, node->source()), prefix(), key, expected);
-  }
-
-  const toml::table& table_;
-  std::string name_;
-  const fs::path& file_;
-  std::set<std::string> asked_;
-};
 
 // Returns the sub-table `name` (or nullptr when absent); a non-table value is an error.
 Result<const toml::table*> subtable(const toml::table& root, const char* name,
@@ -247,6 +140,13 @@ Status read_workload(const toml::table& root, const fs::path& file, const LoadOp
   WEDGE_CHECK(r.get_bool("same_file", &workload->same_file));
   WEDGE_CHECK(r.get_bool("remount", &workload->remount));
   WEDGE_CHECK(r.get_int("pause_before_verify_s", &workload->pause_before_verify_s, 0, 3600));
+  for (const auto& [key, node] : *table) {  // the kind's own numbers: it checks them
+    const std::string k(key.str());
+    if (!node.is_number() || r.asked(k)) continue;
+    double value = 0;
+    WEDGE_CHECK(r.get_double(k.c_str(), &value, -1e18, 1e18));
+    workload->params.push_back({k, value, node.is_integer()});
+  }
   WEDGE_CHECK(r.reject_unknown());
   for (const auto& [key, node] : *table) {
     workload->keys.emplace_back(std::string(key.str()), static_cast<int>(node.source().begin.line));
@@ -330,11 +230,9 @@ Status read_sysctl(const toml::table& root, const fs::path& file, Scenario* s) {
                         fmt::join(allowed_sysctls(), ", "));
     }
     // Only an integer node: toml++ converts a float to int64 with UB when out of range.
-    auto value = node->is_integer() ? node->value<int64_t>() : std::optional<int64_t>();
-    if (!node->is_integer() || !value || *value < 0) {
-      return make_error("{}: [sysctl] {} must be a non-negative integer", at, key);
-    }
-    s->sysctl.push_back({key, *value, static_cast<int>(node->source().begin.line)});
+    const int64_t value = node->is_integer() ? node->value<int64_t>().value_or(-1) : -1;
+    if (value < 0) return make_error("{}: [sysctl] {} must be a non-negative integer", at, key);
+    s->sysctl.push_back({key, value, static_cast<int>(node->source().begin.line)});
   }
   return ok_status();
 }
@@ -349,126 +247,6 @@ Status read_limits(const toml::table& root, const fs::path& file, LimitsConfig* 
   WEDGE_CHECK(r.get_bool("recover", &limits->recover));
   WEDGE_CHECK(r.get_bool("timeout_is_failure", &limits->timeout_is_failure));
   return r.reject_unknown();
-}
-
-constexpr const char* kFaultParams[] = {"delay_ms",    "rate_kib_s",     "error_rate",
-                                        "balloon_mib", "memory_max_mib", "restart_after_s"};
-
-Status read_fault(const toml::table& table, const fs::path& file, const Scenario& s,
-                  FaultConfig* fault) {
-  const std::string at = where(file, table.source());
-  fault->line = static_cast<int>(table.source().begin.line);
-  TableReader r(table, "[fault]", file);
-  std::string kind_list;
-  for (const std::string& k : fault_kind_names()) {
-    kind_list += fmt::format("{}\"{}\"", kind_list.empty() ? "" : ", ", k);
-  }
-  std::string kind_name;
-  WEDGE_CHECK(r.get_string("kind", &kind_name, fault_kind_names()));
-  if (kind_name.empty()) {
-    return make_error("{}: [[fault]] needs kind = one of {}", at, kind_list);
-  }
-  fault->kind = *parse_fault_kind(kind_name);
-  const FaultKindTraits& kind = traits_of(fault->kind);
-  const std::string what = fmt::format("[[fault]] kind = \"{}\"", kind_name);
-
-  double at_s = -1;
-  WEDGE_CHECK(r.get_double("at_s", &at_s, 0, 7 * 24 * 3600));
-  WEDGE_CHECK(r.get_string("when", &fault->when));
-  if ((at_s >= 0) == (r.node_of("when") != nullptr)) {
-    return make_error("{}: {} needs exactly one of at_s = SECONDS or when = \"EXPRESSION\"", at,
-                      what);
-  }
-  if (at_s >= 0) fault->at_s = at_s;
-  if (const toml::node* node = r.node_of("when")) {
-    if (auto trigger = parse_trigger(fault->when); !trigger) {
-      return make_error("{}: [[fault]] when = \"{}\": {}", where(file, node->source()), fault->when,
-                        trigger.error().message());
-    }
-  }
-
-  WEDGE_CHECK(r.get_double("duration_s", &fault->duration_s, 0, 7 * 24 * 3600));
-  if (kind.lasting && !r.node_of("duration_s")) {
-    return make_error("{}: {} needs duration_s (0: until the end of the run)", at, what);
-  }
-  if (!kind.lasting && r.node_of("duration_s")) {
-    return make_error("{}: {} takes no duration_s ({})",
-                      where(file, r.node_of("duration_s")->source()), what,
-                      fault->kind == FaultKind::kServerRestart ? "it lasts restart_after_s"
-                      : fault->kind == FaultKind::kReset       ? "it is an instant"
-                                                               : "the server stays down");
-  }
-
-  WEDGE_CHECK(r.get_string("via", &fault->via, kind.routes));
-  if (kind.routes.empty() && r.node_of("via")) {
-    return make_error("{}: {} takes no via (it has one route)",
-                      where(file, r.node_of("via")->source()), what);
-  }
-  if (fault->via.empty() && !kind.routes.empty()) fault->via = kind.routes.front();
-
-  WEDGE_CHECK(r.get_int("delay_ms", &fault->delay_ms, 1, 600000));
-  WEDGE_CHECK(r.get_int("rate_kib_s", &fault->rate_kib_s, 1, 10 * 1024 * 1024));
-  WEDGE_CHECK(r.get_double("error_rate", &fault->error_rate, 0, 1));
-  WEDGE_CHECK(r.get_int("balloon_mib", &fault->balloon_mib, 16, 65536));
-  WEDGE_CHECK(r.get_int("memory_max_mib", &fault->memory_max_mib, 1, 1024 * 1024));
-  WEDGE_CHECK(r.get_double("restart_after_s", &fault->restart_after_s, 0, 3600));
-  WEDGE_CHECK(r.get_int("leg", &fault->leg, 0, 1));
-  if (fault->leg != 0 && !s.storage.raid1) {
-    return make_error("{}: {} leg = {}: only [storage] raid1 = true has a second leg",
-                      where(file, r.node_of("leg")->source()), what, fault->leg);
-  }
-  for (const char* param : kFaultParams) {
-    const toml::node* node = r.node_of(param);
-    bool wanted = kind.param && std::string_view(param) == kind.param;
-    if (wanted && !node) return make_error("{}: {} needs {}", at, what, param);
-    if (!wanted && node) {
-      return make_error("{}: {} takes no {}{}", where(file, node->source()), what, param,
-                        kind.param ? fmt::format(" (it takes {})", kind.param) : "");
-    }
-  }
-  WEDGE_CHECK(r.reject_unknown());
-
-  if (fault->kind == FaultKind::kBalloon && fault->balloon_mib >= s.guest.memory_mib) {
-    return make_error("{}: {} balloon_mib = {} must be below [guest] memory_mib = {}",
-                      where(file, r.node_of("balloon_mib")->source()), what, fault->balloon_mib,
-                      s.guest.memory_mib);
-  }
-  bool endless = fault->kind == FaultKind::kServerCrash || (kind.lasting && fault->duration_s == 0);
-  if (endless && s.limits.recover) {
-    return make_error(
-        "{}: {} never ends, so the run cannot recover from it: set [limits] recover = false{}", at,
-        what, kind.lasting ? " or give it a duration_s" : "");
-  }
-  return ok_status();
-}
-
-Status read_faults(const toml::table& root, const fs::path& file, Scenario* s) {
-  const toml::node* node = root.get("fault");
-  if (!node) return ok_status();
-  const toml::array* array = node->as_array();
-  if (!array || !array->is_array_of_tables()) {
-    return make_error("{}: 'fault' must be an array of tables ([[fault]])",
-                      where(file, node->source()));
-  }
-  const FaultConfig* first_error = nullptr;
-  for (const toml::node& element : *array) {
-    FaultConfig fault;
-    WEDGE_CHECK(read_fault(*element.as_table(), file, *s, &fault));
-    s->faults.push_back(std::move(fault));
-  }
-  // nbdkit's error filter has one error-rate, fixed when the server starts.
-  for (const FaultConfig& fault : s->faults) {
-    if (fault.kind != FaultKind::kError) continue;
-    if (!first_error) {
-      first_error = &fault;
-    } else if (fault.error_rate != first_error->error_rate) {
-      return make_error(
-          "{}:{}: [[fault]] kind = \"error\" error_rate = {} differs from the one at line {} ({}): "
-          "nbdkit's error filter has one rate per run",
-          file.string(), fault.line, fault.error_rate, first_error->line, first_error->error_rate);
-    }
-  }
-  return ok_status();
 }
 
 // A scenario name from a file name: every run of other characters becomes one '-'.
@@ -576,13 +354,13 @@ std::string to_toml(const Scenario& s) {
     guest.insert("packages", std::move(packages));
   }
   toml::table storage{{"transport", name_of(s.storage.transport)},
-                      {"server", s.storage.server},
                       {"size_mib", s.storage.size_mib},
                       {"use", name_of(s.storage.use)},
                       {"fs", s.storage.fs},
                       {"mount_options", s.storage.mount_options},
                       {"raid1", s.storage.raid1},
                       {"server_io_flusher", s.storage.server_io_flusher}};
+  if (!s.storage.server.empty()) storage.insert("server", s.storage.server);
   if (!s.storage.server_binary.empty()) storage.insert("server_binary", s.storage.server_binary);
   // The workload's keys as the file gave them (the kind's defaults apply again on load).
   toml::table workload{{"kind", name_of(s.workload.kind)}};
@@ -607,6 +385,14 @@ std::string to_toml(const Scenario& s) {
     if (key == "same_file") workload.insert(key, w.same_file);
     if (key == "remount") workload.insert(key, w.remount);
     if (key == "pause_before_verify_s") workload.insert(key, w.pause_before_verify_s);
+    for (const ParamValue& p : w.params) {
+      if (p.key != key) continue;
+      if (p.integer) {
+        workload.insert(key, static_cast<int64_t>(p.value));
+      } else {
+        workload.insert(key, p.value);
+      }
+    }
   }
   toml::table memory;
   if (s.memory.max_mib) memory.insert("max_mib", s.memory.max_mib);
@@ -629,22 +415,7 @@ std::string to_toml(const Scenario& s) {
   if (!sysctl.empty()) root.insert("sysctl", std::move(sysctl));
   if (!s.faults.empty()) {
     toml::array faults;
-    for (const FaultConfig& f : s.faults) {
-      toml::table t{{"kind", name_of(f.kind)}};
-      const FaultKindTraits& traits = traits_of(f.kind);
-      if (f.at_s) t.insert("at_s", *f.at_s);
-      if (!f.when.empty()) t.insert("when", f.when);
-      if (traits.lasting) t.insert("duration_s", f.duration_s);
-      if (!f.via.empty()) t.insert("via", f.via);
-      if (f.kind == FaultKind::kDelay) t.insert("delay_ms", f.delay_ms);
-      if (f.kind == FaultKind::kRate) t.insert("rate_kib_s", f.rate_kib_s);
-      if (f.kind == FaultKind::kError) t.insert("error_rate", f.error_rate);
-      if (f.kind == FaultKind::kBalloon) t.insert("balloon_mib", f.balloon_mib);
-      if (f.kind == FaultKind::kMemoryMax) t.insert("memory_max_mib", f.memory_max_mib);
-      if (f.kind == FaultKind::kServerRestart) t.insert("restart_after_s", f.restart_after_s);
-      if (f.leg != 0) t.insert("leg", f.leg);
-      faults.push_back(std::move(t));
-    }
+    for (const FaultConfig& f : s.faults) faults.push_back(fault_to_toml(f));
     root.insert("fault", std::move(faults));
   }
   std::ostringstream out;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "harness/config/kinds.h"
+#include "harness/config/params.h"
 
 namespace wedge::config {
 
@@ -28,9 +29,11 @@ struct GuestConfig {
 
 struct StorageConfig {
   TransportKind transport = TransportKind::kNbd;
-  std::string server = "nbd-server";  // nbd: "nbd-server" or "nbdkit"; other transports: theirs
-  std::string server_binary;          // a specific server executable (a patched build); empty: PATH
-  int size_mib = 1024;                // per export (each RAID1 leg has this size)
+  // Empty: the transport's own default (storage::server_name); each transport declares the
+  // names it takes (nbd: "nbd-server" or "nbdkit"; iscsi: "tgtd"; nfs: "nfs-ganesha").
+  std::string server;
+  std::string server_binary;  // a specific server executable (a patched build); empty: PATH
+  int size_mib = 1024;        // per export (each RAID1 leg has this size)
   StorageUse use = StorageUse::kSwap;
   std::string fs = "ext4";    // use = "fs" on a block transport: mkfs.<fs> ("ext4", "xfs", "btrfs")
   std::string mount_options;  // extra mount options for /mnt/wedge ("sync", ...)
@@ -57,6 +60,9 @@ struct WorkloadConfig {
   bool remount = false;           // umount and mount again before verifying (defeats the cache)
   int pause_before_verify_s = 0;  // hold between write and read-back (outside tampering)
   int line = 0;                   // where [workload] starts (0: not given)
+  // Numeric keys no other kind reads, as given: the kind declares them (its WorkloadEntry) and
+  // checks them; the loader only keeps them.
+  std::vector<ParamValue> params;
   // The keys the table gave and their lines, for the kind's own file:line checks.
   std::vector<std::pair<std::string, int>> keys;
   [[nodiscard]] int line_of(std::string_view key) const {
@@ -98,33 +104,38 @@ struct LimitsConfig {
   bool timeout_is_failure = false;
 };
 
-// One [[fault]] table: what to break, when, for how long. Which keys a kind takes:
-//   server-stall  duration_s, via = "signal" (SIGSTOP the server) | "pause" (nbdkit pause
-//                 filter) | "relay" (the relay stops forwarding)
-//   server-crash  (nothing: the server stays dead; needs [limits] recover = false)
-//   server-restart restart_after_s (killed, then started again on the same export and port)
-//   delay         duration_s, delay_ms (relay latency, both directions)
-//   rate          duration_s, rate_kib_s, via = "relay" | "nbdkit" (rate filter)
-//   error         duration_s, error_rate 0..1 (nbdkit error filter; EIO on that share of requests)
-//   blackhole     duration_s (the relay drops everything)
-//   reset         (an instant: the relay resets every connection)
-//   balloon       duration_s, balloon_mib (guest shrunk through the balloon, then restored)
-//   memory-max    duration_s, memory_max_mib (the workload cgroup's memory.max, then "max")
-// duration_s = 0 means until the end of the run.
+// One [[fault]] table: what to break, when, for how long. Which keys a kind takes is the kind's
+// own declaration (harness/config/fault_kinds/, fault_kind.h); params holds them, every one the
+// kind declares (given or defaulted), in its declared order. duration_s = 0 means until the end
+// of the run.
 struct FaultConfig {
   FaultKind kind = FaultKind::kServerStall;
   std::optional<double> at_s = std::nullopt;  // seconds after the workload started; or:
   std::string when;  // a trigger expression (harness/config/trigger.h), checked at load
   double duration_s = 0;
   std::string via;  // the route; set to the kind's default at load ("" for kinds with one route)
-  int delay_ms = 0;
-  int rate_kib_s = 0;
-  double error_rate = 0;
-  int balloon_mib = 0;
-  int memory_max_mib = 0;
-  double restart_after_s = 0;
-  int leg = 0;   // which export's server (RAID1 has legs 0 and 1); 0 otherwise
+  std::vector<ParamValue> params;  // the kind's own keys
+  int leg = 0;                     // which export's server (RAID1 has legs 0 and 1); 0 otherwise
   int line = 0;  // where the [[fault]] table starts in the scenario file (0: unknown)
+
+  // A kind's key (0 when it has none of that name): fault.param("error_rate").
+  [[nodiscard]] double param(std::string_view key) const {
+    for (const ParamValue& p : params) {
+      if (p.key == key) return p.value;
+    }
+    return 0;
+  }
+  [[nodiscard]] int int_param(std::string_view key) const { return static_cast<int>(param(key)); }
+  // Sets (or adds) a key, for faults built in code: f.set_param("delay_ms", 200).
+  void set_param(std::string_view key, double value) {
+    for (ParamValue& p : params) {
+      if (p.key == key) {
+        p.value = value;
+        return;
+      }
+    }
+    params.push_back({std::string(key), value});
+  }
 };
 
 struct Scenario {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "harness/config/fault_kind.h"
 #include "harness/util/files.h"
 
 namespace wedge::faults {
@@ -15,21 +16,22 @@ using nlohmann::ordered_json;
 
 double millis(double seconds) { return std::round(seconds * 1000.0) / 1000.0; }
 
+// The kind's declaration says which keys are its own (fault_kind.h), in its order.
 ordered_json params_of(const config::FaultConfig& f) {
+  const config::FaultKindSpec& spec = config::fault_kind(f.kind);
   ordered_json p = ordered_json::object();
   if (f.at_s) p["at_s"] = *f.at_s;
   if (!f.when.empty()) p["when"] = f.when;
-  if (config::traits_of(f.kind).lasting) {
-    p["duration_s"] = f.duration_s;
-  }
+  if (spec.lasting) p["duration_s"] = f.duration_s;
   if (!f.via.empty()) p["via"] = f.via;
   if (f.leg != 0) p["leg"] = f.leg;
-  if (f.kind == config::FaultKind::kDelay) p["delay_ms"] = f.delay_ms;
-  if (f.kind == config::FaultKind::kRate) p["rate_kib_s"] = f.rate_kib_s;
-  if (f.kind == config::FaultKind::kError) p["error_rate"] = f.error_rate;
-  if (f.kind == config::FaultKind::kBalloon) p["balloon_mib"] = f.balloon_mib;
-  if (f.kind == config::FaultKind::kMemoryMax) p["memory_max_mib"] = f.memory_max_mib;
-  if (f.kind == config::FaultKind::kServerRestart) p["restart_after_s"] = f.restart_after_s;
+  for (const config::ParamSpec& param : spec.params) {
+    if (param.type == config::ParamType::kInt) {
+      p[param.key] = f.int_param(param.key);
+    } else {
+      p[param.key] = f.param(param.key);
+    }
+  }
   return p;
 }
 

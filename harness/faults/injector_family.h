@@ -1,13 +1,15 @@
-// Internal to faults/: the pieces every injector family file shares (a start/stop pair of
-// closures as an Injector, the "no target" error) and one maker per family, which
-// make_injector (injectors.cpp) picks by fault kind.
+// Internal to faults/: the pieces every injector file shares (a start/stop pair of closures as
+// an Injector, the "no target" error, a relay toggle) and one maker per fault kind, which
+// make_injector (injectors.cpp) finds by the kind's enum.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
 
+#include "harness/config/fault_kind_list.h"
 #include "harness/faults/injectors.h"
+#include "harness/storage/relay.h"
 
 namespace wedge::faults {
 
@@ -25,14 +27,25 @@ using InjectorResult = Result<std::unique_ptr<Injector>>;
 [[nodiscard]] storage::Server* server_for(const config::FaultConfig& fault,
                                           const InjectorTargets& targets);
 
-// One per family file.
-[[nodiscard]] InjectorResult make_server_injector(const config::FaultConfig& fault,
+// A relay fault that lasts: apply(faults, true) on start, apply(faults, false) on stop, on the
+// relay of the fault's leg. It edits only its own fields, so relay faults overlap.
+[[nodiscard]] InjectorResult make_relay_toggle(
+    const config::FaultConfig& fault, const InjectorTargets& targets,
+    std::function<void(storage::RelayFaults&, bool on)> apply);
+
+// Routes of the kinds that have several, each in its family's file.
+[[nodiscard]] InjectorResult make_stall_by_signal(const config::FaultConfig& fault,
                                                   const InjectorTargets& targets);
-[[nodiscard]] InjectorResult make_relay_injector(const config::FaultConfig& fault,
+[[nodiscard]] InjectorResult make_stall_by_pause(const config::FaultConfig& fault,
                                                  const InjectorTargets& targets);
-[[nodiscard]] InjectorResult make_nbdkit_injector(const config::FaultConfig& fault,
-                                                  const InjectorTargets& targets);
-[[nodiscard]] InjectorResult make_guest_injector(const config::FaultConfig& fault,
+[[nodiscard]] InjectorResult make_rate_by_nbdkit(const config::FaultConfig& fault,
                                                  const InjectorTargets& targets);
+
+// One maker per kind (fault_kind_list.h), found by make_injector.
+#define WEDGE_FAULT_MAKER(e, file)                                                      \
+  [[nodiscard]] InjectorResult make_##file##_injector(const config::FaultConfig& fault, \
+                                                      const InjectorTargets& targets);
+WEDGE_FAULT_KINDS(WEDGE_FAULT_MAKER)
+#undef WEDGE_FAULT_MAKER
 
 }  // namespace wedge::faults

@@ -1,5 +1,5 @@
-// make_injector: picks the injector family for a fault's kind and route (config::need_of
-// says which part of the storage a fault acts on), plus the pieces the families share.
+// make_injector: finds the maker of a fault's kind (one per kind, generated from
+// fault_kind_list.h), plus the pieces the injector files share.
 #include "harness/faults/injectors.h"
 
 #include "harness/faults/injector_family.h"
@@ -49,15 +49,12 @@ storage::Server* server_for(const config::FaultConfig& fault, const InjectorTarg
 
 Result<std::unique_ptr<Injector>> make_injector(const config::FaultConfig& fault,
                                                 const InjectorTargets& targets) {
-  switch (config::need_of(fault.kind, fault.via)) {
-    case config::FaultNeed::kNothing:
-      return make_guest_injector(fault, targets);
-    case config::FaultNeed::kRelay:
-      return make_relay_injector(fault, targets);
-    case config::FaultNeed::kServerProcess:
-      return make_server_injector(fault, targets);
-    case config::FaultNeed::kNbdkit:
-      return make_nbdkit_injector(fault, targets);
+  switch (fault.kind) {
+#define WEDGE_FAULT_CASE(e, file) \
+  case config::FaultKind::e:      \
+    return make_##file##_injector(fault, targets);
+    WEDGE_FAULT_KINDS(WEDGE_FAULT_CASE)
+#undef WEDGE_FAULT_CASE
   }
   return make_error("{}: no injector", describe_fault(fault));
 }

@@ -59,45 +59,49 @@ Status nbdkit_pause_command(const fs::path& socket_path, char command, milliseco
   return ok_status();
 }
 
-InjectorResult make_nbdkit_injector(const config::FaultConfig& fault,
-                                    const InjectorTargets& targets) {
+InjectorResult make_stall_by_pause(const config::FaultConfig& fault,
+                                   const InjectorTargets& targets) {
   const std::string description = describe_fault(fault);
   storage::Server* server = server_for(fault, targets);
   const storage::NbdkitControls* controls = server ? server->nbdkit_controls() : nullptr;
-  switch (fault.kind) {
-    case config::FaultKind::kServerStall: {
-      if (!controls || controls->pause_socket.empty()) {
-        return missing_target(description, "nbdkit pause filter");
-      }
-      fs::path socket = controls->pause_socket;
-      milliseconds timeout = targets.pause_timeout;
-      return make_function_injector(
-          description, [socket, timeout] { return nbdkit_pause_command(socket, 'p', timeout); },
-          [socket, timeout] { return nbdkit_pause_command(socket, 'r', timeout); });
-    }
-    case config::FaultKind::kRate: {
-      if (!controls || controls->rate_file.empty()) {
-        return missing_target(description, "nbdkit rate filter");
-      }
-      fs::path file = controls->rate_file;
-      uint64_t bits = rate_bits_per_s(fault.rate_kib_s);
-      // The filter rereads the file; "0" means unlimited.
-      return make_function_injector(
-          description, [file, bits] { return write_file_atomic(file, fmt::format("{}\n", bits)); },
-          [file] { return write_file_atomic(file, "0\n"); });
-    }
-    case config::FaultKind::kError: {
-      if (!controls || controls->error_file.empty()) {
-        return missing_target(description, "nbdkit error filter");
-      }
-      fs::path file = controls->error_file;
-      return make_function_injector(
-          description, [file] { return write_file_atomic(file, ""); },
-          [file] { return remove_file(file); });
-    }
-    default:
-      return make_error("{}: not an nbdkit fault", description);
+  if (!controls || controls->pause_socket.empty()) {
+    return missing_target(description, "nbdkit pause filter");
   }
+  fs::path socket = controls->pause_socket;
+  milliseconds timeout = targets.pause_timeout;
+  return make_function_injector(
+      description, [socket, timeout] { return nbdkit_pause_command(socket, 'p', timeout); },
+      [socket, timeout] { return nbdkit_pause_command(socket, 'r', timeout); });
+}
+
+InjectorResult make_rate_by_nbdkit(const config::FaultConfig& fault,
+                                   const InjectorTargets& targets) {
+  const std::string description = describe_fault(fault);
+  storage::Server* server = server_for(fault, targets);
+  const storage::NbdkitControls* controls = server ? server->nbdkit_controls() : nullptr;
+  if (!controls || controls->rate_file.empty()) {
+    return missing_target(description, "nbdkit rate filter");
+  }
+  fs::path file = controls->rate_file;
+  uint64_t bits = rate_bits_per_s(fault.int_param("rate_kib_s"));
+  // The filter rereads the file; "0" means unlimited.
+  return make_function_injector(
+      description, [file, bits] { return write_file_atomic(file, fmt::format("{}\n", bits)); },
+      [file] { return write_file_atomic(file, "0\n"); });
+}
+
+InjectorResult make_error_injector(const config::FaultConfig& fault,
+                                   const InjectorTargets& targets) {
+  const std::string description = describe_fault(fault);
+  storage::Server* server = server_for(fault, targets);
+  const storage::NbdkitControls* controls = server ? server->nbdkit_controls() : nullptr;
+  if (!controls || controls->error_file.empty()) {
+    return missing_target(description, "nbdkit error filter");
+  }
+  fs::path file = controls->error_file;
+  return make_function_injector(
+      description, [file] { return write_file_atomic(file, ""); },
+      [file] { return remove_file(file); });
 }
 
 }  // namespace wedge::faults

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "harness/config/fault_kind.h"
+
 namespace wedge::faults {
 
 Result<Schedule> Schedule::create(const std::vector<config::FaultConfig>& faults) {
@@ -22,10 +24,11 @@ Result<Schedule> Schedule::create(const std::vector<config::FaultConfig>& faults
     if (!e.at_s && !e.when) {
       return make_error("fault {} ({}) has neither at_s nor when", i, config::name_of(f.kind));
     }
-    if (config::traits_of(f.kind).instant) {
+    const config::FaultKindSpec& spec = config::fault_kind(f.kind);
+    if (spec.instant) {
       e.instant = true;
-    } else if (f.kind == config::FaultKind::kServerRestart) {
-      e.lasts_s = f.restart_after_s;
+    } else if (*spec.lasts_key != '\0') {
+      e.lasts_s = f.param(spec.lasts_key);
     } else if (f.duration_s > 0) {
       e.lasts_s = f.duration_s;
     }

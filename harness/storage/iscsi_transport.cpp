@@ -134,24 +134,16 @@ std::vector<FaultNeed> capabilities(const config::StorageConfig&) {
   return {FaultNeed::kRelay, FaultNeed::kServerProcess};
 }
 
-// StorageConfig::server defaults to "nbd-server" for every transport: for iscsi that default
-// means tgtd, the only target wedge runs.
-Status validate(const config::Scenario& s) {
-  if (s.storage.server != "nbd-server" && s.storage.server != "tgtd") {
-    return make_error(
-        "{}:{}: [storage] server = \"{}\": transport = \"iscsi\" is served by \"tgtd\" (write "
-        "server = \"tgtd\" or leave it out)",
-        s.source.string(), s.storage.line, s.storage.server);
-  }
-  return ok_status();
-}
-
 }  // namespace
 
 const TransportEntry& iscsi_transport() {
-  static const TransportEntry entry{
-      config::TransportKind::kIscsi,  false,  true, capabilities, validate,
-      make_transport<IscsiTransport>, "iscsi"};
+  static const TransportEntry entry{.kind = config::TransportKind::kIscsi,
+                                    .file_transport = false,
+                                    .mirrors = true,
+                                    .servers = {"tgtd"},
+                                    .capabilities = capabilities,
+                                    .make = make_transport<IscsiTransport>,
+                                    .kconfig_fragment = "iscsi"};
   return entry;
 }
 

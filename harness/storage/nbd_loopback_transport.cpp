@@ -84,11 +84,11 @@ class NbdLoopbackTransport final : public Transport {
 std::vector<config::FaultNeed> capabilities(const config::StorageConfig&) { return {}; }
 
 Status validate(const config::Scenario& s) {
-  if (s.storage.server != "nbd-server" || !s.storage.server_binary.empty()) {
+  if (!s.storage.server_binary.empty()) {
     // The server runs inside the guest: it is Debian's nbd-server, copied into the image.
     return make_error(
         "{}:{}: [storage] transport = \"nbd-loopback\" runs nbd-server inside the "
-        "guest: server must be \"nbd-server\" and server_binary unset",
+        "guest: server_binary must be unset",
         s.source.string(), s.storage.line);
   }
   return ok_status();
@@ -97,9 +97,14 @@ Status validate(const config::Scenario& s) {
 }  // namespace
 
 const TransportEntry& nbd_loopback_transport() {
-  static const TransportEntry entry{
-      config::TransportKind::kNbdLoopback,  false, false, capabilities, validate,
-      make_transport<NbdLoopbackTransport>, "nbd"};
+  static const TransportEntry entry{.kind = config::TransportKind::kNbdLoopback,
+                                    .file_transport = false,
+                                    .mirrors = false,
+                                    .servers = {"nbd-server"},
+                                    .capabilities = capabilities,
+                                    .validate = validate,
+                                    .make = make_transport<NbdLoopbackTransport>,
+                                    .kconfig_fragment = "nbd"};
   return entry;
 }
 

@@ -7,6 +7,7 @@
 #include "harness/storage/nbd_connect.h"
 #include "harness/storage/nbd_server.h"
 #include "harness/storage/transport.h"
+#include "harness/storage/transport_registry.h"
 
 namespace wedge::storage {
 
@@ -31,7 +32,7 @@ class NbdTransport final : public Transport {
 
   Status start_host(const TransportContext& context) override {
     NbdServerOptions so;
-    so.flavour = storage_.server;
+    so.flavour = server_name(storage_);
     so.binary = storage_.server_binary;
     so.export_file = export_file_in(context.run_dir, index_);
     export_ = so.export_file;
@@ -67,7 +68,9 @@ class NbdTransport final : public Transport {
     if (!server_) return {};
     return {server_.get()};
   }
-  std::string describe() const override { return server_ ? server_->describe() : storage_.server; }
+  std::string describe() const override {
+    return server_ ? server_->describe() : server_name(storage_);
+  }
   Status stop() override { return server_ ? server_->stop() : ok_status(); }
 
  private:
@@ -92,22 +95,16 @@ std::vector<FaultNeed> capabilities(const config::StorageConfig& storage) {
   return can;
 }
 
-Status validate(const config::Scenario& s) {
-  if (s.storage.server != "nbd-server" && s.storage.server != "nbdkit") {
-    return make_error(
-        "{}:{}: [storage] server = \"{}\": transport = \"nbd\" is served by \"nbd-server\" or "
-        "\"nbdkit\"",
-        s.source.string(), s.storage.line, s.storage.server);
-  }
-  return ok_status();
-}
-
 }  // namespace
 
 const TransportEntry& nbd_transport() {
-  static const TransportEntry entry{
-      config::TransportKind::kNbd,  false, true, capabilities, validate,
-      make_transport<NbdTransport>, "nbd"};
+  static const TransportEntry entry{.kind = config::TransportKind::kNbd,
+                                    .file_transport = false,
+                                    .mirrors = true,
+                                    .servers = {"nbd-server", "nbdkit"},
+                                    .capabilities = capabilities,
+                                    .make = make_transport<NbdTransport>,
+                                    .kconfig_fragment = "nbd"};
   return entry;
 }
 

@@ -18,7 +18,7 @@ NbdkitControls nbdkit_controls_for(const std::vector<config::FaultConfig>& fault
   for (const config::FaultConfig& f : faults) {
     if (f.kind == FaultKind::kServerStall && f.via == "pause") pause = true;
     if (f.kind == FaultKind::kRate && f.via == "nbdkit") rate = true;
-    if (f.kind == FaultKind::kError && !error_rate) error_rate = f.error_rate;
+    if (f.kind == FaultKind::kError && !error_rate) error_rate = f.param("error_rate");
   }
   // Outermost first: a paused request waits before it is rate-limited or failed.
   if (pause) {

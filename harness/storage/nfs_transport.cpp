@@ -101,23 +101,16 @@ std::vector<FaultNeed> capabilities(const config::StorageConfig&) {
   return {FaultNeed::kRelay, FaultNeed::kServerProcess};
 }
 
-// "nbd-server" is the [storage] default, so it stands for "no server named": ganesha.
-Status validate(const config::Scenario& s) {
-  const std::string& server = s.storage.server;
-  if (server != "nbd-server" && server != "nfs-ganesha" && server != "ganesha") {
-    return make_error(
-        "{}:{}: [storage] server = \"{}\": transport = \"nfs\" is served by \"nfs-ganesha\"",
-        s.source.string(), s.storage.line, server);
-  }
-  return ok_status();
-}
-
 }  // namespace
 
 const TransportEntry& nfs_transport() {
-  static const TransportEntry entry{
-      config::TransportKind::kNfs,  true, false, capabilities, validate,
-      make_transport<NfsTransport>, "nfs"};
+  static const TransportEntry entry{.kind = config::TransportKind::kNfs,
+                                    .file_transport = true,
+                                    .mirrors = false,
+                                    .servers = {"nfs-ganesha", "ganesha"},
+                                    .capabilities = capabilities,
+                                    .make = make_transport<NfsTransport>,
+                                    .kconfig_fragment = "nfs"};
   return entry;
 }
 

@@ -102,9 +102,14 @@ Status validate(const config::Scenario& s) {
 }  // namespace
 
 const TransportEntry& ninep_transport() {
-  static const TransportEntry entry{
-      config::TransportKind::kNinep,  true, false, capabilities, validate,
-      make_transport<NinepTransport>, "9p"};
+  static const TransportEntry entry{.kind = config::TransportKind::kNinep,
+                                    .file_transport = true,
+                                    .mirrors = false,
+                                    .servers = {},
+                                    .capabilities = capabilities,
+                                    .validate = validate,
+                                    .make = make_transport<NinepTransport>,
+                                    .kconfig_fragment = "9p"};
   return entry;
 }
 

@@ -1,6 +1,7 @@
 // Implementation of relay.h on Boost.Asio: one I/O thread; every connection is two pipes
 // (client->target, target->client), each a read loop feeding a queue of timestamped chunks and
-// a write loop draining it, which is where delay, rate, stall and blackhole apply.
+// a write loop draining it, which is where delay, rate, stall, blackhole and a slow server's
+// answers apply.
 #include "harness/storage/relay.h"
 
 #include <atomic>
@@ -50,6 +51,7 @@ struct TcpRelay::Impl {
   std::atomic<uint64_t> connections{0};
   std::atomic<uint64_t> active{0};
   std::atomic<uint64_t> failed_connects{0};
+  std::atomic<uint64_t> answers{0};
 
   // I/O thread only. The relay owns its connections (not their pending operations: a stalled
   // connection has none), until Connection::close removes them.
@@ -194,9 +196,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (faults.blackhole) {
         relay_.dropped += n;
       } else {
+        std::chrono::milliseconds delay = faults.delay;
+        if (p.dir == kToTarget) {
+          turns_.client_sent();
+        } else {
+          if (turns_.server_sent()) answer_ = relay_.answers++;
+          delay += answer_delay(faults, answer_);
+        }
         p.queue.push_back(Chunk{{p.buffer.begin(), p.buffer.begin() + static_cast<ptrdiff_t>(n)},
                                 0,
-                                Clock::now() + faults.delay});
+                                Clock::now() + delay});
         p.queued += n;
       }
     }
@@ -285,6 +294,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Pipe to_client_;
   bool connected_ = false;
   bool closed_ = false;
+  AnswerTurns turns_;
+  uint64_t answer_ = 0;  // the relay-wide number of the answer the server is sending
 };
 
 }  // namespace
@@ -353,6 +364,13 @@ int TcpRelay::port() const { return impl_->port; }
 
 int TcpRelay::target_port() const { return impl_->target_port.load(); }
 
+std::chrono::milliseconds answer_delay(const RelayFaults& faults, uint64_t answer) {
+  if (faults.slow_answer_delay.count() <= 0 || answer < faults.slow_after_answers) {
+    return std::chrono::milliseconds(0);
+  }
+  return faults.slow_answer_delay;
+}
+
 void TcpRelay::set_target_port(int port) { impl_->target_port = port; }
 
 RelayFaults TcpRelay::faults() const { return impl_->current_faults(); }
@@ -375,6 +393,7 @@ RelayStats TcpRelay::stats() const {
   RelayStats s;
   s.bytes_from_client = impl_->from_client.load();
   s.bytes_to_client = impl_->to_client.load();
+  s.answers = impl_->answers.load();
   s.bytes_dropped = impl_->dropped.load();
   s.connections = impl_->connections.load();
   s.active_connections = impl_->active.load();

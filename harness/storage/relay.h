@@ -1,6 +1,7 @@
 // A byte-counting TCP relay on loopback that sits in front of every storage server, and the
 // place where network faults are injected at run time (latency, a bandwidth cap, a stall,
-// a black hole, connection resets), since the host kernel has no netem.
+// a black hole, connection resets, a server slow from its Nth answer on), since the host
+// kernel has no netem.
 //
 //   WEDGE_TRY(auto relay, storage::TcpRelay::start(server_port));
 //   relay->port();                                  // what the guest dials (via 10.0.2.2)
@@ -29,7 +30,37 @@ struct RelayFaults {
                            // that closes meanwhile is noticed only then)
   bool blackhole = false;  // keep reading, but drop everything and send nothing; data read
                            // while it is set is lost for good (the stream is then corrupt)
+  // A server slow from its Nth answer on (server-slow-after): every answer after the first
+  // slow_after_answers the relay passed on (since it started, all connections) is held this
+  // long, server to client only. 0: off.
+  std::chrono::milliseconds slow_answer_delay{0};
+  uint64_t slow_after_answers = 0;
 };
+
+// Counts a server's answers without knowing its protocol: an answer begins when the server
+// sends after the client has sent since the server last did (a turn of the conversation).
+// Requests pipelined before the first answer count as one.
+//
+//   AnswerTurns turns;
+//   turns.client_sent();
+//   turns.server_sent();  // true: an answer begins
+//   turns.server_sent();  // false: the same answer goes on
+class AnswerTurns {
+ public:
+  void client_sent() { client_spoke_ = true; }
+  [[nodiscard]] bool server_sent() {
+    bool begins = client_spoke_;
+    client_spoke_ = false;
+    return begins;
+  }
+
+ private:
+  bool client_spoke_ = false;
+};
+
+// How long the relay holds bytes of the server's answer number `answer` (0-based, counted as
+// AnswerTurns does) beyond `delay`: slow_answer_delay from answer slow_after_answers on.
+[[nodiscard]] std::chrono::milliseconds answer_delay(const RelayFaults& faults, uint64_t answer);
 
 struct RelayStats {
   uint64_t bytes_from_client = 0;   // read from clients (the guest side), dropped bytes included
@@ -38,6 +69,7 @@ struct RelayStats {
   uint64_t connections = 0;         // accepted since start
   uint64_t active_connections = 0;  // open right now
   uint64_t failed_connects = 0;     // clients dropped because the target never answered
+  uint64_t answers = 0;             // server answers passed on (AnswerTurns), all connections
 };
 
 class TcpRelay {

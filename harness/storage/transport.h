@@ -96,6 +96,9 @@ struct TransportEntry {
   bool file_transport = false;
   // Can be mirrored with [storage] raid1 = true (two exports, md RAID1 in the guest).
   bool mirrors = false;
+  // The [storage] server names it takes; the first is what runs when none is named. Empty: it
+  // has no host server to choose.
+  std::vector<std::string> servers = {};
   // The fault needs it satisfies for this storage configuration.
   std::vector<config::FaultNeed> (*capabilities)(const config::StorageConfig&) = nullptr;
   // Transport-specific checks; errors name the file and line.

@@ -52,6 +52,36 @@ std::unique_ptr<Transport> make_transport(const config::Scenario& scenario) {
   return make_raid1(std::move(first), std::move(second));
 }
 
+std::string server_name(const config::StorageConfig& storage) {
+  if (!storage.server.empty()) return storage.server;
+  const TransportEntry& entry = transport_entry(storage.transport);
+  return entry.servers.empty() ? std::string() : entry.servers.front();
+}
+
+namespace {
+
+Status check_server(const config::Scenario& s, const TransportEntry& entry) {
+  const config::StorageConfig& st = s.storage;
+  if (st.server.empty()) return ok_status();
+  if (std::find(entry.servers.begin(), entry.servers.end(), st.server) != entry.servers.end()) {
+    return ok_status();
+  }
+  const std::string at =
+      fmt::format("{}:{}: [storage] server = \"{}\": transport = \"{}\"", s.source.string(),
+                  st.line, st.server, config::name_of(st.transport));
+  if (entry.servers.empty()) return make_error("{} has no host server (leave server out)", at);
+  std::string names;
+  for (size_t i = 0; i < entry.servers.size(); ++i) {
+    names += fmt::format("{}\"{}\"", i == 0 ? "" : " or ", entry.servers[i]);
+  }
+  if (entry.servers.size() == 1) {
+    return make_error("{} is served by {} (write server = {} or leave it out)", at, names, names);
+  }
+  return make_error("{} is served by {}", at, names);
+}
+
+}  // namespace
+
 Status check_storage(const config::Scenario& s) {
   const config::StorageConfig& st = s.storage;
   const TransportEntry& entry = transport_entry(st.transport);
@@ -69,6 +99,7 @@ Status check_storage(const config::Scenario& s) {
         "(nbd or iscsi), not \"{}\"",
         at, name);
   }
+  WEDGE_CHECK(check_server(s, entry));
   if (entry.validate) WEDGE_CHECK(entry.validate(s));
   std::vector<config::FaultNeed> can = entry.capabilities(st);
   for (const config::FaultConfig& f : s.faults) {
@@ -79,7 +110,7 @@ Status check_storage(const config::Scenario& s) {
           "{}:{}: [[fault]] kind = \"{}\"{} needs {}; transport = \"{}\"{} has none",
           s.source.string(), f.line, config::name_of(f.kind),
           f.via.empty() ? "" : fmt::format(" via = \"{}\"", f.via), config::name_of(need), name,
-          need == config::FaultNeed::kNbdkit ? fmt::format(" with server = \"{}\"", st.server)
+          need == config::FaultNeed::kNbdkit ? fmt::format(" with server = \"{}\"", server_name(st))
                                              : "");
     }
   }

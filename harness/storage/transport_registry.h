@@ -15,6 +15,10 @@ namespace wedge::storage {
 
 [[nodiscard]] const TransportEntry& transport_entry(config::TransportKind kind);
 
+// The server that runs: [storage] server as given, else the transport's first (its default);
+// "" for a transport without a host server.
+[[nodiscard]] std::string server_name(const config::StorageConfig& storage);
+
 // The scenario's transport; with raid1 = true, a mirror over two of them.
 [[nodiscard]] std::unique_ptr<Transport> make_transport(const config::Scenario& scenario);
 

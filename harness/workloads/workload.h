@@ -34,8 +34,13 @@ inline constexpr const char* kWatchPath = "/bin/wedge-watch";
 
 struct WorkloadEntry {
   config::WorkloadKind kind;
-  // [workload] keys the kind takes besides `kind`; any other key given is an error.
+  // [workload] keys the kind takes besides `kind` (of the ones every kind reads: size_mib,
+  // verify, argv, files, args, job, writers, same_file, remount, pause_before_verify_s); any
+  // other key given is an error.
   std::vector<std::string> keys;
+  // Its own numeric keys, declared here alone (name, type, range, default, doc): the loader
+  // keeps them as given, check_workload checks them, param() reads them.
+  std::vector<config::ParamSpec> params = {};
   // Kind-specific checks (storage use, sizes); errors name the file and line. May be null.
   Status (*validate)(const config::Scenario&) = nullptr;
   // Tools and modules the image needs for it. May be null.
@@ -57,6 +62,9 @@ struct WorkloadEntry {
 };
 
 inline constexpr size_t kResultFileMaxBytes = 1 << 20;
+
+// A numeric key the kind declares in WorkloadEntry::params: as given, else its default.
+[[nodiscard]] double param(const config::Scenario& s, std::string_view key);
 
 // "file.toml:12: " for a [workload] key (or the table when the key was not given).
 [[nodiscard]] std::string where(const config::Scenario& s, std::string_view key);

@@ -1,5 +1,5 @@
-// The workload registry (one line per workload), the key check, and helpers the file
-// workloads share.
+// The workload registry (generated from workload_kind_list.h), the key check, and helpers the
+// file workloads share.
 #include "harness/workloads/workload_registry.h"
 
 #include <algorithm>
@@ -7,30 +7,51 @@
 namespace wedge::workloads {
 
 // Defined in each workload's own file.
-const WorkloadEntry& swap_hog_workload();
-const WorkloadEntry& command_workload();
-const WorkloadEntry& large_file_workload();
-const WorkloadEntry& concurrent_writers_workload();
-const WorkloadEntry& mke2fs_workload();
-const WorkloadEntry& fio_workload();
+#define WEDGE_WORKLOAD_DECLARE(e, file, name) const WorkloadEntry& file##_workload();
+WEDGE_WORKLOAD_KINDS(WEDGE_WORKLOAD_DECLARE)
+#undef WEDGE_WORKLOAD_DECLARE
 
 const WorkloadEntry& workload_entry(config::WorkloadKind kind) {
   switch (kind) {
-    case config::WorkloadKind::kSwapHog:
-      return swap_hog_workload();
-    case config::WorkloadKind::kCommand:
-      return command_workload();
-    case config::WorkloadKind::kLargeFile:
-      return large_file_workload();
-    case config::WorkloadKind::kConcurrentWriters:
-      return concurrent_writers_workload();
-    case config::WorkloadKind::kMke2fs:
-      return mke2fs_workload();
-    case config::WorkloadKind::kFio:
-      return fio_workload();
+#define WEDGE_WORKLOAD_CASE(e, file, name) \
+  case config::WorkloadKind::e:            \
+    return file##_workload();
+    WEDGE_WORKLOAD_KINDS(WEDGE_WORKLOAD_CASE)
+#undef WEDGE_WORKLOAD_CASE
   }
   return swap_hog_workload();
 }
+
+double param(const config::Scenario& s, std::string_view key) {
+  for (const config::ParamValue& p : s.workload.params) {
+    if (p.key == key) return p.value;
+  }
+  for (const config::ParamSpec& p : workload_entry(s.workload.kind).params) {
+    if (key == p.key) return p.default_value.value_or(0);
+  }
+  return 0;
+}
+
+namespace {
+
+// The kind's own numeric keys: integers where it says so, inside its range.
+Status check_params(const config::Scenario& s, const WorkloadEntry& entry) {
+  for (const config::ParamValue& given : s.workload.params) {
+    for (const config::ParamSpec& p : entry.params) {
+      if (given.key != p.key) continue;
+      if (p.type == config::ParamType::kInt && !given.integer) {
+        return make_error("{}: [workload] {} must be an integer", where(s, p.key), p.key);
+      }
+      if (given.value < p.min || given.value > p.max) {
+        return make_error("{}: [workload] {} = {}: must be between {} and {}", where(s, p.key),
+                          p.key, given.value, p.min, p.max);
+      }
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace
 
 std::string where(const config::Scenario& s, std::string_view key) {
   int line = s.workload.line_of(key);
@@ -40,15 +61,17 @@ std::string where(const config::Scenario& s, std::string_view key) {
 
 Status check_workload(const config::Scenario& s) {
   const WorkloadEntry& entry = workload_entry(s.workload.kind);
+  std::vector<std::string> takes = entry.keys;
+  for (const config::ParamSpec& p : entry.params) takes.emplace_back(p.key);
   for (const auto& [key, line] : s.workload.keys) {
     if (key == "kind") continue;
-    if (std::find(entry.keys.begin(), entry.keys.end(), key) == entry.keys.end()) {
-      return make_error(
-          "{}:{}: [workload] kind = \"{}\" takes no {} (it takes: {})", s.source.string(), line,
-          config::name_of(s.workload.kind), key,
-          entry.keys.empty() ? "nothing else" : fmt::format("{}", fmt::join(entry.keys, ", ")));
+    if (std::find(takes.begin(), takes.end(), key) == takes.end()) {
+      return make_error("{}:{}: [workload] kind = \"{}\" takes no {} (it takes: {})",
+                        s.source.string(), line, config::name_of(s.workload.kind), key,
+                        takes.empty() ? "nothing else" : fmt::format("{}", fmt::join(takes, ", ")));
     }
   }
+  WEDGE_CHECK(check_params(s, entry));
   if (entry.validate) WEDGE_CHECK(entry.validate(s));
   return ok_status();
 }

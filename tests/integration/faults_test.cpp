@@ -169,7 +169,7 @@ class RestartTest : public FaultsTest, public ::testing::WithParamInterface<std:
 // that dials during the outage is held by the relay and served once the server is back.
 TEST_P(RestartTest, RestartedServerServesDataWrittenBeforeTheCrash) {
   config::FaultConfig f = fault("server-restart");
-  f.restart_after_s = 1;
+  f.set_param("restart_after_s", 1);
   start_server(GetParam(), {f});
   const int guest_port = port();
   const int old_server_port = server_->server_port();
@@ -243,7 +243,7 @@ INSTANTIATE_TEST_SUITE_P(Flavours, RestartTest, ::testing::Values("nbd-server", 
 
 TEST_F(FaultsTest, NbdkitErrorFilterFailsReadsWhileActive) {
   config::FaultConfig f = fault("error");
-  f.error_rate = 1;
+  f.set_param("error_rate", 1);
   start_server("nbdkit", {f});
   auto error = injector(f);
   ASSERT_TRUE(error);
@@ -264,7 +264,7 @@ TEST_F(FaultsTest, NbdkitErrorFilterFailsReadsWhileActive) {
 
 TEST_F(FaultsTest, NbdkitRateFileSlowsReadsWhileActive) {
   config::FaultConfig f = fault("rate", "nbdkit");
-  f.rate_kib_s = 512;
+  f.set_param("rate_kib_s", 512);
   start_server("nbdkit", {f});
   auto rate = injector(f);
   ASSERT_TRUE(rate);
@@ -289,9 +289,9 @@ TEST_F(FaultsTest, NbdkitRateFileSlowsReadsWhileActive) {
 
 TEST_F(FaultsTest, RelayDelaySlowsAReadAndRateCapsIt) {
   config::FaultConfig delay = fault("delay");
-  delay.delay_ms = 200;
+  delay.set_param("delay_ms", 200);
   config::FaultConfig rate = fault("rate", "relay");
-  rate.rate_kib_s = 1024;
+  rate.set_param("rate_kib_s", 1024);
   start_server("nbd-server", {delay, rate});
   auto baseline = timed_qemu_io(port(), "read 0 4k");
   ASSERT_TRUE(succeeded(baseline, "read 4096/4096")) << describe(baseline);

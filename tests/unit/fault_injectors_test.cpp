@@ -111,9 +111,9 @@ TEST(FaultInjectors, RelayFaultsOverlapFieldByField) {
   InjectorTargets t;
   t.servers = {&server};
   config::FaultConfig delay = fault("delay");
-  delay.delay_ms = 250;
+  delay.set_param("delay_ms", 250);
   config::FaultConfig rate = fault("rate", "relay");
-  rate.rate_kib_s = 64;
+  rate.set_param("rate_kib_s", 64);
   auto d = injector(delay, t);
   auto r = injector(rate, t);
   auto b = injector(fault("blackhole"), t);
@@ -147,7 +147,7 @@ TEST(FaultInjectors, NbdkitFiltersFollowTheFaults) {
   EXPECT_TRUE(storage::nbdkit_controls_for({fault("server-stall", "signal"), fault("delay")}, "/r")
                   .filters.empty());
   config::FaultConfig error = fault("error");
-  error.error_rate = 0.5;
+  error.set_param("error_rate", 0.5);
   storage::NbdkitControls s = storage::nbdkit_controls_for(
       {error, fault("rate", "nbdkit"), fault("server-stall", "pause"), error}, "/r");
   EXPECT_EQ(s.filters, (std::vector<std::string>{"pause", "rate", "error"}));
@@ -166,7 +166,7 @@ TEST(FaultInjectors, NbdkitRateAndErrorFiles) {
   InjectorTargets t;
   t.servers = {&server};
   config::FaultConfig rate = fault("rate", "nbdkit");
-  rate.rate_kib_s = 128;
+  rate.set_param("rate_kib_s", 128);
   server.controls = storage::nbdkit_controls_for({rate, fault("error")}, dir->path());
   auto r = injector(rate, t);
   ASSERT_TRUE(r->start().ok());
@@ -210,9 +210,9 @@ TEST(FaultInjectors, BalloonAndMemoryMaxSetAndRestore) {
     return ok_status();
   };
   config::FaultConfig balloon = fault("balloon");
-  balloon.balloon_mib = 128;
+  balloon.set_param("balloon_mib", 128);
   config::FaultConfig memory_max = fault("memory-max");
-  memory_max.memory_max_mib = 64;
+  memory_max.set_param("memory_max_mib", 64);
   auto b = injector(balloon, t);
   auto m = injector(memory_max, t);
   ASSERT_TRUE(b->start().ok());
@@ -234,7 +234,7 @@ TEST(FaultLog, LinesAreJsonWithParams) {
   config::FaultConfig r;
   r.kind = config::FaultKind::kServerRestart;
   r.when = "swap_used_mib > 100";
-  r.restart_after_s = 2;
+  r.set_param("restart_after_s", 2);
   EXPECT_EQ(fault_params_json(r), "{\"when\":\"swap_used_mib > 100\",\"restart_after_s\":2.0}");
 
   auto dir = TempDir::create("wedge-faults-test");

@@ -84,7 +84,7 @@ TEST(FaultSchedule, ElapsedComesFromNow) {
 
 TEST(FaultSchedule, InstantAndEndlessFaults) {
   config::FaultConfig restart = at(10, "server-restart", 0);
-  restart.restart_after_s = 4;
+  restart.set_param("restart_after_s", 4);
   Schedule s = make({at(1, "reset", 0), at(2, "server-crash", 0), at(3, "blackhole", 0), restart,
                      at(3, "balloon", 0)});
   EXPECT_EQ(s.step(1, {}).start, Indices{0});

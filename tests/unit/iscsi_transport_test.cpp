@@ -126,6 +126,16 @@ TEST(IscsiTransport, ServedByTgtdWhichIsAlsoTheDefault) {
                   "\"nbdkit\"\n"),
             "t.toml:3: [storage] server = \"nbdkit\": transport = \"iscsi\" is served by "
             "\"tgtd\" (write server = \"tgtd\" or leave it out)");
+  // The transport declares its server: nothing reads "nbd-server" as tgtd any more.
+  EXPECT_EQ(check("[storage]\ntransport = \"iscsi\"\nserver = \"nbd-server\"\n"),
+            "t.toml:1: [storage] server = \"nbd-server\": transport = \"iscsi\" is served by "
+            "\"tgtd\" (write server = \"tgtd\" or leave it out)");
+  auto s = config::parse_scenario("[storage]\ntransport = \"iscsi\"\n", "t.toml");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->storage.server, "");
+  EXPECT_EQ(server_name(s->storage), "tgtd");
+  EXPECT_EQ(transport_entry(config::TransportKind::kIscsi).servers,
+            std::vector<std::string>{"tgtd"});
 }
 
 TEST(IscsiTransport, TakesRelayAndSignalFaultsButNoNbdkitFilters) {

@@ -85,7 +85,7 @@ TEST(NfsTransport, ServedByGaneshaOnly) {
             "(loaded)");
   EXPECT_EQ(check("\n[storage]\ntransport = \"nfs\"\nserver = \"nbdkit\"\n"),
             "t.toml:2: [storage] server = \"nbdkit\": transport = \"nfs\" is served by "
-            "\"nfs-ganesha\"");
+            "\"nfs-ganesha\" or \"ganesha\"");
   EXPECT_EQ(check("[storage]\ntransport = \"nfs\"\nraid1 = true\n"),
             "t.toml:1: [storage] raid1 = true needs a block transport served from the host (nbd "
             "or iscsi), not \"nfs\"");
@@ -100,7 +100,7 @@ TEST(NfsTransport, TakesServerAndRelayFaultsButNoNbdkitFilters) {
   EXPECT_EQ(with_fault("kind = \"delay\"\nduration_s = 5\ndelay_ms = 9"), "(loaded)");
   EXPECT_EQ(with_fault("kind = \"error\"\nduration_s = 5\nerror_rate = 1"),
             "t.toml:3: [[fault]] kind = \"error\" needs an nbdkit filter ([storage] server = "
-            "\"nbdkit\"); transport = \"nfs\" with server = \"nbd-server\" has none");
+            "\"nbdkit\"); transport = \"nfs\" with server = \"nfs-ganesha\" has none");
 }
 
 TEST(NfsTransport, NeedsOnlyTheKernelClientInTheImage) {

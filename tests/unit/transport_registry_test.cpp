@@ -55,8 +55,11 @@ TEST(TransportRegistry, NbdServerTakesRelayAndSignalFaultsButNoNbdkitFilters) {
 TEST(TransportRegistry, LoopbackNbdTakesOnlyGuestFaults) {
   EXPECT_EQ(check("[storage]\ntransport = \"nbd-loopback\"\n"), "(loaded)");
   EXPECT_EQ(check("[storage]\ntransport = \"nbd-loopback\"\nserver = \"nbdkit\"\n"),
+            "t.toml:1: [storage] server = \"nbdkit\": transport = \"nbd-loopback\" is served by "
+            "\"nbd-server\" (write server = \"nbd-server\" or leave it out)");
+  EXPECT_EQ(check("[storage]\ntransport = \"nbd-loopback\"\nserver_binary = \"/x/nbd-server\"\n"),
             "t.toml:1: [storage] transport = \"nbd-loopback\" runs nbd-server inside the guest: "
-            "server must be \"nbd-server\" and server_binary unset");
+            "server_binary must be unset");
   EXPECT_EQ(with_fault("transport = \"nbd-loopback\"", "kind = \"server-stall\"\nduration_s = 5"),
             "t.toml:3: [[fault]] kind = \"server-stall\" via = \"signal\" needs a storage server "
             "process on the host; transport = \"nbd-loopback\" has none");

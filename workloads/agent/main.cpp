@@ -11,6 +11,7 @@
 #include "workloads/agent/hog.h"
 #include "workloads/agent/init.h"
 #include "workloads/agent/io_flusher_exec.h"
+#include "workloads/agent/mmap_writer.h"
 #include "workloads/agent/nbd_connect.h"
 #include "workloads/agent/port.h"
 #include "workloads/agent/serve_loop.h"
@@ -26,6 +27,7 @@ constexpr const char* kUsage =
     "  host on the virtio-serial port org.wedge.agent.0.\n"
     "  serve --connect SOCKET [--sysrq-path FILE]   serve over a unix socket (tests)\n"
     "  hog --mib N [--step-mib S] [--verify]        memory hog workload\n"
+    "  mmap-write --procs N --mib M [--passes P]    anonymous mmap writers (several processes)\n"
     "  io-flusher PROGRAM [ARGS...]                 exec PROGRAM as PR_SET_IO_FLUSHER\n"
     "  nbd-connect HOST PORT /dev/nbdN EXPORT       attach an NBD export (no nbd-client)\n"
     "  write --dir DIR --mib N [...]                file writers with verified read-back\n"
@@ -95,8 +97,8 @@ int serve_main(int argc, char** argv) {
 int main(int argc, char** argv) {
   // A workload mode named on the command line wins: the host runs "/init hog ..." in the guest.
   bool workload_mode = false;
-  for (const char* mode :
-       {"hog", "serve", "io-flusher", "nbd-connect", "write", "watch", "cgroup-exec"}) {
+  for (const char* mode : {"hog", "mmap-write", "serve", "io-flusher", "nbd-connect", "write",
+                           "watch", "cgroup-exec"}) {
     workload_mode |= argc > 1 && strcmp(argv[1], mode) == 0;
   }
   if (!workload_mode && (getpid() == 1 || (argc > 0 && wedge::guest::ends_with(argv[0], "init")))) {
@@ -108,6 +110,9 @@ int main(int argc, char** argv) {
   }
   if (strcmp(argv[1], "serve") == 0) return serve_main(argc - 2, argv + 2);
   if (strcmp(argv[1], "hog") == 0) return wedge::guest::hog_main(argc - 2, argv + 2);
+  if (strcmp(argv[1], "mmap-write") == 0) {
+    return wedge::guest::mmap_writer_main(argc - 2, argv + 2);
+  }
   if (strcmp(argv[1], "nbd-connect") == 0) {
     return wedge::guest::nbd_connect_main(argc - 2, argv + 2);
   }
