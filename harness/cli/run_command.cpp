@@ -15,6 +15,7 @@
 #include "harness/run/run_dir.h"
 #include "harness/run/run_scenario.h"
 #include "harness/util/interrupt.h"
+#include "harness/vm/libvirt/libvirt_backend.h"
 #include "reports/registry.h"
 
 namespace wedge::cli {
@@ -89,7 +90,12 @@ int run(const RunArgs& args) {
   options.nmi_last_resort = args.nmi;
   options.keep_wedged = args.keep_wedged;
   options.force = args.force;
-  run::RunResult result = run::run_scenario(*scenario, options);
+  vm::BackendSource libvirt{
+      "libvirt connection", []() -> Result<std::unique_ptr<vm::Backend>> {
+        WEDGE_TRY(auto backend, vm::LibvirtBackend::connect().context("connecting to libvirt"));
+        return std::unique_ptr<vm::Backend>(std::move(backend));
+      }};
+  run::RunResult result = run::run_scenario(*scenario, options, run::RunSources::real(libvirt));
   const auto& r = result.report;
   fmt::print("\n{} {}: {}\n", r.scenario, reports::to_string(r.verdict), r.reason);
   for (const auto& f : r.findings) fmt::print("  finding: {}\n", reports::describe(f));

@@ -8,8 +8,6 @@
 
 #include "harness/util/files.h"
 #include "harness/util/timeouts.h"
-#include "harness/vm/libvirt/kvm_probe.h"
-#include "harness/vm/libvirt/kvm_views.h"
 
 namespace wedge::run {
 
@@ -32,8 +30,11 @@ Result<bool> choose_accel(const std::string& accel, vm::Backend& backend,
   if (accel == "tcg") return false;
   if (accel == "kvm") return true;
   if (accel != "auto") return make_error("--accel must be auto, kvm or tcg, not {}", accel);
-  // No /dev/kvm the QEMU user may open: nothing a probe boot could show.
-  if (auto usable = vm::qemu_user_may_open_kvm(); usable && !*usable) return false;
+  // A backend that cannot probe, or no /dev/kvm the QEMU user may open: nothing a probe boot
+  // could show.
+  vm::KvmProbe* probe = vm::find<vm::KvmProbe>(backend);
+  if (probe == nullptr) return false;
+  if (auto usable = probe->kvm_openable(); usable && !*usable) return false;
 
   fs::path cache = cache_root(cache_dir) / "kvm-probe";
   if (auto text = read_file(cache); text.ok()) {
@@ -47,9 +48,8 @@ Result<bool> choose_accel(const std::string& accel, vm::Backend& backend,
   progress.step("probing KVM with a short boot (a /dev/kvm node alone proves nothing)");
   WEDGE_TRY(TempDir scratch, TempDir::create("wedge-kvm-probe"));
   Timeouts t;
-  WEDGE_TRY(bool kvm,
-            vm::probe_kvm(backend, image.kernel, image.initrd, scratch.path(), t.kvm_probe)
-                .context("probing KVM"));
+  WEDGE_TRY(bool kvm, probe->probe_kvm(image.kernel, image.initrd, scratch.path(), t.kvm_probe)
+                          .context("probing KVM"));
   progress.step(kvm ? "KVM works: using it" : "KVM does not boot a guest here: using TCG");
   std::error_code ec;
   fs::create_directories(cache.parent_path(), ec);

@@ -18,8 +18,10 @@ namespace {
 std::string dead(const Owner& o) { return fmt::format("owner pid {} is gone", o.pid); }
 
 void reap_domains(const ReapOptions& o, Reaped& out) {
-  if (o.backend == nullptr) return;
-  auto domains = o.backend->wedge_domains();
+  vm::LeftoverGuests* guests =
+      o.backend != nullptr ? vm::find<vm::LeftoverGuests>(*o.backend) : nullptr;
+  if (guests == nullptr) return;
+  auto domains = guests->wedge_domains();
   if (!domains) {
     out.problems.push_back(domains.error().context("listing guests").message());
     return;
@@ -42,7 +44,7 @@ void reap_domains(const ReapOptions& o, Reaped& out) {
     std::string what = fmt::format("guest {} ({})", d.name, dead(*owner));
     if (o.dry_run) {
       out.removed.push_back(what);
-    } else if (auto s = o.backend->destroy_domain(d.name); s) {
+    } else if (auto s = guests->destroy_domain(d.name); s) {
       out.removed.push_back(what);
     } else {
       out.problems.push_back(s.error().context(what).message());

@@ -14,12 +14,13 @@
 #include <string>
 #include <vector>
 
-#include "harness/vm/libvirt/libvirt_backend.h"
+#include "harness/vm/vm.h"
 
 namespace wedge::run {
 
 struct ReapOptions {
-  vm::LibvirtBackend* backend = nullptr;          // no backend: guests are not looked at
+  // No backend, or one without vm::LeftoverGuests: guests are not looked at.
+  vm::Backend* backend = nullptr;
   std::filesystem::path state_dir;                // empty: default_state_dir()
   std::filesystem::path temp_dir;                 // empty: the system temp dir
   std::vector<std::filesystem::path> cache_dirs;  // where image builds keep their temp dirs

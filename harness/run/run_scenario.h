@@ -3,7 +3,7 @@
 // when it fails part way, and tells a kernel failure, a boot failure and an infra error apart.
 //
 //   run::RunOptions opts;  opts.out_dir = "/tmp/r1";
-//   run::RunResult r = run::run_scenario(scenario, opts);
+//   run::RunResult r = run::run_scenario(scenario, opts, run::RunSources::real(backend_source));
 //   return reports::exit_code_for(r.report.verdict);
 #pragma once
 
@@ -12,6 +12,8 @@
 
 #include "harness/config/load_scenario.h"
 #include "harness/config/scenario.h"
+#include "harness/run/image_source.h"
+#include "harness/vm/vm.h"
 #include "reports/report.h"
 
 namespace wedge::run {
@@ -26,6 +28,8 @@ struct RunOptions {
   bool nmi_last_resort = false;     // when nothing else got stacks out: NMI + panic_print
   bool keep_wedged = false;         // leave a hung or crashed guest running for post-mortem
   bool force = false;  // out_dir may hold an earlier run's files (they are removed first)
+  // Remove what dead wedges left behind before booting (reaper.h); unit tests turn it off.
+  bool reap_leftovers = true;
 };
 
 struct RunResult {
@@ -38,7 +42,17 @@ struct RunResult {
 [[nodiscard]] Result<config::Scenario> load_run_scenario(const std::filesystem::path& path,
                                                          const config::LoadOptions& options = {});
 
-[[nodiscard]] RunResult run_scenario(const config::Scenario& scenario, const RunOptions& options);
+// Where a run's guest and image come from: the CLI passes libvirt's backend and the real
+// image builder; unit tests pass a fake VM and a stand-in image. The run sees only vm::Backend.
+struct RunSources {
+  vm::BackendSource backend;
+  ImageSource image;
+
+  [[nodiscard]] static RunSources real(vm::BackendSource backend);
+};
+
+[[nodiscard]] RunResult run_scenario(const config::Scenario& scenario, const RunOptions& options,
+                                     const RunSources& sources);
 
 // "20261121-133000-ab12": sortable by time, unique enough for concurrent runs.
 [[nodiscard]] std::string make_run_id();

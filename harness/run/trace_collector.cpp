@@ -16,6 +16,37 @@
 
 namespace wedge::run {
 
+namespace {
+
+Error not_offered(const char* what) { return make_error("the VM backend offers no {}", what); }
+
+}  // namespace
+
+Status TraceCollector::HostRoutes::send_sysrq(char key) const {
+  if (monitor_ == nullptr) return not_offered("keyboard sysrq");
+  return monitor_->send_sysrq(key);
+}
+
+Status TraceCollector::HostRoutes::send_serial_sysrq(char key) const {
+  if (serial_ == nullptr) return not_offered("serial line");
+  return serial_->send_serial_sysrq(key);
+}
+
+Result<std::string> TraceCollector::HostRoutes::monitor_command(const std::string& hmp) const {
+  if (monitor_ == nullptr) return not_offered("monitor");
+  return monitor_->monitor_command(hmp);
+}
+
+Status TraceCollector::HostRoutes::dump_memory(const std::filesystem::path& path) const {
+  if (monitor_ == nullptr) return not_offered("memory dump");
+  return monitor_->dump_memory(path);
+}
+
+Status TraceCollector::HostRoutes::inject_nmi() const {
+  if (monitor_ == nullptr) return not_offered("NMI");
+  return monitor_->inject_nmi();
+}
+
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 

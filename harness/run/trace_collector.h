@@ -77,8 +77,24 @@ class TraceCollector {
                                     const std::filesystem::path& dir,
                                     std::vector<std::string>* notes);
 
+  // The guest's optional host-side routes (vm.h); one the backend lacks fails naming it.
+  class HostRoutes {
+   public:
+    explicit HostRoutes(vm::Instance& vm)
+        : monitor_(vm::find<vm::Monitor>(vm)), serial_(vm::find<vm::SerialLine>(vm)) {}
+    [[nodiscard]] Status send_sysrq(char key) const;
+    [[nodiscard]] Status send_serial_sysrq(char key) const;
+    [[nodiscard]] Result<std::string> monitor_command(const std::string& hmp) const;
+    [[nodiscard]] Status dump_memory(const std::filesystem::path& path) const;
+    [[nodiscard]] Status inject_nmi() const;
+
+   private:
+    vm::Monitor* monitor_;
+    vm::SerialLine* serial_;
+  };
+
   GuestSession& session_;
-  vm::Instance& vm_;
+  HostRoutes vm_;
   std::filesystem::path run_dir_;
   Clock clock_;
   bool agent_answering_ = true;

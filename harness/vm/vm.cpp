@@ -28,11 +28,9 @@ std::string DomainStatus::describe() const {
   return out;
 }
 
-Result<DomainStatus> Instance::status() {
-  WEDGE_TRY(DomainState state, this->state());
-  DomainStatus s;
-  s.state = state;
-  return s;
+Result<DomainState> Instance::state() {
+  WEDGE_TRY(DomainStatus s, status());
+  return s.state;
 }
 
 }  // namespace wedge::vm

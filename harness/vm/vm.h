@@ -4,10 +4,13 @@
 //   WEDGE_TRY(auto vm, backend.start(spec));
 //   std::string bytes = *vm->read_console();   // new console output since last call
 //   vm->write_agent(frame);                      // to the guest agent's virtio-serial port
+//   if (auto* keys = vm::find<vm::Monitor>(*vm)) WEDGE_CHECK(keys->send_sysrq('w'));
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -86,6 +89,9 @@ struct NetworkStats {
   std::string last_dropped;  // "tcp to 10.0.2.2:22"
 };
 
+// A running guest: the essentials every backend provides. Further powers (host-side sysrq,
+// a hypervisor monitor, a balloon, versions, ...) are the optional interfaces below, which a
+// backend's Instance may also implement and callers ask for with vm::find<T>(instance).
 class Instance {
  public:
   virtual ~Instance() = default;  // destroys the guest unless it was released
@@ -97,37 +103,86 @@ class Instance {
   [[nodiscard]] virtual Result<std::string> read_agent() = 0;
   // Sends bytes to the agent. Blocks at most briefly; fails if the channel is gone.
   [[nodiscard]] virtual Status write_agent(const std::string& bytes) = 0;
-  [[nodiscard]] virtual Result<DomainState> state() = 0;
-  // The state with its reason. A lost libvirt connection is kUnknown (the backend reconnects
-  // by itself); a guest that no longer exists is shut off, gone, with the reason it stopped.
-  [[nodiscard]] virtual Result<DomainStatus> status();
-  // The QEMU process running the guest (0: unknown), to tell a stopped or killed QEMU apart.
-  [[nodiscard]] virtual int qemu_pid() const { return 0; }
-  [[nodiscard]] virtual NetworkStats network_stats() const { return {}; }
-  // Host-side sysrq (keyboard Alt+SysRq+key), for when the agent is silent.
+  // The state with its reason. A lost hypervisor connection is kUnknown (the backend
+  // reconnects by itself); a guest that no longer exists is shut off, gone, with the reason it
+  // stopped.
+  [[nodiscard]] virtual Result<DomainStatus> status() = 0;
+  // Stops the guest now. Safe to call more than once.
+  [[nodiscard]] virtual Status destroy() = 0;
+  [[nodiscard]] virtual const std::string& name() const = 0;
+
+  // status().state alone.
+  [[nodiscard]] Result<DomainState> state();
+};
+
+// The optional interfaces. Ask for one with find<T>: nullptr when the backend lacks it.
+//
+//   if (auto* monitor = vm::find<vm::Monitor>(instance)) regs = monitor->monitor_command(...);
+template <class T, class From>
+[[nodiscard]] T* find(From& from) {
+  return dynamic_cast<T*>(&from);
+}
+
+// The hypervisor's monitor and keyboard: what reaches a guest whose agent is silent.
+class Monitor {
+ public:
+  virtual ~Monitor() = default;
+  // Host-side sysrq (keyboard Alt+SysRq+key).
   [[nodiscard]] virtual Status send_sysrq(char key) = 0;
-  // Host-side sysrq over the serial line: a BREAK then the key on the console's telnet
-  // chardev. Reaches the kernel even in a livelock, when the keyboard route may not.
-  [[nodiscard]] virtual Status send_serial_sysrq(char key) = 0;
   // A QEMU human-monitor command ("info registers -a"); returns what the monitor printed.
   [[nodiscard]] virtual Result<std::string> monitor_command(const std::string& hmp) = 0;
   // A memory-only, kdump-compressed dump of guest RAM, for crash/drgn (needs vmcoreinfo).
   [[nodiscard]] virtual Status dump_memory(const std::filesystem::path& path) = 0;
   // An NMI to every vCPU (with unknown_nmi_panic the kernel prints all tasks, then dies).
   [[nodiscard]] virtual Status inject_nmi() = 0;
-  // Leaves the guest running after this Instance goes away (--keep-wedged); destroy() then
-  // does nothing, and the guest is marked kept so that `wedge gc` leaves it alone.
-  virtual void release() = 0;
-  // Sets the balloon target (guest memory in MiB).
-  [[nodiscard]] virtual Status set_balloon_mib(int mib) = 0;
-  // Stops the guest now. Safe to call more than once.
-  [[nodiscard]] virtual Status destroy() = 0;
-  // Versions of the hypervisor stack as "qemu" and "libvirt" strings, for reports.
-  [[nodiscard]] virtual std::string qemu_version() = 0;
-  [[nodiscard]] virtual std::string libvirt_version() = 0;
-  [[nodiscard]] virtual const std::string& name() const = 0;
+};
+
+// The serial console as a telnet server on the host's loopback.
+class SerialLine {
+ public:
+  virtual ~SerialLine() = default;
+  // Host-side sysrq over the serial line: a BREAK then the key on the console's telnet
+  // chardev. Reaches the kernel even in a livelock, when the keyboard route may not.
+  [[nodiscard]] virtual Status send_serial_sysrq(char key) = 0;
   // The console's telnet port on 127.0.0.1 (`telnet 127.0.0.1 PORT` on a kept guest).
   [[nodiscard]] virtual int serial_port() const = 0;
+};
+
+// A memory balloon.
+class Balloon {
+ public:
+  virtual ~Balloon() = default;
+  // Sets the balloon target (guest memory in MiB).
+  [[nodiscard]] virtual Status set_balloon_mib(int mib) = 0;
+};
+
+// A guest that can outlive its Instance for post-mortem (--keep-wedged).
+class Keepable {
+ public:
+  virtual ~Keepable() = default;
+  // Leaves the guest running after this Instance goes away; destroy() then does nothing, and
+  // the guest is marked kept so that `wedge gc` leaves it alone.
+  virtual void release() = 0;
+  // How a human reaches the kept guest (console, monitor, how to destroy it), one line.
+  [[nodiscard]] virtual std::string post_mortem_hint() const = 0;
+};
+
+// What the host sees of the process running the guest.
+class HostProcess {
+ public:
+  virtual ~HostProcess() = default;
+  // The QEMU process running the guest (0: unknown), to tell a stopped or killed QEMU apart.
+  [[nodiscard]] virtual int qemu_pid() const = 0;
+  [[nodiscard]] virtual NetworkStats network_stats() const = 0;
+};
+
+// Versions of the hypervisor stack, for reports (a Backend or an Instance may offer them).
+class VersionInfo {
+ public:
+  virtual ~VersionInfo() = default;
+  // "7.2.0" and "9.0.0", or "unknown".
+  [[nodiscard]] virtual std::string qemu_version() const = 0;
+  [[nodiscard]] virtual std::string libvirt_version() const = 0;
 };
 
 class Backend {
@@ -137,6 +192,45 @@ class Backend {
   [[nodiscard]] virtual Result<std::unique_ptr<Instance>> start(const VmSpec& spec) = 0;
   // Names of guests of ours (name starts with "wedge-"), running or left over.
   [[nodiscard]] virtual Result<std::vector<std::string>> list_wedge_domains() = 0;
+};
+
+// How a run gets its backend: connected when the run reaches its hypervisor phase (after the
+// image is built), so that a failed connection is that run's infra error, with its report.
+struct BackendSource {
+  std::string phase;  // the run phase while connecting ("libvirt connection")
+  std::function<Result<std::unique_ptr<Backend>>()> connect;
+};
+
+// One of wedge's guests as `wedge gc` sees it.
+struct WedgeDomain {
+  std::string name;
+  std::string owner;  // Owner::to_string() text from the metadata ("" if none)
+  bool kept = false;  // released for post-mortem (--keep-wedged)
+  bool active = false;
+};
+
+// A backend whose guests can be found and removed after their wedge died (the reaper).
+class LeftoverGuests {
+ public:
+  virtual ~LeftoverGuests() = default;
+  // Every wedge guest with the owner and kept flag from its metadata.
+  [[nodiscard]] virtual Result<std::vector<WedgeDomain>> wedge_domains() = 0;
+  // Stops and undefines a leftover guest by name; refuses names without kDomainPrefix. A guest
+  // that is already gone is not an error.
+  [[nodiscard]] virtual Status destroy_domain(const std::string& name) = 0;
+};
+
+// A backend that can tell whether hardware acceleration really works here.
+class KvmProbe {
+ public:
+  virtual ~KvmProbe() = default;
+  // False when the hypervisor's user cannot even open /dev/kvm (no probe boot needed).
+  [[nodiscard]] virtual Result<bool> kvm_openable() = 0;
+  // Boots a short KVM guest from kernel and initrd; true once its kernel prints its banner.
+  [[nodiscard]] virtual Result<bool> probe_kvm(const std::filesystem::path& kernel,
+                                               const std::filesystem::path& initrd,
+                                               const std::filesystem::path& scratch_dir,
+                                               std::chrono::milliseconds timeout) = 0;
 };
 
 }  // namespace wedge::vm

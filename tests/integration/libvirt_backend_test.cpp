@@ -226,8 +226,8 @@ class LibvirtBackendTest : public ::testing::Test {
     return std::chrono::duration_cast<milliseconds>(steady_clock::now() - sent_at);
   }
 
-  std::unique_ptr<Instance> start_or_fail(const VmSpec& s) {
-    auto started = backend_->start(s);
+  std::unique_ptr<LibvirtGuest> start_or_fail(const VmSpec& s) {
+    auto started = LibvirtGuest::from(backend_->start(s));
     EXPECT_TRUE(started.ok()) << started.error().message();
     return started.ok() ? std::move(*started) : nullptr;
   }
@@ -243,7 +243,7 @@ TEST_F(LibvirtBackendTest, BootsPrintsConsoleAnswersSysrqAndIsDestroyed) {
   VmSpec s = spec("boot");
   auto started = backend_->start(s);
   ASSERT_TRUE(started.ok()) << started.error().message();
-  std::unique_ptr<Instance> vm = std::move(*started);
+  std::unique_ptr<LibvirtGuest> vm = std::move(*LibvirtGuest::from(std::move(started)));
   EXPECT_EQ(vm->name(), s.name);
   EXPECT_TRUE(listed(s.name));
 
@@ -311,7 +311,7 @@ TEST_F(LibvirtBackendTest, AgentChannelReportsQemuGoingAway) {
   VmSpec s = spec("agent");
   auto started = backend_->start(s);
   ASSERT_TRUE(started.ok()) << started.error().message();
-  std::unique_ptr<Instance> vm = std::move(*started);
+  std::unique_ptr<LibvirtGuest> vm = std::move(*LibvirtGuest::from(std::move(started)));
   auto first = vm->read_agent();  // connects
   ASSERT_TRUE(first.ok()) << first.error().message();
 
@@ -567,7 +567,7 @@ TEST_F(LibvirtBackendTest, ReleasedGuestOutlivesItsInstanceAndConnectionMarkedKe
   {
     auto other = LibvirtBackend::connect();
     ASSERT_TRUE(other.ok()) << other.error().message();
-    auto kept_vm = (*other)->start(kept);
+    auto kept_vm = LibvirtGuest::from((*other)->start(kept));
     ASSERT_TRUE(kept_vm.ok()) << kept_vm.error().message();
     auto plain_vm = (*other)->start(plain);
     ASSERT_TRUE(plain_vm.ok()) << plain_vm.error().message();

@@ -70,18 +70,34 @@ class DomainHandle {
   _virDomain* dom_ = nullptr;
 };
 
-// One of wedge's guests as `wedge gc` sees it.
-struct WedgeDomain {
-  std::string name;
-  std::string owner;  // Owner::to_string() text from the metadata ("" if none)
-  bool kept = false;  // released for post-mortem (--keep-wedged)
-  bool active = false;
+// A libvirt guest: the Instance with every optional interface of vm.h, for code that holds one
+// by its backend's type (the backend's own tests).
+//
+//   auto guest = LibvirtGuest::from(backend->start(spec));
+//   WEDGE_CHECK((*guest)->send_sysrq('w'));
+class LibvirtGuest : public Instance,
+                     public Monitor,
+                     public SerialLine,
+                     public Balloon,
+                     public Keepable,
+                     public HostProcess,
+                     public VersionInfo {
+ public:
+  // The started Instance as a LibvirtGuest (every Instance a LibvirtBackend starts is one).
+  [[nodiscard]] static Result<std::unique_ptr<LibvirtGuest>> from(
+      Result<std::unique_ptr<Instance>> started);
 };
 
 // Formats libvirt's packed version numbers: 7002000 -> "7.2.0".
 [[nodiscard]] std::string format_libvirt_version(unsigned long version);
 
-class LibvirtBackend final : public Backend {
+// A Backend with every optional backend interface of vm.h; its Instances implement every
+// optional instance interface (Monitor, SerialLine, Balloon, Keepable, HostProcess,
+// VersionInfo).
+class LibvirtBackend final : public Backend,
+                             public VersionInfo,
+                             public LeftoverGuests,
+                             public KvmProbe {
  public:
   // Opens uri; an empty uri means $WEDGE_LIBVIRT_URI, else kDefaultLibvirtUri.
   // Also silences libvirt's default error printing to stderr (errors come back as Results).
@@ -94,16 +110,23 @@ class LibvirtBackend final : public Backend {
   [[nodiscard]] Result<std::unique_ptr<Instance>> start(const VmSpec& spec) override;
   [[nodiscard]] Result<std::vector<std::string>> list_wedge_domains() override;
   // Every wedge guest with the owner and kept flag from its metadata.
-  [[nodiscard]] Result<std::vector<WedgeDomain>> wedge_domains();
+  [[nodiscard]] Result<std::vector<WedgeDomain>> wedge_domains() override;
 
   // Stops and undefines a leftover guest by name (one from list_wedge_domains); refuses names
   // without kDomainPrefix. A guest that is already gone is not an error.
-  [[nodiscard]] Status destroy_domain(const std::string& name);
+  [[nodiscard]] Status destroy_domain(const std::string& name) override;
+
+  // Whether libvirt-qemu may open /dev/kvm (kvm_views.h), and a probe boot (kvm_probe.h).
+  [[nodiscard]] Result<bool> kvm_openable() override;
+  [[nodiscard]] Result<bool> probe_kvm(const std::filesystem::path& kernel,
+                                       const std::filesystem::path& initrd,
+                                       const std::filesystem::path& scratch_dir,
+                                       std::chrono::milliseconds timeout) override;
 
   [[nodiscard]] const std::string& uri() const { return uri_; }
   // "7.2.0" and "9.0.0" (the daemon's libvirt), or "unknown".
-  [[nodiscard]] std::string qemu_version() const;
-  [[nodiscard]] std::string libvirt_version() const;
+  [[nodiscard]] std::string qemu_version() const override;
+  [[nodiscard]] std::string libvirt_version() const override;
   // Asks the daemon for TCG domain capabilities, which makes it validate (or re-probe) its
   // cached QEMU capabilities (capability_cache.h).
   [[nodiscard]] Status fetch_domain_capabilities() const;
