@@ -102,6 +102,12 @@ int run(const CompareArgs& a) {
     return kExitCannotTest;
   }
   auto rows = run::compare_summaries(summaries->first, summaries->second);
+  if (Status bugs = run::add_bug_rows(rows, std::filesystem::path(*out) / "base", summaries->first,
+                                      std::filesystem::path(*out) / "candidate", summaries->second);
+      !bugs) {
+    // The cells' rates stand without the per-bug rows; say why they are missing.
+    fmt::print(stderr, "wedge compare: per-bug rates left out: {}\n", bugs.error().message());
+  }
   auto json = run::compare_json(rows, sides);
   Status written =
       write_file_atomic(std::filesystem::path(*out) / "compare.json", json.dump(2) + "\n");

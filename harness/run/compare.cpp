@@ -19,6 +19,19 @@ std::optional<std::string> value_of(const std::vector<config::AxisSetting>& sett
 
 constexpr const char* kMatrixAsWritten = "as the matrix has it";
 
+nlohmann::json bugs_json(const std::vector<BugComparison>& bugs) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const BugComparison& b : bugs) {
+    out.push_back({{"title", b.title},
+                   {"functions", b.functions},
+                   {"base_failures", b.base_failures},
+                   {"candidate_failures", b.candidate_failures},
+                   {"p_value", b.result.p_value},
+                   {"change", to_string(b.result.change)}});
+  }
+  return out;
+}
+
 nlohmann::json side_json(const std::vector<config::AxisSetting>& settings) {
   nlohmann::json set = nlohmann::json::object();
   for (const auto& s : settings) set[s.key] = s.value;
@@ -56,16 +69,38 @@ std::vector<CellComparison> compare_summaries(const reports::Summary& base,
     auto c = std::find_if(candidate.cells.begin(), candidate.cells.end(),
                           [&](const auto& x) { return x.index == b.index; });
     if (c == candidate.cells.end()) continue;
-    CellComparison row{b.id, c->id, b.failures, b.counted, c->failures, c->counted, {}};
+    CellComparison row{b.id, c->id, b.failures, b.counted, c->failures, c->counted, {}, {}};
     row.result = classify_change(b.failures, b.counted, c->failures, c->counted);
     rows.push_back(row);
   }
   return rows;
 }
 
+Status add_bug_rows(std::vector<CellComparison>& rows, const std::filesystem::path& base_root,
+                    const reports::Summary& base, const std::filesystem::path& candidate_root,
+                    const reports::Summary& candidate) {
+  auto cell_of = [](const reports::Summary& s, const std::string& id) {
+    auto it =
+        std::find_if(s.cells.begin(), s.cells.end(), [&](const auto& c) { return c.id == id; });
+    return it == s.cells.end() ? nullptr : &*it;
+  };
+  for (CellComparison& row : rows) {
+    const reports::CellSummary* b = cell_of(base, row.cell);
+    const reports::CellSummary* c = cell_of(candidate, row.candidate_cell);
+    if (b == nullptr || c == nullptr) continue;
+    WEDGE_TRY(std::vector<FailedRun> base_runs, failed_runs(base_root, *b));
+    WEDGE_TRY(std::vector<FailedRun> candidate_runs, failed_runs(candidate_root, *c));
+    row.bugs = compare_bugs(base_runs, b->counted, candidate_runs, c->counted);
+  }
+  return {};
+}
+
 bool any_regressed(const std::vector<CellComparison>& rows) {
-  return std::any_of(rows.begin(), rows.end(),
-                     [](const auto& r) { return r.result.change == Change::kRegressed; });
+  return std::any_of(rows.begin(), rows.end(), [](const auto& r) {
+    return r.result.change == Change::kRegressed ||
+           std::any_of(r.bugs.begin(), r.bugs.end(),
+                       [](const auto& b) { return b.result.change == Change::kRegressed; });
+  });
 }
 
 std::string compare_text(const std::vector<CellComparison>& rows, const CompareSides& sides) {
@@ -78,6 +113,12 @@ std::string compare_text(const std::vector<CellComparison>& rows, const CompareS
                        fmt::format("{}/{}", r.base_failures, r.base_counted),
                        fmt::format("{}/{}", r.candidate_failures, r.candidate_counted),
                        r.result.p_value, to_string(r.result.change));
+    for (const BugComparison& b : r.bugs) {
+      out += fmt::format("  bug {:<44} {:>9} {:>9} {:>8.4f}  {}\n", b.title,
+                         fmt::format("{}/{}", b.base_failures, r.base_counted),
+                         fmt::format("{}/{}", b.candidate_failures, r.candidate_counted),
+                         b.result.p_value, to_string(b.result.change));
+    }
   }
   return out;
 }
@@ -92,7 +133,8 @@ nlohmann::json compare_json(const std::vector<CellComparison>& rows, const Compa
                        {"failures", r.candidate_failures},
                        {"runs", r.candidate_counted}}},
                      {"p_value", r.result.p_value},
-                     {"change", to_string(r.result.change)}});
+                     {"change", to_string(r.result.change)},
+                     {"bugs", bugs_json(r.bugs)}});
   }
   nlohmann::json doc = {{"schema_version", 2},
                         {"kind", "compare"},

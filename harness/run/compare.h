@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "harness/config/axis_settings.h"
+#include "harness/run/compare_bugs.h"
 #include "harness/run/stats.h"
 #include "reports/summary.h"
 
@@ -39,11 +40,20 @@ struct CellComparison {
   int base_failures = 0, base_counted = 0;
   int candidate_failures = 0, candidate_counted = 0;
   Comparison result;
+  std::vector<BugComparison> bugs;  // per bug (add_bug_rows); a regressed bug regresses the cell
 };
 
 // Pairs cells by their expansion index (both sides expand the same scenarios in one order).
 [[nodiscard]] std::vector<CellComparison> compare_summaries(const reports::Summary& base,
                                                             const reports::Summary& candidate);
+// Fills each row's bugs from the runs under base_root and candidate_root (the two summaries'
+// folders). A run that cannot be read is an error naming it.
+[[nodiscard]] Status add_bug_rows(std::vector<CellComparison>& rows,
+                                  const std::filesystem::path& base_root,
+                                  const reports::Summary& base,
+                                  const std::filesystem::path& candidate_root,
+                                  const reports::Summary& candidate);
+// True when a cell, or one bug of a cell, regressed.
 [[nodiscard]] bool any_regressed(const std::vector<CellComparison>& rows);
 // The sides and their difference, then one line per cell.
 [[nodiscard]] std::string compare_text(const std::vector<CellComparison>& rows,
