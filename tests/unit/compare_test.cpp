@@ -157,7 +157,7 @@ TEST(CompareSidesTest, TextAndJsonSayWhatDiffers) {
   run::CompareSides sides{{{"fault", "none"}}, {}};
   EXPECT_EQ(run::differing_keys(sides), std::vector<std::string>{"fault"});
   EXPECT_EQ(run::describe_difference(sides), "fault: none -> as the matrix has it");
-  std::vector<run::CellComparison> rows{{"hog.fault-none", "hog", 0, 4, 4, 4, {}}};
+  std::vector<run::CellComparison> rows{{"hog.fault-none", "hog", 0, 4, 4, 4, {}, {}}};
   rows[0].result = run::classify_change(0, 4, 4, 4);
   std::string text = run::compare_text(rows, sides);
   EXPECT_NE(text.find("base:      fault=none\n"), std::string::npos) << text;

@@ -24,16 +24,6 @@ constexpr const char* kUsage =
     "  --verify re-reads every page and prints \"verify ok\" or \"verify mismatch page <n>\".\n"
     "  Exit: 0 ok, 1 mmap failed, 2 usage error, 3 verify mismatch.\n";
 
-// Prints one line with write(2): no stdio buffer that could hold progress back.
-[[gnu::format(printf, 1, 2)]] void say(const char* format, ...) {
-  char line[128];
-  va_list args;
-  va_start(args, format);
-  int n = vsnprintf(line, sizeof line, format, args);
-  va_end(args);
-  if (n > 0) (void)write_all(STDOUT_FILENO, line, static_cast<size_t>(n));
-}
-
 // Every word of every page differs, and none is zero, so a page swapped in from the wrong
 // slot, or zero-filled, is caught.
 inline uint64_t pattern(uint64_t page, uint64_t word) {

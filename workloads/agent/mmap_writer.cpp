@@ -30,15 +30,6 @@ constexpr const char* kUsage =
     "  \"verify mismatch proc <p> pass <n> page <i>\".\n"
     "  Exit: 0 ok, 1 fork or mmap failed, 2 usage error, 3 verify mismatch.\n";
 
-[[gnu::format(printf, 1, 2)]] void say(const char* format, ...) {
-  char line[128];
-  va_list args;
-  va_start(args, format);
-  int n = vsnprintf(line, sizeof line, format, args);
-  va_end(args);
-  if (n > 0) (void)write_all(STDOUT_FILENO, line, static_cast<size_t>(n));
-}
-
 // Differs per process, pass, page and word and is never zero, so a page swapped in from the
 // wrong slot, from an earlier pass, or zero-filled is caught.
 inline uint64_t pattern(uint64_t proc, uint64_t pass, uint64_t page, uint64_t word) {

@@ -2,6 +2,8 @@
 #include "workloads/agent/util.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -113,6 +115,17 @@ bool ends_with(const char* s, const char* suffix) {
 const char* errno_text(int err) {
   const char* text = strerrordesc_np(err);
   return text ? text : "unknown error";
+}
+
+void say(const char* format, ...) {
+  char line[768];
+  va_list args;
+  va_start(args, format);
+  int n = vsnprintf(line, sizeof line, format, args);
+  va_end(args);
+  if (n <= 0) return;
+  size_t len = static_cast<size_t>(n) < sizeof line ? static_cast<size_t>(n) : sizeof line - 1;
+  (void)write_all(STDOUT_FILENO, line, len);
 }
 
 }  // namespace wedge::guest

@@ -19,6 +19,10 @@ void sleep_ms(int ms);
 // Writes all of data to a blocking fd, retrying short writes and EINTR; false on error (errno).
 bool write_all(int fd, const void* data, size_t len);
 
+// Prints one line to stdout with write(2), no stdio buffer that could hold progress back; a
+// line longer than 767 bytes is cut.
+[[gnu::format(printf, 1, 2)]] void say(const char* format, ...);
+
 // Reads a /proc file from offset 0 into buf (at most cap bytes) with pread, so one fd opened
 // at start-up can be re-read forever. Returns the length, or -1 with errno.
 ssize_t pread_whole(int fd, char* buf, size_t cap);

@@ -63,17 +63,6 @@ struct Share {
   bool truncate = false;
 };
 
-[[gnu::format(printf, 1, 2)]] void say(const char* format, ...) {
-  char line[768];
-  va_list args;
-  va_start(args, format);
-  int n = vsnprintf(line, sizeof line, format, args);
-  va_end(args);
-  if (n <= 0) return;
-  size_t len = static_cast<size_t>(n) < sizeof line ? static_cast<size_t>(n) : sizeof line - 1;
-  (void)write_all(STDOUT_FILENO, line, len);
-}
-
 using ull = unsigned long long;
 
 void io_error(const Share& s, const char* syscall, int err, uint64_t offset, uint64_t length) {
