@@ -403,5 +403,25 @@ TEST(TaskRoles, TheReceiveWorkerIsNotTheSender) {
   EXPECT_EQ(transmit_driver_of("nbd-loopback"), "");
 }
 
+// `wedge analyze` on the recorded consoles: where the console holds the sender (r6's sysrq-t)
+// or nbd's receive worker on the socket lock (r8), the live title; where it holds only the
+// blocked waiters (r1: no registers, no transport in a console), the waiters' title.
+TEST(HangCause, AnalyzeOfRecordedReservesConsoles) {
+  auto analyzed = [](const std::string& run) {
+    std::string text = testdata("hang-titles/" + run + "/console-excerpt.log");
+    return analyze_console_log(text.substr(text.find("# ---\n") + 6));
+  };
+  for (const char* run : {"reserves-r6", "reserves-r8"}) {
+    Analysis a = analyzed(run);
+    EXPECT_EQ(a.verdict, reports::Verdict::kHang) << run;
+    ASSERT_FALSE(a.findings.empty()) << run;
+    EXPECT_EQ(a.findings[0].signature, kReservesSignature) << run;
+    EXPECT_TRUE(has_group_in(a.findings[0].stacks, "bio_alloc_bioset")) << run;
+  }
+  Analysis r1 = analyzed("reserves-r1");
+  EXPECT_EQ(r1.verdict, reports::Verdict::kHang);
+  EXPECT_EQ(r1.reason, "INFO: task hung in bio_alloc_bioset");
+}
+
 }  // namespace
 }  // namespace wedge::detect
