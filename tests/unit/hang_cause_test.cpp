@@ -313,6 +313,20 @@ TEST(HangCause, RecordedReservesRunsGetOneSignature) {
   }
   EXPECT_EQ(before.size(), 3u);
   EXPECT_EQ(after, std::set<std::string>{kReservesSignature});
+
+  // Through the live detector, as stage_traces hands it the title: verdict and reason.
+  RecordedHang r1 = recorded_hang("reserves-r1", "nbd");
+  Detector d({.stall_s = 20, .heartbeat_lost_s = 60});
+  d.arm(0);
+  d.tick(21);
+  auto i = d.take_trace_request();
+  ASSERT_TRUE(i.has_value());
+  HangTitle t = hang_title_after_traces(d.findings()[*i], r1.evidence);
+  d.attach_traces(*i, 23, {"agent-sysrq"}, r1.evidence.stacks, r1.evidence.subkind, t.title);
+  EXPECT_EQ(d.verdict(), reports::Verdict::kHang);
+  EXPECT_EQ(d.reason(), kReservesTitle);
+  EXPECT_EQ(d.findings()[*i].signature, kReservesSignature);
+  EXPECT_TRUE(has_group_in(d.findings()[*i].stacks, "bio_alloc_bioset"));
 }
 
 // Which evidence carries each recorded run: r6 and the bisect run show the sender itself;
