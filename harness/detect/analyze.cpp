@@ -52,6 +52,14 @@ bool in_reclaim(const traces::TaskTrace& t) {
   return has_frame(t, reclaim);
 }
 
+// Blocked tasks, and first among the stacks a task the others wait on (a sender spinning in
+// reclaim, say): a hang, even though a task runs.
+bool blocked_on_cause(const std::vector<reports::StackGroup>& stacks) {
+  bool blocked = std::any_of(stacks.begin(), stacks.end(),
+                             [](const reports::StackGroup& g) { return g.state == "D"; });
+  return blocked && !cause_title(stacks).empty();
+}
+
 std::optional<double> minus(const std::optional<double>& t, double d) {
   if (!t) return std::nullopt;
   return std::max(0.0, *t - d);
@@ -148,7 +156,7 @@ Analysis LogAnalyzer::finish() {
   if (std::none_of(a.findings.begin(), a.findings.end(), is_hang)) {
     if (s.first_storage_stall) {
       s.add(*s.first_storage_stall);
-    } else if (subkind == "deadlock") {
+    } else if (subkind == "deadlock" || (subkind == "livelock" && blocked_on_cause(stacks))) {
       std::string title = hang_title_from_traces(stacks, "");
       if (!title.empty()) {
         reports::Finding f;
@@ -166,6 +174,7 @@ Analysis LogAnalyzer::finish() {
     // The task the others wait on names the hang, as in a live run.
     HangEvidence evidence;
     evidence.stacks = stacks;
+    evidence.subkind = subkind;
     if (std::string title = hang_title_after_traces(f, evidence).title; !title.empty()) {
       retitle_hang(&f, title);
     }

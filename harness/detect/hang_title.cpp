@@ -59,10 +59,40 @@ std::string busy_cpu_function(const std::vector<std::vector<VcpuSample>>& sample
   return found;
 }
 
+std::string transmit_stuck_title(const std::string& driver) {
+  return driver + ": request transmit stuck in page allocation";
+}
+
 std::string cause_title(const std::vector<reports::StackGroup>& stacks) {
   if (stacks.empty()) return "";
   TaskRoleMatch m = task_role(stacks.front().frames, first_comm(stacks.front()));
-  return is_cause(m.role) ? std::string(kTaskHung) + m.cause_frame : "";
+  if (!is_cause(m.role)) return "";
+  // Named by what it is stuck in, not by the frame the dump caught it at (a sender is caught
+  // anywhere from its socket send down to reclaim), and the same title whether the dump
+  // shows the sender or only what it leaves behind (inferred_transmit_title).
+  if (m.role == TaskRole::kTransmit && m.allocating) return transmit_stuck_title(m.driver);
+  return std::string(kTaskHung) + m.cause_frame;
+}
+
+std::string inferred_transmit_title(const HangEvidence& e) {
+  std::string driver = transmit_driver_of(e.transport);
+  if (!e.transport.empty() && driver.empty()) return "";  // no host server to send to
+  bool waiters = false;  // waiting for I/O inside reclaim: the guest is short of memory
+  bool running_shown = false;
+  bool receiver_on_lock = false;
+  for (const auto& g : e.stacks) {
+    TaskRoleMatch m = task_role(g.frames, first_comm(g));
+    if (is_cause(m.role)) return "";  // the dump shows the cause: cause_title names it
+    if (m.role == TaskRole::kWaiter && m.allocating) waiters = true;
+    if (m.role == TaskRole::kReceiver) {
+      if (driver.empty()) driver = m.driver;
+      receiver_on_lock |= m.waits_for_socket_lock;
+    }
+    running_shown |= g.state == "R";
+  }
+  if (driver.empty() || !waiters) return "";
+  const bool unseen_spinner = e.subkind == "livelock" && !running_shown;
+  return unseen_spinner || receiver_on_lock ? transmit_stuck_title(driver) : "";
 }
 
 namespace {
@@ -96,9 +126,11 @@ HangTitle hang_title_after_traces(const reports::Finding& f, const HangEvidence&
     return {std::string(kCpuStuck) + e.busy_function, "livelock"};
   }
   // A sender stuck allocating leaves its request half sent, and the server waiting for the
-  // rest looks silent: the allocation is the cause. A sender waiting for socket space is
-  // waiting for the silent server.
+  // rest looks silent: the relay counts bytes and turns, not whole requests, so it cannot
+  // tell a silent server from a request never finished. The sender, seen or inferred, is the
+  // cause. A sender waiting for socket space is waiting for the silent server.
   if (cause_is_allocating(e.stacks)) return {cause_title(e.stacks), ""};
+  if (std::string inferred = inferred_transmit_title(e); !inferred.empty()) return {inferred, ""};
   if (!e.silent_server.empty()) return {server_silent_title(e.silent_server), ""};
   if (std::string cause = cause_title(e.stacks); !cause.empty()) return {cause, ""};
   if (from_silence(f)) return {hang_title_from_traces(e.stacks, ""), ""};

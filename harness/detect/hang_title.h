@@ -44,8 +44,13 @@ struct VcpuSample {
 [[nodiscard]] std::string hang_title_from_traces(const std::vector<reports::StackGroup>& stacks,
                                                  const std::string& stuck_function);
 
-// "INFO: task hung in __sock_xmit" when the first of the ranked stacks is a task the others
-// wait on (task_roles.h), "" otherwise.
+// The title of a hang whose storage driver is stuck getting memory while sending a request:
+// transmit_stuck_title("nbd") -> "nbd: request transmit stuck in page allocation".
+[[nodiscard]] std::string transmit_stuck_title(const std::string& driver);
+
+// The title of the first of the ranked stacks when it is a task the others wait on
+// (task_roles.h), "" otherwise: transmit_stuck_title for a driver sending a request that is
+// stuck getting memory, else "INFO: task hung in FRAME" (refill_work, __sock_xmit...).
 [[nodiscard]] std::string cause_title(const std::vector<reports::StackGroup>& stacks);
 
 // The title of a hang whose storage server stopped answering with requests outstanding:
@@ -58,7 +63,18 @@ struct HangEvidence {
   std::string stuck_function;               // stuck_cpu_function of the register samples
   std::string busy_function;                // busy_cpu_function of the register samples
   std::string silent_server;                // transport name when the relay saw it silent
+  std::string transport;                    // the scenario's transport ("nbd"); "" unknown
+  std::string subkind;                      // the traces' "livelock" or "deadlock"; "" unknown
 };
+
+// transmit_stuck_title when the dump does not show the sender but shows what it leaves
+// behind: no task in it is a cause, some wait for I/O inside reclaim (the guest is short of
+// the memory a sender needs), and either a vCPU kept running while
+// no running task was shown (sysrq-w lists only blocked tasks: the one spinning in reclaim is
+// missing) or the driver's receive worker sleeps on its socket's lock (a sender holds the
+// socket inside its send path). The driver is the transport's (transmit_driver_of), else the
+// receive worker's; "" when none applies, or the transport has no host server.
+[[nodiscard]] std::string inferred_transmit_title(const HangEvidence& evidence);
 
 struct HangTitle {
   std::string title;    // "" keeps the finding's own title
@@ -68,8 +84,9 @@ struct HangTitle {
 // The title a hang finding takes once traces are in. Kept: a non-hang, and a hang the kernel
 // itself reported as a CPU spinning in a function (soft lockup, RCU stall). Then, first match:
 // a CPU stuck in one function (and, for a task waiting for RCU or a CPU, one vCPU busy in one
-// function); a task the others wait on that is stuck getting memory; a silent server; any
-// other task the others wait on; for a hang found by silence, the biggest group of waiters.
+// function); a task the others wait on that is stuck getting memory; a sender stuck getting
+// memory that the dump missed (inferred_transmit_title); a silent server; any other task the
+// others wait on; for a hang found by silence, the biggest group of waiters.
 // Other kernel reports (hung task, stuck request) keep their title.
 [[nodiscard]] HangTitle hang_title_after_traces(const reports::Finding& finding,
                                                 const HangEvidence& evidence);

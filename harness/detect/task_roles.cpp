@@ -13,7 +13,10 @@ namespace {
 enum class FrameKind {
   kDriverTransmit,  // a block (or swap-over-network) driver submitting or sending a request
   kDriverQueue,     // a driver's queue_rq entry, before it reaches its socket
+  kDriverReceive,   // a driver's worker reading replies from its socket
   kSocketSend,      // the socket send path under a driver
+  kSocketReceive,   // the socket receive path under a driver
+  kSocketLock,      // sleeps for the socket's lock, which another task holds
   kAllocation,      // a page or buffer allocation (the slow path reclaims)
   kReclaim,         // memory reclaim proper
   kNetRefill,       // virtio_net's receive-buffer refill from its workqueue
@@ -24,34 +27,38 @@ enum class FrameKind {
 struct FrameEntry {
   std::string_view name;
   FrameKind kind;
+  std::string_view driver = "";  // the driver's name in titles ("nbd"), for driver frames
 };
 
 // clang-format off
 constexpr std::array kFrames = {
     // nbd (drivers/block/nbd.c)
-    FrameEntry{"__sock_xmit", FrameKind::kDriverTransmit},      // sends one request's bytes on the nbd socket
-    FrameEntry{"sock_xmit", FrameKind::kDriverTransmit},        // wrapper of __sock_xmit (older kernels)
-    FrameEntry{"nbd_send_cmd", FrameKind::kDriverTransmit},     // builds and sends one request header + data
-    FrameEntry{"nbd_handle_cmd", FrameKind::kDriverQueue},      // picks the connection, takes its tx_lock
-    FrameEntry{"nbd_queue_rq", FrameKind::kDriverQueue},        // blk-mq queue_rq: hands a request to nbd
+    FrameEntry{"__sock_xmit", FrameKind::kDriverTransmit, "nbd"},      // sends one request's bytes on the nbd socket
+    FrameEntry{"sock_xmit", FrameKind::kDriverTransmit, "nbd"},        // wrapper of __sock_xmit (older kernels)
+    FrameEntry{"nbd_send_cmd", FrameKind::kDriverTransmit, "nbd"},     // builds and sends one request header + data
+    FrameEntry{"nbd_handle_cmd", FrameKind::kDriverQueue, "nbd"},      // picks the connection, takes its tx_lock
+    FrameEntry{"nbd_queue_rq", FrameKind::kDriverQueue, "nbd"},        // blk-mq queue_rq: hands a request to nbd
+    FrameEntry{"recv_work", FrameKind::kDriverReceive, "nbd"},         // reads replies (__sock_xmit too)
+    FrameEntry{"nbd_read_stat", FrameKind::kDriverReceive, "nbd"},     // reads one reply header
+    FrameEntry{"nbd_read_reply", FrameKind::kDriverReceive, "nbd"},    // the same (newer kernels)
     // iSCSI initiator (drivers/scsi/libiscsi.c, iscsi_tcp.c, libiscsi_tcp.c)
-    FrameEntry{"iscsi_sw_tcp_xmit_segment", FrameKind::kDriverTransmit},  // sends one PDU segment
-    FrameEntry{"iscsi_sw_tcp_xmit", FrameKind::kDriverTransmit},          // sends queued PDU segments
-    FrameEntry{"iscsi_sw_tcp_pdu_xmit", FrameKind::kDriverTransmit},      // transmits one PDU
-    FrameEntry{"iscsi_tcp_task_xmit", FrameKind::kDriverTransmit},        // sends a task's data-out
-    FrameEntry{"iscsi_xmit_task", FrameKind::kDriverTransmit},            // sends one SCSI task
-    FrameEntry{"iscsi_data_xmit", FrameKind::kDriverTransmit},            // drains the session's queues
-    FrameEntry{"iscsi_xmitworker", FrameKind::kDriverTransmit},           // the connection's tx work item
-    FrameEntry{"iscsi_queuecommand", FrameKind::kDriverQueue},            // SCSI host queuecommand
+    FrameEntry{"iscsi_sw_tcp_xmit_segment", FrameKind::kDriverTransmit, "iscsi"},  // sends one PDU segment
+    FrameEntry{"iscsi_sw_tcp_xmit", FrameKind::kDriverTransmit, "iscsi"},          // sends queued PDU segments
+    FrameEntry{"iscsi_sw_tcp_pdu_xmit", FrameKind::kDriverTransmit, "iscsi"},      // transmits one PDU
+    FrameEntry{"iscsi_tcp_task_xmit", FrameKind::kDriverTransmit, "iscsi"},        // sends a task's data-out
+    FrameEntry{"iscsi_xmit_task", FrameKind::kDriverTransmit, "iscsi"},            // sends one SCSI task
+    FrameEntry{"iscsi_data_xmit", FrameKind::kDriverTransmit, "iscsi"},            // drains the session's queues
+    FrameEntry{"iscsi_xmitworker", FrameKind::kDriverTransmit, "iscsi"},           // the connection's tx work item
+    FrameEntry{"iscsi_queuecommand", FrameKind::kDriverQueue, "iscsi"},            // SCSI host queuecommand
     // NVMe over TCP (drivers/nvme/host/tcp.c)
-    FrameEntry{"nvme_tcp_try_send_data", FrameKind::kDriverTransmit},     // sends a request's data
-    FrameEntry{"nvme_tcp_try_send_cmd_pdu", FrameKind::kDriverTransmit},  // sends a command capsule
-    FrameEntry{"nvme_tcp_try_send", FrameKind::kDriverTransmit},          // sends the next queued request
-    FrameEntry{"nvme_tcp_io_work", FrameKind::kDriverTransmit},           // the queue's io work item
-    FrameEntry{"nvme_tcp_queue_rq", FrameKind::kDriverQueue},             // blk-mq queue_rq
+    FrameEntry{"nvme_tcp_try_send_data", FrameKind::kDriverTransmit, "nvme-tcp"},     // sends a request's data
+    FrameEntry{"nvme_tcp_try_send_cmd_pdu", FrameKind::kDriverTransmit, "nvme-tcp"},  // sends a command capsule
+    FrameEntry{"nvme_tcp_try_send", FrameKind::kDriverTransmit, "nvme-tcp"},          // sends the next queued request
+    FrameEntry{"nvme_tcp_io_work", FrameKind::kDriverTransmit, "nvme-tcp"},           // the queue's io work item
+    FrameEntry{"nvme_tcp_queue_rq", FrameKind::kDriverQueue, "nvme-tcp"},             // blk-mq queue_rq
     // sunrpc under NFS swap (net/sunrpc/xprtsock.c, xprt.c)
-    FrameEntry{"xs_tcp_send_request", FrameKind::kDriverTransmit},  // writes one RPC to the TCP socket
-    FrameEntry{"xprt_transmit", FrameKind::kDriverTransmit},        // sends queued RPC requests
+    FrameEntry{"xs_tcp_send_request", FrameKind::kDriverTransmit, "nfs"},  // writes one RPC to the TCP socket
+    FrameEntry{"xprt_transmit", FrameKind::kDriverTransmit, "nfs"},        // sends queued RPC requests
     // The socket under them (net/ipv4/tcp.c, net/core/stream.c, net/socket.c)
     FrameEntry{"sk_stream_wait_memory", FrameKind::kSocketSend},  // waits for send-buffer space
     FrameEntry{"tcp_sendmsg_locked", FrameKind::kSocketSend},     // copies data into skbs
@@ -59,6 +66,14 @@ constexpr std::array kFrames = {
     FrameEntry{"tcp_sendpage", FrameKind::kSocketSend},           // sends a page without copying
     FrameEntry{"sock_sendmsg", FrameKind::kSocketSend},           // protocol-independent send
     FrameEntry{"kernel_sendmsg", FrameKind::kSocketSend},         // in-kernel send of a kvec
+    FrameEntry{"tcp_recvmsg_locked", FrameKind::kSocketReceive},  // copies received data out
+    FrameEntry{"tcp_recvmsg", FrameKind::kSocketReceive},         // takes the socket lock, reads
+    FrameEntry{"inet_recvmsg", FrameKind::kSocketReceive},        // the inet protocols' read
+    FrameEntry{"sock_recvmsg", FrameKind::kSocketReceive},        // protocol-independent read
+    FrameEntry{"kernel_recvmsg", FrameKind::kSocketReceive},      // in-kernel read into a kvec
+    FrameEntry{"sk_wait_data", FrameKind::kSocketReceive},        // sleeps until data arrives
+    FrameEntry{"__lock_sock", FrameKind::kSocketLock},            // sleeps until the owner unlocks
+    FrameEntry{"lock_sock_nested", FrameKind::kSocketLock},       // takes the lock, may sleep
     FrameEntry{"sk_page_frag_refill", FrameKind::kAllocation},    // a page fragment for skb data
     FrameEntry{"skb_page_frag_refill", FrameKind::kAllocation},   // allocates that page
     // Allocation and reclaim (mm/page_alloc.c, mm/vmscan.c)
@@ -122,6 +137,15 @@ bool has_kind(const std::vector<std::string>& frames, FrameKind kind) {
   });
 }
 
+// The innermost frame of a storage driver (transmit, queue or receive); nullptr if none.
+const FrameEntry* driver_entry(const std::vector<std::string>& frames) {
+  for (const auto& f : frames) {
+    const FrameEntry* e = entry_for(f);
+    if (e && !e->driver.empty()) return e;
+  }
+  return nullptr;
+}
+
 // The innermost frame of `kind`, without its suffix; "" if none.
 std::string innermost(const std::vector<std::string>& frames, FrameKind kind) {
   for (const auto& f : frames) {
@@ -129,6 +153,16 @@ std::string innermost(const std::vector<std::string>& frames, FrameKind kind) {
     if (e && e->kind == kind) return std::string(e->name);
   }
   return "";
+}
+
+TaskRoleMatch match(TaskRole role, std::string cause_frame, bool allocating = false,
+                    std::string driver = "") {
+  TaskRoleMatch m;
+  m.role = role;
+  m.cause_frame = std::move(cause_frame);
+  m.allocating = allocating;
+  m.driver = std::move(driver);
+  return m;
 }
 
 // 0: the cause; 1: a driver task behind the cause's lock; 2: everyone else.
@@ -143,14 +177,25 @@ int rank(const reports::StackGroup& g) {
 TaskRoleMatch task_role(const std::vector<std::string>& frames, std::string_view comm) {
   const bool allocating = has_kind(frames, FrameKind::kAllocation);
   const bool reclaiming = has_kind(frames, FrameKind::kReclaim);
+  // nbd reads replies through __sock_xmit too: a receive worker, or a task inside a socket
+  // read, waits for the server's answers (or for the socket a sender holds), it sends nothing.
+  if (has_kind(frames, FrameKind::kDriverReceive) ||
+      (has_kind(frames, FrameKind::kSocketReceive) && !has_kind(frames, FrameKind::kSocketSend))) {
+    if (const FrameEntry* d = driver_entry(frames)) {
+      TaskRoleMatch m = match(TaskRole::kReceiver, "", false, std::string(d->driver));
+      m.waits_for_socket_lock = has_kind(frames, FrameKind::kSocketLock);
+      return m;
+    }
+  }
   std::string driver = innermost(frames, FrameKind::kDriverTransmit);
   if (driver.empty()) driver = innermost(frames, FrameKind::kDriverQueue);
   if (!driver.empty()) {
+    std::string name(driver_entry(frames)->driver);
     if (allocating || reclaiming || has_kind(frames, FrameKind::kSocketSend) ||
         has_kind(frames, FrameKind::kDriverTransmit)) {
-      return {TaskRole::kTransmit, driver, allocating || reclaiming};
+      return match(TaskRole::kTransmit, driver, allocating || reclaiming, name);
     }
-    return {TaskRole::kTransmitBlocked, driver};
+    return match(TaskRole::kTransmitBlocked, driver, false, name);
   }
   if (has_kind(frames, FrameKind::kNetRefill) && (allocating || reclaiming)) {
     // try_fill_recv also runs from NAPI, atomically and without reclaim: only the workqueue
@@ -158,9 +203,9 @@ TaskRoleMatch task_role(const std::vector<std::string>& frames, std::string_view
     if (innermost(frames, FrameKind::kNetRefill) == "try_fill_recv" &&
         std::none_of(frames.begin(), frames.end(),
                      [](const std::string& f) { return function_name(f) == "refill_work"; })) {
-      return {TaskRole::kOther, ""};
+      return match(TaskRole::kOther, "");
     }
-    return {TaskRole::kNetRefill, "refill_work", true};
+    return match(TaskRole::kNetRefill, "refill_work", true);
   }
   bool daemon =
       std::find(kStorageDaemons.begin(), kStorageDaemons.end(), comm) != kStorageDaemons.end();
@@ -172,11 +217,21 @@ TaskRoleMatch task_role(const std::vector<std::string>& frames, std::string_view
       if (function_name(f) == "__alloc_pages_slowpath") at = "__alloc_pages_slowpath";
     }
     if (at.empty()) at = "try_to_free_pages";
-    return {TaskRole::kStorageDaemon, at, true};
+    return match(TaskRole::kStorageDaemon, at, true);
   }
-  if (has_kind(frames, FrameKind::kWaitsForCpu)) return {TaskRole::kWaitsForCpu, ""};
-  if (has_kind(frames, FrameKind::kWaiter)) return {TaskRole::kWaiter, ""};
-  return {TaskRole::kOther, ""};
+  if (has_kind(frames, FrameKind::kWaitsForCpu)) return match(TaskRole::kWaitsForCpu, "");
+  if (has_kind(frames, FrameKind::kWaiter)) {
+    return match(TaskRole::kWaiter, "", allocating || reclaiming);
+  }
+  return match(TaskRole::kOther, "");
+}
+
+std::string transmit_driver_of(std::string_view transport) {
+  // Transports with a host server that the guest's own driver sends requests to.
+  for (std::string_view t : {"nbd", "iscsi", "nfs"}) {
+    if (transport == t) return std::string(t);
+  }
+  return "";
 }
 
 bool is_cause(TaskRole role) {
@@ -188,6 +243,7 @@ bool is_cause(TaskRole role) {
       return true;
     case TaskRole::kOther:
     case TaskRole::kWaiter:
+    case TaskRole::kReceiver:
     case TaskRole::kWaitsForCpu:
       return false;
   }

@@ -1,6 +1,7 @@
 // What a blocked or spinning task is doing for the hang, read from its stack: the task the
 // others wait on (a storage driver sending a request, a storage daemon or virtio_net's refill
-// worker stuck in reclaim) or one of the crowd waiting (mempool, writeback, throttling, RCU).
+// worker stuck in reclaim) or one of the crowd waiting (mempool, writeback, throttling, RCU,
+// a driver's receive worker waiting for replies or for the socket a sender holds).
 //
 //   TaskRoleMatch m = task_role(frames, "kworker/0:1H");
 //   if (is_cause(m.role)) title = "INFO: task hung in " + m.cause_frame;  // "__sock_xmit"
@@ -22,6 +23,7 @@ enum class TaskRole {
   kTransmit,         // in a storage driver's transmit path, down in a send or an allocation
   kStorageDaemon,    // a storage server process (nbd-server, tgtd, ...) in reclaim
   kNetRefill,        // virtio_net's refill worker allocating receive buffers, in reclaim
+  kReceiver,         // a storage driver's receive worker: waits for replies or the socket lock
 };
 
 struct TaskRoleMatch {
@@ -29,9 +31,15 @@ struct TaskRoleMatch {
   // The frame that names the cause in a title (innermost driver frame, refill_work, or the
   // allocation a daemon reclaims in); empty unless is_cause(role).
   std::string cause_frame;
-  // The task is itself stuck getting memory (an allocation or reclaim on its stack), not
-  // waiting for a peer: it is the cause even when the server looks silent.
+  // An allocation or reclaim is on the stack. A cause that is allocating is stuck getting
+  // memory, not waiting for a peer: it is the cause even when the server looks silent. A
+  // waiter that is says the guest is short of memory (it waits for I/O inside reclaim).
   bool allocating = false;
+  // The storage driver ("nbd", "iscsi", "nvme-tcp", "nfs") of a driver task; "" otherwise.
+  std::string driver;
+  // A receiver asleep on its socket's lock: a sender holds the socket inside its send path
+  // (a sender waiting for buffer space lets the lock go).
+  bool waits_for_socket_lock = false;
 };
 
 // The role of a task with these frames (innermost first, as the kernel prints them) and this
@@ -39,6 +47,11 @@ struct TaskRoleMatch {
 // "__sock_xmit", "nbd_send_cmd", "nbd_queue_rq"}, "kworker/0:1H") -> {kTransmit, "__sock_xmit"}.
 [[nodiscard]] TaskRoleMatch task_role(const std::vector<std::string>& frames,
                                       std::string_view comm);
+
+// The driver whose transmit path a transport's guest side runs, for titles that name it:
+// transmit_driver_of("nbd") -> "nbd"; "" for a transport whose server runs in the guest
+// ("nbd-loopback") or that has no such path.
+[[nodiscard]] std::string transmit_driver_of(std::string_view transport);
 
 // True for the roles whose task the others wait on.
 [[nodiscard]] bool is_cause(TaskRole role);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "harness/console/parser.h"
 #include "harness/detect/analyze.h"
@@ -20,6 +21,10 @@ namespace wedge::detect {
 namespace {
 
 using wedge::testing::testdata;
+
+// The one title and signature of the reserves-removed deadlock, seen or inferred.
+constexpr const char* kReservesTitle = "nbd: request transmit stuck in page allocation";
+constexpr const char* kReservesSignature = "hang|nbd: request transmit stuck|page allocation";
 
 // The ranked stack groups of a tests/testdata/traces/hang-causes file (kernel console text
 // after its "# ---" header).
@@ -110,8 +115,8 @@ TEST(HangCause, ReservesRemovedIsTheSenderInBothRuns) {
   EXPECT_EQ(run2.front().tasks, std::vector<std::string>{"kworker/0:1H:31"});
   reports::Finding f1 = retitled(silence_hang(), with_stacks(run1));
   reports::Finding f2 = retitled(silence_hang(), with_stacks(run2));
-  EXPECT_EQ(f1.title, "INFO: task hung in __sock_xmit");
-  EXPECT_EQ(f1.signature, "hang|INFO: task hung|__sock_xmit");
+  EXPECT_EQ(f1.title, "nbd: request transmit stuck in page allocation");
+  EXPECT_EQ(f1.signature, "hang|nbd: request transmit stuck|page allocation");
   EXPECT_EQ(f2.signature, f1.signature);
   EXPECT_TRUE(has_group_in(run1, "bio_alloc_bioset"));  // the consequence, still reported
   EXPECT_TRUE(has_group_in(run2, "create_worker"));
@@ -125,7 +130,7 @@ TEST(HangCause, ReservesRemovedIsTheSenderInBothRuns) {
   // The half-sent request leaves the server waiting for the rest: the sender stays the cause.
   HangEvidence silent = with_stacks(run1);
   silent.silent_server = "nbd";
-  EXPECT_EQ(retitled(silence_hang(), silent).title, "INFO: task hung in __sock_xmit");
+  EXPECT_EQ(retitled(silence_hang(), silent).title, kReservesTitle);
 }
 
 // Through the live detector: a hang by silence, traces attached with the cause's title.
@@ -140,8 +145,8 @@ TEST(HangCause, LiveDetectorSignatureIsTheCause) {
     HangTitle t = hang_title_after_traces(d.findings()[*i], e);
     d.attach_traces(*i, 23, {"agent"}, e.stacks, "deadlock", t.title);
     EXPECT_EQ(d.verdict(), reports::Verdict::kHang) << run;
-    EXPECT_EQ(d.reason(), "INFO: task hung in __sock_xmit") << run;
-    EXPECT_EQ(d.findings()[*i].signature, "hang|INFO: task hung|__sock_xmit") << run;
+    EXPECT_EQ(d.reason(), kReservesTitle) << run;
+    EXPECT_EQ(d.findings()[*i].signature, kReservesSignature) << run;
   }
 }
 
@@ -246,6 +251,190 @@ TEST(HangCause, SlowDiskKeepsTheWaitersTitle) {
   reports::Finding hung = silence_hang();
   hung.evidence = "console line 20";
   EXPECT_EQ(hang_title_after_traces(hung, with_stacks(stacks)).title, "");
+}
+
+// A run of tests/testdata/hang-titles as its traces left it: the hang the detector found
+// before traces (its kind, evidence and, for a kernel report, frames), what the traces gave
+// (task stacks, subkind), and the title the run was given at the time.
+struct RecordedHang {
+  reports::Finding finding;
+  HangEvidence evidence;
+  std::string recorded_title;
+};
+
+RecordedHang recorded_hang(const std::string& run, const std::string& transport) {
+  auto report = nlohmann::json::parse(testdata("hang-titles/" + run + "/report.json"));
+  auto summary = nlohmann::json::parse(testdata("hang-titles/" + run + "/summary.json"));
+  const auto& found = report["findings"].at(0);
+  RecordedHang r;
+  r.finding = silence_hang();
+  r.finding.evidence = found["evidence"];
+  r.finding.frames = found["frames"].get<std::vector<std::string>>();
+  if (!r.finding.frames.empty()) {  // the kernel's hung-task report, as finding_from_event
+    retitle_hang(&r.finding, "INFO: task hung in " + console::blamed_frame(r.finding.frames));
+  }
+  std::vector<traces::TaskTrace> tasks;
+  for (const auto& t : summary["tasks"]) {
+    traces::TaskTrace task;
+    task.pid = t["pid"];
+    task.comm = t["comm"];
+    task.state = t["state"];
+    task.frames = t["frames"].get<std::vector<std::string>>();
+    tasks.push_back(task);
+  }
+  r.evidence.stacks = report_stacks(tasks);
+  r.evidence.subkind = summary["subkind"];
+  r.evidence.transport = transport;
+  r.recorded_title = found["title"];
+  return r;
+}
+
+const std::vector<std::string> kReservesRuns = {
+    "reserves-r1", "reserves-r2", "reserves-r3",
+    "reserves-r4", "reserves-r5", "reserves-r6",
+    "reserves-r7", "reserves-r8", "reserves-bisect-1dea6dc-r2"};
+
+// The eight compare runs of the reserves-removed kernel were titled three ways; only one of
+// them holds the sender's stack. Each now gets the one title, whether the relay called the
+// server silent or not (it counts bytes, so a half-sent request looks unanswered), and keeps
+// its waiters in the report.
+TEST(HangCause, RecordedReservesRunsGetOneSignature) {
+  std::set<std::string> before, after;
+  for (const auto& run : kReservesRuns) {
+    RecordedHang r = recorded_hang(run, "nbd");
+    before.insert(r.recorded_title);
+    reports::Finding f = retitled(r.finding, r.evidence);
+    EXPECT_EQ(f.title, kReservesTitle) << run;
+    after.insert(f.signature);
+    HangEvidence silent = r.evidence;
+    silent.silent_server = "nbd";
+    EXPECT_EQ(retitled(r.finding, silent).title, kReservesTitle) << run;
+    EXPECT_TRUE(has_group_in(r.evidence.stacks, "bio_alloc_bioset")) << run;
+  }
+  EXPECT_EQ(before.size(), 3u);
+  EXPECT_EQ(after, std::set<std::string>{kReservesSignature});
+
+  // Through the live detector, as stage_traces hands it the title: verdict and reason.
+  RecordedHang r1 = recorded_hang("reserves-r1", "nbd");
+  Detector d({.stall_s = 20, .heartbeat_lost_s = 60});
+  d.arm(0);
+  d.tick(21);
+  auto i = d.take_trace_request();
+  ASSERT_TRUE(i.has_value());
+  HangTitle t = hang_title_after_traces(d.findings()[*i], r1.evidence);
+  d.attach_traces(*i, 23, {"agent-sysrq"}, r1.evidence.stacks, r1.evidence.subkind, t.title);
+  EXPECT_EQ(d.verdict(), reports::Verdict::kHang);
+  EXPECT_EQ(d.reason(), kReservesTitle);
+  EXPECT_EQ(d.findings()[*i].signature, kReservesSignature);
+  EXPECT_TRUE(has_group_in(d.findings()[*i].stacks, "bio_alloc_bioset"));
+}
+
+// Which evidence carries each recorded run: r6 and the bisect run show the sender itself;
+// r8 shows nbd's receive worker asleep on the socket lock the sender holds; the others show
+// only the waiters while the vCPU kept running (the spinning sender missing from sysrq-w).
+TEST(HangCause, RecordedReservesRunsByTheirEvidence) {
+  RecordedHang r6 = recorded_hang("reserves-r6", "nbd");
+  EXPECT_EQ(first_comm(r6.evidence.stacks.front()), "kworker/0:1H+kblockd");
+  EXPECT_EQ(cause_title(r6.evidence.stacks), kReservesTitle);
+  EXPECT_EQ(cause_title(recorded_hang("reserves-bisect-1dea6dc-r2", "nbd").evidence.stacks),
+            kReservesTitle);
+
+  RecordedHang r8 = recorded_hang("reserves-r8", "nbd");
+  EXPECT_EQ(r8.finding.title, "INFO: task hung in tcp_recvmsg");  // recv_work, the kernel said
+  EXPECT_EQ(cause_title(r8.evidence.stacks), "");
+  HangEvidence lock_only = r8.evidence;
+  lock_only.subkind.clear();    // no registers: the receive worker on the lock is enough
+  lock_only.transport.clear();  // nor the transport: its frames are nbd's
+  EXPECT_EQ(inferred_transmit_title(lock_only), kReservesTitle);
+
+  RecordedHang r1 = recorded_hang("reserves-r1", "nbd");
+  EXPECT_EQ(cause_title(r1.evidence.stacks), "");
+  EXPECT_EQ(inferred_transmit_title(r1.evidence), kReservesTitle);
+  HangEvidence halted = r1.evidence;
+  halted.subkind = "deadlock";  // every vCPU idle: nothing spins for memory, the waiters stay
+  EXPECT_EQ(retitled(r1.finding, halted).title, "INFO: task hung in bio_alloc_bioset");
+  halted.silent_server = "nbd";  // and with a silent server, the server
+  EXPECT_EQ(retitled(r1.finding, halted).title, "nbd: server not answering requests");
+  HangEvidence loopback = r1.evidence;
+  loopback.transport = "nbd-loopback";  // the server runs in the guest: no sender to infer
+  EXPECT_EQ(inferred_transmit_title(loopback), "");
+}
+
+// The stock kernel's refill_work deadlock keeps its own title, apart from the reserves one,
+// also in the run whose only dump was sysrq-w.
+TEST(HangCause, RecordedStockRunsAreTheRefillWorker) {
+  for (const char* run : {"stock-r1", "stock-r6"}) {
+    RecordedHang r = recorded_hang(run, "nbd");
+    EXPECT_EQ(r.recorded_title, "INFO: task hung in refill_work") << run;
+    HangEvidence silent = r.evidence;
+    silent.silent_server = "nbd";
+    for (const HangEvidence& e : {r.evidence, silent}) {
+      reports::Finding f = retitled(r.finding, e);
+      EXPECT_EQ(f.title, "INFO: task hung in refill_work") << run;
+      EXPECT_NE(f.signature, kReservesSignature) << run;
+    }
+    EXPECT_TRUE(has_group_in(r.evidence.stacks, "bio_alloc_bioset")) << run;
+  }
+}
+
+// The recorded server stall (tgtd stopped, every vCPU halted): nothing in the guest spins
+// for memory, so the silent server stays the cause with the transport known.
+TEST(HangCause, RecordedServerStallStaysTheServer) {
+  HangEvidence e = with_stacks(recorded_run_stacks("iscsi-server-stall-pass"));
+  e.subkind = "deadlock";
+  e.transport = "iscsi";
+  e.silent_server = "iscsi";
+  EXPECT_EQ(inferred_transmit_title(e), "");
+  reports::Finding hung = silence_hang();
+  hung.evidence = "console line 357";
+  retitle_hang(&hung, "INFO: task hung in rq_qos_wait");
+  EXPECT_EQ(retitled(hung, e).title, "iscsi: server not answering requests");
+}
+
+// A slow disk under a busy CPU: writers wait in throttling, not in reclaim, so no sender is
+// inferred even with the vCPU running and the transport known.
+TEST(HangCause, SlowDiskOnABusyCpuIsNoSender) {
+  HangEvidence e = with_stacks(stacks_of("slow-disk-writeback.log"));
+  e.transport = "nbd";
+  e.subkind = "livelock";
+  EXPECT_EQ(inferred_transmit_title(e), "");
+  EXPECT_NE(retitled(silence_hang(), e).title.find("balance_dirty_pages"), std::string::npos);
+}
+
+// nbd's receive worker reads through __sock_xmit too: it is a receiver, never the sender.
+TEST(TaskRoles, TheReceiveWorkerIsNotTheSender) {
+  std::vector<std::string> recv = {"__schedule",   "schedule",           "__lock_sock",
+                                   "sk_wait_data", "tcp_recvmsg_locked", "tcp_recvmsg",
+                                   "inet_recvmsg", "__sock_xmit",        "recv_work"};
+  TaskRoleMatch m = task_role(recv, "kworker/u3:0");
+  EXPECT_EQ(m.role, TaskRole::kReceiver);
+  EXPECT_EQ(m.driver, "nbd");
+  EXPECT_TRUE(m.waits_for_socket_lock);
+  EXPECT_FALSE(is_cause(m.role));
+  std::vector<std::string> idle(recv.begin() + 3, recv.end());  // waiting for data: no lock
+  EXPECT_FALSE(task_role(idle, "kworker/u3:0").waits_for_socket_lock);
+  EXPECT_EQ(transmit_driver_of("iscsi"), "iscsi");
+  EXPECT_EQ(transmit_driver_of("nbd-loopback"), "");
+}
+
+// `wedge analyze` on the recorded consoles: where the console holds the sender (r6's sysrq-t)
+// or nbd's receive worker on the socket lock (r8), the live title; where it holds only the
+// blocked waiters (r1: no registers, no transport in a console), the waiters' title.
+TEST(HangCause, AnalyzeOfRecordedReservesConsoles) {
+  auto analyzed = [](const std::string& run) {
+    std::string text = testdata("hang-titles/" + run + "/console-excerpt.log");
+    return analyze_console_log(text.substr(text.find("# ---\n") + 6));
+  };
+  for (const char* run : {"reserves-r6", "reserves-r8"}) {
+    Analysis a = analyzed(run);
+    EXPECT_EQ(a.verdict, reports::Verdict::kHang) << run;
+    ASSERT_FALSE(a.findings.empty()) << run;
+    EXPECT_EQ(a.findings[0].signature, kReservesSignature) << run;
+    EXPECT_TRUE(has_group_in(a.findings[0].stacks, "bio_alloc_bioset")) << run;
+  }
+  Analysis r1 = analyzed("reserves-r1");
+  EXPECT_EQ(r1.verdict, reports::Verdict::kHang);
+  EXPECT_EQ(r1.reason, "INFO: task hung in bio_alloc_bioset");
 }
 
 }  // namespace
