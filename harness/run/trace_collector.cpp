@@ -167,9 +167,17 @@ std::vector<traces::TaskTrace> TraceCollector::dump_all_tasks(bool via_agent, Tr
   auto worked = [&](const char* route) {
     return std::find(r.routes.begin(), r.routes.end(), route) != r.routes.end();
   };
+  // The agent's sysrq-w reached the console although its task scan did not answer (the scan
+  // blocks in reclaim): the kernel still prints, and sysrq-t is where a running task (a sender
+  // stuck allocating, which sysrq-w leaves out) shows up. Try the agent, then the keyboard.
+  const bool agent_sysrq_printed = worked("agent-sysrq");
   std::vector<std::pair<std::string, std::function<Status()>>> ways;
-  if (via_agent) ways.emplace_back("agent-sysrq-t", [&] { return session_.agent_sysrq('t', 3s); });
-  if (worked("sysrq-key")) ways.emplace_back("sysrq-key-t", [&] { return vm_.send_sysrq('t'); });
+  if (via_agent || agent_sysrq_printed) {
+    ways.emplace_back("agent-sysrq-t", [&] { return session_.agent_sysrq('t', 3s); });
+  }
+  if (worked("sysrq-key") || agent_sysrq_printed) {
+    ways.emplace_back("sysrq-key-t", [&] { return vm_.send_sysrq('t'); });
+  }
   if (worked("sysrq-serial")) {
     ways.emplace_back("sysrq-serial-t", [&] { return vm_.send_serial_sysrq('t'); });
   }

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -235,6 +236,27 @@ TEST_F(RunScenarioTest, SigintMidRunIsAnInfraErrorNamingThePhase) {
   EXPECT_TRUE(destroyed_);
   nlohmann::json j = written_report(r);
   EXPECT_EQ(j.value("verdict", ""), "infra_error");
+}
+
+TEST_F(RunScenarioTest, AScanThatBlocksStillGetsEveryTaskByTheKeyboard) {
+  // The hung-task warning starts traces; the agent's sysrq-w reaches the console, then its task
+  // scan blocks and the agent answers nothing more. sysrq-t (every task, running ones too) must
+  // still be taken, by the keyboard once the agent's try goes unanswered.
+  agent_.workload.exit_at_s.reset();
+  agent_.stuck_from_scan = true;
+  const std::string hung = recorded_console("host-nbd-server-stopped-hung-task-sysrq-w.log");
+  RunResult r = run(scenario("[limits]\nstall_s = 60\n"), [&](FakeVm& vm) {
+    vm.console_at(2, hung);
+    vm.console_on_sysrq['w'] = hung;
+    vm.console_on_sysrq['t'] = recorded_console("host-nbd-server-stopped-sysrq-t.log");
+  });
+  EXPECT_EQ(r.report.verdict, Verdict::kHang) << r.report.reason;
+  auto summary = read_file(r.run_dir / "traces" / "0" / "summary.json");
+  ASSERT_TRUE(summary.ok());
+  nlohmann::json routes = nlohmann::json::parse(*summary).value("routes", nlohmann::json());
+  EXPECT_NE(std::find(routes.begin(), routes.end(), "agent-sysrq"), routes.end()) << routes;
+  EXPECT_NE(std::find(routes.begin(), routes.end(), "sysrq-key-t"), routes.end()) << routes;
+  EXPECT_TRUE(fs::exists(r.run_dir / "traces" / "0" / "all-tasks.json"));
 }
 
 }  // namespace

@@ -49,6 +49,11 @@ class ScriptedAgent {
   std::string workload_marker = "workload-marker";
   JobScript workload;
   std::vector<Request> requests;
+  // A guest whose task scan blocks (reading /proc in a guest stuck in reclaim): the agent
+  // answers nothing from the first kScanTasks on, and acts on nothing (requests it never read
+  // go to unread, not requests).
+  bool stuck_from_scan = false;
+  std::vector<Request> unread;
 
   // Decodes frames in bytes (whole frames only, as GuestSession writes them) and returns the
   // replies, each at now_s unless the script says later.
@@ -62,6 +67,11 @@ class ScriptedAgent {
       if (!ap::decode_header(base, &h) || bytes.size() - at < ap::kHeaderSize + h.length) break;
       Request r = parse(static_cast<ap::MsgType>(h.type), base + ap::kHeaderSize, h.length);
       at += ap::kHeaderSize + h.length;
+      stuck_ = stuck_ || (stuck_from_scan && r.type == ap::MsgType::kScanTasks);
+      if (stuck_) {
+        unread.push_back(r);
+        continue;
+      }
       requests.push_back(r);
       reply(r, now_s, out);
     }
@@ -69,6 +79,8 @@ class ScriptedAgent {
   }
 
  private:
+  bool stuck_ = false;
+
   static Request parse(agent_protocol::MsgType type, const uint8_t* payload, uint32_t length) {
     namespace ap = agent_protocol;
     Request r;
