@@ -34,9 +34,8 @@ std::vector<reports::StackGroup> stacks_of(const std::string& name) {
   return report_stacks(traces::console_task_traces(text));
 }
 
-// The ranked stack groups of a recorded run's traces/0/summary.json (the agent's task scan).
-std::vector<reports::StackGroup> recorded_run_stacks(const std::string& run) {
-  auto summary = nlohmann::json::parse(testdata("runs/" + run + "/traces/0/summary.json"));
+// The tasks of a traces summary.json as the trace collector wrote them.
+std::vector<traces::TaskTrace> summary_tasks(const nlohmann::json& summary) {
   std::vector<traces::TaskTrace> tasks;
   for (const auto& t : summary["tasks"]) {
     traces::TaskTrace task;
@@ -46,6 +45,13 @@ std::vector<reports::StackGroup> recorded_run_stacks(const std::string& run) {
     task.frames = t["frames"].get<std::vector<std::string>>();
     tasks.push_back(task);
   }
+  return tasks;
+}
+
+// The ranked stack groups of a recorded run's traces/0/summary.json (the agent's task scan).
+std::vector<reports::StackGroup> recorded_run_stacks(const std::string& run) {
+  auto summary = nlohmann::json::parse(testdata("runs/" + run + "/traces/0/summary.json"));
+  std::vector<traces::TaskTrace> tasks = summary_tasks(summary);
   return report_stacks(tasks);
 }
 
@@ -273,15 +279,7 @@ RecordedHang recorded_hang(const std::string& run, const std::string& transport)
   if (!r.finding.frames.empty()) {  // the kernel's hung-task report, as finding_from_event
     retitle_hang(&r.finding, "INFO: task hung in " + console::blamed_frame(r.finding.frames));
   }
-  std::vector<traces::TaskTrace> tasks;
-  for (const auto& t : summary["tasks"]) {
-    traces::TaskTrace task;
-    task.pid = t["pid"];
-    task.comm = t["comm"];
-    task.state = t["state"];
-    task.frames = t["frames"].get<std::vector<std::string>>();
-    tasks.push_back(task);
-  }
+  std::vector<traces::TaskTrace> tasks = summary_tasks(summary);
   r.evidence.stacks = report_stacks(tasks);
   r.evidence.subkind = summary["subkind"];
   r.evidence.transport = transport;
