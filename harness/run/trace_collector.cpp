@@ -161,6 +161,19 @@ std::vector<traces::TaskTrace> TraceCollector::console_dump(const std::string& r
   return tasks;
 }
 
+// sysrq-w lists blocked tasks only; a task running while the others wait on it (a sender
+// stuck allocating) is in sysrq-t alone. Add those, but not the task that printed the dump.
+void TraceCollector::add_running_tasks(TraceResult& r) {
+  for (const auto& t : r.all_tasks) {
+    if (t.state != "R" || t.frames.empty() || t.frames.front().starts_with("sched_show_task")) {
+      continue;
+    }
+    bool known = std::any_of(r.tasks.begin(), r.tasks.end(),
+                             [&](const traces::TaskTrace& k) { return k.pid == t.pid; });
+    if (!known) r.tasks.push_back(t);
+  }
+}
+
 std::vector<traces::TaskTrace> TraceCollector::dump_all_tasks(bool via_agent, TraceResult& r) {
   // Only ways that got sysrq-w through: when none did, the kernel prints nothing and each
   // try would only cost its wait.
@@ -269,6 +282,8 @@ TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
     if (r.tasks.empty()) {
       std::copy_if(r.all_tasks.begin(), r.all_tasks.end(), std::back_inserter(r.tasks),
                    [](const traces::TaskTrace& t) { return t.state == "D" || t.state == "R"; });
+    } else {
+      add_running_tasks(r);
     }
   }
 

@@ -69,6 +69,7 @@ class TraceCollector {
   // sysrq-t through the agent (via_agent), else by keyboard or serial BREAK when that way
   // got sysrq-w through; the first dump that reaches the console wins. Writes all-tasks.json.
   std::vector<traces::TaskTrace> dump_all_tasks(bool via_agent, TraceResult& r);
+  static void add_running_tasks(TraceResult& r);
   // The symbols that name every RIP of vcpus if possible: the session's (System.map, module
   // lines of kallsyms), then, while the agent answers, a finished module fetch or the whole
   // /proc/kallsyms, then module symbol tables read from guest memory. notes say which were

@@ -6,6 +6,25 @@
 
 namespace wedge::traces {
 
+namespace {
+// The sysrq handler prints the task it interrupted with its own frames on top: the dump
+// (sched_show_task, show_state_filter), the keyboard or serial interrupt, then the entry stub
+// (asm_common_interrupt, asm_sysvec_*). The task's own stack is what follows the stub.
+std::vector<std::string> without_dumper_frames(std::vector<std::string> frames) {
+  if (frames.empty() || !(frames.front().starts_with("sched_show_task") ||
+                          frames.front().starts_with("show_state_filter"))) {
+    return frames;
+  }
+  for (size_t i = 0; i < frames.size(); ++i) {
+    if (frames[i].starts_with("asm_")) {
+      frames.erase(frames.begin(), frames.begin() + static_cast<std::ptrdiff_t>(i + 1));
+      return frames;
+    }
+  }
+  return frames;  // the dumping task itself (sysrq-trigger written from user space)
+}
+}  // namespace
+
 void TaskTraceCollector::add(const console::Event& e) {
   switch (e.kind) {
     case console::EventKind::kSysrqDump:
@@ -26,7 +45,7 @@ void TaskTraceCollector::add(const console::Event& e) {
       t.pid = e.pid;
       t.comm = e.task;
       t.state = e.state;
-      t.frames = e.frames;
+      t.frames = without_dumper_frames(e.frames);
       t.source = e.kind == console::EventKind::kHungTask ? "hung_task" : source_;
       tasks_.push_back(std::move(t));
       break;

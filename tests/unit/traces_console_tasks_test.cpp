@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@ namespace wedge::traces {
 namespace {
 
 using wedge::testing::console_recording;
+namespace fs = std::filesystem;
 
 std::vector<TaskTrace> from_source(const std::vector<TaskTrace>& all, const std::string& source) {
   std::vector<TaskTrace> out;
@@ -125,6 +127,37 @@ TEST(ConsoleTasks, SysrqTListsSleepingAndIdleTasksToo) {
   EXPECT_EQ(groups[0].state, "I");
   EXPECT_EQ(groups[0].blamed, "rescuer_thread");
   EXPECT_EQ(groups[0].count, 35);
+}
+
+TEST(ConsoleTasks, ATaskInterruptedBySysrqIsItsOwnStackNotTheDumpers) {
+  // sysrq-t by the keyboard interrupted kblockd while it sent an nbd request: the dump prints
+  // kblockd with sched_show_task, the sysrq and keyboard handlers and asm_common_interrupt on
+  // top. The task's stack starts below the interrupt.
+  auto text = read_file(fs::path(WEDGE_TESTDATA_DIR) / "hang-titles" / "reserves-sysrq-t" /
+                        "console-excerpt.log");
+  ASSERT_TRUE(text.ok());
+  auto tasks = console_task_traces(*text);
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0].comm, "kworker/0:1H");
+  EXPECT_EQ(tasks[0].state, "R");
+  EXPECT_EQ(tasks[0].source, "sysrq-t");
+  ASSERT_FALSE(tasks[0].frames.empty());
+  EXPECT_EQ(tasks[0].frames.front(), "page_vma_mapped_walk");
+  EXPECT_FALSE(has(tasks[0].frames, "sched_show_task.cold"));
+  EXPECT_FALSE(has(tasks[0].frames, "asm_common_interrupt"));
+  EXPECT_TRUE(has(tasks[0].frames, "__sock_xmit"));
+  EXPECT_TRUE(has(tasks[0].frames, "nbd_queue_rq"));
+}
+
+TEST(ConsoleTasks, TheTaskThatWroteSysrqTriggerKeepsItsStack) {
+  // Running tasks in the recorded sysrq-t: the one printing the dump has no interrupt below
+  // its dump frames, so nothing is cut.
+  auto tasks = console_task_traces(console_recording("host-nbd-server-stopped-sysrq-t.log"));
+  auto running =
+      std::find_if(tasks.begin(), tasks.end(), [](const TaskTrace& t) { return t.state == "R"; });
+  ASSERT_NE(running, tasks.end());
+  EXPECT_EQ(running->comm, "sysrqd");
+  ASSERT_FALSE(running->frames.empty());
 }
 
 TEST(ConsoleTasks, NmiPanicDumpIsTaggedNmi) {
