@@ -66,6 +66,35 @@ const char* name_of(WorkloadKind kind) {
   return "?";
 }
 
+const char* name_of(NicModel model) {
+  switch (model) {
+    case NicModel::kVirtio:
+      return "virtio";
+    case NicModel::kE1000:
+      return "e1000";
+    case NicModel::kVmxnet3:
+      return "vmxnet3";
+    case NicModel::kRtl8139:
+      return "rtl8139";
+  }
+  return "?";
+}
+
+const char* nic_driver(NicModel model) {
+  switch (model) {
+    case NicModel::kVirtio:
+      return "virtio_net";
+    case NicModel::kE1000:
+      return "e1000";
+    case NicModel::kVmxnet3:
+      return "vmxnet3";
+    case NicModel::kRtl8139:
+      // QEMU's rtl8139 is the C+ revision, which 8139cp drives (8139too would too, slower).
+      return "8139cp";
+  }
+  return "?";
+}
+
 const char* name_of(FaultNeed need) {
   switch (need) {
     case FaultNeed::kNothing:
@@ -92,11 +121,15 @@ std::optional<FaultKind> parse_fault_kind(std::string_view name) {
 std::optional<WorkloadKind> parse_workload_kind(std::string_view name) {
   return parse_of(kWorkloadKinds, name);
 }
+std::optional<NicModel> parse_nic_model(std::string_view name) {
+  return parse_of(kNicModels, name);
+}
 
 std::vector<std::string> transport_names() { return names_of(kTransportKinds); }
 std::vector<std::string> storage_use_names() { return names_of(kStorageUses); }
 std::vector<std::string> fault_kind_names() { return names_of(kFaultKinds); }
 std::vector<std::string> workload_kind_names() { return names_of(kWorkloadKinds); }
+std::vector<std::string> nic_model_names() { return names_of(kNicModels); }
 
 FaultNeed need_of(FaultKind kind, std::string_view via) {
   const FaultKindSpec& spec = fault_kind(kind);

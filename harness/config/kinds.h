@@ -1,6 +1,6 @@
-// The kinds a scenario names (transport, storage use, workload, fault), as enums with one name
-// table each. Code switches on the enums, never on strings, so a new kind that some table or switch
-// forgets does not compile (-Werror=switch).
+// The kinds a scenario names (transport, storage use, workload, fault, guest NIC), as enums with
+// one name table each. Code switches on the enums, never on strings, so a new kind that some table
+// or switch forgets does not compile (-Werror=switch).
 //
 //   auto kind = config::parse_transport("iscsi");   // TransportKind::kIscsi
 //   config::name_of(config::FaultKind::kServerStall);  // "server-stall"
@@ -57,6 +57,17 @@ inline constexpr std::array kFaultKinds = {
 #undef WEDGE_FAULT_ARRAY
 };
 
+// The guest's network card ([guest] nic), named as libvirt names the interface model. The guest
+// kernel needs the card's driver (nic_driver), built in or as a module.
+enum class NicModel {
+  kVirtio,   // virtio-net: the default; its receive refill runs from a workqueue (refill_work)
+  kE1000,    // Intel 82540EM: in Debian's generic kernel, not in the cloud one
+  kVmxnet3,  // VMware's paravirtual card: in both of Debian's flavours
+  kRtl8139,  // Realtek RTL8139C+ (driver 8139cp): in Debian's generic kernel
+};
+inline constexpr std::array kNicModels = {NicModel::kVirtio, NicModel::kE1000, NicModel::kVmxnet3,
+                                          NicModel::kRtl8139};
+
 // [guest] kernel names for Debian's own kernels: "default" (the cloud flavour) and
 // "debian-amd64" (the generic flavour, which has 9p); anything else is a bzImage path.
 [[nodiscard]] inline bool is_stock_kernel(std::string_view kernel) {
@@ -67,17 +78,23 @@ inline constexpr std::array kFaultKinds = {
 [[nodiscard]] const char* name_of(StorageUse use);
 [[nodiscard]] const char* name_of(FaultKind kind);
 [[nodiscard]] const char* name_of(WorkloadKind kind);
+[[nodiscard]] const char* name_of(NicModel model);
 
 [[nodiscard]] std::optional<TransportKind> parse_transport(std::string_view name);
 [[nodiscard]] std::optional<StorageUse> parse_storage_use(std::string_view name);
 [[nodiscard]] std::optional<FaultKind> parse_fault_kind(std::string_view name);
 [[nodiscard]] std::optional<WorkloadKind> parse_workload_kind(std::string_view name);
+[[nodiscard]] std::optional<NicModel> parse_nic_model(std::string_view name);
 
 // All names of an enum, in declaration order, for "must be one of" messages.
 [[nodiscard]] std::vector<std::string> transport_names();
 [[nodiscard]] std::vector<std::string> storage_use_names();
 [[nodiscard]] std::vector<std::string> fault_kind_names();
 [[nodiscard]] std::vector<std::string> workload_kind_names();
+[[nodiscard]] std::vector<std::string> nic_model_names();
+
+// The kernel module that drives a NIC model in the guest: nic_driver(NicModel::kE1000) == "e1000".
+[[nodiscard]] const char* nic_driver(NicModel model);
 
 // What a fault needs from the storage to be injected at all.
 enum class FaultNeed {

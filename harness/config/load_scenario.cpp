@@ -33,6 +33,16 @@ Result<const toml::table*> subtable(const toml::table& root, const char* name,
   return node->as_table();
 }
 
+// Reads a string key naming an enum value through its parse function.
+template <typename Kind>
+Status get_kind(TableReader& r, const char* key, Kind* out, const std::vector<std::string>& names,
+                std::optional<Kind> (*parse)(std::string_view)) {
+  std::string name;
+  WEDGE_CHECK(r.get_string(key, &name, names));
+  if (!name.empty()) *out = *parse(name);
+  return ok_status();
+}
+
 // [guest] packages: Debian package names only (they become apt-get arguments).
 Status read_packages(TableReader& r, const fs::path& file, GuestConfig* guest) {
   WEDGE_CHECK(r.get_string_list("packages", &guest->packages));
@@ -59,22 +69,13 @@ Status read_guest(const toml::table& root, const fs::path& file, GuestConfig* gu
   WEDGE_CHECK(r.get_string("kernel", &guest->kernel));
   WEDGE_CHECK(r.get_string("modules", &guest->modules));
   WEDGE_CHECK(r.get_string("cmdline", &guest->cmdline));
+  WEDGE_CHECK(get_kind(r, "nic", &guest->nic, nic_model_names(), parse_nic_model));
   if (guest->kernel.empty()) {
     return make_error("{}: [guest] kernel must be \"default\" or a path to a bzImage",
                       where(file, r.node_of("kernel")->source()));
   }
   WEDGE_CHECK(read_packages(r, file, guest));
   return r.reject_unknown();
-}
-
-// Reads a string key naming an enum value through its parse function.
-template <typename Kind>
-Status get_kind(TableReader& r, const char* key, Kind* out, const std::vector<std::string>& names,
-                std::optional<Kind> (*parse)(std::string_view)) {
-  std::string name;
-  WEDGE_CHECK(r.get_string(key, &name, names));
-  if (!name.empty()) *out = *parse(name);
-  return ok_status();
 }
 
 Status read_storage(const toml::table& root, const fs::path& file, StorageConfig* storage) {
@@ -348,6 +349,8 @@ std::string to_toml(const Scenario& s) {
                     {"kernel", s.guest.kernel},
                     {"modules", s.guest.modules},
                     {"cmdline", s.guest.cmdline}};
+  // Only when set, so that a scenario as run reads as before the key existed.
+  if (s.guest.nic != NicModel::kVirtio) guest.insert("nic", name_of(s.guest.nic));
   if (!s.guest.packages.empty()) {
     toml::array packages;
     for (const auto& p : s.guest.packages) packages.push_back(p);

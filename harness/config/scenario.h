@@ -22,6 +22,8 @@ struct GuestConfig {
   std::string kernel = "default";
   std::string modules;  // directory holding lib/modules/<release>, for a custom kernel
   std::string cmdline;  // extra kernel arguments
+  // The network card the storage traffic goes through; its driver must be in the kernel.
+  NicModel nic = NicModel::kVirtio;
   // Debian packages whose programs go into the image with their libraries ("fio").
   std::vector<std::string> packages;
   int packages_line = 0;  // where packages is given (0: not given)

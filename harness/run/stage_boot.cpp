@@ -19,6 +19,7 @@ vm::VmSpec guest_spec(const RunContext& ctx, const BootInput& input) {
   spec.name = "wedge-" + ctx.report.run_id;
   spec.memory_mib = scenario.guest.memory_mib;
   spec.vcpus = scenario.guest.vcpus;
+  spec.nic_model = config::name_of(scenario.guest.nic);
   spec.kvm = input.kvm;
   spec.kernel = input.image->image.kernel;
   spec.initrd = input.image->initrd;

@@ -26,6 +26,8 @@ Result<ImageOutput> build_run_image(RunContext& ctx, const ImageInput& input,
   image::ImageRequest req;
   req.kernel = scenario.guest.kernel;
   req.modules_dir = scenario.guest.modules;
+  req.nic_driver = config::nic_driver(scenario.guest.nic);
+  req.boot_modules = image::default_boot_modules(req.nic_driver);
   req.agent_binary = image::default_agent_path();
   req.cache_dir = ctx.options.cache_dir;
   storage::ImageNeeds needs = storage_image_needs(scenario, *input.transport);

@@ -57,6 +57,10 @@ struct VmSpec {
   // unreachable: only ARP and TCP to these ports pass from the guest into QEMU's user-mode
   // network (see net_gate.h).
   std::vector<int> host_ports;
+  // The network card's model, as libvirt and QEMU name it: "virtio" (virtio-net), "e1000",
+  // "vmxnet3", "rtl8139" (the libvirt backend's list: kNicModels). The guest kernel must have
+  // its driver.
+  std::string nic_model = "virtio";
   // The unprivileged user and group QEMU runs as (a static DAC label, nothing relabelled);
   // the backend fills it in from the host's QEMU user. Unset: the hypervisor's default.
   struct RunAs {

@@ -7,9 +7,13 @@
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "harness/util/files.h"
+#include "tests/unit/testdata.h"
 
 namespace wedge::vm {
 namespace {
@@ -239,6 +243,18 @@ TEST(DomainXml, DevicesAreUserNetBalloonAndNothingElse) {
     EXPECT_EQ(xml.count(std::string("//") + absent), 0u) << absent;
   }
   EXPECT_EQ(text.find("tablet"), std::string::npos);
+}
+
+// The default NIC (virtio) leaves the document byte for byte as it was before [guest] nic
+// existed: tests/testdata/domain_xml/sample.xml was written by that code for sample_spec().
+TEST(DomainXml, DefaultNicKeepsTheRecordedDocument) {
+  EXPECT_EQ(sample_spec().nic_model, "virtio");
+  const std::string xml = build_domain_xml(sample_spec());
+  if (std::getenv("WEDGE_WRITE_GOLDEN") != nullptr) {
+    ASSERT_TRUE(
+        write_file_atomic(std::string(WEDGE_TESTDATA_DIR) + "/domain_xml/sample.xml", xml).ok());
+  }
+  EXPECT_EQ(xml, testing::testdata("domain_xml/sample.xml"));
 }
 
 TEST(DomainXml, KvmSpecAsksForKvmDomain) {

@@ -204,6 +204,59 @@ TEST_F(BuildImage, BuiltInDriverCarriesNothingButModulesBuiltin) {
       << fmt::format("{}", fmt::join(progress, "\n"));
 }
 
+// [guest] nic: the card's driver replaces virtio_net at boot when it is a module, carries nothing
+// when built in, and a kernel with neither (Debian's cloud kernel and e1000) is an error naming
+// the driver and the kernel before anything is built.
+TEST_F(BuildImage, NicDriverIsLoadedAtBootBuiltInOrAClearError) {
+  fs::path tree = modules_ / "lib/modules" / kRelease;
+  ImageRequest r = request();
+  r.nic_driver = "e1000";
+  r.boot_modules = default_boot_modules(r.nic_driver);
+  auto missing = build_image(r);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message().find(fmt::format(
+                "kernel {} has no driver e1000 for the guest's network card ([guest] nic): it is "
+                "neither built in ({}/modules.builtin) nor a module ({}/modules.dep)",
+                kRelease, tree.string(), tree.string())),
+            std::string::npos)
+      << missing.error().message();
+  EXPECT_FALSE(fs::exists(root() / "cache" / "images")) << "nothing is built before the check";
+
+  // vmxnet3 as a module: loaded at boot where virtio_net was, and virtio_net is not in the image.
+  std::string dep = *read_file(tree / "modules.dep") + "kernel/drivers/net/vmxnet3/vmxnet3.ko:\n";
+  ASSERT_TRUE(write_file_atomic(tree / "modules.dep", dep).ok());
+  fs::create_directories(tree / "kernel/drivers/net/vmxnet3");
+  ASSERT_TRUE(write_file_atomic(tree / "kernel/drivers/net/vmxnet3/vmxnet3.ko", "stand-in").ok());
+  r.nic_driver = "vmxnet3";
+  r.boot_modules = default_boot_modules(r.nic_driver);
+  auto vmxnet3 = build_image(r);
+  ASSERT_TRUE(vmxnet3.ok()) << vmxnet3.error().message();
+  EXPECT_EQ(vmxnet3->boot_modules_in_order,
+            (std::vector<std::string>{"virtio_ring", "virtio", "virtio_pci_modern_dev",
+                                      "virtio_pci_legacy_dev", "virtio_pci", "virtio_console",
+                                      "vmxnet3", "virtio_balloon", "qemu_fw_cfg"}));
+  std::vector<std::string> names = list(vmxnet3->initrd);
+  std::string mods = std::string("lib/modules/") + kRelease + "/";
+  EXPECT_TRUE(contains(names, mods + "kernel/drivers/net/vmxnet3/vmxnet3.ko"));
+  EXPECT_FALSE(contains(names, mods + "kernel/drivers/net/virtio_net.ko"));
+
+  // e1000 built in: nothing to carry, nothing to load.
+  std::string builtin =
+      *read_file(tree / "modules.builtin") + "kernel/drivers/net/ethernet/intel/e1000/e1000.ko\n";
+  ASSERT_TRUE(write_file_atomic(tree / "modules.builtin", builtin).ok());
+  r.nic_driver = "e1000";
+  r.boot_modules = default_boot_modules(r.nic_driver);
+  std::vector<std::string> progress;
+  auto built_in = build_image(r, [&](const std::string& l) { progress.push_back(l); });
+  ASSERT_TRUE(built_in.ok()) << built_in.error().message();
+  EXPECT_TRUE(contains(progress, "modules: built into the kernel: e1000"))
+      << fmt::format("{}", fmt::join(progress, "\n"));
+  EXPECT_EQ(std::count(built_in->boot_modules_in_order.begin(),
+                       built_in->boot_modules_in_order.end(), "e1000"),
+            0);
+  EXPECT_NE(built_in->hash, vmxnet3->hash);
+}
+
 TEST_F(BuildImage, ModulesDirWithoutIndexIsIndexedOnTheSide) {
   fs::path tree = modules_ / "lib/modules" / kRelease;
   fs::remove(tree / "modules.dep");

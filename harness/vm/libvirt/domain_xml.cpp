@@ -3,10 +3,12 @@
 #include "harness/vm/libvirt/domain_xml.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xmlsave.h>
 
+#include <algorithm>
 #include <initializer_list>
 #include <memory>
 #include <new>
@@ -230,6 +232,10 @@ Status validate_spec(const VmSpec& spec) {
   }
   WEDGE_CHECK(check_text("cmdline", spec.cmdline));
   WEDGE_CHECK(check_text("owner", spec.owner));
+  if (std::find(kNicModels.begin(), kNicModels.end(), spec.nic_model) == kNicModels.end()) {
+    return make_error("NIC model '{}' is not one of {}", spec.nic_model,
+                      fmt::join(kNicModels, ", "));
+  }
   return ok_status();
 }
 
@@ -291,7 +297,7 @@ std::string build_domain_xml(const VmSpec& spec) {
     fs.add("target").set({{"dir", folder.tag}});
   }
   const Element interface = devices.add("interface").set({{"type", "user"}});
-  interface.add("model").set({{"type", "virtio"}});
+  interface.add("model").set({{"type", spec.nic_model}});
   interface.add("alias").set({{"name", std::string(kNetAlias)}});
   devices.add("controller").set({{"type", "usb"}, {"model", "none"}});
   devices.add("memballoon").set({{"model", "virtio"}}).add("stats").set({{"period", "1"}});

@@ -9,6 +9,7 @@
 //   std::string xml = build_domain_xml(spec);   // for virDomainCreateXML
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -24,13 +25,16 @@ inline constexpr std::string_view kMetadataPrefix = "wedge";
 inline constexpr std::string_view kNetAlias = "ua-wedge-net";
 inline constexpr std::string_view kNetdevId = "hostua-wedge-net";
 inline constexpr std::string_view kEmulator = "/usr/bin/qemu-system-x86_64";
+// The interface models VmSpec::nic_model may name (libvirt's <model type>, QEMU's device).
+inline constexpr std::array<std::string_view, 4> kNicModels = {"virtio", "e1000", "vmxnet3",
+                                                               "rtl8139"};
 // sockaddr_un::sun_path holds 108 bytes including the terminating NUL.
 inline constexpr size_t kMaxSocketPath = 107;
 
 // Checks what libvirt and QEMU would reject later with less clear messages: the name
 // (prefix kDomainPrefix, then letters, digits, '.', '_', '-'), sizes, absolute paths,
-// control characters and invalid UTF-8, the socket path length, and the serial port (0
-// allowed: not yet picked).
+// control characters and invalid UTF-8, the socket path length, the serial port (0
+// allowed: not yet picked) and the NIC model (one of kNicModels).
 [[nodiscard]] Status validate_spec(const VmSpec& spec);
 
 // The unix sockets QEMU creates for the network gate, next to the agent socket and named after
