@@ -75,6 +75,9 @@ BugKey bug_key_of(const reports::Finding& finding, const std::string& signature)
 
 double similarity(const BugKey& a, const BugKey& b) {
   if (a.kind != b.kind) return 0;
+  // Titles name the cause (detect/hang_title.h), so one signature is one bug; stacks decide
+  // only between different signatures (one bug caught under two titles).
+  if (!a.signature.empty() && a.signature == b.signature) return 1;
   if (a.weights.empty() || b.weights.empty()) return a.signature == b.signature ? 1 : 0;
   double common = 0;
   double either = 0;

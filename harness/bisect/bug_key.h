@@ -39,8 +39,8 @@ struct BugKey {
 // and interrupt entry, and the ways tasks enter reclaim (page faults, kswapd).
 [[nodiscard]] bool is_generic_frame(const std::string& function);
 
-// Weighted Jaccard similarity in [0, 1]: 0 for different kinds; with no stack on either side,
-// 1 when the signatures are equal, else 0.
+// 1 for equal signatures; else weighted Jaccard similarity in [0, 1] of the stacks: 0 for
+// different kinds, and 0 with no stack on either side.
 [[nodiscard]] double similarity(const BugKey& a, const BugKey& b);
 
 [[nodiscard]] inline bool same_bug(const BugKey& a, const BugKey& b) {

@@ -72,6 +72,19 @@ TEST(BisectBugKeyTest, FindingsOfDifferentKindsNeverMatch) {
   EXPECT_DOUBLE_EQ(similarity(bug_key_of(hang, "h"), bug_key_of(crash, "c")), 0.0);
 }
 
+TEST(BisectBugKeyTest, OneSignatureIsOneBugWhateverTheWaitersShow) {
+  // Titles name the cause, so the reserves bug has one signature; its runs' waiters differ
+  // (the second bench's compare split one run off by the waiters' incidental allocators).
+  reports::Finding a;
+  a.kind = "hang";
+  a.frames = {"___slab_alloc", "__vmalloc_node_range", "copy_process"};
+  reports::Finding b = a;
+  b.frames = {"__lock_sock", "lock_sock_nested", "tcp_recvmsg"};
+  const std::string sig = "hang|nbd: request transmit stuck|page allocation";
+  EXPECT_TRUE(same_bug(bug_key_of(a, sig), bug_key_of(b, sig)));
+  EXPECT_FALSE(same_bug(bug_key_of(a, sig), bug_key_of(b, "hang|INFO: task hung in|refill_work")));
+}
+
 TEST(BisectBugKeyTest, GroupsKeysByBug) {
   std::vector<BugKey> keys = {key_of_run("bisect/reserves-hang-bio-alloc"),
                               key_of_run("bisect/virtio-refill-hang"),
