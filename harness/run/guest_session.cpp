@@ -155,7 +155,6 @@ void GuestSession::handle(const agent::Message& message, Pumped* out) {
           it->second.exited = true;
           it->second.exit_code = m.exit_code;
           it->second.signal = m.signal;
-          out->exited_jobs.push_back(m.job);
           log_event(nlohmann::json({{"t_s", now},
                                     {"source", "agent"},
                                     {"kind", "job_exit"},
@@ -170,7 +169,6 @@ void GuestSession::handle(const agent::Message& message, Pumped* out) {
             it->second.exited = true;
             it->second.exit_code = 127;
             it->second.output += m.text;
-            out->exited_jobs.push_back(m.job);
           }
           if (!expected(m.request)) return;
           done_requests_[m.request] = true;

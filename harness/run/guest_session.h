@@ -45,7 +45,6 @@ struct Pumped {
   int heartbeats = 0;
   std::vector<agent::MemSnapshot> samples;
   std::vector<std::pair<uint32_t, std::string>> output_lines;  // job id, one line
-  std::vector<uint32_t> exited_jobs;
   std::optional<std::string> channel_error;
 };
 

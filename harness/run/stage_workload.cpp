@@ -83,6 +83,7 @@ void WorkloadStage::monitor(uint32_t workload_job) {
   // The loop itself must keep turning: one turn that took this long is worth a host event
   // (nothing in it waits on the guest; libvirt or a loaded host can still hold it up).
   const double slow_turn_s = std::chrono::duration<double>(ctx_.timeouts.heartbeat_lost()).count();
+  bool workload_exit_seen = false;
   while (!detector.done()) {
     Pumped p = session.pump();
     double now = ctx_.now_s();
@@ -92,9 +93,10 @@ void WorkloadStage::monitor(uint32_t workload_job) {
     }
     last_turn = now;
     in_.host->sample(now, detector);
-    for (uint32_t job : p.exited_jobs) {
-      if (job != workload_job) continue;
-      const JobState& js = session.job(job);
+    // The job's state, not this turn's events: an exit the trace collector's own reads took
+    // off the channel is in the state too.
+    if (const JobState& js = session.job(workload_job); js.exited && !workload_exit_seen) {
+      workload_exit_seen = true;
       ctx_.report.guest.workload_exit_code = js.exit_code;
       ctx_.report.guest.workload_signal = js.signal;
       if (!js.output.empty() && js.spawn_failed)

@@ -259,5 +259,25 @@ TEST_F(RunScenarioTest, AScanThatBlocksStillGetsEveryTaskByTheKeyboard) {
   EXPECT_TRUE(fs::exists(r.run_dir / "traces" / "0" / "all-tasks.json"));
 }
 
+TEST_F(RunScenarioTest, AWorkloadThatExitsWhileTracesAreTakenIsSeenToExit) {
+  // The workload's exit arrives while the hang's traces are being collected (the collector
+  // reads the agent channel itself): the run must still see it and end, not wait for
+  // duration_s.
+  agent_.workload.exit_at_s = 2.5;
+  const std::string hung = recorded_console("host-nbd-server-stopped-hung-task-sysrq-w.log");
+  RunResult r = run(
+      scenario("[[fault]]\nkind = \"balloon\"\nat_s = 0\nduration_s = 3\n"
+               "balloon_mib = 128\n[limits]\nstall_s = 30\nduration_s = 40\n"),
+      [&](FakeVm& vm) {
+        vm.console_at(2, hung);
+        vm.console_on_sysrq['w'] = hung;
+        vm.console_on_sysrq['t'] = recorded_console("host-nbd-server-stopped-sysrq-t.log");
+      },
+      60);
+  EXPECT_EQ(r.report.verdict, Verdict::kPass) << r.report.reason;
+  EXPECT_EQ(r.report.guest.workload_exit_code, 0);
+  EXPECT_LT(r.report.run_s, 30) << "the run waited for duration_s";
+}
+
 }  // namespace
 }  // namespace wedge::run
