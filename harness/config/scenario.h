@@ -47,7 +47,7 @@ struct StorageConfig {
 inline constexpr const char* kGuestMountPoint = "/mnt/wedge";
 
 // [workload]: what runs in the guest. Which keys each kind takes, and their defaults, is the
-// kind's own business (harness/workloads/); the loader only reads and types them.
+// kind's own business (harness/workload_kinds/); the loader only reads and types them.
 struct WorkloadConfig {
   WorkloadKind kind = WorkloadKind::kSwapHog;
   int size_mib = 600;  // swap-hog: memory touched; large-file, writers: bytes written in total

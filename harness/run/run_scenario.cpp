@@ -30,7 +30,7 @@
 #include "harness/storage/transport_registry.h"
 #include "harness/util/files.h"
 #include "harness/util/interrupt.h"
-#include "harness/workloads/workload_registry.h"
+#include "harness/workload_kinds/workload_registry.h"
 
 namespace wedge::run {
 

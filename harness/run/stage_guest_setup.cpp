@@ -4,7 +4,7 @@
 #include "harness/agent/sample.h"
 #include "harness/config/kinds.h"
 #include "harness/run/session_guest_ops.h"
-#include "harness/workloads/guest_setup.h"
+#include "harness/workload_kinds/guest_setup.h"
 
 namespace wedge::run {
 

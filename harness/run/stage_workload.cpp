@@ -8,7 +8,7 @@
 #include "harness/run/progress_record.h"
 #include "harness/run/stage_traces.h"
 #include "harness/util/interrupt.h"
-#include "harness/workloads/guest_setup.h"
+#include "harness/workload_kinds/guest_setup.h"
 
 namespace wedge::run {
 
