@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "harness/agent/wire.h"
-#include "workloads/agent/protocol.h"
+#include "harness/agent_protocol/protocol.h"
 
 namespace wedge::agent {
 

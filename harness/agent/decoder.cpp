@@ -5,7 +5,7 @@
 #include <array>
 #include <cstdint>
 
-#include "workloads/agent/protocol.h"
+#include "harness/agent_protocol/protocol.h"
 
 namespace wedge::agent {
 

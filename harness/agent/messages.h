@@ -1,5 +1,5 @@
-// Typed guest->host messages of the wedge agent protocol (workloads/agent/protocol.h), as the
-// Decoder produces them, plus encode_message to turn one back into a frame (for tests and for
+// Typed guest->host messages of the wedge agent protocol (harness/agent_protocol/protocol.h), as
+// the Decoder produces them, plus encode_message to turn one back into a frame (for tests and for
 // replaying recorded agent streams through a fake Vm).
 //
 //   std::string bytes = encode_message(Heartbeat{.seq = 3, .uptime_ms = 1200}, /*seq=*/7);

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <utility>
 
-#include "workloads/agent/protocol.h"
+#include "harness/agent_protocol/protocol.h"
 
 namespace wedge::agent {
 

@@ -7,9 +7,9 @@
 
 #include "harness/cli/output_root.h"
 #include "harness/config/axis_settings.h"
-#include "harness/config/matrix.h"
+#include "harness/config/matrix_file.h"
 #include "harness/run/compare.h"
-#include "harness/run/matrix.h"
+#include "harness/run/run_matrix.h"
 #include "harness/util/files.h"
 #include "reports/html.h"
 

@@ -1,4 +1,4 @@
-// `wedge matrix`: argument handling and the per-cell text summary; the work is run/matrix.h.
+// `wedge matrix`: argument handling and the per-cell text summary; the work is run/run_matrix.h.
 #include "harness/cli/matrix_command.h"
 
 #include <fmt/format.h>
@@ -7,8 +7,8 @@
 
 #include "harness/cli/matrix_output.h"
 #include "harness/cli/output_root.h"
-#include "harness/config/matrix.h"
-#include "harness/run/matrix.h"
+#include "harness/config/matrix_file.h"
+#include "harness/run/run_matrix.h"
 
 namespace wedge::cli {
 

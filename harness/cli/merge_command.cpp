@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "harness/cli/matrix_output.h"
-#include "harness/run/matrix.h"
+#include "harness/run/run_matrix.h"
 
 namespace wedge::cli {
 

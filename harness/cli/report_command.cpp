@@ -5,9 +5,9 @@
 
 #include <memory>
 
-#include "harness/config/matrix.h"
-#include "harness/run/matrix.h"
+#include "harness/config/matrix_file.h"
 #include "harness/run/pushgateway.h"
+#include "harness/run/run_matrix.h"
 #include "reports/registry.h"
 #include "reports/run_reader.h"
 

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "harness/config/matrix.h"
+#include "harness/config/matrix_file.h"
 #include "harness/util/result.h"
 
 namespace wedge::config {

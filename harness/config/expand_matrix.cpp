@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "harness/config/load_scenario.h"
-#include "harness/config/matrix.h"
+#include "harness/config/matrix_file.h"
 #include "harness/config/toml_text.h"
 #include "harness/util/files.h"
 

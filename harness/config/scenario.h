@@ -11,6 +11,7 @@
 
 #include "harness/config/kinds.h"
 #include "harness/config/params.h"
+#include "harness/util/timeouts.h"
 
 namespace wedge::config {
 
@@ -48,7 +49,7 @@ struct StorageConfig {
 inline constexpr const char* kGuestMountPoint = "/mnt/wedge";
 
 // [workload]: what runs in the guest. Which keys each kind takes, and their defaults, is the
-// kind's own business (harness/workloads/); the loader only reads and types them.
+// kind's own business (harness/workload_kinds/); the loader only reads and types them.
 struct WorkloadConfig {
   WorkloadKind kind = WorkloadKind::kSwapHog;
   int size_mib = 600;  // swap-hog: memory touched; large-file, writers: bytes written in total
@@ -98,9 +99,10 @@ struct SysctlSetting {
 
 struct LimitsConfig {
   int duration_s = 300;  // hard limit for the whole run
-  int stall_s = 10;      // no progress this long (guest time under TCG, scaled) = hang
-  bool oom_ok = false;   // is the OOM killer an acceptable outcome?
-  bool recover = true;   // after every fault ended, the run must still finish normally
+  // No progress this long (guest seconds; Timeouts::stall scales it under TCG) = hang.
+  int stall_s = Timeouts::kDefaultStallS;
+  bool oom_ok = false;  // is the OOM killer an acceptable outcome?
+  bool recover = true;  // after every fault ended, the run must still finish normally
   // A workload still making progress when duration_s ends is verdict "timeout": exit 0
   // unless this says the run had to finish in time.
   bool timeout_is_failure = false;

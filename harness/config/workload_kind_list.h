@@ -1,6 +1,6 @@
 // The registry of workload kinds: one line per kind. X(Enum, file, "name") makes the
 // WorkloadKind enum value and its scenario name (kinds.h) and finds the kind's WorkloadEntry
-// (<file>_workload() in harness/workloads/<file>_workload.cpp, through workload_registry.cpp).
+// (<file>_workload() in harness/workload_kinds/<file>_workload.cpp, through workload_registry.cpp).
 // A new kind is its file, this line and its tests. The order is the order of names in messages.
 #pragma once
 

@@ -19,23 +19,43 @@
 #include <vector>
 
 #include "harness/console/events.h"
+#include "harness/util/timeouts.h"
 #include "reports/report.h"
 
 namespace wedge::detect {
 
+// Thresholds in seconds. The defaults are the timeout table's (harness/util/timeouts.h) for a
+// KVM guest and the default stall; a run takes them from its own table with for_run().
 struct DetectorConfig {
-  double stall_s = 20;           // no workload progress this long while armed = hang
-  double heartbeat_lost_s = 10;  // no agent heartbeat this long while armed = hang
+  double stall_s = in_seconds(Timeouts{}.stall());  // no workload progress this long = hang
+  double heartbeat_lost_s = in_seconds(Timeouts{}.heartbeat_lost());  // no heartbeat = hang
   bool oom_ok = false;
-  bool recover = true;       // after a fault ends, the run must make progress again
-  double crash_grace_s = 2;  // after a crash message, wait this long for the rest of it
-  double min_stall_s = 3;    // shorter progress gaps are not worth recording
+  bool recover = true;  // after a fault ends, the run must make progress again
+  // After a crash message, wait this long for the rest of it.
+  double crash_grace_s = in_seconds(Timeouts{}.crash_report_grace);
+  double min_stall_s = in_seconds(Timeouts{}.min_stall_recorded);  // shorter gaps: not recorded
   // Everything still this long (no progress, every vCPU halted, in-flight requests unchanged,
   // the storage server silent) is a confirmed deadlock, declared without waiting for stall_s.
   // 0: never confirm early.
-  double deadlock_confirm_s = 3;
-  double starved_window_s = 30;  // QEMU's CPU time is judged over this much of a silence
-  double clock_lag_s = 10;       // guest clock this far behind the host's: the host starved it
+  double deadlock_confirm_s = in_seconds(Timeouts{}.deadlock_confirm);
+  // QEMU's CPU time is judged over this much of a silence.
+  double starved_window_s = in_seconds(Timeouts{}.starved_window);
+  // Guest clock this far behind the host's: the host starved it.
+  double clock_lag_s = in_seconds(Timeouts{}.guest_clock_lag());
+
+  // Every threshold from a run's table (scaled for its accelerator) and its scenario's stall_s.
+  //   DetectorConfig c = DetectorConfig::for_run(Timeouts::for_accel(true), 20);  // stall 40 s
+  [[nodiscard]] static DetectorConfig for_run(const Timeouts& t, int stall_s) {
+    DetectorConfig c;
+    c.stall_s = in_seconds(t.stall(stall_s));
+    c.heartbeat_lost_s = in_seconds(t.heartbeat_lost());
+    c.crash_grace_s = in_seconds(t.crash_report_grace);
+    c.min_stall_s = in_seconds(t.min_stall_recorded);
+    c.deadlock_confirm_s = in_seconds(t.deadlock_confirm);
+    c.starved_window_s = in_seconds(t.starved_window);
+    c.clock_lag_s = in_seconds(t.guest_clock_lag());
+    return c;
+  }
 };
 
 // What the detector reads from one agent sample (the guest's own clock and counters).

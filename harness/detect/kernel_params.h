@@ -8,11 +8,9 @@
 #include <string>
 #include <vector>
 
-namespace wedge::detect {
+#include "harness/util/timeouts.h"
 
-// The kernel's hung-task report after this many seconds blocked (the kernel's default is 120):
-// a hang is named by the kernel's own report well within a scenario's stall limit.
-inline constexpr int kHungTaskTimeoutS = 10;
+namespace wedge::detect {
 
 struct KernelParamsOptions {
   bool nmi_last_resort = false;  // an NMI panics the guest and prints every task
@@ -20,7 +18,7 @@ struct KernelParamsOptions {
 
 [[nodiscard]] inline std::vector<std::string> kernel_params(const KernelParamsOptions& options) {
   std::vector<std::string> params = {
-      "sysctl.kernel.hung_task_timeout_secs=" + std::to_string(kHungTaskTimeoutS),
+      "sysctl.kernel.hung_task_timeout_secs=" + std::to_string(Timeouts::kHungTaskTimeoutS),
       "sysctl.kernel.hung_task_warnings=-1", "sysctl.kernel.sysrq=1"};
   if (options.nmi_last_resort) {
     // panic_print bit 0: every task's state and stack.

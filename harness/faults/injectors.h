@@ -35,6 +35,7 @@
 #include "harness/config/scenario.h"
 #include "harness/storage/server.h"
 #include "harness/util/result.h"
+#include "harness/util/timeouts.h"
 
 namespace wedge::faults {
 
@@ -57,8 +58,9 @@ struct InjectorTargets {
   int guest_memory_mib = 0;  // what the balloon returns to
   // nullopt: no limit ("max").
   std::function<Status(std::optional<int> mib)> set_memory_max;
-  std::chrono::milliseconds pause_timeout{5000};     // nbdkit acknowledging a pause
-  std::chrono::milliseconds restart_timeout{10000};  // a restarted server listening again
+  // The run's table sets these (harness/util/timeouts.h); the defaults are the same values.
+  std::chrono::milliseconds pause_timeout = Timeouts{}.nbdkit_pause;    // nbdkit pausing
+  std::chrono::milliseconds restart_timeout = Timeouts{}.server_start;  // listening again
 };
 
 [[nodiscard]] Result<std::unique_ptr<Injector>> make_injector(const config::FaultConfig& fault,

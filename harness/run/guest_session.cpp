@@ -90,8 +90,7 @@ Pumped GuestSession::pump() {
     last_console_s_ = now;
     record(out.console_events, now);
   } else if (scanner_.has_open_report() &&
-             now - last_console_s_ >=
-                 std::chrono::duration<double>(Timeouts{}.console_report_quiet).count()) {
+             now - last_console_s_ >= in_seconds(Timeouts{}.console_report_quiet)) {
     out.console_events = scanner_.complete_open_reports();
     record(out.console_events, now);
   }

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/util/timeouts.h"
 #include "harness/vm/vm.h"
 
 namespace wedge::run {
@@ -42,9 +43,10 @@ struct HostVerdict {
 class HostWatch {
  public:
   struct Grace {
-    double channel_s = 5;  // a closed agent channel with no kernel failure on the console
-    double paused_s = 3;   // paused from outside (not ioerror: that is at once), QEMU stopped
-    double server_s = 3;   // the storage server down or stopped (nbd-server respawns between)
+    // The timeout table's (harness/util/timeouts.h): host conditions, never scaled.
+    double channel_s = in_seconds(Timeouts{}.channel_lost_grace);  // channel closed, no crash
+    double paused_s = in_seconds(Timeouts{}.paused_grace);  // paused from outside, QEMU stopped
+    double server_s = in_seconds(Timeouts{}.server_down_grace);  // the storage server down
   };
   HostWatch() = default;
   explicit HostWatch(Grace grace) : grace_(grace) {}

@@ -10,6 +10,7 @@
 #include "harness/run/run_scenario.h"
 #include "harness/util/files.h"
 #include "harness/util/process.h"
+#include "harness/util/timeouts.h"
 
 namespace wedge::run {
 
@@ -28,8 +29,8 @@ std::vector<Job> plan_jobs(const std::vector<config::Cell>& cells,
       j.scenario_file = scenario_files.at(i);
       j.rel_dir = fmt::format("runs/{}/r{}", cells[i].id, r);
       j.run_dir = root / j.rel_dir;
-      // Image builds and boots under a loaded TCG host come on top of the scenario's limit.
-      j.timeout_s = cells[i].duration_s + 900;
+      j.timeout_s = cells[i].duration_s +
+                    static_cast<int>(Timeouts{}.matrix_cell_slack / std::chrono::seconds(1));
       jobs.push_back(std::move(j));
     }
   }

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/config/matrix.h"
+#include "harness/config/matrix_file.h"
 #include "harness/config/scenario.h"
 #include "reports/summary.h"
 

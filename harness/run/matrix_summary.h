@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/config/matrix.h"
+#include "harness/config/matrix_file.h"
 #include "reports/run_reader.h"
 #include "reports/summary.h"
 

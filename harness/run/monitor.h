@@ -11,7 +11,7 @@
 #include "harness/console/flood_meter.h"
 #include "harness/detect/detector.h"
 #include "harness/run/guest_session.h"
-#include "harness/workloads/workload.h"
+#include "harness/workload_kinds/workload.h"
 #include "reports/report.h"
 
 namespace wedge::run {

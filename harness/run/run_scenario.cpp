@@ -30,7 +30,7 @@
 #include "harness/storage/transport_registry.h"
 #include "harness/util/files.h"
 #include "harness/util/interrupt.h"
-#include "harness/workloads/workload_registry.h"
+#include "harness/workload_kinds/workload_registry.h"
 
 namespace wedge::run {
 
@@ -142,16 +142,11 @@ Status Runner::run_guest(vm::Backend& backend, const ImageOutput& image, bool kv
   WEDGE_TRY(spec.agent_socket, agent_socket_path(ctx_.run_dir, socket_link_));
   WEDGE_TRY(res_.vm, start_guest(ctx_, backend, spec));
 
-  const Timeouts& t = ctx_.timeouts;
-  auto seconds = [](auto d) { return std::chrono::duration<double>(d).count(); };
-  detector_.emplace(
-      detect::DetectorConfig{.stall_s = static_cast<double>(ctx_.scenario.limits.stall_s) * t.scale,
-                             .heartbeat_lost_s = seconds(t.heartbeat_lost()) * 2,
-                             .oom_ok = ctx_.scenario.limits.oom_ok,
-                             .recover = ctx_.scenario.limits.recover,
-                             .deadlock_confirm_s = seconds(t.deadlock_confirm),
-                             .starved_window_s = seconds(t.starved_window),
-                             .clock_lag_s = seconds(t.guest_clock_lag())});
+  detect::DetectorConfig detect_config =
+      detect::DetectorConfig::for_run(ctx_.timeouts, ctx_.scenario.limits.stall_s);
+  detect_config.oom_ok = ctx_.scenario.limits.oom_ok;
+  detect_config.recover = ctx_.scenario.limits.recover;
+  detector_.emplace(detect_config);
   monitor_.emplace(&*detector_, &workload_);
   host_.emplace(ctx_, *res_.vm, *res_.transport);
   WorkloadStage* workload_stage = nullptr;

@@ -4,7 +4,7 @@
 #include "harness/agent/sample.h"
 #include "harness/config/kinds.h"
 #include "harness/run/session_guest_ops.h"
-#include "harness/workloads/guest_setup.h"
+#include "harness/workload_kinds/guest_setup.h"
 
 namespace wedge::run {
 
@@ -34,7 +34,7 @@ void watch_guest_counters(RunContext& ctx, GuestSession& session, const storage:
   auto paths =
       agent::watched_paths(ctx.report.cgroup.used ? workloads::kCgroupDir : "", in_use.device);
   if (paths.empty()) return;
-  if (Status s = session.watch_guest_files(paths, 10s); !s) {
+  if (Status s = session.watch_guest_files(paths, ctx.timeouts.guest_file()); !s) {
     ctx.progress.step("not sampled: " + s.error().message());
   }
 }

@@ -15,7 +15,7 @@
 #include "harness/run/run_context.h"
 #include "harness/storage/guest_use.h"
 #include "harness/storage/transport.h"
-#include "harness/workloads/workload.h"
+#include "harness/workload_kinds/workload.h"
 
 namespace wedge::run {
 

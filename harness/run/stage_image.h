@@ -14,7 +14,7 @@
 #include "harness/run/image_source.h"
 #include "harness/run/run_context.h"
 #include "harness/storage/transport.h"
-#include "harness/workloads/workload.h"
+#include "harness/workload_kinds/workload.h"
 #include "vm-images/image.h"
 
 namespace wedge::run {

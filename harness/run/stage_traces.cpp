@@ -22,7 +22,8 @@ TracesOutput collect_pending_traces(RunContext& ctx, const TracesInput& input) {
     ctx.progress.finish_status();
     ctx.progress.step(fmt::format("{}: {} - collecting traces", f.kind, f.title));
     TraceOptions to;
-    to.agent_alive = ctx.now_s() - session.last_heartbeat_s() < 3;
+    to.agent_alive =
+        ctx.now_s() - session.last_heartbeat_s() < in_seconds(ctx.timeouts.agent_recent);
     to.crash = f.kind == "crash";
     to.memory_dump = ctx.options.memory_dump;
     to.nmi_last_resort = ctx.options.nmi_last_resort;

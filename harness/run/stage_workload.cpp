@@ -8,7 +8,7 @@
 #include "harness/run/progress_record.h"
 #include "harness/run/stage_traces.h"
 #include "harness/util/interrupt.h"
-#include "harness/workloads/guest_setup.h"
+#include "harness/workload_kinds/guest_setup.h"
 
 namespace wedge::run {
 
@@ -35,12 +35,13 @@ Status WorkloadStage::prepare_faults() {
   faults::InjectorTargets targets;
   targets.servers = in_.transport->servers();
   targets.restart_timeout = ctx_.timeouts.server_start;
+  targets.pause_timeout = ctx_.timeouts.nbdkit_pause;
   targets.set_balloon_mib = [this](int mib) { return set_balloon_mib(mib); };
   targets.guest_memory_mib = scenario.guest.memory_mib;
   targets.set_memory_max = [this](std::optional<int> mib) -> Status {
     std::string value = mib ? std::to_string(static_cast<long long>(*mib) << 20) : "max";
     return in_.session->write_guest_file(std::string(workloads::kCgroupDir) + "/memory.max", value,
-                                         10s);
+                                         ctx_.timeouts.guest_file());
   };
   fault_driver_.emplace(scenario.faults, ctx_.progress, ctx_.report.faults);
   return fault_driver_->prepare(targets, ctx_.run_dir / "faults.jsonl");
@@ -82,7 +83,7 @@ void WorkloadStage::monitor(uint32_t workload_job) {
   double last_turn = ctx_.now_s();
   // The loop itself must keep turning: one turn that took this long is worth a host event
   // (nothing in it waits on the guest; libvirt or a loaded host can still hold it up).
-  const double slow_turn_s = std::chrono::duration<double>(ctx_.timeouts.heartbeat_lost()).count();
+  const double slow_turn_s = in_seconds(ctx_.timeouts.slow_monitor_turn());
   bool workload_exit_seen = false;
   while (!detector.done()) {
     Pumped p = session.pump();
@@ -176,12 +177,16 @@ void WorkloadStage::wait_for_spinning_cpu_report() {
 void WorkloadStage::read_cgroup_numbers() {
   auto& cg = ctx_.report.cgroup;
   GuestSession& session = *in_.session;
-  if (!cg.used || ctx_.now_s() - session.last_heartbeat_s() > 3) return;
+  if (!cg.used ||
+      ctx_.now_s() - session.last_heartbeat_s() > in_seconds(ctx_.timeouts.agent_recent))
+    return;
   std::string dir = workloads::kCgroupDir;
-  if (auto events = session.read_guest_file(dir + "/memory.events", 4096, 5s)) {
+  if (auto events =
+          session.read_guest_file(dir + "/memory.events", 4096, ctx_.timeouts.guest_counters())) {
     cg.events = workloads::parse_memory_events(*events);
   }
-  if (auto peak = session.read_guest_file(dir + "/memory.peak", 64, 5s)) {
+  if (auto peak =
+          session.read_guest_file(dir + "/memory.peak", 64, ctx_.timeouts.guest_counters())) {
     cg.current_peak_mib = static_cast<double>(std::strtoull(peak->c_str(), nullptr, 10)) / 1048576;
   }
 }
@@ -191,8 +196,10 @@ void WorkloadStage::read_workload_result() {
   const workloads::WorkloadEntry& w = *in_.workload;
   auto& g = ctx_.report.guest;
   if (!w.result_file || !w.parse_result || !g.workload_exit_code) return;
-  if (ctx_.now_s() - in_.session->last_heartbeat_s() > 3) return;
-  auto text = in_.session->read_guest_file(w.result_file, workloads::kResultFileMaxBytes, 10s);
+  if (ctx_.now_s() - in_.session->last_heartbeat_s() > in_seconds(ctx_.timeouts.agent_recent))
+    return;
+  auto text = in_.session->read_guest_file(w.result_file, workloads::kResultFileMaxBytes,
+                                           ctx_.timeouts.guest_file());
   if (!text) {
     ctx_.progress.step(
         fmt::format("workload result {}: {}", w.result_file, text.error().message()));

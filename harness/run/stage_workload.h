@@ -23,7 +23,7 @@
 #include "harness/run/run_context.h"
 #include "harness/storage/transport.h"
 #include "harness/vm/vm.h"
-#include "harness/workloads/workload.h"
+#include "harness/workload_kinds/workload.h"
 
 namespace wedge::run {
 

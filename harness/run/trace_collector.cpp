@@ -13,6 +13,7 @@
 #include "harness/traces/proc_stack.h"
 #include "harness/util/files.h"
 #include "harness/util/interrupt.h"
+#include "harness/util/timeouts.h"
 
 namespace wedge::run {
 
@@ -50,6 +51,9 @@ Status TraceCollector::HostRoutes::inject_nmi() const {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
+// How long a hung guest is asked for each trace (the timeout table's budgets: not scaled).
+const Timeouts kBudgets{};
+
 std::vector<traces::TaskTrace> TraceCollector::console_tasks_after(int mark, double seconds) {
   std::vector<traces::TaskTrace> tasks;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
@@ -84,13 +88,14 @@ traces::KernelSymbols TraceCollector::symbols_for(const std::vector<traces::Vcpu
     }
     return rips;
   };
-  if (!unnamed().empty() && agent_usable && session_.wait_for_module_symbols(3s)) {
+  if (!unnamed().empty() && agent_usable &&
+      session_.wait_for_module_symbols(kBudgets.trace_module_symbols)) {
     symbols = session_.kernel_symbols();
   }
   notes->push_back(session_.kernel_symbol_sources());
   if (!unnamed().empty() && agent_usable && !symbols.has_core()) {
     // No System.map: the guest's own kallsyms, all 3.5 MiB of it, while the agent answers.
-    auto text = session_.read_guest_file("/proc/kallsyms", 32u << 20, 20s);
+    auto text = session_.read_guest_file("/proc/kallsyms", 32u << 20, kBudgets.trace_kallsyms);
     auto table = text ? traces::SymbolTable::from_kallsyms(*text)
                       : Result<traces::SymbolTable>(text.error());
     if (table) {
@@ -186,7 +191,8 @@ std::vector<traces::TaskTrace> TraceCollector::dump_all_tasks(bool via_agent, Tr
   const bool agent_sysrq_printed = worked("agent-sysrq");
   std::vector<std::pair<std::string, std::function<Status()>>> ways;
   if (via_agent || agent_sysrq_printed) {
-    ways.emplace_back("agent-sysrq-t", [&] { return session_.agent_sysrq('t', 3s); });
+    ways.emplace_back("agent-sysrq-t",
+                      [&] { return session_.agent_sysrq('t', kBudgets.trace_agent_sysrq); });
   }
   if (worked("sysrq-key") || agent_sysrq_printed) {
     ways.emplace_back("sysrq-key-t", [&] { return vm_.send_sysrq('t'); });
@@ -196,7 +202,8 @@ std::vector<traces::TaskTrace> TraceCollector::dump_all_tasks(bool via_agent, Tr
   }
   for (const auto& [route, send] : ways) {
     if (interrupted()) break;
-    std::vector<traces::TaskTrace> tasks = console_dump(route, send, 6, r);
+    std::vector<traces::TaskTrace> tasks =
+        console_dump(route, send, in_seconds(kBudgets.trace_console_sysrq_t), r);
     if (tasks.empty()) continue;
     (void)write_file_atomic(
         r.dir / "all-tasks.json",
@@ -219,10 +226,11 @@ TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
   // 1. The agent.
   if (options.agent_alive && !options.crash) {
     int mark = session_.console_lines();
-    if (auto s = session_.agent_sysrq('w', 3s); !s) note("agent sysrq-w", s.error());
+    if (auto s = session_.agent_sysrq('w', kBudgets.trace_agent_sysrq); !s)
+      note("agent sysrq-w", s.error());
     // Reading /proc needs kernel memory: in a guest whose swap is stuck the scan itself can
     // block in reclaim. Give it a few seconds, then stop relying on the agent.
-    auto tasks = session_.scan_tasks("DR", 5s);
+    auto tasks = session_.scan_tasks("DR", kBudgets.trace_task_scan);
     if (tasks) {
       nlohmann::json raw = nlohmann::json::array();
       for (const auto& t : *tasks) {
@@ -243,7 +251,7 @@ TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
     }
     if (r.tasks.empty()) {
       // The scan failed, but the agent's sysrq-w may still have reached the console.
-      r.tasks = console_tasks_after(mark, 3);
+      r.tasks = console_tasks_after(mark, in_seconds(kBudgets.trace_console_agent_sysrq));
       if (!r.tasks.empty()) r.routes.push_back("agent-sysrq");
     }
   }
@@ -268,10 +276,12 @@ TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
   // 2. Host-side sysrq when the agent gave nothing.
   if (r.tasks.empty() && !options.crash) {
     r.tasks = console_dump(
-        "sysrq-key", [&] { return vm_.send_sysrq('w'); }, 4, r);
+        "sysrq-key", [&] { return vm_.send_sysrq('w'); },
+        in_seconds(kBudgets.trace_console_sysrq_w), r);
     if (r.tasks.empty()) {
       r.tasks = console_dump(
-          "sysrq-serial", [&] { return vm_.send_serial_sysrq('w'); }, 4, r);
+          "sysrq-serial", [&] { return vm_.send_serial_sysrq('w'); },
+          in_seconds(kBudgets.trace_console_sysrq_w), r);
     }
   }
 
@@ -358,7 +368,7 @@ TraceResult TraceCollector::collect(size_t index, const TraceOptions& options,
   if (options.nmi_last_resort && r.tasks.empty() && !interrupted()) {
     if (before_nmi) before_nmi();
     r.tasks = console_dump(
-        "nmi", [&] { return vm_.inject_nmi(); }, 8, r);
+        "nmi", [&] { return vm_.inject_nmi(); }, in_seconds(kBudgets.trace_console_nmi), r);
   }
 
   return finish();

@@ -4,8 +4,8 @@
 #include "harness/storage/export_file.h"
 #include "harness/storage/guest_driver.h"
 #include "harness/storage/iscsi_initiator.h"
+#include "harness/storage/served_transport.h"
 #include "harness/storage/tgtd_server.h"
-#include "harness/storage/transport.h"
 #include "harness/util/process.h"
 
 namespace wedge::storage {
@@ -72,37 +72,35 @@ Result<std::string> wait_for_disk(GuestOps& guest, const IscsiNode& node) {
   return disk;
 }
 
-class IscsiTransport final : public Transport {
+class IscsiTransport final : public ServedTransport<TgtdServer> {
  public:
   IscsiTransport(const config::Scenario& scenario, int export_index)
-      : storage_(scenario.storage), index_(export_index) {}
-  ~IscsiTransport() override { (void)stop(); }
+      : ServedTransport("iscsi"), storage_(scenario.storage), index_(export_index) {}
 
   ImageNeeds image_needs() const override { return initiator_needs(); }
   std::vector<std::string> host_programs() const override { return {"tgtd", "tgtadm"}; }
 
-  Status start_host(const TransportContext& context) override {
+ private:
+  std::filesystem::path data_in(const TransportContext& context) const override {
+    return export_file_in(context.run_dir, index_);
+  }
+
+  Result<std::unique_ptr<TgtdServer>> start_server(const TransportContext& context,
+                                                   const std::filesystem::path& data) override {
     TgtdServerOptions so;
     so.binary = storage_.server_binary;
-    so.export_file = export_file_in(context.run_dir, index_);
-    export_ = so.export_file;
+    so.export_file = data;
     so.size_bytes = static_cast<uint64_t>(storage_.size_mib) << 20;
-    so.work_dir = index_ == 0 ? context.run_dir : context.run_dir / fmt::format("leg{}", index_);
+    so.work_dir = served_work_dir(context.run_dir, index_);
     so.target = iscsi_target_name(index_);
-    WEDGE_TRY(server_, TgtdServer::start(so, context.timeouts.server_start));
-    return ok_status();
+    return TgtdServer::start(so, context.timeouts.server_start);
   }
 
-  void adjust_vm(vm::VmSpec& spec) const override {
-    if (server_) spec.host_ports.push_back(server_->guest_port());
-  }
-
-  Result<Attached> attach(GuestOps& guest) override {
-    if (!server_) return make_error("iscsi: the host server was not started");
+  Result<Attached> attach_to(GuestOps& guest, TgtdServer& server) override {
     WEDGE_CHECK(ensure_drivers(guest, {kIscsiTcp, kSdMod}));
     WEDGE_CHECK(ensure_iscsid(guest));
     WEDGE_TRY(auto iscsiadm, find_executable("iscsiadm"));
-    IscsiNode node{iscsiadm.string(), server_->target(), iscsi_portal(server_->guest_port())};
+    IscsiNode node{iscsiadm.string(), server.target(), iscsi_portal(server.guest_port())};
     guest.say(fmt::format("guest: iSCSI login to {} at {}", node.target, node.portal));
     WEDGE_CHECK(guest.run(node.create()).context("creating the node record"));
     WEDGE_CHECK(guest.run(node.login()).context("logging in"));
@@ -112,22 +110,10 @@ class IscsiTransport final : public Transport {
     return Attached{"/dev/" + disk, ""};
   }
 
-  std::vector<std::filesystem::path> exports() const override {
-    if (export_.empty()) return {};
-    return {export_};
-  }
-  std::vector<Server*> servers() override {
-    if (!server_) return {};
-    return {server_.get()};
-  }
-  std::string describe() const override { return server_ ? server_->describe() : "tgtd"; }
-  Status stop() override { return server_ ? server_->stop() : ok_status(); }
+  std::string idle_description() const override { return "tgtd"; }
 
- private:
   const config::StorageConfig storage_;
   const int index_;
-  std::unique_ptr<TgtdServer> server_;
-  std::filesystem::path export_;
 };
 
 std::vector<FaultNeed> capabilities(const config::StorageConfig&) {

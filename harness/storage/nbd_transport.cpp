@@ -6,7 +6,7 @@
 #include "harness/storage/guest_driver.h"
 #include "harness/storage/nbd_connect.h"
 #include "harness/storage/nbd_server.h"
-#include "harness/storage/transport.h"
+#include "harness/storage/served_transport.h"
 #include "harness/storage/transport_registry.h"
 
 namespace wedge::storage {
@@ -19,61 +19,50 @@ using config::FaultNeed;
 // default 16.
 const Driver kNbd{"nbd", {"nbds_max=4"}, {{"/proc/devices", "nbd"}}};
 
-class NbdTransport final : public Transport {
+class NbdTransport final : public ServedTransport<NbdServer> {
  public:
   NbdTransport(const config::Scenario& scenario, int export_index)
-      : storage_(scenario.storage), faults_(scenario.faults), index_(export_index) {}
-  ~NbdTransport() override { (void)stop(); }
+      : ServedTransport("nbd"),
+        storage_(scenario.storage),
+        faults_(scenario.faults),
+        index_(export_index) {}
 
   // No nbd-client: the agent attaches the device itself (its nbd-connect mode).
   ImageNeeds image_needs() const override { return {{}, {kNbd}, {}}; }
 
   std::vector<std::string> host_programs() const override { return {"nbd-server", "nbdkit"}; }
 
-  Status start_host(const TransportContext& context) override {
+ private:
+  std::filesystem::path data_in(const TransportContext& context) const override {
+    return export_file_in(context.run_dir, index_);
+  }
+
+  Result<std::unique_ptr<NbdServer>> start_server(const TransportContext& context,
+                                                  const std::filesystem::path& data) override {
     NbdServerOptions so;
     so.flavour = server_name(storage_);
     so.binary = storage_.server_binary;
-    so.export_file = export_file_in(context.run_dir, index_);
-    export_ = so.export_file;
+    so.export_file = data;
     so.size_bytes = static_cast<uint64_t>(storage_.size_mib) << 20;
-    so.work_dir = index_ == 0 ? context.run_dir : context.run_dir / fmt::format("leg{}", index_);
+    so.work_dir = served_work_dir(context.run_dir, index_);
     if (so.flavour == "nbdkit") {
       so.controls = nbdkit_controls_for(faults_for_this_export(), so.work_dir);
       so.nbdkit_filters = so.controls.filters;
       so.nbdkit_params = so.controls.params;
     }
-    WEDGE_TRY(server_, NbdServer::start(so, context.timeouts.server_start));
-    return ok_status();
+    return NbdServer::start(so, context.timeouts.server_start);
   }
 
-  void adjust_vm(vm::VmSpec& spec) const override {
-    if (server_) spec.host_ports.push_back(server_->guest_port());
-  }
-
-  Result<Attached> attach(GuestOps& guest) override {
-    if (!server_) return make_error("nbd: the host server was not started");
+  Result<Attached> attach_to(GuestOps& guest, NbdServer& server) override {
     WEDGE_CHECK(ensure_driver(guest, kNbd));
     std::string device = fmt::format("/dev/nbd{}", index_);
-    auto connected = guest.run(nbd_connect_argv(kGuestHostAddress, server_->guest_port(), device));
+    auto connected = guest.run(nbd_connect_argv(kGuestHostAddress, server.guest_port(), device));
     if (!connected) return connected.error();
     return Attached{device, ""};
   }
 
-  std::vector<std::filesystem::path> exports() const override {
-    if (export_.empty()) return {};
-    return {export_};
-  }
-  std::vector<Server*> servers() override {
-    if (!server_) return {};
-    return {server_.get()};
-  }
-  std::string describe() const override {
-    return server_ ? server_->describe() : server_name(storage_);
-  }
-  Status stop() override { return server_ ? server_->stop() : ok_status(); }
+  std::string idle_description() const override { return server_name(storage_); }
 
- private:
   // nbdkit filters are fixed at start: only this leg's faults shape its command line.
   std::vector<config::FaultConfig> faults_for_this_export() const {
     std::vector<config::FaultConfig> mine;
@@ -85,8 +74,6 @@ class NbdTransport final : public Transport {
   const config::StorageConfig storage_;
   const std::vector<config::FaultConfig> faults_;
   const int index_;
-  std::unique_ptr<NbdServer> server_;
-  std::filesystem::path export_;
 };
 
 std::vector<FaultNeed> capabilities(const config::StorageConfig& storage) {

@@ -3,7 +3,7 @@
 #include "harness/storage/ganesha_server.h"
 #include "harness/storage/guest_driver.h"
 #include "harness/storage/nfs_mount.h"
-#include "harness/storage/transport.h"
+#include "harness/storage/served_transport.h"
 #include "harness/util/files.h"
 
 namespace wedge::storage {
@@ -19,34 +19,36 @@ constexpr const char* kSwapFileName = "swapfile";
 // and dns_resolver along. Built in, it registers the "nfs4" filesystem.
 const Driver kNfsv4{"nfsv4", {}, {{"/proc/filesystems", "nfs4"}}};
 
-class NfsTransport final : public Transport {
+class NfsTransport final : public ServedTransport<GaneshaServer> {
  public:
-  explicit NfsTransport(const config::Scenario& scenario) : storage_(scenario.storage) {}
-  ~NfsTransport() override { (void)stop(); }
+  explicit NfsTransport(const config::Scenario& scenario)
+      : ServedTransport("nfs"), storage_(scenario.storage) {}
 
   ImageNeeds image_needs() const override { return {{}, {kNfsv4}, {}}; }
+  std::vector<std::string> host_programs() const override { return {"ganesha.nfsd"}; }
 
-  Status start_host(const TransportContext& context) override {
+ private:
+  // The export folder (with a swap file as large as size_mib); the runner removes it after
+  // stop() (ganesha gone: it would serve deleted inodes) unless the run keeps its export.
+  std::filesystem::path data_in(const TransportContext& context) const override {
+    return context.run_dir / kExportDirName;
+  }
+
+  Result<std::unique_ptr<GaneshaServer>> start_server(const TransportContext& context,
+                                                      const std::filesystem::path& data) override {
     GaneshaOptions o;
     o.binary = storage_.server_binary;
     o.work_dir = context.run_dir;
-    o.export_dir = context.run_dir / kExportDirName;
-    export_dir_ = o.export_dir;
+    o.export_dir = data;
     if (storage_.use == config::StorageUse::kSwap) WEDGE_CHECK(make_swap_file(o.export_dir));
-    WEDGE_TRY(server_, GaneshaServer::start(o, context.timeouts.server_start));
-    return ok_status();
+    return GaneshaServer::start(o, context.timeouts.server_start);
   }
 
-  void adjust_vm(vm::VmSpec& spec) const override {
-    if (server_) spec.host_ports.push_back(server_->guest_port());
-  }
-
-  Result<Attached> attach(GuestOps& guest) override {
-    if (!server_) return make_error("nfs: the host server was not started");
+  Result<Attached> attach_to(GuestOps& guest, GaneshaServer& server) override {
     WEDGE_CHECK(ensure_driver(guest, kNfsv4));
     if (auto made = guest.run({kBusybox, "mkdir", "-p", config::kGuestMountPoint}); !made)
       return made.error();
-    NfsMount m{kGuestHostAddress, server_->guest_port(), server_->pseudo_path(),
+    NfsMount m{kGuestHostAddress, server.guest_port(), server.pseudo_path(),
                config::kGuestMountPoint, storage_.mount_options};
     guest.say(fmt::format("guest: mounting {} at {}", nfs_mount_source(m), m.mount_point));
     if (auto mounted = guest.run(nfs_mount_argv(kBusybox, m)); !mounted) {
@@ -57,27 +59,8 @@ class NfsTransport final : public Transport {
     return attached;
   }
 
-  std::vector<Server*> servers() override {
-    if (!server_) return {};
-    return {server_.get()};
-  }
-  std::string describe() const override { return server_ ? server_->describe() : "nfs-ganesha"; }
+  std::string idle_description() const override { return "nfs-ganesha"; }
 
-  // The export folder (with a swap file as large as size_mib); the runner removes it after
-  // stop() (ganesha gone: it would serve deleted inodes) unless the run keeps its export.
-  std::vector<std::filesystem::path> exports() const override {
-    if (export_dir_.empty()) return {};
-    return {export_dir_};
-  }
-  std::vector<std::string> host_programs() const override { return {"ganesha.nfsd"}; }
-  Status stop() override {
-    if (!server_) return ok_status();
-    Status stopped = server_->stop();
-    server_.reset();
-    return stopped;
-  }
-
- private:
   // Allocated on the host before ganesha starts (it must never see the file replaced): the
   // guest writing it over NFS takes minutes under TCG. Allocated, not sparse, so the kernel's
   // swapon finds no holes (it compares the blocks the server reports with the size).
@@ -92,9 +75,7 @@ class NfsTransport final : public Transport {
   }
 
   const config::StorageConfig storage_;
-  std::filesystem::path export_dir_;
   bool swap_file_made_ = false;
-  std::unique_ptr<GaneshaServer> server_;
 };
 
 std::vector<FaultNeed> capabilities(const config::StorageConfig&) {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "harness/agent/commands.h"
-#include "workloads/agent/protocol.h"
+#include "harness/agent_protocol/protocol.h"
 
 namespace wedge::agent {
 namespace {

@@ -10,7 +10,7 @@
 #include "harness/agent/decoder.h"
 #include "harness/agent/messages.h"
 #include "harness/agent/wire.h"
-#include "workloads/agent/protocol.h"
+#include "harness/agent_protocol/protocol.h"
 
 namespace wedge::agent {
 namespace {

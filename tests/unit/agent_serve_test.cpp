@@ -32,11 +32,11 @@
 #include "harness/agent/progress.h"
 #include "harness/agent/sample.h"
 #include "harness/agent/wire.h"
+#include "harness/agent_protocol/protocol.h"
 #include "harness/traces/proc_stack.h"
 #include "harness/util/files.h"
 #include "harness/util/process.h"
 #include "tests/unit/agent_fixture.h"
-#include "workloads/agent/protocol.h"
 
 namespace wedge::agent {
 namespace {

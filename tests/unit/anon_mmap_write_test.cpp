@@ -6,7 +6,7 @@
 
 #include "harness/config/load_scenario.h"
 #include "harness/util/process.h"
-#include "harness/workloads/workload_registry.h"
+#include "harness/workload_kinds/workload_registry.h"
 
 namespace wedge::workloads {
 namespace {

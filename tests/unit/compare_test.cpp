@@ -6,8 +6,8 @@
 
 #include "harness/config/axis_settings.h"
 #include "harness/config/load_scenario.h"
-#include "harness/config/matrix.h"
-#include "harness/run/matrix.h"
+#include "harness/config/matrix_file.h"
+#include "harness/run/run_matrix.h"
 
 namespace wedge {
 namespace {

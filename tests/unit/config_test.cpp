@@ -58,6 +58,9 @@ TEST(Config, MinimalFileGetsDefaultsAndNameFromFile) {
   ASSERT_TRUE(s.ok()) << s.error().message();
   EXPECT_EQ(s->name, "my-case");
   EXPECT_EQ(s->guest.kernel, "default");
+  // The documented default stall (README) is the timeout table's, the one value runs use.
+  EXPECT_EQ(s->limits.stall_s, 10);
+  EXPECT_EQ(s->limits.stall_s, Timeouts::kDefaultStallS);
 }
 
 // Once a segfault: no name, and a file name with spaces or non-ASCII letters.

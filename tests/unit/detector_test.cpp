@@ -32,6 +32,29 @@ void run_for(
   }
 }
 
+// Every threshold comes from the timeout table: guest waits scaled for TCG, host evidence not,
+// and a default detector is a KVM run with the default stall.
+TEST(Detector, ConfigForRunScalesGuestWaitsOnly) {
+  DetectorConfig tcg = DetectorConfig::for_run(Timeouts::for_accel(/*tcg=*/true), 20);
+  EXPECT_DOUBLE_EQ(tcg.stall_s, 40);
+  EXPECT_DOUBLE_EQ(tcg.heartbeat_lost_s, 20);
+  EXPECT_DOUBLE_EQ(tcg.clock_lag_s, 10);
+  EXPECT_DOUBLE_EQ(tcg.deadlock_confirm_s, 3) << "host evidence: not scaled";
+  EXPECT_DOUBLE_EQ(tcg.starved_window_s, 30);
+  EXPECT_DOUBLE_EQ(tcg.crash_grace_s, 2);
+  DetectorConfig kvm = DetectorConfig::for_run(Timeouts::for_accel(false), 20);
+  EXPECT_DOUBLE_EQ(kvm.stall_s, 20);
+  EXPECT_DOUBLE_EQ(kvm.heartbeat_lost_s, 10);
+  EXPECT_DOUBLE_EQ(kvm.clock_lag_s, 5);
+  DetectorConfig plain;
+  DetectorConfig kvm_default = DetectorConfig::for_run(Timeouts{}, Timeouts::kDefaultStallS);
+  EXPECT_DOUBLE_EQ(plain.stall_s, 10);
+  EXPECT_DOUBLE_EQ(plain.stall_s, kvm_default.stall_s);
+  EXPECT_DOUBLE_EQ(plain.heartbeat_lost_s, kvm_default.heartbeat_lost_s);
+  EXPECT_DOUBLE_EQ(plain.clock_lag_s, kvm_default.clock_lag_s);
+  EXPECT_DOUBLE_EQ(plain.min_stall_s, kvm_default.min_stall_s);
+}
+
 TEST(Detector, SteadyProgressThenExitIsPass) {
   Detector d({.stall_s = 10, .heartbeat_lost_s = 5});
   d.arm(0);

@@ -1,12 +1,11 @@
 // Matrix files: loading, expansion into cells, deterministic sharding, summaries and merging
 // shard summaries back into the unsharded one.
-#include "harness/config/matrix.h"
-
 #include <gtest/gtest.h>
 
 #include <set>
 
 #include "harness/config/load_scenario.h"
+#include "harness/config/matrix_file.h"
 #include "harness/run/matrix_runner.h"
 #include "harness/run/matrix_summary.h"
 #include "harness/run/shard.h"

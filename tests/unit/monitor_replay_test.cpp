@@ -7,7 +7,7 @@
 
 #include "harness/run/monitor.h"
 #include "harness/util/files.h"
-#include "harness/workloads/workload_registry.h"
+#include "harness/workload_kinds/workload_registry.h"
 #include "tests/unit/fake_vm.h"
 
 namespace wedge::run {

@@ -1,6 +1,6 @@
 // The guest agent's side of the protocol for whole-run unit tests: decodes the requests the
-// host writes (workloads/agent/protocol.h) and answers them as a healthy agent would, at once:
-// commands exit 0, files are read from `files`, everything else is Done. The job whose argv
+// host writes (harness/agent_protocol/protocol.h) and answers them as a healthy agent would, at
+// once: commands exit 0, files are read from `files`, everything else is Done. The job whose argv
 // holds `workload_marker` follows `workload` instead (output lines, exit at a run time, or
 // never). Each request is recorded for the test to check.
 //
@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "harness/agent/messages.h"
-#include "workloads/agent/protocol.h"
+#include "harness/agent_protocol/protocol.h"
 
 namespace wedge::testing {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "harness/agent_protocol/protocol.h"
 #include "harness/util/files.h"
-#include "workloads/agent/protocol.h"
 
 namespace wedge::run {
 namespace {

@@ -1,13 +1,13 @@
 // Unit tests for the Workload seam: every WorkloadKind has its entry, each kind rejects keys
 // and storage uses it cannot take (file:line), gives the argv the agent runs, and reads its
 // progress lines as a generic measure; plus the guest-setup parsing (memory.events).
-#include "harness/workloads/workload_registry.h"
+#include "harness/workload_kinds/workload_registry.h"
 
 #include <gtest/gtest.h>
 
 #include "harness/config/load_scenario.h"
 #include "harness/util/files.h"
-#include "harness/workloads/guest_setup.h"
+#include "harness/workload_kinds/guest_setup.h"
 
 namespace wedge::workloads {
 namespace {

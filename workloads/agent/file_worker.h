@@ -20,7 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "workloads/agent/protocol.h"
+#include "harness/agent_protocol/protocol.h"
 #include "workloads/agent/replies.h"
 
 namespace wedge::guest {

@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness/agent_protocol/protocol.h"
 #include "workloads/agent/log.h"
 #include "workloads/agent/modules.h"
 #include "workloads/agent/net.h"
 #include "workloads/agent/port.h"
-#include "workloads/agent/protocol.h"
 #include "workloads/agent/serve_loop.h"
 #include "workloads/agent/util.h"
 

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "workloads/agent/protocol.h"
+#include "harness/agent_protocol/protocol.h"
 #include "workloads/agent/requests.h"
 
 namespace wedge::guest {

@@ -10,8 +10,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "harness/agent_protocol/protocol.h"
 #include "workloads/agent/log.h"
-#include "workloads/agent/protocol.h"
 #include "workloads/agent/util.h"
 
 namespace wedge::guest {

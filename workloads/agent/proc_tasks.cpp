@@ -9,7 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "workloads/agent/protocol.h"
+#include "harness/agent_protocol/protocol.h"
 #include "workloads/agent/util.h"
 
 namespace wedge::guest {

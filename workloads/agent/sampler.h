@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "workloads/agent/protocol.h"
+#include "harness/agent_protocol/protocol.h"
 
 namespace wedge::guest {
 

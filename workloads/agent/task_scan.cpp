@@ -10,11 +10,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "harness/agent_protocol/protocol.h"
 #include "workloads/agent/agent_thread.h"
 #include "workloads/agent/io_flusher.h"
 #include "workloads/agent/log.h"
 #include "workloads/agent/outq.h"
-#include "workloads/agent/protocol.h"
 #include "workloads/agent/util.h"
 
 namespace wedge::guest {

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "workloads/agent/protocol.h"
+#include "harness/agent_protocol/protocol.h"
 
 namespace wedge::guest {
 

@@ -14,8 +14,8 @@
 #include <new>
 #include <utility>
 
+#include "harness/agent_protocol/protocol.h"
 #include "harness/util/text.h"
-#include "workloads/agent/protocol.h"
 
 namespace wedge::vm {
 

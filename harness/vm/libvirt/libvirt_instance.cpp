@@ -15,6 +15,7 @@
 
 #include "harness/util/files.h"
 #include "harness/util/following_file.h"
+#include "harness/util/timeouts.h"
 #include "harness/vm/agent_channel.h"
 #include "harness/vm/kdump_file.h"
 #include "harness/vm/libvirt/domain_xml.h"
@@ -33,9 +34,7 @@ namespace {
 // At most this much console output is returned per read_console() call; the rest comes next.
 constexpr size_t kMaxConsoleChunk = 4 << 20;
 // A lost connection is retried at most this often (libvirtd takes seconds to come back).
-constexpr milliseconds kReconnectEvery{1000};
-// How long start() waits for QEMU's network gate sockets.
-constexpr milliseconds kNetGateTimeout{5000};
+const milliseconds kReconnectEvery = Timeouts{}.libvirt_reconnect;
 
 std::string paused_reason(int reason) {
   switch (reason) {
@@ -122,7 +121,7 @@ class LibvirtInstance final : public LibvirtGuest {
   Status open_network() {
     const NetGateSockets sockets = net_gate_sockets(spec_);
     WEDGE_TRY(gate_, NetGate::start(sockets.from_guest, sockets.to_network, spec_.host_ports,
-                                    kNetGateTimeout));
+                                    Timeouts{}.net_gate));
     return ok_status();
   }
   LibvirtInstance(const LibvirtInstance&) = delete;

@@ -1,6 +1,6 @@
 // Matrix and compare orchestration over the pieces in matrix_runner, matrix_summary,
 // findings_store and the report registry.
-#include "harness/run/matrix.h"
+#include "harness/run/run_matrix.h"
 
 #include <time.h>
 

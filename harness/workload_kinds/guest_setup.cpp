@@ -1,5 +1,5 @@
 // Implementation of guest_setup.h.
-#include "harness/workloads/guest_setup.h"
+#include "harness/workload_kinds/guest_setup.h"
 
 #include <charconv>
 

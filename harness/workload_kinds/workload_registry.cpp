@@ -1,6 +1,6 @@
 // The workload registry (generated from workload_kind_list.h), the key check, and helpers the
 // file workloads share.
-#include "harness/workloads/workload_registry.h"
+#include "harness/workload_kinds/workload_registry.h"
 
 #include <algorithm>
 

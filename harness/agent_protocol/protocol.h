@@ -1,4 +1,6 @@
-// The wedge guest-agent wire format, shared by the agent (guest) and harness/agent (host).
+// The wedge guest-agent wire format, the one header shared by the agent (guest,
+// workloads/agent) and harness/agent (host). Its own folder is the only part of harness/ the
+// guest agent includes: header-only, libc only.
 // A frame is a fixed 16-byte little-endian header followed by `length` payload bytes.
 // A payload is a sequence of fields, each: u16 tag, u32 length, bytes.
 // Everything here is allocation-free so the agent can use it on its critical path;

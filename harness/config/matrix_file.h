@@ -1,5 +1,5 @@
-// The matrix model: scenarios crossed with axes (kernel, memory, transport, fault, sysctl), as
-// loaded from a matrix TOML file, and its expansion into cells (one scenario as run each).
+// What a matrix file holds: scenarios crossed with axes (kernel, memory, transport, fault,
+// sysctl), as loaded from its TOML, and its expansion into cells (one scenario as run each).
 //
 //   WEDGE_TRY(config::Matrix m, config::load_matrix("ci/nightly.toml"));
 //   WEDGE_TRY(std::vector<config::Cell> cells, config::expand_matrix(m));  // cells[i].id, .toml

@@ -5,7 +5,7 @@
 // on the mount, and watch reports the bytes mke2fs dirtied (/proc/PID/io). Both with
 // mke2fs's current phase.
 #include "harness/util/process.h"
-#include "harness/workloads/workload.h"
+#include "harness/workload_kinds/workload.h"
 
 namespace wedge::workloads {
 

@@ -5,7 +5,7 @@
 //   const workloads::WorkloadEntry& w = workloads::workload_entry(scenario.workload.kind);
 #pragma once
 
-#include "harness/workloads/workload.h"
+#include "harness/workload_kinds/workload.h"
 
 namespace wedge::workloads {
 

@@ -1,6 +1,6 @@
 // kind = "command": the user's own program from argv (no shell), with {mount} and {device}
 // in its arguments replaced by where the storage is. It reports no progress of its own.
-#include "harness/workloads/workload.h"
+#include "harness/workload_kinds/workload.h"
 
 namespace wedge::workloads {
 

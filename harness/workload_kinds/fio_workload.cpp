@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "harness/util/text.h"
-#include "harness/workloads/workload.h"
+#include "harness/workload_kinds/workload.h"
 
 namespace wedge::workloads {
 

@@ -2,7 +2,7 @@
 // memory, write it and read it back, `passes` times (the agent's mmap-write mode); in total
 // several times the guest's RAM, so swap-out and swap-in never rest (after mmtests'
 // vmscan-anon-mmap-write). With verify = true every page read back is checked.
-#include "harness/workloads/workload.h"
+#include "harness/workload_kinds/workload.h"
 
 namespace wedge::workloads {
 

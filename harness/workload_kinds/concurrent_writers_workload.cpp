@@ -1,7 +1,7 @@
 // kind = "concurrent-writers": `writers` processes write size_mib in total at once, into
 // interleaved regions of one file (same_file = true, the ENBD report's case) or a file each;
 // every region is read back and checked.
-#include "harness/workloads/workload.h"
+#include "harness/workload_kinds/workload.h"
 
 namespace wedge::workloads {
 

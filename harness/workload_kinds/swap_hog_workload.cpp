@@ -1,6 +1,6 @@
 // kind = "swap-hog": the agent's hog mode touches size_mib of anonymous memory page by page,
 // reporting MiB done, and re-reads it with verify = true (a page swapped in wrong is caught).
-#include "harness/workloads/workload.h"
+#include "harness/workload_kinds/workload.h"
 
 namespace wedge::workloads {
 

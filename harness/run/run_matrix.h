@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "harness/config/matrix.h"
+#include "harness/config/matrix_file.h"
 #include "harness/run/compare.h"
 #include "harness/run/shard.h"
 #include "reports/summary.h"

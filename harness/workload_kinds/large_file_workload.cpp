@@ -1,7 +1,7 @@
 // kind = "large-file": one file of size_mib (default twice the guest's RAM) written with
 // buffered writes through the page cache on the mounted filesystem, fsync'ed, then read back
 // and checked block by block (verify = true), after a remount when remount = true.
-#include "harness/workloads/workload.h"
+#include "harness/workload_kinds/workload.h"
 
 namespace wedge::workloads {
 
