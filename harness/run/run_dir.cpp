@@ -9,7 +9,7 @@
 
 #include "harness/storage/server_user.h"
 #include "harness/util/path_access.h"
-#include "harness/vm/libvirt/qemu_access.h"
+#include "harness/vm/qemu_user.h"
 
 namespace wedge::run {
 

@@ -23,12 +23,10 @@
 #include "harness/util/files.h"
 #include "harness/util/path_access.h"
 #include "harness/util/result.h"
+#include "harness/vm/qemu_user.h"
 #include "harness/vm/vm.h"
 
 namespace wedge::vm {
-
-// Debian's libvirt runs system guests as this user by default.
-inline constexpr const char* kQemuUserName = "libvirt-qemu";
 
 using QemuUser = Account;
 
