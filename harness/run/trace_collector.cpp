@@ -170,9 +170,7 @@ std::vector<traces::TaskTrace> TraceCollector::console_dump(const std::string& r
 // stuck allocating) is in sysrq-t alone. Add those, but not the task that printed the dump.
 void TraceCollector::add_running_tasks(TraceResult& r) {
   for (const auto& t : r.all_tasks) {
-    if (t.state != "R" || t.frames.empty() || t.frames.front().starts_with("sched_show_task")) {
-      continue;
-    }
+    if (t.state != "R" || t.frames.empty() || traces::starts_in_the_dumper(t.frames)) continue;
     bool known = std::any_of(r.tasks.begin(), r.tasks.end(),
                              [&](const traces::TaskTrace& k) { return k.pid == t.pid; });
     if (!known) r.tasks.push_back(t);

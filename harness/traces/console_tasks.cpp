@@ -6,15 +6,17 @@
 
 namespace wedge::traces {
 
+bool starts_in_the_dumper(const std::vector<std::string>& frames) {
+  return !frames.empty() && (frames.front().starts_with("sched_show_task") ||
+                             frames.front().starts_with("show_state_filter"));
+}
+
 namespace {
 // The sysrq handler prints the task it interrupted with its own frames on top: the dump
 // (sched_show_task, show_state_filter), the keyboard or serial interrupt, then the entry stub
 // (asm_common_interrupt, asm_sysvec_*). The task's own stack is what follows the stub.
 std::vector<std::string> without_dumper_frames(std::vector<std::string> frames) {
-  if (frames.empty() || !(frames.front().starts_with("sched_show_task") ||
-                          frames.front().starts_with("show_state_filter"))) {
-    return frames;
-  }
+  if (!starts_in_the_dumper(frames)) return frames;
   for (size_t i = 0; i < frames.size(); ++i) {
     if (frames[i].starts_with("asm_")) {
       frames.erase(frames.begin(), frames.begin() + static_cast<std::ptrdiff_t>(i + 1));

@@ -17,6 +17,11 @@
 
 namespace wedge::traces {
 
+// True when a stack starts in the sysrq dumper's own frames (sched_show_task,
+// show_state_filter). The console's tasks have had them cut off where the dump interrupted the
+// task; what still starts there is the task that printed the dump (it wrote sysrq-trigger).
+[[nodiscard]] bool starts_in_the_dumper(const std::vector<std::string>& frames);
+
 // The tasks of every dump in a whole console log, in log order. A task dumped twice (sysrq-w
 // then sysrq-t) appears twice, with different sources.
 [[nodiscard]] std::vector<TaskTrace> console_task_traces(std::string_view log);
