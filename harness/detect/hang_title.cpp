@@ -75,8 +75,8 @@ std::string cause_title(const std::vector<reports::StackGroup>& stacks) {
 }
 
 std::string inferred_transmit_title(const HangEvidence& e) {
-  std::string driver = transmit_driver_of(e.transport);
-  if (!e.transport.empty() && driver.empty()) return "";  // no host server to send to
+  std::string driver = e.server_transport.value_or("");
+  if (e.server_transport && driver.empty()) return "";  // no host server to send to
   bool waiters = false;  // waiting for I/O inside reclaim: the guest is short of memory
   bool running_shown = false;
   bool receiver_on_lock = false;

@@ -63,8 +63,11 @@ struct HangEvidence {
   std::string stuck_function;               // stuck_cpu_function of the register samples
   std::string busy_function;                // busy_cpu_function of the register samples
   std::string silent_server;                // transport name when the relay saw it silent
-  std::string transport;                    // the scenario's transport ("nbd"); "" unknown
-  std::string subkind;                      // the traces' "livelock" or "deadlock"; "" unknown
+  // The transport whose server runs on the host, which the guest's own driver sends requests
+  // to; its name names the driver in titles ("nbd", "iscsi", "nfs"). "" when the transport's
+  // server runs in the guest or it has none (nbd-loopback, 9p); unset when unknown (a console).
+  std::optional<std::string> server_transport;
+  std::string subkind;  // the traces' "livelock" or "deadlock"; "" unknown
 };
 
 // transmit_stuck_title when the dump does not show the sender but shows what it leaves
@@ -72,8 +75,8 @@ struct HangEvidence {
 // the memory a sender needs), and either a vCPU kept running while
 // no running task was shown (sysrq-w lists only blocked tasks: the one spinning in reclaim is
 // missing) or the driver's receive worker sleeps on its socket's lock (a sender holds the
-// socket inside its send path). The driver is the transport's (transmit_driver_of), else the
-// receive worker's; "" when none applies, or the transport has no host server.
+// socket inside its send path). The driver is server_transport's, else the receive worker's;
+// "" when none applies, or the transport has no host server.
 [[nodiscard]] std::string inferred_transmit_title(const HangEvidence& evidence);
 
 struct HangTitle {

@@ -226,14 +226,6 @@ TaskRoleMatch task_role(const std::vector<std::string>& frames, std::string_view
   return match(TaskRole::kOther, "");
 }
 
-std::string transmit_driver_of(std::string_view transport) {
-  // Transports with a host server that the guest's own driver sends requests to.
-  for (std::string_view t : {"nbd", "iscsi", "nfs"}) {
-    if (transport == t) return std::string(t);
-  }
-  return "";
-}
-
 bool is_cause(TaskRole role) {
   switch (role) {
     case TaskRole::kTransmit:

@@ -48,11 +48,6 @@ struct TaskRoleMatch {
 [[nodiscard]] TaskRoleMatch task_role(const std::vector<std::string>& frames,
                                       std::string_view comm);
 
-// The driver whose transmit path a transport's guest side runs, for titles that name it:
-// transmit_driver_of("nbd") -> "nbd"; "" for a transport whose server runs in the guest
-// ("nbd-loopback") or that has no such path.
-[[nodiscard]] std::string transmit_driver_of(std::string_view transport);
-
 // True for the roles whose task the others wait on.
 [[nodiscard]] bool is_cause(TaskRole role);
 

@@ -36,7 +36,9 @@ TracesOutput collect_pending_traces(RunContext& ctx, const TracesInput& input) {
     evidence.stacks = detect::report_stacks(tr.tasks);
     evidence.stuck_function = tr.stuck_function;
     evidence.busy_function = tr.busy_function;
-    evidence.transport = config::name_of(ctx.scenario.storage.transport);
+    evidence.server_transport = input.transport->servers().empty()
+                                    ? std::string()
+                                    : std::string(config::name_of(ctx.scenario.storage.transport));
     evidence.subkind = tr.subkind;
     std::chrono::duration<double> server_silent = ctx.timeouts.server_silent;
     if (input.host->server_silence().silent_with_requests_s(f.detected_s.value_or(ctx.now_s())) >=

@@ -2,7 +2,7 @@
 // finding (task stacks through the agent or host-side sysrq, vCPU registers, a memory dump),
 // then the hang's title from that evidence (detect/hang_title.h) attached to the finding.
 //
-//   TracesOutput t = collect_pending_traces(ctx, {&session, &vm, &detector, &host});
+//   TracesOutput t = collect_pending_traces(ctx, {&session, &vm, &detector, &host, &transport});
 //   wedged |= t.collected > 0;
 #pragma once
 
@@ -12,6 +12,7 @@
 #include "harness/run/guest_session.h"
 #include "harness/run/host_monitor.h"
 #include "harness/run/run_context.h"
+#include "harness/storage/transport.h"
 #include "harness/vm/vm.h"
 
 namespace wedge::run {
@@ -20,7 +21,8 @@ struct TracesInput {
   GuestSession* session = nullptr;
   vm::Instance* vm = nullptr;
   detect::Detector* detector = nullptr;
-  const HostMonitor* host = nullptr;  // the servers' silence names a hang
+  const HostMonitor* host = nullptr;        // the servers' silence names a hang
+  storage::Transport* transport = nullptr;  // whether its server runs on the host
 };
 
 struct TracesOutput {

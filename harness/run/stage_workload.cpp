@@ -71,7 +71,8 @@ void WorkloadStage::step_faults(double now) {
 }
 
 void WorkloadStage::collect_traces() {
-  TracesOutput t = collect_pending_traces(ctx_, {in_.session, in_.vm, in_.detector, in_.host});
+  TracesOutput t =
+      collect_pending_traces(ctx_, {in_.session, in_.vm, in_.detector, in_.host, in_.transport});
   if (t.collected > 0) wedged_ = true;
 }
 
