@@ -63,6 +63,22 @@ std::string describe(const Finding& f) {
   return out;
 }
 
+namespace {
+
+nlohmann::json server_guests_json(const std::vector<ServerGuestRecord>& guests) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& g : guests) {
+    out.push_back({{"role", g.role},
+                   {"name", g.name},
+                   {"memory_mib", g.memory_mib},
+                   {"boot_s", g.boot_s},
+                   {"pinned_bytes", g.pinned_bytes}});
+  }
+  return out;
+}
+
+}  // namespace
+
 nlohmann::json finding_json(const Finding& f) {
   using nlohmann::json;
   auto optional = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
@@ -91,6 +107,7 @@ nlohmann::json finding_json(const Finding& f) {
               {"traces_s", optional(f.traces_s)}};
   if (!f.subkind.empty()) out["subkind"] = f.subkind;
   if (f.during_fault) out["during_fault"] = true;
+  if (!f.guest.empty()) out["guest"] = f.guest;
   if (f.console_silent_s) out["console_silent_s"] = *f.console_silent_s;
   if (f.data && f.data->from_kernel) {
     const reports::DataDetails& d = *f.data;
@@ -175,7 +192,8 @@ std::string JsonWriter::render(const RunReport& r) {
        {{"name", r.server.name},
         {"bytes_written", r.server.bytes_written},
         {"bytes_read", r.server.bytes_read},
-        {"connections", r.server.connections}}},
+        {"connections", r.server.connections},
+        {"guests", server_guests_json(r.server.guests)}}},
       {"versions",
        {{"kernel", r.kernel_release},
         {"qemu", r.qemu_version},

@@ -37,6 +37,8 @@ const char* name_of(TransportKind kind) {
       return "nfs";
     case TransportKind::kNinep:
       return "9p";
+    case TransportKind::kNvmeTcp:
+      return "nvme-tcp";
   }
   return "?";
 }
