@@ -107,6 +107,8 @@ const char* name_of(FaultNeed need) {
       return "a storage server process on the host";
     case FaultNeed::kNbdkit:
       return "an nbdkit filter ([storage] server = \"nbdkit\")";
+    case FaultNeed::kServerGuest:
+      return "a server guest (a kernel serving the storage)";
   }
   return "?";
 }

@@ -100,7 +100,8 @@ class Runner {
   std::optional<std::string> host_failure_;  // the host failed: an infra error with this reason
   bool wedged_ = false;                      // a hang or crash was found (for --keep-wedged)
   std::optional<RunLease> lease_;
-  std::optional<RunServerGuests> server_guests_;  // what a kernel-served transport booted
+  std::optional<RunServerGuests> server_guests_;   // what a kernel-served transport booted
+  std::vector<reports::Finding> server_findings_;  // what their consoles showed
 };
 
 Status Runner::prepare_run_dir() {
@@ -263,6 +264,8 @@ void Runner::record_verdict(const Status& status, bool was_interrupted, const st
   o.disk_problem = disk_problem(result_.run_dir, 0, ok_status());
   o.earlier_infra_error = r.infra_error;
   o.run_s = r.run_s;
+  if (server_guests_) server_findings_ = server_guests_->findings();
+  o.server_findings = server_findings_;
   detect::RunClassification c = detect::classify_run(o);
   r.verdict = c.verdict;
   r.infra_error = c.infra_error;
@@ -305,7 +308,7 @@ RunResult Runner::run() {
   }
   if (server_guests_) {
     r.server.guests = server_guests_->records();
-    for (auto& f : server_guests_->findings()) r.findings.push_back(std::move(f));
+    for (auto& f : server_findings_) r.findings.push_back(std::move(f));
   }
   if (monitor_) {
     reports::GuestNumbers numbers = monitor_->numbers().guest;

@@ -23,6 +23,8 @@ namespace {
 constexpr auto kPumpEvery = 100ms;
 // A server guest whose agent sent no heartbeat for this long is not healthy.
 constexpr double kHeartbeatLost_s = 10;
+// How long a sysrq through the server guest's agent may take.
+constexpr auto kSysrqTimeout = 10s;
 
 // GuestOps on the server guest, one caller at a time with the pumping thread.
 class LockedGuestOps final : public storage::GuestOps {
@@ -70,7 +72,7 @@ class RunServerGuest final : public storage::ServerGuest {
  public:
   RunServerGuest(RunContext& ctx, std::unique_ptr<vm::Instance> vm, fs::path dir,
                  std::vector<vm::VmSpec::PortForward> forwards, std::optional<TempDir> link,
-                 const std::string& role)
+                 const std::string& role, int memory_mib)
       : ctx_(ctx),
         vm_(std::move(vm)),
         dir_(std::move(dir)),
@@ -79,7 +81,8 @@ class RunServerGuest final : public storage::ServerGuest {
         session_(
             *vm_, dir_, [this] { return ctx_.now_s(); }, [](const Pumped&) {}),
         session_ops_(session_, ctx.progress, ctx.timeouts),
-        ops_(session_ops_, mutex_, role) {}
+        ops_(session_ops_, mutex_, role),
+        memory_mib_(memory_mib) {}
 
   ~RunServerGuest() override {
     stop_ = true;
@@ -133,11 +136,26 @@ class RunServerGuest final : public storage::ServerGuest {
     if (b == nullptr) return make_error("{}: this backend has no balloon", vm_->name());
     return b->set_balloon_mib(mib);
   }
+  int memory_mib() const override { return memory_mib_; }
+  Status dump_blocked_tasks() override {
+    auto state = vm_->state();
+    if (!state) return state.error();
+    if (*state != vm::DomainState::kRunning) {
+      return make_error("{} is {}", vm_->name(), vm::to_string(*state));
+    }
+    std::lock_guard lock(mutex_);
+    const double silent_s = ctx_.now_s() - session_.last_heartbeat_s();
+    if (silent_s >= kHeartbeatLost_s) {
+      return make_error("{}: its agent has been silent for {:.0f} s", vm_->name(), silent_s);
+    }
+    return session_.agent_sysrq('w', kSysrqTimeout);
+  }
+  // The host's part only: the domain is there (running, or paused by a fault). A kernel that
+  // panicked or hung in it is a finding of its console, never the host's failure.
   bool healthy() override {
     auto state = vm_->state();
-    if (!state || *state != vm::DomainState::kRunning) return false;
-    std::lock_guard lock(mutex_);
-    return ctx_.now_s() - session_.last_heartbeat_s() < kHeartbeatLost_s;
+    return state.ok() &&
+           (*state == vm::DomainState::kRunning || *state == vm::DomainState::kPaused);
   }
   std::string describe() const override {
     return fmt::format("{} (booted in {:.1f} s)", vm_->name(), boot_s_);
@@ -156,6 +174,7 @@ class RunServerGuest final : public storage::ServerGuest {
   std::atomic<bool> stop_{false};
   std::thread pumper_;
   double boot_s_ = -1;
+  int memory_mib_ = 0;
 };
 
 }  // namespace
@@ -190,7 +209,7 @@ Result<std::unique_ptr<storage::ServerGuest>> RunServerGuests::boot(
                                  spec.kvm ? "kvm" : "tcg"));
   WEDGE_TRY(auto vm, backend_.start(spec).context("starting the server guest"));
   auto guest = std::make_unique<RunServerGuest>(ctx_, std::move(vm), dir, spec.forwards,
-                                                std::move(link), wanted.role);
+                                                std::move(link), wanted.role, spec.memory_mib);
   WEDGE_TRY(double boot_s,
             guest->wait_ready().context(fmt::format("server guest {} never got ready", spec.name)));
   ctx_.progress.step(fmt::format("server guest ready in {:.1f} s", boot_s));
@@ -205,7 +224,8 @@ Result<std::unique_ptr<storage::ServerGuest>> RunServerGuests::boot(
 std::vector<reports::Finding> RunServerGuests::findings() const {
   std::vector<reports::Finding> out;
   for (const auto& b : booted_) {
-    auto analysis = detect::analyze_console_file(b.console_log);
+    // The blocked-task dumps in it are the ones the run asked for when its client hung.
+    auto analysis = detect::analyze_console_file(b.console_log, {.hangs_from_task_dumps = false});
     if (!analysis) continue;
     for (reports::Finding f : analysis->findings) {
       f.guest = b.role;

@@ -34,7 +34,7 @@ class GuestServer final : public Server {
   [[nodiscard]] TcpRelay& relay() override { return *relay_; }
   [[nodiscard]] std::filesystem::path log_path() const override { return {}; }
 
-  [[nodiscard]] ServerGuest& guest() { return *guest_; }
+  [[nodiscard]] ServerGuest* server_guest() override { return guest_.get(); }
 
  private:
   GuestServer(std::unique_ptr<ServerGuest> guest, std::unique_ptr<TcpRelay> relay,

@@ -108,11 +108,20 @@ class NvmeTcpTransport final : public Transport {
   std::unique_ptr<GuestServer> server_;
 };
 
+// server-stall pauses the server guest (GuestServer); nothing can kill or restart a kernel.
 std::vector<FaultNeed> capabilities(const config::StorageConfig&) {
-  return {FaultNeed::kRelay, FaultNeed::kServerProcess};
+  return {FaultNeed::kRelay, FaultNeed::kServerProcess, FaultNeed::kServerGuest};
 }
 
 Status validate(const config::Scenario& s) {
+  for (const config::FaultConfig& f : s.faults) {
+    if (f.kind == config::FaultKind::kServerCrash || f.kind == config::FaultKind::kServerRestart) {
+      return make_error(
+          "{}:{}: [[fault]] kind = \"{}\": the nvme-tcp server is a kernel in a server guest, "
+          "which cannot be killed or restarted (server-stall pauses it)",
+          s.source.string(), f.line, config::name_of(f.kind));
+    }
+  }
   if (!s.storage.server_binary.empty()) {
     return make_error(
         "{}:{}: [storage] transport = \"nvme-tcp\" is served by the kernel's nvmet-tcp in a "

@@ -39,9 +39,15 @@ class ServerGuest {
   // Freezes and thaws the whole guest (vCPUs and devices).
   [[nodiscard]] virtual Status pause() = 0;
   [[nodiscard]] virtual Status resume() = 0;
-  // Sets its memory balloon to mib (its RAM as the kernel sees it).
+  // Sets its memory balloon to mib (its RAM as the kernel sees it); memory_mib() is its full
+  // memory, as booted.
   [[nodiscard]] virtual Status set_memory_mib(int mib) = 0;
-  // Whether the guest still runs and its agent still answers.
+  [[nodiscard]] virtual int memory_mib() const = 0;
+  // Has its kernel print every blocked task's stack to its console (sysrq w through its agent),
+  // for the evidence of a hang in the client. An error when it cannot (paused, agent silent).
+  [[nodiscard]] virtual Status dump_blocked_tasks() = 0;
+  // Whether the host still runs the guest (running, or paused): a kernel that died inside it is
+  // a finding of its console, not the host's failure.
   [[nodiscard]] virtual bool healthy() = 0;
   // "wedge-...-server (256 MiB, booted in 2.4 s)", for reports.
   [[nodiscard]] virtual std::string describe() const = 0;

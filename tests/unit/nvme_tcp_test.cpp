@@ -7,6 +7,7 @@
 #include <csignal>
 
 #include "harness/config/load_scenario.h"
+#include "harness/faults/injectors.h"
 #include "harness/storage/guest_server.h"
 #include "harness/storage/nvmet.h"
 #include "harness/storage/transport_registry.h"
@@ -105,9 +106,15 @@ class ScriptedServerGuest final : public ServerGuest {
     ++*resumes_;
     return ok_status();
   }
-  Status set_memory_mib(int) override { return ok_status(); }
+  Status set_memory_mib(int mib) override {
+    balloon.push_back(mib);
+    return ok_status();
+  }
+  int memory_mib() const override { return 256; }
+  Status dump_blocked_tasks() override { return ok_status(); }
   bool healthy() override { return true; }
   std::string describe() const override { return "scripted-server"; }
+  std::vector<int> balloon;  // every balloon target set, in order
 
  private:
   ScriptedGuest* ops_;
@@ -151,6 +158,25 @@ TEST(GuestServerTest, StopPausesContResumesOthersRefused) {
   ASSERT_TRUE((*server)->signal(SIGSTOP).ok());
   ASSERT_TRUE((*server)->stop().ok());
   EXPECT_EQ(resumes, 2);
+}
+
+TEST(ServerSqueeze, BalloonsTheServerGuestAndGivesItsMemoryBack) {
+  ScriptedGuest ops;
+  int pauses = 0, resumes = 0;
+  auto guest = std::make_unique<ScriptedServerGuest>(&ops, &pauses, &resumes);
+  ScriptedServerGuest* seen = guest.get();
+  auto server = GuestServer::start(std::move(guest), 4420, "nvmet-tcp in x");
+  ASSERT_TRUE(server.ok());
+  config::FaultConfig fault;
+  fault.kind = config::FaultKind::kServerSqueeze;
+  fault.params.push_back({"memory_mib", 96});
+  faults::InjectorTargets targets;
+  targets.servers = {server->get()};
+  auto injector = faults::make_injector(fault, targets);
+  ASSERT_TRUE(injector.ok()) << injector.error().message();
+  ASSERT_TRUE((*injector)->start().ok());
+  ASSERT_TRUE((*injector)->stop().ok());
+  EXPECT_EQ(seen->balloon, (std::vector<int>{96, 256}));
 }
 
 config::Scenario nvme_scenario(const std::string& storage_lines) {
@@ -220,6 +246,29 @@ TEST(NvmeTcpTransport, MirrorsAndRejectsAServerBinary) {
   auto checked = check_storage(s);
   ASSERT_FALSE(checked.ok());
   EXPECT_NE(checked.error().message().find("server_binary must be unset"), std::string::npos);
+}
+
+TEST(NvmeTcpTransport, RefusesFaultsAKernelCannotTake) {
+  config::Scenario s =
+      nvme_scenario("[[fault]]\nkind = \"server-crash\"\nat_s = 10\n[limits]\nrecover = false\n");
+  auto checked = check_storage(s);
+  ASSERT_FALSE(checked.ok());
+  EXPECT_NE(checked.error().message().find("cannot be killed or restarted"), std::string::npos);
+}
+
+TEST(ServerSqueeze, NeedsAServerGuest) {
+  TempDir dir = *TempDir::create("squeeze-test");
+  const auto path = dir.path() / "s.toml";
+  ASSERT_TRUE(write_file_atomic(path,
+                                "name = \"n\"\n[storage]\ntransport = \"nbd\"\n[workload]\nkind = "
+                                "\"swap-hog\"\n[[fault]]\nkind = \"server-squeeze\"\nat_s = "
+                                "5\nduration_s = 10\nmemory_mib = 96\n")
+                  .ok());
+  auto s = config::load_scenario(path);
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  auto checked = check_storage(*s);
+  ASSERT_FALSE(checked.ok());
+  EXPECT_NE(checked.error().message().find("a server guest"), std::string::npos);
 }
 
 TEST(NvmeTcpTransport, ServerMemoryRoundTripsAndIsBounded) {
