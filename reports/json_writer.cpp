@@ -51,10 +51,13 @@ int exit_code_for(Verdict verdict, bool timeout_is_failure) {
 std::string describe(const Finding& f) {
   std::string out = f.kind;
   if (!f.subkind.empty()) out += fmt::format(" ({})", f.subkind);
+  if (!f.guest.empty()) out += fmt::format(" in the {} guest", f.guest);
   out += " - " + f.title;
   std::vector<std::string> when;
-  if (f.onset_s) when.push_back(fmt::format("onset {:.1f} s", *f.onset_s));
-  if (f.detected_s) when.push_back(fmt::format("detected {:.1f} s", *f.detected_s));
+  // A server guest's times are its own kernel's uptime, not the run's clock.
+  const char* clock = f.guest.empty() ? "" : " of its uptime";
+  if (f.onset_s) when.push_back(fmt::format("onset {:.1f} s{}", *f.onset_s, clock));
+  if (f.detected_s) when.push_back(fmt::format("detected {:.1f} s{}", *f.detected_s, clock));
   if (f.during_fault) when.push_back("during an injected fault");
   if (f.console_silent_s && *f.console_silent_s >= 1) {
     when.push_back(fmt::format("console silent {:.0f} s", *f.console_silent_s));
