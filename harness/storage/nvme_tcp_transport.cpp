@@ -4,15 +4,9 @@
 // sits in front of it; the client's nvme-tcp host connects to the relay through
 // /dev/nvme-fabrics. Like NBD, the host side marks its sockets for the memory reserves
 // (sk_set_memalloc) so that swap can go over it. A RAID1 leg gets its own server guest.
-#include <sys/stat.h>
-
-#include "harness/storage/export_file.h"
 #include "harness/storage/guest_driver.h"
-#include "harness/storage/guest_server.h"
+#include "harness/storage/guest_served.h"
 #include "harness/storage/nvmet.h"
-#include "harness/storage/proc_net_tcp.h"
-#include "harness/storage/served_transport.h"
-#include "harness/util/files.h"
 
 namespace wedge::storage {
 
@@ -34,38 +28,18 @@ class NvmeTcpTransport final : public Transport {
   ImageNeeds image_needs() const override { return {{}, {kNvmeTcp, kNvmetTcp, kVirtioBlk}, {}}; }
 
   Status start_host(const TransportContext& context) override {
-    if (context.server_guests == nullptr) {
-      return make_error("nvme-tcp needs a server guest, and this run cannot boot one");
-    }
-    const std::filesystem::path dir = served_work_dir(context.run_dir, export_index_);
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return make_error("creating {}: {}", dir.string(), ec.message());
-    disk_ = dir / "export.img";
-    WEDGE_CHECK(create_sparse_file(disk_, static_cast<uint64_t>(storage_.size_mib) << 20));
-    // QEMU opens the disk as the unprivileged user it runs as.
-    ::chmod(disk_.c_str(), 0666);
-    const std::string role =
-        export_index_ == 0 ? "server" : fmt::format("server-leg{}", export_index_);
-    WEDGE_TRY(auto guest, context.server_guests->boot({.memory_mib = storage_.server_memory_mib,
-                                                       .disks = {disk_},
-                                                       .ports = {kNvmeTcpPort},
-                                                       .role = role}));
-    GuestOps& ops = guest->ops();
-    ops.say(
-        fmt::format("{}: nvmet-tcp exporting /dev/vda as {} on port {}", role, nqn_, kNvmeTcpPort));
-    WEDGE_CHECK(ensure_drivers(ops, {kVirtioBlk, kNvmetTcp}));
-    WEDGE_CHECK(ensure_configfs(ops));
-    WEDGE_CHECK(apply_steps(ops, nvmet_target_steps({nqn_, "/dev/vda", kNvmeTcpPort})));
-    WEDGE_CHECK(wait_in_guest(
-        ops,
-        [&]() -> Result<bool> {
-          WEDGE_TRY(std::string tcp, ops.read_file("/proc/net/tcp", 1 << 20));
-          return tcp_listening(tcp, kNvmeTcpPort);
-        },
-        ops.command_timeout(), "nvmet-tcp listening in the server guest"));
-    const std::string description = "nvmet-tcp in " + guest->describe();
-    WEDGE_TRY(server_, GuestServer::start(std::move(guest), kNvmeTcpPort, description));
+    GuestServedOptions o{.export_index = export_index_,
+                         .size_mib = storage_.size_mib,
+                         .memory_mib = storage_.server_memory_mib,
+                         .port = kNvmeTcpPort,
+                         .what = "nvmet-tcp"};
+    WEDGE_TRY(server_, start_guest_served(context, o, &disk_, [this](GuestOps& ops) -> Status {
+                ops.say(fmt::format("guest: nvmet-tcp exporting /dev/vda as {} on port {}", nqn_,
+                                    kNvmeTcpPort));
+                WEDGE_CHECK(ensure_drivers(ops, {kVirtioBlk, kNvmetTcp}));
+                WEDGE_CHECK(ensure_configfs(ops));
+                return apply_steps(ops, nvmet_target_steps({nqn_, "/dev/vda", kNvmeTcpPort}));
+              }));
     return ok_status();
   }
 
