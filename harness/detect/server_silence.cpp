@@ -12,8 +12,10 @@ void ServerSilence::observe(double t_s, uint64_t bytes_from_guest, uint64_t byte
     seen_ = true;
     waiting_ = false;
     queued_ = false;
+    answered_s_ = t_s;
   } else if (bytes_to_guest > to_guest_) {
     waiting_ = false;  // the server answered (what it answered we cannot tell: all of it)
+    answered_s_ = t_s;
   } else if (bytes_from_guest > from_guest_ && !waiting_) {
     waiting_ = true;
     waiting_since_s_ = t_s;
@@ -33,14 +35,14 @@ double ServerSilence::silent_with_requests_s(double now_s) const {
 }
 
 double ServerSilence::stopped_reading_s(double now_s) const {
-  if (!waiting_ || !queued_) return 0;
-  const double since = std::max(waiting_since_s_, queued_since_s_);
+  if (!queued_) return 0;
+  const double since = std::max(answered_s_, queued_since_s_);
   return now_s > since ? now_s - since : 0;
 }
 
 Silence ServerSilence::silence_at(double now_s, double silent_window_s,
                                   double unread_window_s) const {
-  if (waiting_ && queued_ && stopped_reading_s(now_s) >= unread_window_s) {
+  if (queued_ && stopped_reading_s(now_s) >= unread_window_s) {
     return Silence::kStoppedReading;
   }
   if (waiting_ && silent_with_requests_s(now_s) >= silent_window_s) return Silence::kUnanswered;

@@ -5,9 +5,12 @@
 // The byte counts alone cannot say it: a guest whose sender got stuck halfway through a
 // request (in its own transmit path, short of memory) leaves the server waiting, correctly,
 // for the rest, and the server looks just as silent. So silence comes in two strengths:
-// - kStoppedReading, proof: requests wait for an answer and bytes toward the server stayed
-//   queued at every look for unread_window_s (the relay could not hand them over, the
-//   server's receive window is closed). A server SIGSTOPped under a writing guest.
+// - kStoppedReading, proof: bytes toward the server stayed queued at every look for
+//   unread_window_s and the server sent nothing meanwhile (the relay could not hand them over,
+//   the server's receive window is closed). Queued bytes are requests, or parts of them, the
+//   server has not even read, so this holds also when the relay, backed up, stopped reading
+//   the guest in the same second as the server's last answer. A server SIGSTOPped under a
+//   writing guest.
 // - kUnanswered, a suspicion: requests wait and the server took every byte and answered
 //   nothing for silent_window_s. Either the server holds them or the guest never finished
 //   sending; hang_title.h decides with the guest's stacks (a sender stuck in its transmit
@@ -26,7 +29,7 @@ enum class Silence {
   kAnswering,       // nothing waits, or not for long: the server answered since
   kUnanswered,      // requests wait and the server sent nothing since; nothing proves it
                     // stopped reading (it took every byte, at least at times)
-  kStoppedReading,  // requests wait; bytes toward the server stay queued: it stopped reading
+  kStoppedReading,  // bytes toward the server stay queued, no answer: it stopped reading
 };
 
 class ServerSilence {
@@ -39,8 +42,8 @@ class ServerSilence {
   // observation where the guest had sent more after the server's last bytes, to now_s. 0 when
   // nothing waits (the server answered since, or the guest sent nothing new).
   [[nodiscard]] double silent_with_requests_s(double now_s) const;
-  // How long, up to now_s, requests have waited while every observation found bytes queued
-  // toward the server: 0 when nothing waits or the last look found the queue empty.
+  // How long, up to now_s, bytes toward the server have stayed queued at every observation
+  // while the server sent nothing: 0 when the last look found the queue empty.
   [[nodiscard]] double stopped_reading_s(double now_s) const;
   // kStoppedReading when stopped_reading_s(now_s) >= unread_window_s, else kUnanswered when
   // silent_with_requests_s(now_s) >= silent_window_s, else kAnswering.
@@ -55,6 +58,7 @@ class ServerSilence {
   double waiting_since_s_ = 0;
   bool queued_ = false;  // the last observation found bytes queued toward the server
   double queued_since_s_ = 0;
+  double answered_s_ = 0;  // the last observation that found the server had sent more
 };
 
 }  // namespace wedge::detect

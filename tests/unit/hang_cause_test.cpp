@@ -253,17 +253,32 @@ TEST(ServerSilence, QueuedBytesProveTheServerStoppedReading) {
   EXPECT_EQ(reading.silence_at(6, 5, 3), Silence::kAnswering);
   EXPECT_EQ(reading.silence_at(7, 5, 3), Silence::kUnanswered);
 
-  // Bytes queued while the server answers are a busy server, not a silent one.
+  // Bytes queued while the server answers are a busy server, not a silent one: only the time
+  // since its last answer counts.
   ServerSilence busy;
   for (int t = 0; t < 10; ++t) {
     busy.observe(t, 1000 * static_cast<uint64_t>(t), 500 * static_cast<uint64_t>(t), 65536);
   }
-  EXPECT_EQ(busy.stopped_reading_s(10), 0);
+  EXPECT_EQ(busy.stopped_reading_s(10), 1);
   EXPECT_EQ(busy.silence_at(10, 5, 3), Silence::kAnswering);
 
   // A restarted relay's counters start afresh, the queue's too.
   stopped.observe(6, 10, 5, 4096);
-  EXPECT_EQ(stopped.silence_at(20, 5, 3), Silence::kAnswering);
+  EXPECT_EQ(stopped.stopped_reading_s(6), 0);
+  EXPECT_EQ(stopped.silence_at(8, 5, 3), Silence::kAnswering);
+}
+
+// tgtd SIGSTOPped (the iscsi-server-stall run of this change): the relay, backed up, stopped
+// reading the guest in the same second as tgtd's last answer, so no guest byte came after
+// it and nothing "waits" by the counters; the bytes queued toward tgtd are the proof.
+TEST(ServerSilence, QueuedBytesAreRequestsEvenWhenTheGuestSentNothingNew) {
+  ServerSilence s;
+  s.observe(16.2, 111'000'000, 89'000, 0);
+  s.observe(17.2, 111'779'704, 89'264, 1'048'576);  // the last answer, the relay backed up
+  for (double t = 18.2; t < 25; t += 1) s.observe(t, 111'779'704, 89'264, 1'200'000);
+  EXPECT_EQ(s.silent_with_requests_s(25), 0);  // the counters alone see nothing waiting
+  EXPECT_GE(s.stopped_reading_s(25), 7);
+  EXPECT_EQ(s.silence_at(25, 5, 3), Silence::kStoppedReading);
 }
 
 // A recorded run: the detector's finding as report.json has it, the blocked and running
