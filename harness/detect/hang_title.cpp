@@ -39,10 +39,16 @@ bool from_silence(const reports::Finding& f) {
   return f.evidence == "progress" || f.evidence == "heartbeat";
 }
 
-// The hang is put on the host's server: the relay saw it silent, or the detector titled it so
-// itself (a confirmed deadlock with the server still: "storage server answered none of ...").
+// The hang is put on the host's server: the relay saw it silent, or the detector found it so
+// itself (a confirmed deadlock: requests in flight, every vCPU halted, the server sending
+// nothing; titled "storage server answered none of ..." by detector_silence.cpp).
 bool put_on_server(const reports::Finding& f, const HangEvidence& e) {
   return !e.silent_server.empty() || f.evidence == "storage";
+}
+
+// The transport whose server the hang is put on, for its title; "" when not known.
+std::string server_put_on(const HangEvidence& e) {
+  return !e.silent_server.empty() ? e.silent_server : e.server_transport.value_or("");
 }
 
 bool is_sender(const reports::StackGroup& g) {
@@ -172,8 +178,11 @@ HangTitle hang_title_after_traces(const reports::Finding& f, const HangEvidence&
   if (std::string inferred = inferred_transmit_title(e); !inferred.empty()) return {inferred, ""};
   if (put_on_server(f, e)) {
     if (std::string sender = sender_title(e); !sender.empty()) return {sender, ""};
+    // No sender is stuck: the server holds the requests, one title whoever found it.
+    if (std::string transport = server_put_on(e); !transport.empty()) {
+      return {server_silent_title(transport), ""};
+    }
   }
-  if (!e.silent_server.empty()) return {server_silent_title(e.silent_server), ""};
   if (std::string cause = cause_title(e.stacks); !cause.empty()) return {cause, ""};
   if (from_silence(f)) return {hang_title_from_traces(e.stacks, ""), ""};
   return {};

@@ -116,8 +116,9 @@ struct HangTitle {
 // others wait on that is stuck getting memory; a sender stuck getting memory that the dump
 // missed (inferred_transmit_title); when the hang is put on the server (silent_server, or the
 // detector's own "storage server answered none" finding), a sender stuck in the guest's
-// transmit path in any state (sender_title), else the silent server; any other task the
-// others wait on; for a hang found by silence, the biggest group of waiters.
+// transmit path in any state (sender_title), else the server (server_silent_title of
+// silent_server or server_transport); any other task the others wait on; for a hang found by
+// silence, the biggest group of waiters.
 // Other kernel reports (hung task, stuck request) keep their title.
 [[nodiscard]] HangTitle hang_title_after_traces(const reports::Finding& finding,
                                                 const HangEvidence& evidence);

@@ -332,6 +332,9 @@ TEST(HangCause, HalfSentRequestIsTheSenderNotTheServer) {
   // Without the sleeping sender the server would still take the blame, as it did.
   quiet.senders.clear();
   EXPECT_EQ(retitled(r.finding, quiet).title, "nbd: server not answering requests");
+  HangEvidence detector_only = r.evidence;  // the detector's word alone, no relay silence
+  detector_only.senders.clear();
+  EXPECT_EQ(retitled(r.finding, detector_only).title, "nbd: server not answering requests");
 }
 
 // nbd-server SIGSTOPped mid-swap: kblockd sleeps in the same sk_stream_wait_memory, waiting for
@@ -341,6 +344,7 @@ TEST(HangCause, StoppedServerStaysTheServerWithASleepingSender) {
   RecordedDump r = recorded_dump("nbd-server-stall");
   EXPECT_EQ(r.finding.title, "storage server answered none of 100 requests for 3 s");
   EXPECT_EQ(sender_title(r.evidence), "INFO: task hung in __sock_xmit");  // the same shape
+  EXPECT_EQ(retitled(r.finding, r.evidence).title, "INFO: task hung in __sock_xmit");
   HangEvidence stopped = r.evidence;
   stopped.silent_server = "nbd";
   stopped.server_stopped_reading = true;
