@@ -51,12 +51,15 @@ TracesOutput collect_pending_traces(RunContext& ctx, const TracesInput& input) {
       const detect::ServerSilence& relay = input.host->server_silence();
       evidence.silent_server = config::name_of(ctx.scenario.storage.transport);
       evidence.server_stopped_reading = silence == detect::Silence::kStoppedReading;
-      ctx.progress.step(fmt::format(
-          "  the storage server sent nothing for {:.0f} s with requests waiting, {}",
-          relay.silent_with_requests_s(now),
+      ctx.progress.step(
           evidence.server_stopped_reading
-              ? fmt::format("bytes toward it unread for {:.0f} s", relay.stopped_reading_s(now))
-              : "having taken every byte (a sender stuck in the guest would be the cause)"));
+              ? fmt::format("  the storage server stopped reading: bytes toward it unread and "
+                            "no answer for {:.0f} s",
+                            relay.stopped_reading_s(now))
+              : fmt::format("  the storage server sent nothing for {:.0f} s with requests "
+                            "waiting, nothing held unread toward it (a sender stuck in the guest "
+                            "would be the cause)",
+                            relay.silent_with_requests_s(now)));
     }
     detect::HangTitle title = detect::hang_title_after_traces(f, evidence);
     std::vector<reports::StackGroup> stacks = std::move(evidence.stacks);
