@@ -6,6 +6,7 @@
 #include "harness/console/parser.h"
 #include "harness/detect/task_roles.h"
 #include "harness/detect/verdict_rules.h"
+#include "harness/traces/stack_groups.h"
 
 namespace wedge::detect {
 
@@ -36,6 +37,22 @@ std::map<int, RunningCpu> running_cpus(const std::vector<std::vector<VcpuSample>
 
 bool from_silence(const reports::Finding& f) {
   return f.evidence == "progress" || f.evidence == "heartbeat";
+}
+
+// The hang is put on the host's server: the relay saw it silent, or the detector found it so
+// itself (a confirmed deadlock: requests in flight, every vCPU halted, the server sending
+// nothing; titled "storage server answered none of ..." by detector_silence.cpp).
+bool put_on_server(const reports::Finding& f, const HangEvidence& e) {
+  return !e.silent_server.empty() || f.evidence == "storage";
+}
+
+// The transport whose server the hang is put on, for its title; "" when not known.
+std::string server_put_on(const HangEvidence& e) {
+  return !e.silent_server.empty() ? e.silent_server : e.server_transport.value_or("");
+}
+
+bool is_sender(const reports::StackGroup& g) {
+  return task_role(g.frames, first_comm(g)).role == TaskRole::kTransmit;
 }
 
 }  // namespace
@@ -72,6 +89,29 @@ std::string cause_title(const std::vector<reports::StackGroup>& stacks) {
   // shows the sender or only what it leaves behind (inferred_transmit_title).
   if (m.role == TaskRole::kTransmit && m.allocating) return transmit_stuck_title(m.driver);
   return std::string(kTaskHung) + m.cause_frame;
+}
+
+std::vector<reports::StackGroup> sender_stacks(const std::vector<traces::TaskTrace>& tasks) {
+  std::vector<traces::TaskTrace> senders;
+  for (const auto& t : tasks) {
+    if (!t.frames.empty() && task_role(t.frames, t.comm).role == TaskRole::kTransmit) {
+      senders.push_back(t);
+    }
+  }
+  std::vector<reports::StackGroup> out;
+  for (const auto& g : traces::group_stacks(senders)) {
+    out.push_back(reports::StackGroup{g.count, g.state, g.tasks, g.frames});
+  }
+  return out;
+}
+
+std::string sender_title(const HangEvidence& e) {
+  for (const auto* groups : {&e.stacks, &e.senders}) {
+    for (const auto& g : *groups) {
+      if (is_sender(g)) return cause_title({g});
+    }
+  }
+  return "";
 }
 
 std::string inferred_transmit_title(const HangEvidence& e) {
@@ -125,13 +165,24 @@ HangTitle hang_title_after_traces(const reports::Finding& f, const HangEvidence&
   if (waits_for_cpu(f.frames) && !e.busy_function.empty()) {
     return {std::string(kCpuStuck) + e.busy_function, "livelock"};
   }
-  // A sender stuck allocating leaves its request half sent, and the server waiting for the
-  // rest looks silent: the relay counts bytes and turns, not whole requests, so it cannot
-  // tell a silent server from a request never finished. The sender, seen or inferred, is the
-  // cause. A sender waiting for socket space is waiting for the silent server.
+  // Bytes toward the server stayed queued: it stopped reading and holds the requests. Guest
+  // senders waiting for socket space, or for memory the stuck swap-out would free, wait for it.
+  if (!e.silent_server.empty() && e.server_stopped_reading) {
+    return {server_silent_title(e.silent_server), ""};
+  }
+  // Otherwise the server took every byte it was sent, and the relay counts bytes and turns,
+  // not whole requests: a sender stuck in the guest's transmit path (allocating, or asleep for
+  // memory or socket space) leaves its request half sent and the server rightly waiting for
+  // the rest. The sender, seen or inferred, is the cause; the server only when there is none.
   if (cause_is_allocating(e.stacks)) return {cause_title(e.stacks), ""};
   if (std::string inferred = inferred_transmit_title(e); !inferred.empty()) return {inferred, ""};
-  if (!e.silent_server.empty()) return {server_silent_title(e.silent_server), ""};
+  if (put_on_server(f, e)) {
+    if (std::string sender = sender_title(e); !sender.empty()) return {sender, ""};
+    // No sender is stuck: the server holds the requests, one title whoever found it.
+    if (std::string transport = server_put_on(e); !transport.empty()) {
+      return {server_silent_title(transport), ""};
+    }
+  }
   if (std::string cause = cause_title(e.stacks); !cause.empty()) return {cause, ""};
   if (from_silence(f)) return {hang_title_from_traces(e.stacks, ""), ""};
   return {};

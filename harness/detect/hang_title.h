@@ -1,12 +1,16 @@
 // The title of a hang once traces are in, for live runs and `wedge analyze` alike. It names
 // the cause, not the crowd waiting for it, so that one bug keeps one title run after run:
 // a vCPU the registers show running in one function is a CPU stuck there (a livelock); a
-// storage server the relay shows silent with requests outstanding is the server; a task the
-// others wait on (task_roles.h: a driver sending the request, a storage daemon or virtio_net's
-// refill worker in reclaim) is that task; otherwise the biggest group of waiters names it.
+// storage server the relay shows holding requests (it stopped reading them) is the server; a
+// task the others wait on (task_roles.h: a driver sending the request, a storage daemon or
+// virtio_net's refill worker in reclaim) is that task; a server that took every byte and
+// answered nothing is the cause only when no sender in the guest is stuck in its own transmit
+// path (it may be waiting for the rest of a half-sent request); otherwise the biggest group of
+// waiters names it.
 //
 //   HangEvidence e;
 //   e.stacks = rank_by_role(stacks);
+//   e.senders = sender_stacks(all_tasks);
 //   e.stuck_function = stuck_cpu_function(samples);
 //   HangTitle t = hang_title_after_traces(finding, e);  // {"CPU stuck in spin_forever", ...}
 //   if (!t.title.empty()) retitle_hang(&finding, t.title);
@@ -16,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/traces/task_trace.h"
 #include "reports/report.h"
 
 namespace wedge::detect {
@@ -62,7 +67,16 @@ struct HangEvidence {
   std::vector<reports::StackGroup> stacks;  // ranked by rank_by_role
   std::string stuck_function;               // stuck_cpu_function of the register samples
   std::string busy_function;                // busy_cpu_function of the register samples
-  std::string silent_server;                // transport name when the relay saw it silent
+  // The transport's name when the relay saw its server silent with requests waiting
+  // (server_silence.h: kUnanswered or kStoppedReading); "" otherwise.
+  std::string silent_server;
+  // ... and the proof that the server holds them (kStoppedReading): bytes toward it stayed
+  // queued, it stopped reading. Without it the server may be waiting, rightly, for the rest of
+  // a request the guest never finished sending, and a stuck sender in the guest is the cause.
+  bool server_stopped_reading = false;
+  // The guest's senders in any state (sender_stacks): one asleep in sk_stream_wait_memory is
+  // in state S, which `stacks` (blocked and running tasks only) leaves out.
+  std::vector<reports::StackGroup> senders;
   // The transport whose server runs on the host, which the guest's own driver sends requests
   // to; its name names the driver in titles ("nbd", "iscsi", "nfs"). "" when the transport's
   // server runs in the guest or it has none (nbd-loopback, 9p); unset when unknown (a console).
@@ -79,6 +93,17 @@ struct HangEvidence {
 // "" when none applies, or the transport has no host server.
 [[nodiscard]] std::string inferred_transmit_title(const HangEvidence& evidence);
 
+// The stack groups of the tasks in a storage driver's transmit path (TaskRole::kTransmit),
+// whatever state the dump caught them in: sender_stacks(all_tasks) -> kblockd asleep in
+// sk_stream_wait_memory <- __sock_xmit <- nbd_send_cmd.
+[[nodiscard]] std::vector<reports::StackGroup> sender_stacks(
+    const std::vector<traces::TaskTrace>& tasks);
+
+// The title of the first task in the guest's own transmit path, in the stacks and then among
+// the senders, as cause_title names it ("INFO: task hung in __sock_xmit", or
+// transmit_stuck_title when it allocates); "" when no sender is there.
+[[nodiscard]] std::string sender_title(const HangEvidence& evidence);
+
 struct HangTitle {
   std::string title;    // "" keeps the finding's own title
   std::string subkind;  // "livelock" when the title names a CPU; "" keeps the traces' subkind
@@ -87,9 +112,13 @@ struct HangTitle {
 // The title a hang finding takes once traces are in. Kept: a non-hang, and a hang the kernel
 // itself reported as a CPU spinning in a function (soft lockup, RCU stall). Then, first match:
 // a CPU stuck in one function (and, for a task waiting for RCU or a CPU, one vCPU busy in one
-// function); a task the others wait on that is stuck getting memory; a sender stuck getting
-// memory that the dump missed (inferred_transmit_title); a silent server; any other task the
-// others wait on; for a hang found by silence, the biggest group of waiters.
+// function); a server that stopped reading requests (server_stopped_reading); a task the
+// others wait on that is stuck getting memory; a sender stuck getting memory that the dump
+// missed (inferred_transmit_title); when the hang is put on the server (silent_server, or the
+// detector's own "storage server answered none" finding), a sender stuck in the guest's
+// transmit path in any state (sender_title), else the server (server_silent_title of
+// silent_server or server_transport); any other task the others wait on; for a hang found by
+// silence, the biggest group of waiters.
 // Other kernel reports (hung task, stuck request) keep their title.
 [[nodiscard]] HangTitle hang_title_after_traces(const reports::Finding& finding,
                                                 const HangEvidence& evidence);

@@ -98,8 +98,10 @@ void HostMonitor::observe_servers(double now) {
     storage::ServerStats one = server->stats();
     sum.bytes_from_guest += one.bytes_from_guest;
     sum.bytes_to_guest += one.bytes_to_guest;
+    sum.bytes_queued_to_server += one.bytes_queued_to_server;
   }
-  server_silence_.observe(now, sum.bytes_from_guest, sum.bytes_to_guest);
+  server_silence_.observe(now, sum.bytes_from_guest, sum.bytes_to_guest,
+                          sum.bytes_queued_to_server);
 }
 
 }  // namespace wedge::run

@@ -40,7 +40,8 @@ class HostMonitor {
   [[nodiscard]] const std::optional<std::string>& failure() const { return failure_; }
   // QEMU's CPU time and the storage relay's byte counts, for the detector (twice a second).
   void sample(double now, detect::Detector& detector);
-  // Feeds the host servers' byte counters to the silent-server evidence (once a second).
+  // Feeds the host servers' byte counters and the bytes queued toward them to the
+  // silent-server evidence (once a second, and once more when a hang's title is decided).
   void observe_servers(double now);
   [[nodiscard]] const detect::ServerSilence& server_silence() const { return server_silence_; }
 

@@ -41,10 +41,26 @@ TracesOutput collect_pending_traces(RunContext& ctx, const TracesInput& input) {
                                     ? std::string()
                                     : std::string(config::name_of(ctx.scenario.storage.transport));
     evidence.subkind = tr.subkind;
-    std::chrono::duration<double> server_silent = ctx.timeouts.server_silent;
-    if (input.host->server_silence().silent_with_requests_s(f.detected_s.value_or(ctx.now_s())) >=
-        server_silent.count()) {
+    evidence.senders = detect::sender_stacks(tr.tasks);
+    // One more look at the relay now the traces are in: whether bytes toward the server
+    // stayed queued (it stopped reading), or it took them all and answered nothing.
+    const double now = ctx.now_s();
+    input.host->observe_servers(now);
+    const detect::Silence silence = input.host->server_silence().silence_at(
+        now, in_seconds(ctx.timeouts.server_silent), in_seconds(ctx.timeouts.server_unread));
+    if (silence != detect::Silence::kAnswering) {
+      const detect::ServerSilence& relay = input.host->server_silence();
       evidence.silent_server = config::name_of(ctx.scenario.storage.transport);
+      evidence.server_stopped_reading = silence == detect::Silence::kStoppedReading;
+      ctx.progress.step(
+          evidence.server_stopped_reading
+              ? fmt::format("  the storage server stopped reading: bytes toward it unread and "
+                            "no answer for {:.0f} s",
+                            relay.stopped_reading_s(now))
+              : fmt::format("  the storage server sent nothing for {:.0f} s with requests "
+                            "waiting, nothing held unread toward it (a sender stuck in the guest "
+                            "would be the cause)",
+                            relay.silent_with_requests_s(now)));
     }
     detect::HangTitle title = detect::hang_title_after_traces(f, evidence);
     std::vector<reports::StackGroup> stacks = std::move(evidence.stacks);

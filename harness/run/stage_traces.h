@@ -21,7 +21,7 @@ struct TracesInput {
   GuestSession* session = nullptr;
   vm::Instance* vm = nullptr;
   detect::Detector* detector = nullptr;
-  const HostMonitor* host = nullptr;        // the servers' silence names a hang
+  HostMonitor* host = nullptr;              // the servers' silence names a hang
   storage::Transport* transport = nullptr;  // whether its server runs on the host
 };
 

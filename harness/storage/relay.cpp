@@ -1,11 +1,17 @@
 // Implementation of relay.h on Boost.Asio: one I/O thread; every connection is two pipes
 // (client->target, target->client), each a read loop feeding a queue of timestamped chunks and
 // a write loop draining it, which is where delay, rate, stall, blackhole and a slow server's
-// answers apply.
+// answers apply. The bytes queued toward targets are read from other threads through a registry
+// of the connections' socket fds (a connection leaves it before its sockets close).
 #include "harness/storage/relay.h"
+
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
+#include <cerrno>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -52,6 +58,17 @@ struct TcpRelay::Impl {
   std::atomic<uint64_t> active{0};
   std::atomic<uint64_t> failed_connects{0};
   std::atomic<uint64_t> answers{0};
+  std::atomic<uint64_t> held_to_target{0};  // read from clients, not yet written to targets
+
+  // The client and target fds of every connected connection, for stats() on other threads.
+  // A connection is removed before its sockets close, under the mutex, so no fd read here
+  // belongs to anything else.
+  struct SocketFds {
+    int client = -1;
+    int target = -1;
+  };
+  mutable std::mutex sockets_mutex;
+  std::unordered_map<const void*, SocketFds> sockets;
 
   // I/O thread only. The relay owns its connections (not their pending operations: a stalled
   // connection has none), until Connection::close removes them.
@@ -68,6 +85,7 @@ struct TcpRelay::Impl {
   void accept_next();
   template <typename F>
   void for_each_live(F f);
+  [[nodiscard]] uint64_t queued_to_targets() const;
 };
 
 namespace {
@@ -102,6 +120,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (closed_) return;
     closed_ = true;
     auto keep_alive = shared_from_this();  // erasing it from live below may drop the last owner
+    {
+      std::lock_guard lock(relay_.sockets_mutex);
+      relay_.sockets.erase(this);
+    }
+    unqueue(to_target_, to_target_.queued);
     error_code ec;
     for (tcp::socket* s : {&client_, &target_}) {
       if (!s->is_open()) continue;
@@ -139,6 +162,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
     asio::steady_timer timer;
   };
 
+  // The pipe's backlog grew or shrank; the relay-wide count toward targets follows.
+  void enqueue(Pipe& p, size_t n) {
+    p.queued += n;
+    if (p.dir == kToTarget) relay_.held_to_target += n;
+  }
+  void unqueue(Pipe& p, size_t n) {
+    p.queued -= n;
+    if (p.dir == kToTarget) relay_.held_to_target -= n;
+  }
+
   void connect_target() {
     tcp::endpoint endpoint(asio::ip::address_v4::loopback(),
                            static_cast<unsigned short>(relay_.target_port.load()));
@@ -153,6 +186,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
       error_code ignored;
       client_.set_option(tcp::no_delay(true), ignored);
       target_.set_option(tcp::no_delay(true), ignored);
+      {
+        std::lock_guard lock(relay_.sockets_mutex);
+        relay_.sockets[this] = {client_.native_handle(), target_.native_handle()};
+      }
       kick();
       return;
     }
@@ -206,7 +243,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         p.queue.push_back(Chunk{{p.buffer.begin(), p.buffer.begin() + static_cast<ptrdiff_t>(n)},
                                 0,
                                 Clock::now() + delay});
-        p.queued += n;
+        enqueue(p, n);
       }
     }
     if (ec == asio::error::eof) {
@@ -226,7 +263,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (faults.blackhole && !p.queue.empty()) {
       relay_.dropped += p.queued;
       p.queue.clear();
-      p.queued = 0;
+      unqueue(p, p.queued);
     }
     if (p.queue.empty()) {
       if (p.eof && !p.shut) {
@@ -278,7 +315,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!p.queue.empty()) {  // the blackhole may have emptied it meanwhile
       Chunk& chunk = p.queue.front();
       chunk.offset += written;
-      p.queued -= std::min(p.queued, written);
+      unqueue(p, std::min(p.queued, written));
       if (chunk.offset >= chunk.data.size()) p.queue.pop_front();
     }
     write(p);
@@ -308,6 +345,33 @@ void TcpRelay::Impl::for_each_live(F f) {
   for (auto& [raw, connection] : live) current.push_back(connection);
   for (auto& c : current) f(*c);
 }
+
+uint64_t TcpRelay::Impl::queued_to_targets() const {
+  uint64_t queued = held_to_target.load();
+  std::lock_guard lock(sockets_mutex);
+  for (const auto& entry : sockets) {
+    // A socket that cannot say counts as empty: stats are a best effort.
+    if (auto out = send_queue_bytes(entry.second.target)) queued += *out;
+    if (auto in = receive_queue_bytes(entry.second.client)) queued += *in;
+  }
+  return queued;
+}
+
+namespace {
+
+Result<uint64_t> socket_queue_bytes(int fd, unsigned long request, const char* name) {
+  int bytes = 0;
+  if (::ioctl(fd, request, &bytes) != 0) {
+    return make_error("{} on socket {}: {}", name, fd, std::strerror(errno));
+  }
+  return static_cast<uint64_t>(std::max(bytes, 0));
+}
+
+}  // namespace
+
+Result<uint64_t> send_queue_bytes(int fd) { return socket_queue_bytes(fd, SIOCOUTQ, "SIOCOUTQ"); }
+
+Result<uint64_t> receive_queue_bytes(int fd) { return socket_queue_bytes(fd, SIOCINQ, "SIOCINQ"); }
 
 void TcpRelay::Impl::accept_next() {
   acceptor.async_accept([this](const error_code& ec, tcp::socket socket) {
@@ -398,6 +462,7 @@ RelayStats TcpRelay::stats() const {
   s.connections = impl_->connections.load();
   s.active_connections = impl_->active.load();
   s.failed_connects = impl_->failed_connects.load();
+  s.bytes_queued_to_target = impl_->queued_to_targets();
   return s;
 }
 

@@ -70,7 +70,20 @@ struct RelayStats {
   uint64_t active_connections = 0;  // open right now
   uint64_t failed_connects = 0;     // clients dropped because the target never answered
   uint64_t answers = 0;             // server answers passed on (AnswerTurns), all connections
+  // Bytes clients sent that their targets have not taken yet, summed over connections, at the
+  // moment stats() looked: what the relay could not write because the target's receive window
+  // is closed (its socket's SIOCOUTQ: on loopback the peer's kernel acknowledges at once, so
+  // only a full receive buffer keeps bytes there), what the relay holds itself (a delay or a
+  // stall), and what waits unread in its socket from the client (a stall stops reading). A
+  // target that stopped reading keeps this above 0; one that took every byte brings it to 0.
+  uint64_t bytes_queued_to_target = 0;
 };
+
+// Bytes in a socket's send queue, sent or not, that the peer has not acknowledged (SIOCOUTQ):
+// send_queue_bytes(fd) -> 0 once the peer's kernel took everything written.
+[[nodiscard]] Result<uint64_t> send_queue_bytes(int fd);
+// Bytes received on a socket that its owner has not read yet (SIOCINQ).
+[[nodiscard]] Result<uint64_t> receive_queue_bytes(int fd);
 
 class TcpRelay {
  public:

@@ -32,6 +32,7 @@ ServerStats RelayedDaemon::stats() const {
   ServerStats s;
   s.bytes_from_guest = relay.bytes_from_client;
   s.bytes_to_guest = relay.bytes_to_client;
+  s.bytes_queued_to_server = relay.bytes_queued_to_target;
   s.connections = relay.connections;
   return s;
 }

@@ -30,6 +30,9 @@ struct ServerStats {
   uint64_t bytes_from_guest = 0;  // wire bytes the guest sent (writes + requests)
   uint64_t bytes_to_guest = 0;    // wire bytes the server sent back (reads + replies)
   uint64_t connections = 0;
+  // Bytes the guest sent that the server has not taken yet, right now (the relay's
+  // bytes_queued_to_target): above 0 for seconds on end only when the server stopped reading.
+  uint64_t bytes_queued_to_server = 0;
 };
 
 class Server {

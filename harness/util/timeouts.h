@@ -70,8 +70,11 @@ struct Timeouts {
   ms console_report_quiet{3000};
   ms crash_report_grace{2000};  // after a crash message, the rest of it (same burst)
   ms min_stall_recorded{3000};  // shorter progress gaps are not worth recording
-  // The host's storage server sent nothing this long while requests waited: it is the cause.
+  // The host's storage server sent nothing this long while requests waited: it is the cause,
+  // unless a sender in the guest is stuck mid-request (detect/server_silence.h).
   ms server_silent{5000};
+  // ... and bytes toward it stayed queued this long (it stopped reading): it is the cause.
+  ms server_unread{3000};
   // A confirmed deadlock (no progress, every vCPU halted, the device's in-flight requests and
   // the storage server all still) for this long is declared at once. The evidence is the
   // host's own (vCPU threads' CPU time, relay bytes), and the goal is <= 5 s under TCG.

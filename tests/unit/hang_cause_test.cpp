@@ -1,7 +1,8 @@
 // Hang titles that name the cause, on recorded stacks of each shape (issue 19): the task the
 // others wait on (a driver stuck sending, a storage daemon or the virtio_net refill worker in
-// reclaim) or a silent server names the hang, the same way run after run; the waiters stay in
-// the report after it; a plain slow disk keeps the waiters' title.
+// reclaim) or a server that holds the requests names the hang, the same way run after run; a
+// server that took every byte is not blamed for a request the guest never finished sending;
+// the waiters stay in the report after it; a plain slow disk keeps the waiters' title.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -206,14 +207,151 @@ TEST(HangCause, ServerStallIsTheSilentServer) {
                              {"kworker/0:1H:35"},
                              {"sk_stream_wait_memory", "tcp_sendmsg_locked", "tcp_sendmsg",
                               "sock_sendmsg", "__sock_xmit", "nbd_send_cmd", "nbd_queue_rq"}};
+  // Only with the relay's proof that the server stopped reading (bytes toward it stayed
+  // queued): a server that took every byte may be waiting for the rest of the sender's request.
   HangEvidence waiting_sender = e;
   waiting_sender.stacks = rank_by_role({stacks.front(), sender});
+  waiting_sender.server_stopped_reading = true;
   EXPECT_EQ(waiting_sender.stacks.front().tasks, sender.tasks);
   EXPECT_EQ(retitled(hung, waiting_sender).title, "iscsi: server not answering requests");
+  waiting_sender.server_stopped_reading = false;
+  EXPECT_EQ(retitled(hung, waiting_sender).title, "INFO: task hung in __sock_xmit");
   waiting_sender.silent_server.clear();
   EXPECT_EQ(retitled(hung, waiting_sender).title, "INFO: task hung in __sock_xmit");
   // Without the relay's word, the kernel's own report keeps its title.
   EXPECT_EQ(retitled(hung, with_stacks(stacks)).title, "INFO: task hung in rq_qos_wait");
+}
+
+// Requests wait (the guest sends, the server answers nothing) from t = 2 on; `queued` is what
+// the relay held toward the server at each look.
+ServerSilence silence_with_queue(const std::vector<uint64_t>& queued) {
+  ServerSilence s;
+  s.observe(0, 100, 100, 0);
+  s.observe(1, 100, 100, 0);
+  for (size_t i = 0; i < queued.size(); ++i) {
+    s.observe(2 + static_cast<double>(i), 200 + 100 * i, 100, queued[i]);
+  }
+  return s;
+}
+
+TEST(ServerSilence, QueuedBytesProveTheServerStoppedReading) {
+  // Bytes toward the server stayed queued at every look from t = 2: it stopped reading.
+  ServerSilence stopped = silence_with_queue({4096, 65536, 131072, 131072});
+  EXPECT_EQ(stopped.stopped_reading_s(5), 3);
+  EXPECT_EQ(stopped.silence_at(5, 5, 3), Silence::kStoppedReading);
+  EXPECT_EQ(stopped.silence_at(4.5, 5, 3), Silence::kAnswering);  // neither window yet
+
+  // The same silence with the server taking every byte: a suspicion only, after its window.
+  ServerSilence took_all = silence_with_queue({0, 0, 0, 0});
+  EXPECT_EQ(took_all.stopped_reading_s(9), 0);
+  EXPECT_EQ(took_all.silence_at(5, 5, 3), Silence::kAnswering);
+  EXPECT_EQ(took_all.silence_at(7, 5, 3), Silence::kUnanswered);
+
+  // A queue that emptied at one look starts over: the server still reads, if slowly.
+  ServerSilence reading = silence_with_queue({4096, 4096, 0, 4096});
+  EXPECT_EQ(reading.stopped_reading_s(6), 1);
+  EXPECT_EQ(reading.silence_at(6, 5, 3), Silence::kAnswering);
+  EXPECT_EQ(reading.silence_at(7, 5, 3), Silence::kUnanswered);
+
+  // Bytes queued while the server answers are a busy server, not a silent one: only the time
+  // since its last answer counts.
+  ServerSilence busy;
+  for (int t = 0; t < 10; ++t) {
+    busy.observe(t, 1000 * static_cast<uint64_t>(t), 500 * static_cast<uint64_t>(t), 65536);
+  }
+  EXPECT_EQ(busy.stopped_reading_s(10), 1);
+  EXPECT_EQ(busy.silence_at(10, 5, 3), Silence::kAnswering);
+
+  // A restarted relay's counters start afresh, the queue's too.
+  stopped.observe(6, 10, 5, 4096);
+  EXPECT_EQ(stopped.stopped_reading_s(6), 0);
+  EXPECT_EQ(stopped.silence_at(8, 5, 3), Silence::kAnswering);
+}
+
+// tgtd SIGSTOPped (the iscsi-server-stall run of this change): the relay, backed up, stopped
+// reading the guest in the same second as tgtd's last answer, so no guest byte came after
+// it and nothing "waits" by the counters; the bytes queued toward tgtd are the proof.
+TEST(ServerSilence, QueuedBytesAreRequestsEvenWhenTheGuestSentNothingNew) {
+  ServerSilence s;
+  s.observe(16.2, 111'000'000, 89'000, 0);
+  s.observe(17.2, 111'779'704, 89'264, 1'048'576);  // the last answer, the relay backed up
+  for (double t = 18.2; t < 25; t += 1) s.observe(t, 111'779'704, 89'264, 1'200'000);
+  EXPECT_EQ(s.silent_with_requests_s(25), 0);  // the counters alone see nothing waiting
+  EXPECT_GE(s.stopped_reading_s(25), 7);
+  EXPECT_EQ(s.silence_at(25, 5, 3), Silence::kStoppedReading);
+}
+
+// A recorded run: the detector's finding as report.json has it, the blocked and running
+// tasks as `stacks` and every driver sender of the sysrq-t list as `senders`, as stage_traces
+// hands them over.
+struct RecordedDump {
+  reports::Finding finding;
+  HangEvidence evidence;
+};
+
+RecordedDump recorded_dump(const std::string& run) {
+  auto report = nlohmann::json::parse(testdata("hang-titles/" + run + "/report.json"));
+  auto all = nlohmann::json::parse(testdata("hang-titles/" + run + "/all-tasks.json"));
+  const auto& found = report["findings"].at(0);
+  RecordedDump r;
+  r.finding = silence_hang();
+  r.finding.evidence = found["evidence"];
+  r.finding.title = r.finding.report = found["title"];
+  r.finding.blamed.clear();
+  r.finding.signature = found["signature"];
+  nlohmann::json summary;
+  summary["tasks"] = all;
+  std::vector<traces::TaskTrace> tasks = summary_tasks(summary);
+  r.evidence.stacks = report_stacks(tasks);
+  r.evidence.senders = sender_stacks(tasks);
+  r.evidence.subkind = found["subkind"];
+  r.evidence.server_transport = "nbd";
+  return r;
+}
+
+// nbd-raid1-leg-crash hung before its fault: kblockd, its request half sent, asleep in
+// sk_stream_wait_memory after a page allocation failure; the server read all it got and
+// waits for the rest. The detector called it the server; the sender is the cause, whether or
+// not the relay also calls the server silent, as long as nothing stayed queued toward it.
+TEST(HangCause, HalfSentRequestIsTheSenderNotTheServer) {
+  RecordedDump r = recorded_dump("raid1-sleeping-sender");
+  EXPECT_EQ(r.finding.title, "storage server answered none of 7 requests for 3 s");
+  ASSERT_EQ(r.evidence.senders.size(), 1u);
+  EXPECT_EQ(r.evidence.senders[0].state, "S");  // not among the blocked and running stacks
+  EXPECT_EQ(r.evidence.senders[0].tasks, std::vector<std::string>{"kworker/0:1H:35"});
+  EXPECT_EQ(cause_title(r.evidence.stacks), "");  // the stacks alone hold no cause
+
+  reports::Finding f = retitled(r.finding, r.evidence);
+  EXPECT_EQ(f.title, "INFO: task hung in __sock_xmit");
+  EXPECT_EQ(f.signature, "hang|INFO: task hung|__sock_xmit");
+  HangEvidence quiet = r.evidence;
+  quiet.silent_server = "nbd";  // kUnanswered: it took every byte
+  EXPECT_EQ(retitled(r.finding, quiet).title, "INFO: task hung in __sock_xmit");
+  EXPECT_TRUE(has_group_in(r.evidence.stacks, "bio_alloc_bioset"));  // the waiters stay
+
+  // Without the sleeping sender the server would still take the blame, as it did.
+  quiet.senders.clear();
+  EXPECT_EQ(retitled(r.finding, quiet).title, "nbd: server not answering requests");
+  HangEvidence detector_only = r.evidence;  // the detector's word alone, no relay silence
+  detector_only.senders.clear();
+  EXPECT_EQ(retitled(r.finding, detector_only).title, "nbd: server not answering requests");
+}
+
+// nbd-server SIGSTOPped mid-swap: kblockd sleeps in the same sk_stream_wait_memory, waiting for
+// socket space the stopped server never frees. With the relay's proof (bytes toward the
+// server stayed queued) the server is the cause; the sender waits for it.
+TEST(HangCause, StoppedServerStaysTheServerWithASleepingSender) {
+  RecordedDump r = recorded_dump("nbd-server-stall");
+  EXPECT_EQ(r.finding.title, "storage server answered none of 100 requests for 3 s");
+  EXPECT_EQ(sender_title(r.evidence), "INFO: task hung in __sock_xmit");  // the same shape
+  EXPECT_EQ(retitled(r.finding, r.evidence).title, "INFO: task hung in __sock_xmit");
+  HangEvidence stopped = r.evidence;
+  stopped.silent_server = "nbd";
+  stopped.server_stopped_reading = true;
+  reports::Finding f = retitled(r.finding, stopped);
+  EXPECT_EQ(f.title, "nbd: server not answering requests");
+  EXPECT_EQ(f.signature, "hang|nbd: server not answering requests");
+  EXPECT_TRUE(has_group_in(stopped.stacks, "__swap_writepage"));  // the waiters stay
 }
 
 TEST(ServerSilence, OnlyUnansweredRequestsCount) {

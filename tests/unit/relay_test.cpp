@@ -331,5 +331,87 @@ TEST(Relay, RejectsBadTargetAndStopsIdempotently) {
   EXPECT_FALSE(connect_to((*relay)->port()).valid());
 }
 
+// Writes to a non-blocking socket until the kernel takes no more: the peer stopped reading
+// and every buffer on the way is full. Returns the bytes written.
+size_t write_until_full(int fd) {
+  const std::string chunk = pattern(65536);
+  size_t written = 0;
+  while (written < (size_t{1} << 30)) {
+    ssize_t n = ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n <= 0) break;
+    written += static_cast<size_t>(n);
+  }
+  EXPECT_EQ(errno, EAGAIN) << std::strerror(errno);
+  return written;
+}
+
+// Reads until `size` bytes came, whatever the wait; returns how many came before the peer
+// closed or nothing came for 10 s.
+size_t read_all(int fd, size_t size) {
+  std::vector<char> buf(1 << 16);
+  size_t got = 0;
+  while (got < size) {
+    pollfd pfd{fd, POLLIN, 0};
+    if (::poll(&pfd, 1, 10000) <= 0) break;
+    ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  return got;
+}
+
+uint64_t outq(int fd) {
+  auto bytes = send_queue_bytes(fd);
+  EXPECT_TRUE(bytes.ok()) << bytes.error().message();
+  return bytes ? *bytes : 0;
+}
+
+// A loopback pair whose reader stops reading: the writer's send queue holds what the reader's
+// full receive buffer refused, and empties once the reader read it all.
+TEST(RelayQueues, SendQueueHoldsWhatAReaderThatStoppedReadingRefused) {
+  UniqueFd listener = listen_on(0);
+  ASSERT_TRUE(listener.valid());
+  UniqueFd writer = connect_to(local_port(listener.get()));
+  ASSERT_TRUE(writer.valid());
+  UniqueFd reader(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  ASSERT_TRUE(reader.valid());
+  EXPECT_EQ(outq(writer.get()), 0u);
+
+  const size_t written = write_until_full(writer.get());
+  auto received = receive_queue_bytes(reader.get());
+  ASSERT_TRUE(received.ok()) << received.error().message();
+  EXPECT_GT(*received, 0u);           // the reader's buffer is full...
+  EXPECT_GT(outq(writer.get()), 0u);  // ... and the rest waits on the writer's side
+  EXPECT_LT(*received, uint64_t{written});
+
+  EXPECT_EQ(read_all(reader.get(), written), written);
+  // The last acknowledgement may be delayed: wait for it, without a bound on the outcome.
+  EXPECT_TRUE(eventually([&] { return outq(writer.get()) == 0; }, milliseconds(10000)));
+  EXPECT_EQ(*receive_queue_bytes(reader.get()), 0u);
+  EXPECT_FALSE(send_queue_bytes(-1).ok());
+}
+
+// Through the relay: a target that accepts and reads nothing leaves bytes queued toward it
+// (ServerStats::bytes_queued_to_server), and none once it read everything.
+TEST(RelayQueues, StatsCountBytesATargetHasNotTaken) {
+  UniqueFd listener = listen_on(0);
+  ASSERT_TRUE(listener.valid());
+  auto relay = TcpRelay::start(local_port(listener.get()));
+  ASSERT_TRUE(relay.ok()) << relay.error().message();
+  UniqueFd client = connect_to((*relay)->port());
+  ASSERT_TRUE(client.valid());
+  UniqueFd target(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  ASSERT_TRUE(target.valid());
+  EXPECT_EQ((*relay)->stats().bytes_queued_to_target, 0u);
+
+  const size_t written = write_until_full(client.get());
+  EXPECT_TRUE(eventually([&] { return (*relay)->stats().bytes_queued_to_target > 0; }));
+
+  EXPECT_EQ(read_all(target.get(), written), written);
+  EXPECT_TRUE(eventually([&] { return (*relay)->stats().bytes_queued_to_target == 0; },
+                         milliseconds(10000)));
+  EXPECT_EQ((*relay)->stats().bytes_from_client, written);
+}
+
 }  // namespace
 }  // namespace wedge::storage
