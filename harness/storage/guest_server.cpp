@@ -24,6 +24,7 @@ ServerStats GuestServer::stats() const {
   s.bytes_from_guest = relay.bytes_from_client;
   s.bytes_to_guest = relay.bytes_to_client;
   s.connections = relay.connections;
+  s.bytes_queued_to_server = relay.bytes_queued_to_target;
   return s;
 }
 
