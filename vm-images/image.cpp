@@ -133,7 +133,7 @@ Result<Plan> plan_image(const ImageRequest& request, const KernelFiles& kernel,
   if (!kernel.modules_dir.empty()) {
     WEDGE_TRY(ModuleIndex index, load_module_index(kernel.modules_dir));
     WEDGE_CHECK(check_nic_driver(index, request.nic_driver, kernel));
-    auto modules = plan_module_set(index, request.boot_modules, request.extra_modules);
+    auto modules = plan_module_set(index, boot_modules(request.nic_driver), request.extra_modules);
     if (!modules) return modules.error().context(fmt::format("kernel {}", kernel.release));
     plan.modules = std::move(*modules);
     if (!plan.modules.built_in.empty()) {
@@ -152,9 +152,10 @@ Result<Plan> plan_image(const ImageRequest& request, const KernelFiles& kernel,
                          kernel.modules_dir.string(), join(plan.modules.assumed_built_in)));
     }
     WEDGE_CHECK(add_module_files(plan.tree, kernel.modules_dir, kernel.release, plan.modules));
-  } else if (!request.boot_modules.empty() || !request.extra_modules.empty()) {
-    report(progress, fmt::format("modules: none in the image; the kernel must have built in: {}",
-                                 join(request.boot_modules) + " " + join(request.extra_modules)));
+  } else {
+    report(progress,
+           fmt::format("modules: none in the image; the kernel must have built in: {}",
+                       join(boot_modules(request.nic_driver)) + " " + join(request.extra_modules)));
   }
   plan.tree.add_bytes(kModulesLoadPath, format_modules_load(kernel.release, plan.modules.boot));
   return plan;
@@ -215,10 +216,13 @@ Result<GuestImage> build_into_cache(Plan& plan, const KernelFiles& kernel,
 
 }  // namespace
 
-std::vector<std::string> default_boot_modules(const std::string& nic_driver) {
-  return {"virtio_pci", "virtio_console", nic_driver, "virtio_balloon",
-          // exposes QEMU's vmcoreinfo device, so memory dumps name their kernel
-          "qemu_fw_cfg"};
+std::vector<std::string> boot_modules(const std::string& nic_driver) {
+  std::vector<std::string> modules = {"virtio_pci", "virtio_console", nic_driver, "virtio_balloon",
+                                      // exposes QEMU's vmcoreinfo device, so memory dumps name
+                                      // their kernel
+                                      "qemu_fw_cfg"};
+  std::erase(modules, std::string());
+  return modules;
 }
 
 std::vector<std::string> default_extra_modules() { return {"nbd"}; }
@@ -238,8 +242,8 @@ Result<GuestImage> build_image(const ImageRequest& request, const ProgressFn& pr
   report(progress, fmt::format("modules: boot {}; in image {}",
                                join(boot_module_names(plan->modules)), plan->modules.paths.size()));
 
-  ManifestHeader header{kernel->release, "", request.boot_modules, request.extra_modules,
-                        request.tools};
+  ManifestHeader header{kernel->release, "", boot_modules(request.nic_driver),
+                        request.extra_modules, request.tools};
   WEDGE_TRY(std::string manifest, build_manifest(header, kernel->kernel, plan->tree));
   WEDGE_TRY(std::string hash, sha256_hex(manifest));
   fs::path images = root / "images";

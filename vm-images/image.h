@@ -22,10 +22,10 @@ namespace wedge::image {
 
 // The driver of the guest's network card when the scenario names none (virtio-net).
 inline constexpr char kDefaultNicDriver[] = "virtio_net";
-// Modules the agent loads at boot, before it opens its channel (see modules.load below), with
-// nic_driver for the network card: default_boot_modules("e1000") loads e1000 where the default
-// loads virtio_net.
-std::vector<std::string> default_boot_modules(const std::string& nic_driver = kDefaultNicDriver);
+// Modules the agent loads at boot, in order, before it opens its channel (see modules.load
+// below), with nic_driver for the network card: boot_modules("e1000") loads e1000 where the
+// default loads virtio_net. A request's list is boot_modules(request.nic_driver).
+std::vector<std::string> boot_modules(const std::string& nic_driver = kDefaultNicDriver);
 // Modules put in the image for scenarios to load on demand with `modprobe` (nbd, ...).
 std::vector<std::string> default_extra_modules();
 // Host programs copied into the image with their shared libraries.
@@ -39,10 +39,9 @@ struct ImageRequest {
   // With a custom kernel: a directory holding lib/modules/<release> (INSTALL_MOD_PATH), or
   // empty for a kernel with everything built in.
   std::filesystem::path modules_dir;
-  // Module names ('-' and '_' alike); a boot entry may add parameters: "nbd nbds_max=4".
-  std::vector<std::string> boot_modules = default_boot_modules();
-  // The network card's driver (one of boot_modules): a kernel that has it neither built in nor
-  // as a module is an error naming both, before anything is built. Empty: not checked.
+  // The network card's driver, loaded at boot with the others (boot_modules(nic_driver)): a
+  // kernel that has it neither built in nor as a module is an error naming both, before
+  // anything is built. Empty: not checked, and not loaded.
   std::string nic_driver = kDefaultNicDriver;
   std::vector<std::string> extra_modules = default_extra_modules();
   std::vector<std::string> tools = default_tools();

@@ -10,6 +10,7 @@
 #include "harness/cli/doctor_command.h"
 #include "harness/cli/findings_command.h"
 #include "harness/cli/gc_command.h"
+#include "harness/cli/help_command.h"
 #include "harness/cli/image_command.h"
 #include "harness/cli/kernel_command.h"
 #include "harness/cli/matrix_command.h"
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   commands.push_back(add_report_command(app));
   commands.push_back(add_bisect_command(app));
   commands.push_back(add_kernel_command(app));
+  commands.push_back(add_help_command(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -32,7 +32,8 @@ inline constexpr std::array kStorageUses = {StorageUse::kSwap, StorageUse::kFs,
                                             StorageUse::kDevice};
 
 // What runs in the guest while wedge watches ([workload] kind); one line each in
-// workload_kind_list.h, one file each in harness/workload_kinds/ (workload_registry.h).
+// workload_kind_list.h, its keys declared in harness/config/workload_kinds/ (workload_kind.h) and
+// run by harness/workload_kinds/ (workload_registry.h).
 enum class WorkloadKind {
 #define WEDGE_WORKLOAD_ENUM(e, file, name) e,
   WEDGE_WORKLOAD_KINDS(WEDGE_WORKLOAD_ENUM)

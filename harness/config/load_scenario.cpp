@@ -13,6 +13,7 @@
 #include "harness/config/fault_table.h"
 #include "harness/config/sysctl_keys.h"
 #include "harness/config/table_reader.h"
+#include "harness/config/workload_table.h"
 #include "harness/util/files.h"
 #include "harness/util/text.h"
 
@@ -108,81 +109,6 @@ Status read_storage(const toml::table& root, const fs::path& file, StorageConfig
         "{}: [storage] server_io_flusher applies to the nbd-server inside the guest "
         "(transport = \"nbd-loopback\") only",
         where(file, r.node_of("server_io_flusher")->source()));
-  }
-  return ok_status();
-}
-
-// Whether path (which exists) is inside dir once symlinks are resolved.
-bool inside(const fs::path& path, const fs::path& dir) {
-  std::error_code ec;
-  fs::path real = fs::canonical(path, ec);
-  if (ec) return false;
-  fs::path base = fs::canonical(dir, ec);
-  if (ec) return false;
-  auto [end, ignored] = std::mismatch(base.begin(), base.end(), real.begin(), real.end());
-  return end == base.end();
-}
-
-Status read_workload(const toml::table& root, const fs::path& file, const LoadOptions& options,
-                     WorkloadConfig* workload) {
-  WEDGE_TRY(const toml::table* table, subtable(root, "workload", file));
-  if (!table) return ok_status();
-  workload->line = static_cast<int>(table->source().begin.line);
-  TableReader r(*table, "workload", file);
-  WEDGE_CHECK(get_kind(r, "kind", &workload->kind, workload_kind_names(), parse_workload_kind));
-  WEDGE_CHECK(r.get_int("size_mib", &workload->size_mib, 1, 1024 * 1024));
-  WEDGE_CHECK(r.get_bool("verify", &workload->verify));
-  WEDGE_CHECK(r.get_string_list("argv", &workload->argv));
-  std::vector<std::string> files;
-  WEDGE_CHECK(r.get_string_list("files", &files));
-  WEDGE_CHECK(r.get_string_list("args", &workload->args));
-  std::string job;
-  WEDGE_CHECK(r.get_string("job", &job));
-  WEDGE_CHECK(r.get_int("writers", &workload->writers, 1, 64));
-  WEDGE_CHECK(r.get_bool("same_file", &workload->same_file));
-  WEDGE_CHECK(r.get_bool("remount", &workload->remount));
-  WEDGE_CHECK(r.get_int("pause_before_verify_s", &workload->pause_before_verify_s, 0, 3600));
-  for (const auto& [key, node] : *table) {  // the kind's own numbers: it checks them
-    const std::string k(key.str());
-    if (!node.is_number() || r.asked(k)) continue;
-    double value = 0;
-    WEDGE_CHECK(r.get_double(k.c_str(), &value, -1e18, 1e18));
-    workload->params.push_back({k, value, node.is_integer()});
-  }
-  WEDGE_CHECK(r.reject_unknown());
-  for (const auto& [key, node] : *table) {
-    workload->keys.emplace_back(std::string(key.str()), static_cast<int>(node.source().begin.line));
-  }
-  fs::path base = file.has_parent_path() ? file.parent_path() : fs::path(".");
-  for (const std::string& f : files) {
-    fs::path p = fs::path(f).is_absolute() ? fs::path(f) : base / f;
-    std::error_code ec;
-    if (!fs::is_regular_file(p, ec)) {
-      return make_error("{}: [workload] files: {} is not a readable file",
-                        where(file, r.node_of("files")->source()), p.string());
-    }
-    if (!options.allow_outside_files && !inside(p, base)) {
-      return make_error(
-          "{}: [workload] files: {} is outside the scenario's folder {} (copy it there, or "
-          "pass --allow-outside-files)",
-          where(file, r.node_of("files")->source()), p.string(), base.string());
-    }
-    workload->files.push_back(p);
-  }
-  if (const toml::node* node = r.node_of("job")) {
-    fs::path p = fs::path(job).is_absolute() ? fs::path(job) : base / job;
-    std::error_code ec;
-    if (job.empty() || !fs::is_regular_file(p, ec)) {
-      return make_error("{}: [workload] job: {} is not a readable file",
-                        where(file, node->source()), p.string());
-    }
-    if (!options.allow_outside_files && !inside(p, base)) {
-      return make_error(
-          "{}: [workload] job: {} is outside the scenario's folder {} (copy it there, or pass "
-          "--allow-outside-files)",
-          where(file, node->source()), p.string(), base.string());
-    }
-    workload->job = p;
   }
   return ok_status();
 }
@@ -295,7 +221,7 @@ Result<Scenario> parse_scenario(std::string_view text, const fs::path& source_na
   }
   WEDGE_CHECK(read_guest(root, source_name, &s.guest));
   WEDGE_CHECK(read_storage(root, source_name, &s.storage));
-  WEDGE_CHECK(read_workload(root, source_name, options, &s.workload));
+  WEDGE_CHECK(read_workload(root, source_name, options.allow_outside_files, &s.workload));
   WEDGE_CHECK(read_limits(root, source_name, &s.limits));
   WEDGE_CHECK(read_memory(root, source_name, &s));
   WEDGE_CHECK(read_sysctl(root, source_name, &s));
@@ -370,38 +296,6 @@ std::string to_toml(const Scenario& s) {
   if (s.storage.server_memory_mib != StorageConfig{}.server_memory_mib) {
     storage.insert("server_memory_mib", s.storage.server_memory_mib);
   }
-  // The workload's keys as the file gave them (the kind's defaults apply again on load).
-  toml::table workload{{"kind", name_of(s.workload.kind)}};
-  auto strings = [](const auto& list) {
-    toml::array a;
-    for (const auto& item : list) a.push_back(fmt::format("{}", item));
-    return a;
-  };
-  for (const auto& [key, line] : s.workload.keys) {
-    const WorkloadConfig& w = s.workload;
-    if (key == "size_mib") workload.insert(key, w.size_mib);
-    if (key == "verify") workload.insert(key, w.verify);
-    if (key == "argv") workload.insert(key, strings(w.argv));
-    if (key == "files") {
-      std::vector<std::string> files;
-      for (const auto& f : w.files) files.push_back(f.string());
-      workload.insert(key, strings(files));
-    }
-    if (key == "args") workload.insert(key, strings(w.args));
-    if (key == "job") workload.insert(key, w.job.string());
-    if (key == "writers") workload.insert(key, w.writers);
-    if (key == "same_file") workload.insert(key, w.same_file);
-    if (key == "remount") workload.insert(key, w.remount);
-    if (key == "pause_before_verify_s") workload.insert(key, w.pause_before_verify_s);
-    for (const ParamValue& p : w.params) {
-      if (p.key != key) continue;
-      if (p.integer) {
-        workload.insert(key, static_cast<int64_t>(p.value));
-      } else {
-        workload.insert(key, p.value);
-      }
-    }
-  }
   toml::table memory;
   if (s.memory.max_mib) memory.insert("max_mib", s.memory.max_mib);
   if (s.memory.high_mib) memory.insert("high_mib", s.memory.high_mib);
@@ -417,8 +311,12 @@ std::string to_toml(const Scenario& s) {
                      {"oom_ok", s.limits.oom_ok},
                      {"recover", s.limits.recover},
                      {"timeout_is_failure", s.limits.timeout_is_failure}};
-  toml::table root{{"name", s.name},     {"description", s.description}, {"guest", guest},
-                   {"storage", storage}, {"workload", workload},         {"limits", limits}};
+  toml::table root{{"name", s.name},
+                   {"description", s.description},
+                   {"guest", guest},
+                   {"storage", storage},
+                   {"workload", workload_to_toml(s.workload)},
+                   {"limits", limits}};
   if (!memory.empty()) root.insert("memory", std::move(memory));
   if (!sysctl.empty()) root.insert("sysctl", std::move(sysctl));
   if (!s.faults.empty()) {

@@ -1,6 +1,7 @@
-// A kind's own keys, declared once: name, type, range, default and one doc line. The loader
-// reads a kind's table through its declaration (file:line errors), and to_toml, faults.jsonl
-// and the README's tables are written from it.
+// A fault kind's own keys, declared once: name, type, range, default and one doc line. The
+// loader reads a kind's table through its declaration (file:line errors), and to_toml,
+// faults.jsonl and the README's tables are written from it. (Workload kinds, whose keys are also
+// flags, lists and paths, declare theirs the same way with WorkloadKeySpec, workload_kind.h.)
 //
 //   inline const ParamSpec kDelayMs{.key = "delay_ms", .type = ParamType::kInt, .min = 1,
 //                                   .max = 600000, .doc = "added latency"};
@@ -32,7 +33,6 @@ struct ParamSpec {
 struct ParamValue {
   std::string key;
   double value = 0;
-  bool integer = true;  // written as a TOML integer (false: it was given as a float)
 };
 
 // "`delay_ms` (1..600000)", "`delay_ms` (default 200)": for tables of keys.

@@ -49,32 +49,37 @@ struct StorageConfig {
 // Where the storage ends up in the guest, for the workload.
 inline constexpr const char* kGuestMountPoint = "/mnt/wedge";
 
-// [workload]: what runs in the guest. Which keys each kind takes, and their defaults, is the
-// kind's own business (harness/workload_kinds/); the loader only reads and types them.
+// One key a [workload] table gave, typed by its kind's declaration (workload_kind.h).
+struct WorkloadValue {
+  std::string key;
+  long long number = 0;                   // an integer key; a flag is 1 or 0
+  std::vector<std::string> strings = {};  // a list as given; a path (one) or paths, resolved
+  int line = 0;                           // where the file gives it
+};
+
+// [workload]: what runs in the guest. Which keys each kind takes, their types and defaults, is
+// the kind's own declaration (harness/config/workload_kinds/, workload_kind.h); this holds only
+// what every workload has (its kind, where it was given) and the keys given, read generically
+// through that declaration. No per-kind fields: the runner reads none of them (a kind hands its
+// host files to the image through its WorkloadEntry), so a new key is one line in its kind.
 struct WorkloadConfig {
   WorkloadKind kind = WorkloadKind::kSwapHog;
-  int size_mib = 600;  // swap-hog: memory touched; large-file, writers: bytes written in total
-  bool verify = true;  // read everything back and check the pattern
-  std::vector<std::string> argv;             // command: the program and its arguments (no shell)
-  std::vector<std::filesystem::path> files;  // command: host files copied to /extra in the guest
-  std::vector<std::string> args;             // mke2fs, fio: options passed through
-  std::filesystem::path job;                 // fio: the user's job file, copied to /extra
-  int writers = 4;                           // concurrent-writers: processes writing at once
-  bool same_file = false;                    // concurrent-writers: interleaved regions of one file
-  bool remount = false;           // umount and mount again before verifying (defeats the cache)
-  int pause_before_verify_s = 0;  // hold between write and read-back (outside tampering)
-  int line = 0;                   // where [workload] starts (0: not given)
-  // Numeric keys no other kind reads, as given: the kind declares them (its WorkloadEntry) and
-  // checks them; the loader only keeps them.
-  std::vector<ParamValue> params;
-  // The keys the table gave and their lines, for the kind's own file:line checks.
-  std::vector<std::pair<std::string, int>> keys;
-  [[nodiscard]] int line_of(std::string_view key) const {
-    for (const auto& [k, l] : keys) {
-      if (k == key) return l;
-    }
-    return 0;
-  }
+  int line = 0;                       // where [workload] starts (0: not given)
+  int kind_line = 0;                  // where kind is given (0: not given, swap-hog)
+  std::vector<WorkloadValue> values;  // the keys given besides kind, in declared order
+
+  // A key as given, else the kind's declared default (0, false or empty when it declares none):
+  // workload.integer("size_mib"), workload.flag("verify"), workload.path("job").
+  [[nodiscard]] long long number(std::string_view key) const;
+  [[nodiscard]] int integer(std::string_view key) const { return static_cast<int>(number(key)); }
+  [[nodiscard]] bool flag(std::string_view key) const { return number(key) != 0; }
+  [[nodiscard]] std::vector<std::string> strings(std::string_view key) const;
+  [[nodiscard]] std::filesystem::path path(std::string_view key) const;
+  [[nodiscard]] std::vector<std::filesystem::path> paths(std::string_view key) const;
+  // Where key is given ("kind" too); 0 when it is not.
+  [[nodiscard]] int line_of(std::string_view key) const;
+  [[nodiscard]] bool given(std::string_view key) const { return line_of(key) != 0; }
+  [[nodiscard]] const WorkloadValue* find(std::string_view key) const;
 };
 
 // [memory]: caps applied before the workload starts. The cgroup ones are set on

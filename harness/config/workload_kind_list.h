@@ -1,7 +1,9 @@
 // The registry of workload kinds: one line per kind. X(Enum, file, "name") makes the
-// WorkloadKind enum value and its scenario name (kinds.h) and finds the kind's WorkloadEntry
-// (<file>_workload() in harness/workload_kinds/<file>_workload.cpp, through workload_registry.cpp).
-// A new kind is its file, this line and its tests. The order is the order of names in messages.
+// WorkloadKind enum value and its scenario name (kinds.h), finds the kind's declaration of its
+// keys (<file>_workload_kind() in harness/config/workload_kinds/<file>.cpp, through
+// workload_kind.h) and its WorkloadEntry (<file>_workload() in
+// harness/workload_kinds/<file>_workload.cpp, through workload_registry.cpp). A new kind is its
+// two files, this line and its tests. The order is the order of names in messages and tables.
 #pragma once
 
 // clang-format off

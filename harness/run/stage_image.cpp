@@ -27,7 +27,6 @@ Result<ImageOutput> build_run_image(RunContext& ctx, const ImageInput& input,
   req.kernel = scenario.guest.kernel;
   req.modules_dir = scenario.guest.modules;
   req.nic_driver = config::nic_driver(scenario.guest.nic);
-  req.boot_modules = image::default_boot_modules(req.nic_driver);
   req.agent_binary = image::default_agent_path();
   req.cache_dir = ctx.options.cache_dir;
   storage::ImageNeeds needs = storage_image_needs(scenario, *input.transport);
@@ -53,10 +52,8 @@ Result<ImageOutput> build_run_image(RunContext& ctx, const ImageInput& input,
 
 Status add_workload_files(RunContext& ctx, const ImageInput& input, ImageOutput& out) {
   const config::Scenario& scenario = ctx.scenario;
-  std::vector<fs::path> host_files = scenario.workload.files;
-  if (input.workload->host_files) {
-    for (const fs::path& f : input.workload->host_files(scenario)) host_files.push_back(f);
-  }
+  std::vector<fs::path> host_files;
+  if (input.workload->host_files) host_files = input.workload->host_files(scenario);
   if (!host_files.empty()) {
     std::vector<image::ExtraFile> extras;
     for (const auto& f : host_files) extras.push_back({f, "/extra/" + f.filename().string()});

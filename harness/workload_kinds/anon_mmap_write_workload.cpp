@@ -10,10 +10,10 @@ namespace {
 
 // Not given: three times the guest's RAM.
 int size_of(const config::Scenario& s) {
-  return s.workload.line_of("size_mib") ? s.workload.size_mib : 3 * s.guest.memory_mib;
+  return s.workload.given("size_mib") ? s.workload.integer("size_mib") : 3 * s.guest.memory_mib;
 }
 
-int processes_of(const config::Scenario& s) { return static_cast<int>(param(s, "processes")); }
+int processes_of(const config::Scenario& s) { return s.workload.integer("processes"); }
 
 Status validate(const config::Scenario& s) {
   WEDGE_CHECK(require_use(s, config::StorageUse::kSwap));
@@ -31,37 +31,22 @@ Status validate(const config::Scenario& s) {
 
 Result<std::vector<std::string>> argv(const config::Scenario& s, const storage::InUse&) {
   const int processes = processes_of(s);
-  std::vector<std::string> out = {
-      kHogPath,     "mmap-write",
-      "--procs",    std::to_string(processes),
-      "--mib",      std::to_string(size_of(s) / processes),
-      "--passes",   std::to_string(static_cast<int>(param(s, "passes"))),
-      "--step-mib", "8"};
-  if (s.workload.verify) out.push_back("--verify");
+  std::vector<std::string> out = {kHogPath,     "mmap-write",
+                                  "--procs",    std::to_string(processes),
+                                  "--mib",      std::to_string(size_of(s) / processes),
+                                  "--passes",   std::to_string(s.workload.integer("passes")),
+                                  "--step-mib", "8"};
+  if (s.workload.flag("verify")) out.push_back("--verify");
   return out;
 }
 
 }  // namespace
 
 const WorkloadEntry& anon_mmap_write_workload() {
-  static const WorkloadEntry entry{
-      .kind = config::WorkloadKind::kAnonMmapWrite,
-      .keys = {"size_mib", "verify"},
-      .params = {{.key = "processes",
-                  .type = config::ParamType::kInt,
-                  .min = 1,
-                  .max = 64,
-                  .default_value = 4,
-                  .doc = "processes mapping and writing at once"},
-                 {.key = "passes",
-                  .type = config::ParamType::kInt,
-                  .min = 1,
-                  .max = 1000,
-                  .default_value = 2,
-                  .doc = "times each process writes and reads back its memory"}},
-      .validate = validate,
-      .argv = argv,
-      .parse_progress = agent::parse_measure_line};
+  static const WorkloadEntry entry{.kind = config::WorkloadKind::kAnonMmapWrite,
+                                   .validate = validate,
+                                   .argv = argv,
+                                   .parse_progress = agent::parse_measure_line};
   return entry;
 }
 

@@ -7,7 +7,7 @@ namespace wedge::workloads {
 namespace {
 
 Status validate(const config::Scenario& s) {
-  const auto& argv = s.workload.argv;
+  const std::vector<std::string> argv = s.workload.strings("argv");
   if (argv.empty()) {
     return make_error("{}: [workload] kind = \"command\" needs argv = [\"/path\", ...]",
                       where(s, "kind"));
@@ -26,7 +26,7 @@ void replace_all(std::string& s, std::string_view what, const std::string& with)
 }
 
 Result<std::vector<std::string>> argv(const config::Scenario& s, const storage::InUse& in_use) {
-  std::vector<std::string> out = s.workload.argv;
+  std::vector<std::string> out = s.workload.strings("argv");
   for (std::string& a : out) {
     if (a.find("{device}") != std::string::npos && in_use.device.empty()) {
       return make_error("{}: [workload] argv uses {{device}} but the storage has no block device",
@@ -42,13 +42,17 @@ Result<std::vector<std::string>> argv(const config::Scenario& s, const storage::
   return out;
 }
 
+std::vector<std::filesystem::path> host_files(const config::Scenario& s) {
+  return s.workload.paths("files");
+}
+
 }  // namespace
 
 const WorkloadEntry& command_workload() {
   static const WorkloadEntry entry{.kind = config::WorkloadKind::kCommand,
-                                   .keys = {"argv", "files"},
                                    .validate = validate,
-                                   .argv = argv};
+                                   .argv = argv,
+                                   .host_files = host_files};
   return entry;
 }
 

@@ -15,7 +15,7 @@ constexpr const char* kFioPath = "/usr/bin/fio";
 constexpr const char* kResultPath = "/tmp/wedge-fio.json";
 
 Status validate(const config::Scenario& s) {
-  if (s.workload.job.empty()) {
+  if (s.workload.path("job").empty()) {
     return make_error("{}: [workload] kind = \"fio\" needs job = \"path/to/job.fio\"",
                       where(s, "kind"));
   }
@@ -35,7 +35,7 @@ storage::ImageNeeds image_needs(const config::Scenario&) {
 }
 
 std::vector<std::filesystem::path> host_files(const config::Scenario& s) {
-  return {s.workload.job};
+  return {s.workload.path("job")};
 }
 
 void replace_all(std::string& s, std::string_view what, const std::string& with) {
@@ -50,7 +50,7 @@ Result<std::vector<std::string>> argv(const config::Scenario& s, const storage::
   std::vector<std::string> out = {
       kFioPath,       "--output-format=json", std::string("--output=") + kResultPath,
       "--eta=always", "--eta-interval=500ms", "--eta-newline=1s"};
-  for (std::string a : s.workload.args) {
+  for (std::string a : s.workload.strings("args")) {
     if (a.find("{device}") != std::string::npos && in_use.device.empty()) {
       return make_error("{}: [workload] args use {{device}} but the storage has no block device",
                         where(s, "args"));
@@ -63,7 +63,7 @@ Result<std::vector<std::string>> argv(const config::Scenario& s, const storage::
     replace_all(a, "{mount}", in_use.mount_point);
     out.push_back(std::move(a));
   }
-  out.push_back("/extra/" + s.workload.job.filename().string());
+  out.push_back("/extra/" + s.workload.path("job").filename().string());
   return out;
 }
 
@@ -196,7 +196,6 @@ nlohmann::json summarize_fio_json(std::string_view text) {
 
 const WorkloadEntry& fio_workload() {
   static const WorkloadEntry entry{.kind = config::WorkloadKind::kFio,
-                                   .keys = {"job", "args"},
                                    .validate = validate,
                                    .image_needs = image_needs,
                                    .argv = argv,

@@ -8,7 +8,7 @@ namespace wedge::workloads {
 namespace {
 
 int size_of(const config::Scenario& s) {
-  return s.workload.line_of("size_mib") ? s.workload.size_mib : 2 * s.guest.memory_mib;
+  return s.workload.given("size_mib") ? s.workload.integer("size_mib") : 2 * s.guest.memory_mib;
 }
 
 Status validate(const config::Scenario& s) {
@@ -23,13 +23,11 @@ Result<std::vector<std::string>> argv(const config::Scenario& s, const storage::
 }  // namespace
 
 const WorkloadEntry& large_file_workload() {
-  static const WorkloadEntry entry{
-      .kind = config::WorkloadKind::kLargeFile,
-      .keys = {"size_mib", "verify", "remount", "pause_before_verify_s"},
-      .validate = validate,
-      .argv = argv,
-      .parse_progress = agent::parse_measure_line,
-      .reports_findings = true};
+  static const WorkloadEntry entry{.kind = config::WorkloadKind::kLargeFile,
+                                   .validate = validate,
+                                   .argv = argv,
+                                   .parse_progress = agent::parse_measure_line,
+                                   .reports_findings = true};
   return entry;
 }
 

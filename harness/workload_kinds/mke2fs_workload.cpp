@@ -15,7 +15,7 @@ constexpr const char* kImageName = "mke2fs.img";
 
 // use = "fs": the image file's size; the storage less the room require_room keeps.
 int image_mib(const config::Scenario& s) {
-  return s.workload.line_of("size_mib") ? s.workload.size_mib : s.storage.size_mib - 64;
+  return s.workload.given("size_mib") ? s.workload.integer("size_mib") : s.storage.size_mib - 64;
 }
 
 Status validate(const config::Scenario& s) {
@@ -26,7 +26,7 @@ Status validate(const config::Scenario& s) {
         where(s, "kind"));
   }
   if (s.storage.use == config::StorageUse::kDevice) {
-    if (s.workload.line_of("size_mib")) {
+    if (s.workload.given("size_mib")) {
       return make_error(
           "{}: [workload] size_mib: mke2fs on use = \"device\" formats the whole device "
           "(set [storage] size_mib)",
@@ -39,7 +39,7 @@ Status validate(const config::Scenario& s) {
     }
     WEDGE_CHECK(require_room(s, image_mib(s)));
   }
-  for (const std::string& a : s.workload.args) {
+  for (const std::string& a : s.workload.strings("args")) {
     if (!a.empty() && a[0] == '/') {
       return make_error(
           "{}: [workload] args: \"{}\": the device or image is added by wedge, give options "
@@ -66,7 +66,8 @@ Result<std::vector<std::string>> argv(const config::Scenario& s, const storage::
     out.insert(out.end(), {"--device", target});
   }
   out.insert(out.end(), {"--", mke2fs.string()});
-  out.insert(out.end(), s.workload.args.begin(), s.workload.args.end());
+  const std::vector<std::string> args = s.workload.strings("args");
+  out.insert(out.end(), args.begin(), args.end());
   out.push_back(target);
   // mke2fs creates a regular file that does not exist yet when given its size.
   if (s.storage.use == config::StorageUse::kFs) out.push_back(std::to_string(image_mib(s)) + "M");
@@ -77,7 +78,6 @@ Result<std::vector<std::string>> argv(const config::Scenario& s, const storage::
 
 const WorkloadEntry& mke2fs_workload() {
   static const WorkloadEntry entry{.kind = config::WorkloadKind::kMke2fs,
-                                   .keys = {"args", "size_mib"},
                                    .validate = validate,
                                    .image_needs = image_needs,
                                    .argv = argv,

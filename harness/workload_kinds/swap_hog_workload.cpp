@@ -8,18 +8,18 @@ namespace {
 
 Status validate(const config::Scenario& s) {
   if (s.storage.use == config::StorageUse::kSwap && !s.storage.raid1 &&
-      s.workload.size_mib >= s.guest.memory_mib + s.storage.size_mib) {
+      s.workload.integer("size_mib") >= s.guest.memory_mib + s.storage.size_mib) {
     return make_error(
         "{}: [workload] size_mib = {} cannot fit in guest memory ({} MiB) plus swap ({} MiB)",
-        s.source.string(), s.workload.size_mib, s.guest.memory_mib, s.storage.size_mib);
+        s.source.string(), s.workload.integer("size_mib"), s.guest.memory_mib, s.storage.size_mib);
   }
   return ok_status();
 }
 
 Result<std::vector<std::string>> argv(const config::Scenario& s, const storage::InUse&) {
-  std::vector<std::string> out = {kHogPath,     "hog", "--mib", std::to_string(s.workload.size_mib),
-                                  "--step-mib", "8"};
-  if (s.workload.verify) out.push_back("--verify");
+  std::vector<std::string> out = {
+      kHogPath, "hog", "--mib", std::to_string(s.workload.integer("size_mib")), "--step-mib", "8"};
+  if (s.workload.flag("verify")) out.push_back("--verify");
   return out;
 }
 
@@ -27,7 +27,6 @@ Result<std::vector<std::string>> argv(const config::Scenario& s, const storage::
 
 const WorkloadEntry& swap_hog_workload() {
   static const WorkloadEntry entry{.kind = config::WorkloadKind::kSwapHog,
-                                   .keys = {"size_mib", "verify"},
                                    .validate = validate,
                                    .argv = argv,
                                    .parse_progress = agent::parse_measure_line};

@@ -1,8 +1,10 @@
 // The Workload seam: everything one kind of guest workload is, as a registry entry keyed by
-// config::WorkloadKind (workload_registry.h), one file per kind. A workload says which
-// [workload] keys it takes and checks them (file:line errors), what the image needs, prepares
-// the guest through GuestOps, gives the argv the agent runs, and turns its output lines into
-// the generic progress measure the detector and the progress line use.
+// config::WorkloadKind (workload_registry.h), one file per kind. Its [workload] keys are
+// declared in harness/config/workload_kinds/<kind>.cpp (typed, ranged and defaulted at load,
+// config/workload_kind.h); here a workload checks them against the rest of the scenario
+// (file:line errors), says what the image needs, prepares the guest through GuestOps, gives the
+// argv the agent runs, and turns its output lines into the generic progress measure the
+// detector and the progress line use.
 //
 //   const workloads::WorkloadEntry& w = workloads::workload_entry(scenario.workload.kind);
 //   image_needs.add(w.image_needs(scenario));
@@ -34,13 +36,6 @@ inline constexpr const char* kWatchPath = "/bin/wedge-watch";
 
 struct WorkloadEntry {
   config::WorkloadKind kind;
-  // [workload] keys the kind takes besides `kind` (of the ones every kind reads: size_mib,
-  // verify, argv, files, args, job, writers, same_file, remount, pause_before_verify_s); any
-  // other key given is an error.
-  std::vector<std::string> keys;
-  // Its own numeric keys, declared here alone (name, type, range, default, doc): the loader
-  // keeps them as given, check_workload checks them, param() reads them.
-  std::vector<config::ParamSpec> params = {};
   // Kind-specific checks (storage use, sizes); errors name the file and line. May be null.
   Status (*validate)(const config::Scenario&) = nullptr;
   // Tools and modules the image needs for it. May be null.
@@ -52,7 +47,7 @@ struct WorkloadEntry {
   std::optional<agent::Measure> (*parse_progress)(std::string_view line) = nullptr;
   // It prints "finding data_loss|io_error ..." lines (agent/progress.h) when data goes wrong.
   bool reports_findings = false;
-  // Host files it copies to /extra/<name> besides [workload] files (fio's job file). May be null.
+  // Host files it copies to /extra/<name> (command's files, fio's job file). May be null.
   std::vector<std::filesystem::path> (*host_files)(const config::Scenario&) = nullptr;
   // A guest file holding the workload's own result (fio's JSON), read once it has exited (at
   // most kResultFileMaxBytes) and turned by parse_result into guest.workload.result in
@@ -62,9 +57,6 @@ struct WorkloadEntry {
 };
 
 inline constexpr size_t kResultFileMaxBytes = 1 << 20;
-
-// A numeric key the kind declares in WorkloadEntry::params: as given, else its default.
-[[nodiscard]] double param(const config::Scenario& s, std::string_view key);
 
 // "file.toml:12: " for a [workload] key (or the table when the key was not given).
 [[nodiscard]] std::string where(const config::Scenario& s, std::string_view key);

@@ -1,8 +1,6 @@
-// The workload registry (generated from workload_kind_list.h), the key check, and helpers the
-// file workloads share.
+// The workload registry (generated from workload_kind_list.h), the load-time check, and helpers
+// the file workloads share.
 #include "harness/workload_kinds/workload_registry.h"
-
-#include <algorithm>
 
 namespace wedge::workloads {
 
@@ -22,37 +20,6 @@ const WorkloadEntry& workload_entry(config::WorkloadKind kind) {
   return swap_hog_workload();
 }
 
-double param(const config::Scenario& s, std::string_view key) {
-  for (const config::ParamValue& p : s.workload.params) {
-    if (p.key == key) return p.value;
-  }
-  for (const config::ParamSpec& p : workload_entry(s.workload.kind).params) {
-    if (key == p.key) return p.default_value.value_or(0);
-  }
-  return 0;
-}
-
-namespace {
-
-// The kind's own numeric keys: integers where it says so, inside its range.
-Status check_params(const config::Scenario& s, const WorkloadEntry& entry) {
-  for (const config::ParamValue& given : s.workload.params) {
-    for (const config::ParamSpec& p : entry.params) {
-      if (given.key != p.key) continue;
-      if (p.type == config::ParamType::kInt && !given.integer) {
-        return make_error("{}: [workload] {} must be an integer", where(s, p.key), p.key);
-      }
-      if (given.value < p.min || given.value > p.max) {
-        return make_error("{}: [workload] {} = {}: must be between {} and {}", where(s, p.key),
-                          p.key, given.value, p.min, p.max);
-      }
-    }
-  }
-  return ok_status();
-}
-
-}  // namespace
-
 std::string where(const config::Scenario& s, std::string_view key) {
   int line = s.workload.line_of(key);
   if (line == 0) line = s.workload.line;
@@ -61,17 +28,6 @@ std::string where(const config::Scenario& s, std::string_view key) {
 
 Status check_workload(const config::Scenario& s) {
   const WorkloadEntry& entry = workload_entry(s.workload.kind);
-  std::vector<std::string> takes = entry.keys;
-  for (const config::ParamSpec& p : entry.params) takes.emplace_back(p.key);
-  for (const auto& [key, line] : s.workload.keys) {
-    if (key == "kind") continue;
-    if (std::find(takes.begin(), takes.end(), key) == takes.end()) {
-      return make_error("{}:{}: [workload] kind = \"{}\" takes no {} (it takes: {})",
-                        s.source.string(), line, config::name_of(s.workload.kind), key,
-                        takes.empty() ? "nothing else" : fmt::format("{}", fmt::join(takes, ", ")));
-    }
-  }
-  WEDGE_CHECK(check_params(s, entry));
   if (entry.validate) WEDGE_CHECK(entry.validate(s));
   return ok_status();
 }
@@ -97,12 +53,12 @@ std::vector<std::string> writer_argv(const config::Scenario& s, const storage::I
                                    "--mib",     std::to_string(mib),
                                    "--writers", std::to_string(writers)};
   if (same_file) argv.push_back("--same-file");
-  if (w.verify) argv.push_back("--verify");
-  if (w.pause_before_verify_s > 0) {
+  if (w.flag("verify")) argv.push_back("--verify");
+  if (const int pause_s = w.integer("pause_before_verify_s"); pause_s > 0) {
     argv.push_back("--pause-s");
-    argv.push_back(std::to_string(w.pause_before_verify_s));
+    argv.push_back(std::to_string(pause_s));
   }
-  if (w.remount) {
+  if (w.flag("remount")) {
     argv.push_back("--remount");
     if (!in_use.device.empty()) {
       argv.push_back("--device");

@@ -11,7 +11,8 @@ namespace wedge::workloads {
 
 [[nodiscard]] const WorkloadEntry& workload_entry(config::WorkloadKind kind);
 
-// Rejects keys the kind does not take and whatever its own validate rejects (file:line).
+// Whatever the kind's own validate rejects (file:line); its keys were typed and checked against
+// its declaration when the scenario loaded.
 [[nodiscard]] Status check_workload(const config::Scenario& scenario);
 
 }  // namespace wedge::workloads

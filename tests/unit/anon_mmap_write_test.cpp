@@ -40,8 +40,8 @@ TEST(AnonMmapWrite, DefaultsAreFourProcessesTwoPassesThreeTimesRam) {
   auto s = load(with_workload(""));
   ASSERT_TRUE(s.ok()) << s.error().message();
   EXPECT_EQ(s->workload.kind, config::WorkloadKind::kAnonMmapWrite);
-  EXPECT_EQ(param(*s, "processes"), 4);
-  EXPECT_EQ(param(*s, "passes"), 2);
+  EXPECT_EQ(s->workload.integer("processes"), 4);
+  EXPECT_EQ(s->workload.integer("passes"), 2);
   // 3 x 256 MiB over 4 processes.
   EXPECT_EQ(argv_of(*s),
             "/bin/wedge-hog mmap-write --procs 4 --mib 192 --passes 2 --step-mib 8 --verify");

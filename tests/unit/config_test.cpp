@@ -28,7 +28,7 @@ TEST(Config, BuiltinDefaultScenarioLoads) {
   EXPECT_EQ(s->storage.server, "nbd-server");
   EXPECT_EQ(s->storage.size_mib, 1024);
   EXPECT_EQ(s->workload.kind, WorkloadKind::kSwapHog);
-  EXPECT_EQ(s->workload.size_mib, 600);
+  EXPECT_EQ(s->workload.integer("size_mib"), 600);
   EXPECT_EQ(s->limits.duration_s, 300);
 }
 
@@ -153,8 +153,8 @@ TEST(Config, ScenarioAsRunKeepsWorkloadMemoryAndSysctl) {
   auto again = parse_scenario(to_toml(*s), "again.toml");
   ASSERT_TRUE(again.ok()) << again.error().message() << "\n" << to_toml(*s);
   EXPECT_EQ(again->workload.kind, WorkloadKind::kConcurrentWriters);
-  EXPECT_EQ(again->workload.writers, 3);
-  EXPECT_TRUE(again->workload.same_file);
+  EXPECT_EQ(again->workload.integer("writers"), 3);
+  EXPECT_TRUE(again->workload.flag("same_file"));
   EXPECT_EQ(again->memory.max_mib, 64);
   ASSERT_EQ(again->sysctl.size(), 1u);
   EXPECT_EQ(again->sysctl[0].value, 5);
@@ -169,9 +169,9 @@ TEST(Config, CommandFilesResolveRelativeToScenarioAndMustExist) {
       "[\"repro\"]\n";
   auto s = parse_scenario(text, dir->path() / "case.toml");
   ASSERT_TRUE(s.ok()) << s.error().message();
-  ASSERT_EQ(s->workload.files.size(), 1u);
-  EXPECT_EQ(s->workload.files[0], dir->path() / "repro");
-  EXPECT_EQ(s->workload.argv[1], "--fast");
+  ASSERT_EQ(s->workload.paths("files").size(), 1u);
+  EXPECT_EQ(s->workload.paths("files")[0], dir->path() / "repro");
+  EXPECT_EQ(s->workload.strings("argv")[1], "--fast");
 
   auto missing =
       parse_scenario("[workload]\nkind = \"command\"\nargv = [\"/extra/x\"]\nfiles = [\"nope\"]\n",
@@ -234,10 +234,10 @@ TEST(Config, FioJobResolvesRelativeToScenarioAndMustExist) {
   ASSERT_TRUE(write_file_atomic(dir->path() / "w.fio", "[w]\nrw=write\n").ok());
   auto s = parse_scenario("[workload]\nkind = \"fio\"\njob = \"w.fio\"\n", dir->path() / "c.toml");
   ASSERT_TRUE(s.ok()) << s.error().message();
-  EXPECT_EQ(s->workload.job, dir->path() / "w.fio");
+  EXPECT_EQ(s->workload.path("job"), dir->path() / "w.fio");
   auto again = parse_scenario(to_toml(*s), dir->path() / "again.toml");
   ASSERT_TRUE(again.ok()) << again.error().message();
-  EXPECT_EQ(again->workload.job, s->workload.job);
+  EXPECT_EQ(again->workload.path("job"), s->workload.path("job"));
   auto missing =
       parse_scenario("[workload]\nkind = \"fio\"\n\njob = \"nope.fio\"\n", dir->path() / "c.toml");
   ASSERT_FALSE(missing.ok());

@@ -175,6 +175,24 @@ TEST(WorkloadRegistry, FioNeedsAJobAndRunsItOnTheStorage) {
             at + ":6: [workload] args use {mount} but nothing is mounted (use = \"fs\")");
 }
 
+// The runner copies what host_files gives to /extra: command's files are its own key.
+TEST(WorkloadRegistry, CommandHandsItsFilesToTheImage) {
+  auto dir = TempDir::create("wedge-command-test");
+  ASSERT_TRUE(dir.ok());
+  ASSERT_TRUE(write_file_atomic(dir->path() / "repro", "#!/bin/sh\n").ok());
+  const WorkloadEntry& command = workload_entry(WorkloadKind::kCommand);
+  ASSERT_NE(command.host_files, nullptr);
+  auto s = config::parse_scenario(
+      "[workload]\nkind = \"command\"\nargv = [\"/extra/repro\"]\nfiles = [\"repro\"]\n",
+      dir->path() / "c.toml");
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  ASSERT_TRUE(check_workload(*s).ok());
+  EXPECT_EQ(command.host_files(*s), std::vector<std::filesystem::path>{dir->path() / "repro"});
+  auto bare = load("[workload]\nkind = \"command\"\nargv = [\"/bin/true\"]\n");
+  ASSERT_TRUE(bare.ok()) << bare.error().message();
+  EXPECT_TRUE(command.host_files(*bare).empty());
+}
+
 TEST(WorkloadRegistry, FioStatusLinesAreProgressInPermille) {
   auto parse = workload_entry(WorkloadKind::kFio).parse_progress;
   // What fio 3.33 prints with --eta=always --eta-newline: \r-separated updates on one line.
