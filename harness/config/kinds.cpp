@@ -37,6 +37,8 @@ const char* name_of(TransportKind kind) {
       return "nfs";
     case TransportKind::kNinep:
       return "9p";
+    case TransportKind::kNfsLoopback:
+      return "nfs-loopback";
   }
   return "?";
 }

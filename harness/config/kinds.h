@@ -17,10 +17,10 @@
 
 namespace wedge::config {
 
-enum class TransportKind { kNbd, kNbdLoopback, kIscsi, kNfs, kNinep };
-inline constexpr std::array kTransportKinds = {TransportKind::kNbd, TransportKind::kNbdLoopback,
+enum class TransportKind { kNbd, kNbdLoopback, kIscsi, kNfs, kNinep, kNfsLoopback };
+inline constexpr std::array kTransportKinds = {TransportKind::kNbd,   TransportKind::kNbdLoopback,
                                                TransportKind::kIscsi, TransportKind::kNfs,
-                                               TransportKind::kNinep};
+                                               TransportKind::kNinep, TransportKind::kNfsLoopback};
 
 // What the storage is used for in the guest.
 enum class StorageUse {
