@@ -13,6 +13,9 @@ namespace {
 
 constexpr const char* kBusybox = "/bin/busybox";
 constexpr const char* kNfsdFs = "/proc/fs/nfsd";
+constexpr const char* kEndGrace = "/proc/fs/nfsd/v4_end_grace";
+// nfs4_recoverydir(): where the legacy client tracking keeps a folder per client.
+constexpr const char* kRecoveryDir = "/var/lib/nfs/v4recovery";
 // rpc.mountd's anonymous user and group: nobody, nogroup.
 constexpr int kAnonId = 65534;
 
@@ -112,6 +115,10 @@ Result<KnfsdExport> start_knfsd(GuestOps& guest, const KnfsdConfig& c) {
     WEDGE_CHECK(run_step(guest, {kBusybox, "mount", "-t", "nfsd", "nfsd", kNfsdFs},
                          fmt::format("mounting the nfsd filesystem at {}", kNfsdFs)));
   }
+  // With a recovery directory, nfsd's legacy client tracking starts (there is no nfsdcld), and
+  // a server that tracks clients can be told its grace is over.
+  WEDGE_CHECK(run_step(guest, {kBusybox, "mkdir", "-p", kRecoveryDir},
+                       fmt::format("creating the NFSv4 recovery directory {}", kRecoveryDir)));
   for (const KnfsdWrite& w : knfsd_writes(c)) {
     WEDGE_CHECK(guest.write_file(w.path, w.data)
                     .context(fmt::format("knfsd: {}: writing {}", w.step, w.path)));
@@ -123,6 +130,12 @@ Result<KnfsdExport> start_knfsd(GuestOps& guest, const KnfsdConfig& c) {
         return tcp_listening(tcp, c.port);
       },
       guest.command_timeout(), fmt::format("knfsd: nfsd listening on TCP {}", c.port)));
+  // A fresh server has no client to wait for: every OPEN would wait out the grace otherwise.
+  // Not fatal: a kernel that refuses (no client tracking) ends it after grace_s.
+  if (auto ended = guest.write_file(kEndGrace, "Y\n"); !ended) {
+    guest.say(fmt::format("guest: knfsd: the NFSv4 grace runs its {} s ({})", c.grace_s,
+                          ended.error().message()));
+  }
   return KnfsdExport{c.export_root, "/"};
 }
 

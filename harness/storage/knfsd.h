@@ -97,8 +97,9 @@ struct KnfsdWrite {
 // config.export_root. Each failure names its step.
 [[nodiscard]] Status prepare_knfsd_disk(GuestOps& guest, const KnfsdConfig& config);
 
-// Mounts the nfsd filesystem, makes the writes of knfsd_writes, and waits until nfsd listens
-// on the TCP port. Each failure names its step.
+// Mounts the nfsd filesystem, makes the writes of knfsd_writes, waits until nfsd listens on
+// the TCP port, then ends the grace period (no client has state to reclaim from a server that
+// never ran). Each failure names its step.
 [[nodiscard]] Result<KnfsdExport> start_knfsd(GuestOps& guest, const KnfsdConfig& config);
 
 }  // namespace wedge::storage

@@ -75,17 +75,35 @@ TEST(KnfsdSetup, MakesTheFilesystemMountsNfsdAndWritesInOrder) {
   ASSERT_TRUE(exported.ok()) << exported.error().message();
   EXPECT_EQ(exported->client_path, "/");
   EXPECT_EQ(exported->server_root, "/srv/nfs");
-  ASSERT_EQ(guest.commands.size(), 4u);
+  ASSERT_EQ(guest.commands.size(), 5u);
   EXPECT_EQ(guest.commands[0].back(), "/dev/vda");
   EXPECT_NE(guest.commands[0][0].find("mke2fs"), std::string::npos);
   EXPECT_EQ(guest.commands[2], (std::vector<std::string>{"/bin/busybox", "mount", "-t", "ext4",
                                                          "/dev/vda", "/srv/nfs"}));
   EXPECT_EQ(guest.commands[3], (std::vector<std::string>{"/bin/busybox", "mount", "-t", "nfsd",
                                                          "nfsd", "/proc/fs/nfsd"}));
-  ASSERT_EQ(guest.written.size(), knfsd_writes(c).size());
-  EXPECT_EQ(guest.written.front().first, "/proc/fs/nfsd/versions");
+  EXPECT_EQ(guest.commands[4],
+            (std::vector<std::string>{"/bin/busybox", "mkdir", "-p", "/var/lib/nfs/v4recovery"}));
+  // knfsd_writes in order, then the grace ended once nfsd listens.
+  auto writes = knfsd_writes(c);
+  ASSERT_EQ(guest.written.size(), writes.size() + 1);
+  for (size_t i = 0; i < writes.size(); ++i) {
+    EXPECT_EQ(guest.written[i], (std::pair{writes[i].path, writes[i].data}));
+  }
   EXPECT_EQ(guest.written.back(),
-            (std::pair<std::string, std::string>{"/proc/fs/nfsd/threads", "8\n"}));
+            (std::pair<std::string, std::string>{"/proc/fs/nfsd/v4_end_grace", "Y\n"}));
+}
+
+// A kernel that will not end the grace early (no client tracking) costs grace_s, not the run.
+TEST(KnfsdSetup, GraceThatCannotEndEarlyIsSaidNotFatal) {
+  KnfsdGuest guest;
+  guest.failing = "/proc/fs/nfsd/v4_end_grace";
+  auto exported = start_knfsd(guest, KnfsdConfig{});
+  ASSERT_TRUE(exported.ok()) << exported.error().message();
+  ASSERT_FALSE(guest.said.empty());
+  EXPECT_EQ(guest.said.back(),
+            "guest: knfsd: the NFSv4 grace runs its 10 s (write /proc/fs/nfsd/v4_end_grace: "
+            "Device or resource busy)");
 }
 
 TEST(KnfsdSetup, EachFailureNamesItsStep) {
