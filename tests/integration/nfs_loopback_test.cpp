@@ -36,10 +36,10 @@ bool in_reclaim(const json& frames) {
 
 class NfsLoopbackTest : public test::TempDirTest {};
 
-// Measured on 6.1.0-57-cloud (tests/bench: 10 of 10 runs hung): the swap file is taken through
-// the mount, swap-out starts, and the guest wedges with an nfsd thread in direct reclaim
-// writing swap that only nfsd can write; the other nfsd threads wait on the swap file's inode
-// lock that thread holds. wedge calls it a deadlock with the stacks. A kernel that carries
+// Measured on 6.1.0-57-cloud (nfs-loopback-swap, 10 of 10 runs hung): the swap file is taken
+// through the mount, swap-out starts, and the guest wedges with an nfsd thread blocked in
+// direct reclaim writing swap that only nfsd can write, while the other nfsd threads wait on
+// the swap file's inode lock or the socket that thread holds. A kernel that carries
 // swap over a loopback NFS mount fails this test, and it then proves that instead.
 TEST_F(NfsLoopbackTest, SwapThroughItsOwnMountDeadlocksWithNfsdInReclaim) {
   const fs::path out = dir() / "run";
@@ -54,26 +54,28 @@ TEST_F(NfsLoopbackTest, SwapThroughItsOwnMountDeadlocksWithNfsdInReclaim) {
   EXPECT_TRUE(report["faults"].empty());
   EXPECT_EQ(report["server"]["name"], "knfsd in the guest (loopback NFSv4.1)");
 
-  // The swap really was the file on the loopback mount, and pages went out to it.
+  // The swap really was the file on the loopback mount, and the hog never got through: the
+  // wedge comes at the first swap-out (pswpout was 0 in 4 of 10 runs: no swap write completed).
   auto console = read_file(out / "console.log");
   ASSERT_TRUE(console.ok());
   EXPECT_NE(
       console->find(fmt::format("Adding {}k swap on /mnt/wedge/swapfile", kSwapFileMib * 1024 - 4)),
       std::string::npos)
       << "the kernel never took the swap file on the loopback mount";
-  EXPECT_GT(report["guest"]["pswpout"].get<uint64_t>(), 0u);
+  EXPECT_LT(report["guest"]["workload_progress_mib"].get<int64_t>(), kHogMib);
   // nfsd ran v4.1 only, without rpcbind: nothing failed to register.
   EXPECT_EQ(console->find("svc: failed to register"), std::string::npos);
 
   const json& hang = report["findings"][0];
   EXPECT_EQ(hang["kind"], "hang");
-  EXPECT_EQ(hang["subkind"], "deadlock");
+  // subkind is not asserted: of 10 runs, 5 were "livelock" only because the agent itself (init)
+  // was caught running in reclaim while it sent the traces; the nfsd stacks were the same.
   EXPECT_EQ(hang["title"].get<std::string>().rfind("INFO: task hung in ", 0), 0u) << hang["title"];
   bool nfsd_in_reclaim = false;
   for (const auto& g : hang["stacks"]) {
     bool nfsd = false;
     for (const auto& task : g["tasks"]) nfsd |= task.get<std::string>().rfind("nfsd:", 0) == 0;
-    nfsd_in_reclaim |= nfsd && in_reclaim(g["frames"]);
+    nfsd_in_reclaim |= nfsd && g["state"] == "D" && in_reclaim(g["frames"]);
   }
   EXPECT_TRUE(nfsd_in_reclaim) << "no nfsd thread in reclaim: " << hang["stacks"].dump(2);
   expect_nothing_leaked(out);
