@@ -51,10 +51,13 @@ int exit_code_for(Verdict verdict, bool timeout_is_failure) {
 std::string describe(const Finding& f) {
   std::string out = f.kind;
   if (!f.subkind.empty()) out += fmt::format(" ({})", f.subkind);
+  if (!f.guest.empty()) out += fmt::format(" in the {} guest", f.guest);
   out += " - " + f.title;
   std::vector<std::string> when;
-  if (f.onset_s) when.push_back(fmt::format("onset {:.1f} s", *f.onset_s));
-  if (f.detected_s) when.push_back(fmt::format("detected {:.1f} s", *f.detected_s));
+  // A server guest's times are its own kernel's uptime, not the run's clock.
+  const char* clock = f.guest.empty() ? "" : " of its uptime";
+  if (f.onset_s) when.push_back(fmt::format("onset {:.1f} s{}", *f.onset_s, clock));
+  if (f.detected_s) when.push_back(fmt::format("detected {:.1f} s{}", *f.detected_s, clock));
   if (f.during_fault) when.push_back("during an injected fault");
   if (f.console_silent_s && *f.console_silent_s >= 1) {
     when.push_back(fmt::format("console silent {:.0f} s", *f.console_silent_s));
@@ -62,6 +65,22 @@ std::string describe(const Finding& f) {
   if (!when.empty()) out += fmt::format(" ({})", fmt::join(when, ", "));
   return out;
 }
+
+namespace {
+
+nlohmann::json server_guests_json(const std::vector<ServerGuestRecord>& guests) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& g : guests) {
+    out.push_back({{"role", g.role},
+                   {"name", g.name},
+                   {"memory_mib", g.memory_mib},
+                   {"boot_s", g.boot_s},
+                   {"pinned_bytes", g.pinned_bytes}});
+  }
+  return out;
+}
+
+}  // namespace
 
 nlohmann::json finding_json(const Finding& f) {
   using nlohmann::json;
@@ -91,6 +110,7 @@ nlohmann::json finding_json(const Finding& f) {
               {"traces_s", optional(f.traces_s)}};
   if (!f.subkind.empty()) out["subkind"] = f.subkind;
   if (f.during_fault) out["during_fault"] = true;
+  if (!f.guest.empty()) out["guest"] = f.guest;
   if (f.console_silent_s) out["console_silent_s"] = *f.console_silent_s;
   if (f.data && f.data->from_kernel) {
     const reports::DataDetails& d = *f.data;
@@ -175,7 +195,8 @@ std::string JsonWriter::render(const RunReport& r) {
        {{"name", r.server.name},
         {"bytes_written", r.server.bytes_written},
         {"bytes_read", r.server.bytes_read},
-        {"connections", r.server.connections}}},
+        {"connections", r.server.connections},
+        {"guests", server_guests_json(r.server.guests)}}},
       {"versions",
        {{"kernel", r.kernel_release},
         {"qemu", r.qemu_version},

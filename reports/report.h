@@ -100,6 +100,8 @@ struct Finding {
   // (a wedged kernel usually goes quiet; a livelock may keep printing).
   std::optional<double> console_silent_s;
   std::optional<DataDetails> data;  // data_loss / io_error reported by the workload
+  // The guest it happened in: "" the guest under test; a server guest's role ("server").
+  std::string guest;
 };
 
 // An injected fault as it happened (host run time).
@@ -150,11 +152,21 @@ struct GuestNumbers {
   nlohmann::json workload_result;
 };
 
+// A server guest of the run (a kernel serving the storage): what it cost.
+struct ServerGuestRecord {
+  std::string role;  // "server", "server-leg1": its folder in the run directory
+  std::string name;  // the libvirt domain
+  int memory_mib = 0;
+  double boot_s = -1;         // domain start to agent ready
+  uint64_t pinned_bytes = 0;  // its pinned image (the run's initrd, the same as the client's)
+};
+
 struct ServerNumbers {
   std::string name;            // "nbd-server 3.24"
   uint64_t bytes_written = 0;  // wire bytes the guest sent to the server
   uint64_t bytes_read = 0;     // wire bytes the server sent to the guest
   uint64_t connections = 0;
+  std::vector<ServerGuestRecord> guests;  // server guests, when a kernel serves the storage
 };
 
 // The cgroup the workload ran in ([memory] caps) and what its memory.events counted.

@@ -27,6 +27,7 @@ Finding finding_from(const json& j) {
   f.traces_s = opt(j, "traces_s");
   f.console_silent_s = opt(j, "console_silent_s");
   f.during_fault = j.value("during_fault", false);
+  f.guest = j.value("guest", "");
   f.frames = j.value("frames", std::vector<std::string>{});
   f.routes = j.value("routes", std::vector<std::string>{});
   for (const auto& g : j.value("stacks", json::array())) {

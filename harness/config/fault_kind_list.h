@@ -17,5 +17,6 @@
   X(kReset, reset)                        \
   X(kBalloon, balloon)                    \
   X(kMemoryMax, memory_max)               \
-  X(kServerSlowAfter, server_slow_after)
+  X(kServerSlowAfter, server_slow_after)  \
+  X(kServerSqueeze, server_squeeze)
 // clang-format on

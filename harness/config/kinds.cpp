@@ -37,6 +37,8 @@ const char* name_of(TransportKind kind) {
       return "nfs";
     case TransportKind::kNinep:
       return "9p";
+    case TransportKind::kNvmeTcp:
+      return "nvme-tcp";
     case TransportKind::kNfsLoopback:
       return "nfs-loopback";
   }
@@ -107,6 +109,8 @@ const char* name_of(FaultNeed need) {
       return "a storage server process on the host";
     case FaultNeed::kNbdkit:
       return "an nbdkit filter ([storage] server = \"nbdkit\")";
+    case FaultNeed::kServerGuest:
+      return "a server guest (a kernel serving the storage)";
   }
   return "?";
 }

@@ -17,10 +17,11 @@
 
 namespace wedge::config {
 
-enum class TransportKind { kNbd, kNbdLoopback, kIscsi, kNfs, kNinep, kNfsLoopback };
-inline constexpr std::array kTransportKinds = {TransportKind::kNbd,   TransportKind::kNbdLoopback,
-                                               TransportKind::kIscsi, TransportKind::kNfs,
-                                               TransportKind::kNinep, TransportKind::kNfsLoopback};
+enum class TransportKind { kNbd, kNbdLoopback, kIscsi, kNfs, kNinep, kNvmeTcp, kNfsLoopback };
+inline constexpr std::array kTransportKinds = {
+    TransportKind::kNbd,        TransportKind::kNbdLoopback, TransportKind::kIscsi,
+    TransportKind::kNfs,        TransportKind::kNinep,       TransportKind::kNvmeTcp,
+    TransportKind::kNfsLoopback};
 
 // What the storage is used for in the guest.
 enum class StorageUse {
@@ -102,6 +103,7 @@ enum class FaultNeed {
   kRelay,          // wedge's TCP relay in front of a host server (network faults)
   kServerProcess,  // a host server process to signal, kill or restart
   kNbdkit,         // an nbdkit filter (error, pause, rate via nbdkit)
+  kServerGuest,    // a server guest: a kernel serving the storage (its balloon)
 };
 // The need of a kind on a route (its `via`; the kind declares both, fault_kind.h).
 [[nodiscard]] FaultNeed need_of(FaultKind kind, std::string_view via);

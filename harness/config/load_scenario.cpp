@@ -92,6 +92,7 @@ Status read_storage(const toml::table& root, const fs::path& file, StorageConfig
   WEDGE_CHECK(r.get_string("mount_options", &storage->mount_options));
   WEDGE_CHECK(r.get_bool("raid1", &storage->raid1));
   WEDGE_CHECK(r.get_bool("server_io_flusher", &storage->server_io_flusher));
+  WEDGE_CHECK(r.get_int("server_memory_mib", &storage->server_memory_mib, 64, 64 * 1024));
   for (char c : storage->mount_options) {
     if (!std::isalnum(static_cast<unsigned char>(c)) &&
         std::string_view(",=_-.:").find(c) == std::string_view::npos) {
@@ -365,6 +366,10 @@ std::string to_toml(const Scenario& s) {
                       {"server_io_flusher", s.storage.server_io_flusher}};
   if (!s.storage.server.empty()) storage.insert("server", s.storage.server);
   if (!s.storage.server_binary.empty()) storage.insert("server_binary", s.storage.server_binary);
+  // Written when not the default, so that scenarios without a server guest read as before.
+  if (s.storage.server_memory_mib != StorageConfig{}.server_memory_mib) {
+    storage.insert("server_memory_mib", s.storage.server_memory_mib);
+  }
   // The workload's keys as the file gave them (the kind's defaults apply again on load).
   toml::table workload{{"kind", name_of(s.workload.kind)}};
   auto strings = [](const auto& list) {

@@ -42,6 +42,7 @@ struct StorageConfig {
   std::string mount_options;  // extra mount options for /mnt/wedge ("sync", ...)
   bool raid1 = false;         // two exports, mirrored in the guest as /dev/md0 (nbd, iscsi)
   bool server_io_flusher = false;  // nbd-loopback: the guest's nbd-server runs as PR_SET_IO_FLUSHER
+  int server_memory_mib = 256;     // a server guest's RAM (a kernel serving the storage)
   int line = 0;                    // where [storage] starts in the scenario file (0: not given)
 };
 

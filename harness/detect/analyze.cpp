@@ -156,7 +156,8 @@ Analysis LogAnalyzer::finish() {
   if (std::none_of(a.findings.begin(), a.findings.end(), is_hang)) {
     if (s.first_storage_stall) {
       s.add(*s.first_storage_stall);
-    } else if (subkind == "deadlock" || (subkind == "livelock" && blocked_on_cause(stacks))) {
+    } else if (s.options.hangs_from_task_dumps &&
+               (subkind == "deadlock" || (subkind == "livelock" && blocked_on_cause(stacks)))) {
       std::string title = hang_title_from_traces(stacks, "");
       if (!title.empty()) {
         reports::Finding f;

@@ -30,6 +30,9 @@ struct Analysis {
 
 struct AnalyzeOptions {
   bool oom_ok = false;
+  // false: blocked tasks in a task dump are no hang by themselves (the run asked for the dump,
+  // as it does of a server guest when its client hangs); the kernel's own reports still are.
+  bool hangs_from_task_dumps = true;
 };
 
 inline constexpr size_t kMaxFindings = 64;

@@ -13,6 +13,36 @@ DetectorOutcome DetectorOutcome::of(const Detector& detector) {
   return {detector.verdict(), detector.reason(), !detector.findings().empty()};
 }
 
+namespace {
+
+// The first crash or hang of a server guest, if any.
+const reports::Finding* server_failure(const std::vector<reports::Finding>& findings) {
+  for (const auto& f : findings) {
+    if (f.kind == "crash" || f.kind == "hang") return &f;
+  }
+  return nullptr;
+}
+
+void apply_server_findings(const RunOutcome& o, RunClassification& c) {
+  const reports::Finding* f = server_failure(o.server_findings);
+  if (f == nullptr || o.interrupted || o.host_failure) return;
+  const std::string what = fmt::format("the server guest ({}) {}: {}", f->guest,
+                                       f->kind == "crash" ? "crashed" : "hung", f->title);
+  const bool client_failed = c.verdict == Verdict::kHang || c.verdict == Verdict::kCrash ||
+                             c.verdict == Verdict::kUnexpectedOom ||
+                             c.verdict == Verdict::kIoError || c.verdict == Verdict::kDataLoss ||
+                             c.verdict == Verdict::kBootFailure;
+  if (client_failed) {
+    c.reason += "; " + what;
+    return;
+  }
+  c.verdict = f->kind == "crash" ? Verdict::kCrash : Verdict::kHang;
+  c.infra_error.clear();
+  c.reason = what;
+}
+
+}  // namespace
+
 RunClassification classify_run(const RunOutcome& o) {
   RunClassification c;
   c.infra_error = o.earlier_infra_error;
@@ -65,6 +95,7 @@ RunClassification classify_run(const RunOutcome& o) {
     c.reason =
         c.verdict == Verdict::kInfraError || !o.detector ? c.infra_error : o.detector->reason;
   }
+  apply_server_findings(o, c);
   return c;
 }
 

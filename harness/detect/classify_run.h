@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "reports/report.h"
 
@@ -43,6 +44,9 @@ struct RunOutcome {
   // server): kept unless a stronger reason replaces it.
   std::string earlier_infra_error;
   double run_s = 0;
+  // What the run's server guests' consoles showed (findings[].guest set): a kernel serving
+  // the storage that crashed or hung failed as a kernel, even when the client got through.
+  std::vector<reports::Finding> server_findings;
 };
 
 struct RunClassification {
@@ -56,7 +60,9 @@ struct RunClassification {
 
 // Precedence: interrupted > host failure > a stage's error (a kernel failure already found
 // still counts against the kernel) > boot failure > the detector's verdict (an I/O error or
-// worse on a full host disk is the host's).
+// worse on a full host disk is the host's). A server guest's crash or hang turns a pass, a
+// timeout or a stage's error into that crash or hang, and is named in the reason of a client
+// that failed too.
 [[nodiscard]] RunClassification classify_run(const RunOutcome& outcome);
 
 }  // namespace wedge::detect

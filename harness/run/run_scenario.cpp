@@ -20,6 +20,7 @@
 #include "harness/run/run_dir.h"
 #include "harness/run/run_files.h"
 #include "harness/run/run_lease.h"
+#include "harness/run/server_guests.h"
 #include "harness/run/socket_dir.h"
 #include "harness/run/stage_boot.h"
 #include "harness/run/stage_guest_setup.h"
@@ -99,6 +100,8 @@ class Runner {
   std::optional<std::string> host_failure_;  // the host failed: an infra error with this reason
   bool wedged_ = false;                      // a hang or crash was found (for --keep-wedged)
   std::optional<RunLease> lease_;
+  std::optional<RunServerGuests> server_guests_;   // what a kernel-served transport booted
+  std::vector<reports::Finding> server_findings_;  // what their consoles showed
 };
 
 Status Runner::prepare_run_dir() {
@@ -131,7 +134,8 @@ Status Runner::run_stages() {
   r.accel = hv.kvm ? "kvm" : "tcg";
   ctx_.timeouts = hv.timeouts;
 
-  WEDGE_TRY(StorageOutput storage, start_storage(ctx_, *res_.transport, *lease_));
+  server_guests_.emplace(ctx_, *res_.backend, image, hv.kvm);
+  WEDGE_TRY(StorageOutput storage, start_storage(ctx_, *res_.transport, *lease_, &*server_guests_));
   r.server.name = storage.server;
   return run_guest(*res_.backend, image, hv.kvm);
 }
@@ -260,6 +264,8 @@ void Runner::record_verdict(const Status& status, bool was_interrupted, const st
   o.disk_problem = disk_problem(result_.run_dir, 0, ok_status());
   o.earlier_infra_error = r.infra_error;
   o.run_s = r.run_s;
+  if (server_guests_) server_findings_ = server_guests_->findings();
+  o.server_findings = server_findings_;
   detect::RunClassification c = detect::classify_run(o);
   r.verdict = c.verdict;
   r.infra_error = c.infra_error;
@@ -299,6 +305,10 @@ RunResult Runner::run() {
     for (const auto& st : detector_->stalls()) {
       r.stalls.push_back({st.start_s, st.duration_s, st.during_fault});
     }
+  }
+  if (server_guests_) {
+    r.server.guests = server_guests_->records();
+    for (auto& f : server_findings_) r.findings.push_back(std::move(f));
   }
   if (monitor_) {
     reports::GuestNumbers numbers = monitor_->numbers().guest;

@@ -29,7 +29,7 @@ vm::VmSpec guest_spec(const RunContext& ctx, const BootInput& input) {
        .drivers = storage::driver_cmdline(input.image->drivers),
        .scenario = scenario.guest.cmdline});
   spec.keep_after_exit = ctx.options.keep_wedged;
-  input.transport->adjust_vm(spec);
+  if (input.transport != nullptr) input.transport->adjust_vm(spec);
   spec.console_log = ctx.run_dir / kConsoleLog;
   spec.agent_socket = ctx.run_dir / kAgentSocket;
   spec.owner = self_owner().to_string();

@@ -7,14 +7,14 @@ namespace wedge::run {
 
 namespace fs = std::filesystem;
 
-Result<StorageOutput> start_storage(RunContext& ctx, storage::Transport& transport,
-                                    RunLease& lease) {
+Result<StorageOutput> start_storage(RunContext& ctx, storage::Transport& transport, RunLease& lease,
+                                    storage::ServerGuests* server_guests) {
   const config::Scenario& scenario = ctx.scenario;
   ctx.enter("storage start");
   const char* kind = config::name_of(scenario.storage.transport);
   ctx.progress.step(
       fmt::format("starting the {} host side ({} MiB)", kind, scenario.storage.size_mib));
-  storage::TransportContext context{&scenario, ctx.run_dir, ctx.timeouts};
+  storage::TransportContext context{&scenario, ctx.run_dir, ctx.timeouts, server_guests};
   WEDGE_CHECK(
       transport.start_host(context).context(fmt::format("starting the {} host side", kind)));
   StorageOutput out;

@@ -18,7 +18,9 @@ struct StorageOutput {
 };
 
 // Phase "storage start".
+// server_guests boots the guests a kernel-served transport asks for (nullptr: none offered).
 [[nodiscard]] Result<StorageOutput> start_storage(RunContext& ctx, storage::Transport& transport,
-                                                  RunLease& lease);
+                                                  RunLease& lease,
+                                                  storage::ServerGuests* server_guests);
 
 }  // namespace wedge::run

@@ -5,6 +5,7 @@
 #include "harness/detect/analyze.h"
 #include "harness/detect/hang_title.h"
 #include "harness/run/trace_collector.h"
+#include "harness/storage/server_guest.h"
 #include "harness/util/interrupt.h"
 
 namespace wedge::run {
@@ -50,6 +51,14 @@ TracesOutput collect_pending_traces(RunContext& ctx, const TracesInput& input) {
     if (!title.subkind.empty()) tr.subkind = title.subkind;
     detector.attach_traces(*index, ctx.now_s(), tr.routes, stacks, tr.subkind, title.title);
     for (const auto& problem : tr.problems) ctx.progress.step("  trace route failed: " + problem);
+    // A kernel serving the storage: its blocked tasks too, into its own console.log.
+    for (storage::Server* server : input.transport->servers()) {
+      storage::ServerGuest* guest = server->server_guest();
+      if (guest == nullptr) continue;
+      if (auto dumped = guest->dump_blocked_tasks(); !dumped) {
+        ctx.progress.step("  server guest's blocked tasks: " + dumped.error().message());
+      }
+    }
     ctx.progress.step(
         fmt::format("traces in {} via {} ({} tasks{})", tr.dir.string(),
                     tr.routes.empty() ? "no route" : fmt::format("{}", fmt::join(tr.routes, ", ")),

@@ -22,6 +22,8 @@
 
 namespace wedge::storage {
 
+class ServerGuest;  // server_guest.h
+
 inline constexpr const char* kGuestHostAddress = "10.0.2.2";
 
 struct ServerStats {
@@ -57,6 +59,8 @@ class Server {
   // How the server process ended ("killed by SIGKILL", "exit 1"); empty while it runs or when
   // that is not known.
   [[nodiscard]] virtual std::string exit_description() const { return {}; }
+  // The server guest serving the storage (a kernel target), or nullptr for a host process.
+  [[nodiscard]] virtual ServerGuest* server_guest() { return nullptr; }
 };
 
 }  // namespace wedge::storage

@@ -24,6 +24,7 @@
 #include "harness/storage/driver.h"
 #include "harness/storage/guest_ops.h"
 #include "harness/storage/server.h"
+#include "harness/storage/server_guest.h"
 #include "harness/util/result.h"
 #include "harness/util/timeouts.h"
 #include "harness/vm/vm.h"
@@ -53,6 +54,8 @@ struct TransportContext {
   const config::Scenario* scenario = nullptr;
   std::filesystem::path run_dir;
   Timeouts timeouts;
+  // Boots server guests for transports served by a kernel; nullptr where the run offers none.
+  ServerGuests* server_guests = nullptr;
 };
 
 // Where the storage is in the guest after attach().

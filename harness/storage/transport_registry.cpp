@@ -13,6 +13,7 @@ const TransportEntry& nbd_loopback_transport();
 const TransportEntry& iscsi_transport();
 const TransportEntry& nfs_transport();
 const TransportEntry& ninep_transport();
+const TransportEntry& nvme_tcp_transport();
 const TransportEntry& nfs_loopback_transport();
 
 const TransportEntry& transport_entry(config::TransportKind kind) {
@@ -27,6 +28,8 @@ const TransportEntry& transport_entry(config::TransportKind kind) {
       return nfs_transport();
     case config::TransportKind::kNinep:
       return ninep_transport();
+    case config::TransportKind::kNvmeTcp:
+      return nvme_tcp_transport();
     case config::TransportKind::kNfsLoopback:
       return nfs_loopback_transport();
   }

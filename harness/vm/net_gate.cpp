@@ -73,7 +73,8 @@ Result<UniqueFd> connect_unix(const fs::path& path, std::chrono::milliseconds ti
 
 }  // namespace
 
-FrameCheck check_frame(std::string_view frame, const std::vector<int>& ports) {
+FrameCheck check_frame(std::string_view frame, const std::vector<int>& ports,
+                       const std::vector<int>& served_ports) {
   if (frame.size() < kEthHeader) return {false, "runt frame"};
   uint16_t type = be16(frame, 12);
   if (type == kEtherArp) return {true, "arp"};
@@ -90,27 +91,35 @@ FrameCheck check_frame(std::string_view frame, const std::vector<int>& ports) {
   if (proto != kProtoTcp && proto != kProtoUdp) {
     return {false, fmt::format("ip protocol {} to {}", proto, ipv4_text(dst))};
   }
-  uint16_t port = be16(ip, header + 2);
+  const uint16_t from_port = be16(ip, header);
+  const uint16_t port = be16(ip, header + 2);
   std::string what =
       fmt::format("{} to {}:{}", proto == kProtoTcp ? "tcp" : "udp", ipv4_text(dst), port);
+  auto has = [](const std::vector<int>& list, uint16_t p) {
+    return std::find(list.begin(), list.end(), static_cast<int>(p)) != list.end();
+  };
   bool allowed = proto == kProtoTcp && dst == kGuestHostAddress &&
-                 std::find(ports.begin(), ports.end(), static_cast<int>(port)) != ports.end();
+                 (has(ports, port) || has(served_ports, from_port));
   return {allowed, std::move(what)};
 }
 
-NetGate::NetGate(UniqueFd from_guest, UniqueFd to_network, std::vector<int> ports)
+NetGate::NetGate(UniqueFd from_guest, UniqueFd to_network, std::vector<int> ports,
+                 std::vector<int> served_ports)
     : from_guest_(std::move(from_guest)),
       to_network_(std::move(to_network)),
-      ports_(std::move(ports)) {
+      ports_(std::move(ports)),
+      served_ports_(std::move(served_ports)) {
   thread_ = std::thread([this] { run(); });
 }
 
 Result<std::unique_ptr<NetGate>> NetGate::start(const fs::path& from_guest,
                                                 const fs::path& to_network, std::vector<int> ports,
-                                                std::chrono::milliseconds timeout) {
+                                                std::chrono::milliseconds timeout,
+                                                std::vector<int> served_ports) {
   WEDGE_TRY(UniqueFd in, connect_unix(from_guest, timeout).context("network gate"));
   WEDGE_TRY(UniqueFd out, connect_unix(to_network, timeout).context("network gate"));
-  return std::unique_ptr<NetGate>(new NetGate(std::move(in), std::move(out), std::move(ports)));
+  return std::unique_ptr<NetGate>(
+      new NetGate(std::move(in), std::move(out), std::move(ports), std::move(served_ports)));
 }
 
 NetGate::~NetGate() {
@@ -162,7 +171,7 @@ void NetGate::run() {
         if (length > kMaxFrame) return fail(fmt::format("frame length {} from QEMU", length));
         if (in.size() - at - 4 < length) break;
         std::string_view frame(in.data() + at + 4, length);
-        FrameCheck check = check_frame(frame, ports_);
+        FrameCheck check = check_frame(frame, ports_, served_ports_);
         if (!check.pass) {
           delta.dropped_frames++;
           delta.last_dropped = std::move(check.what);

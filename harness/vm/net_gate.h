@@ -33,12 +33,15 @@ namespace wedge::vm {
 inline constexpr uint32_t kGuestHostAddress = 0x0A000202;  // 10.0.2.2
 
 // Whether one Ethernet frame from the guest may reach the network: ARP, or an unfragmented
-// IPv4 TCP segment to 10.0.2.2 on one of ports. When not, why ("udp to 10.0.2.3:53").
+// IPv4 TCP segment to 10.0.2.2 on one of ports, or from one of served_ports (a port the guest
+// serves, answering a connection QEMU forwarded from the host). When not, why
+// ("udp to 10.0.2.3:53").
 struct FrameCheck {
   bool pass = false;
   std::string what;  // "tcp to 10.0.2.2:40123", "ipv6", "arp", ...
 };
-[[nodiscard]] FrameCheck check_frame(std::string_view frame, const std::vector<int>& ports);
+[[nodiscard]] FrameCheck check_frame(std::string_view frame, const std::vector<int>& ports,
+                                     const std::vector<int>& served_ports = {});
 
 class NetGate {
  public:
@@ -54,7 +57,8 @@ class NetGate {
   // timeout) and starts forwarding on its own thread.
   [[nodiscard]] static Result<std::unique_ptr<NetGate>> start(
       const std::filesystem::path& from_guest, const std::filesystem::path& to_network,
-      std::vector<int> ports, std::chrono::milliseconds timeout);
+      std::vector<int> ports, std::chrono::milliseconds timeout,
+      std::vector<int> served_ports = {});
   NetGate(const NetGate&) = delete;
   NetGate& operator=(const NetGate&) = delete;
   ~NetGate();  // stops forwarding and closes both sockets (the guest's frames are then dropped)
@@ -64,13 +68,15 @@ class NetGate {
   [[nodiscard]] std::string failure() const;
 
  private:
-  NetGate(UniqueFd from_guest, UniqueFd to_network, std::vector<int> ports);
+  NetGate(UniqueFd from_guest, UniqueFd to_network, std::vector<int> ports,
+          std::vector<int> served_ports);
   void run();
   void fail(std::string why);
 
   UniqueFd from_guest_;
   UniqueFd to_network_;
   const std::vector<int> ports_;
+  const std::vector<int> served_ports_;
   std::atomic<bool> stop_{false};
   mutable std::mutex mutex_;  // guards stats_, failure_
   Stats stats_;

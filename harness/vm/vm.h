@@ -57,6 +57,14 @@ struct VmSpec {
   // unreachable: only ARP and TCP to these ports pass from the guest into QEMU's user-mode
   // network (see net_gate.h).
   std::vector<int> host_ports;
+  // Ports this guest serves to the host: QEMU listens on 127.0.0.1:host_port and forwards each
+  // connection to the guest's guest_port (a server guest's NVMe/TCP or NFS port). The gate
+  // then also passes the guest's TCP from guest_port back to those connections.
+  struct PortForward {
+    int host_port = 0;
+    int guest_port = 0;
+  };
+  std::vector<PortForward> forwards;
   // The network card's model, as libvirt and QEMU name it: "virtio" (virtio-net), "e1000",
   // "vmxnet3", "rtl8139" (the libvirt backend's list: kNicModels). The guest kernel must have
   // its driver.
@@ -158,6 +166,14 @@ class Balloon {
   virtual ~Balloon() = default;
   // Sets the balloon target (guest memory in MiB).
   [[nodiscard]] virtual Status set_balloon_mib(int mib) = 0;
+};
+
+// A guest that can be frozen whole and thawed (a kernel server cannot be SIGSTOPped).
+class Pausable {
+ public:
+  virtual ~Pausable() = default;
+  [[nodiscard]] virtual Status pause() = 0;
+  [[nodiscard]] virtual Status resume() = 0;
 };
 
 // A guest that can outlive its Instance for post-mortem (--keep-wedged).

@@ -82,3 +82,6 @@ wedge_integration_test(loaded_host_test wedge_vm_libvirt wedge_util nlohmann_jso
 target_compile_definitions(loaded_host_test PRIVATE WEDGE_BINARY="$<TARGET_FILE:wedge>"
   WEDGE_CRASH_KO="${WEDGE_CRASH_KO}")
 add_dependencies(loaded_host_test wedge wedge_crash_module)
+wedge_integration_test(nvme_tcp_test wedge_vm_libvirt wedge_util nlohmann_json::nlohmann_json tomlplusplus::tomlplusplus fmt::fmt)
+target_compile_definitions(nvme_tcp_test PRIVATE WEDGE_BINARY="$<TARGET_FILE:wedge>")
+add_dependencies(nvme_tcp_test wedge)

@@ -59,6 +59,16 @@ TEST(NetGate, PassesArpAndTcpToTheRunsPortsOnTheHostAlias) {
   EXPECT_TRUE(check_frame(ipv4_frame(kHost, 6, 40124, 0x4000, 6), kPorts).pass);
 }
 
+// A server guest answers the connections QEMU forwards to it: TCP from its served port to the
+// host alias passes, whatever the host's ephemeral port; from any other port, or UDP, it does not.
+TEST(NetGate, PassesTcpFromAServedPortOnly) {
+  const std::vector<int> served = {50000};  // ipv4_frame's source port
+  EXPECT_TRUE(check_frame(ipv4_frame(kHost, 6, 37211), {}, served).pass);
+  EXPECT_FALSE(check_frame(ipv4_frame(kHost, 6, 37211), {}, {4420}).pass);
+  EXPECT_FALSE(check_frame(ipv4_frame(kHost, 17, 37211), {}, served).pass);
+  EXPECT_FALSE(check_frame(ipv4_frame(0x5DB8D822, 6, 443), {}, served).pass);
+}
+
 TEST(NetGate, DropsEverythingElseAndSaysWhat) {
   struct Case {
     std::string frame;

@@ -1,6 +1,6 @@
 // A guest for transport and driver tests made of files and folder listings: read_file answers
-// from `files`, `ls -1 DIR` from `folders`, every other command succeeds; each command and each
-// line said is recorded for the test to check.
+// from `files`, `ls -1 DIR` from `folders`, every other command succeeds; each command, file
+// write and line said is recorded for the test to check.
 //
 //   ScriptedGuest guest({{"/proc/sys/kernel/osrelease", "6.1.0-57-amd64\n"}});
 //   guest.folders["/sys/module"] = "printk\nnbd\n";
@@ -37,7 +37,10 @@ class ScriptedGuest final : public GuestOps {
     return make_error("a scripted guest starts nothing");
   }
   std::optional<std::string> exited(uint32_t) override { return std::nullopt; }
-  Status write_file(const std::string&, const std::string&) override { return ok_status(); }
+  Status write_file(const std::string& path, const std::string& data) override {
+    writes.emplace_back(path, data);
+    return ok_status();
+  }
   Result<std::string> read_file(const std::string& path, size_t) override {
     auto found = files.find(path);
     if (found == files.end()) return make_error("open {}: No such file or directory", path);
@@ -53,6 +56,7 @@ class ScriptedGuest final : public GuestOps {
   std::map<std::string, std::string> folders;
   std::vector<std::vector<std::string>> commands;
   std::vector<std::string> said;
+  std::vector<std::pair<std::string, std::string>> writes;  // path, data, in order
 };
 
 }  // namespace wedge::storage

@@ -223,6 +223,11 @@ Status validate_spec(const VmSpec& spec) {
   for (int port : spec.host_ports) {
     if (port < 1 || port > 65535) return make_error("host port {} is not a TCP port", port);
   }
+  for (const auto& f : spec.forwards) {
+    if (f.host_port < 1 || f.host_port > 65535 || f.guest_port < 1 || f.guest_port > 65535) {
+      return make_error("forward {} -> {} is not between TCP ports", f.host_port, f.guest_port);
+    }
+  }
   const NetGateSockets net = net_gate_sockets(spec);
   for (const auto& socket : {net.from_guest, net.to_network}) {
     if (socket.string().size() > kMaxSocketPath) {

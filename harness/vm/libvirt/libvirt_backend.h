@@ -79,6 +79,7 @@ class LibvirtGuest : public Instance,
                      public Monitor,
                      public SerialLine,
                      public Balloon,
+                     public Pausable,
                      public Keepable,
                      public HostProcess,
                      public VersionInfo {

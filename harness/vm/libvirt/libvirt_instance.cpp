@@ -117,11 +117,23 @@ class LibvirtInstance final : public LibvirtGuest {
     libvirt_version_ = daemon_libvirt_version(conn_->get());
     qemu_pid_ = find_qemu_pid(spec_.name);
   }
-  // Starts the network gate; on failure the caller destroys the guest.
+  // Starts the network gate and the host ports QEMU forwards into the guest (slirp's
+  // hostfwd, added through the monitor: libvirt's user network has no such element without
+  // passt); on failure the caller destroys the guest.
   Status open_network() {
     const NetGateSockets sockets = net_gate_sockets(spec_);
+    std::vector<int> served;
+    for (const auto& f : spec_.forwards) served.push_back(f.guest_port);
     WEDGE_TRY(gate_, NetGate::start(sockets.from_guest, sockets.to_network, spec_.host_ports,
-                                    Timeouts{}.net_gate));
+                                    Timeouts{}.net_gate, served));
+    for (const auto& f : spec_.forwards) {
+      const std::string rule = fmt::format("tcp:127.0.0.1:{}-:{}", f.host_port, f.guest_port);
+      WEDGE_TRY(std::string said,
+                monitor_command(fmt::format("hostfwd_add {} {}", kNetdevId, rule)));
+      if (said.find_first_not_of(" \r\n") != std::string::npos) {
+        return make_error("{}: forwarding {}: {}", spec_.name, rule, said);
+      }
+    }
     return ok_status();
   }
   LibvirtInstance(const LibvirtInstance&) = delete;
@@ -140,6 +152,8 @@ class LibvirtInstance final : public LibvirtGuest {
   }
   Status send_sysrq(char key) override;
   Status set_balloon_mib(int mib) override;
+  Status pause() override;
+  Status resume() override;
   Status destroy() override;
   Status send_serial_sysrq(char key) override;
   Result<std::string> monitor_command(const std::string& hmp) override;
@@ -302,6 +316,16 @@ Status LibvirtInstance::set_balloon_mib(int mib) {
   if (virDomainSetMemoryFlags(dom_.get(), kib, VIR_DOMAIN_AFFECT_LIVE) != 0) {
     return libvirt_error(fmt::format("{}: setting balloon to {} MiB", spec_.name, mib));
   }
+  return ok_status();
+}
+
+Status LibvirtInstance::pause() {
+  if (virDomainSuspend(dom_.get()) != 0) return libvirt_error(fmt::format("{}: pause", spec_.name));
+  return ok_status();
+}
+
+Status LibvirtInstance::resume() {
+  if (virDomainResume(dom_.get()) != 0) return libvirt_error(fmt::format("{}: resume", spec_.name));
   return ok_status();
 }
 
