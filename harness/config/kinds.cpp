@@ -39,6 +39,8 @@ const char* name_of(TransportKind kind) {
       return "9p";
     case TransportKind::kNvmeTcp:
       return "nvme-tcp";
+    case TransportKind::kNfsLoopback:
+      return "nfs-loopback";
   }
   return "?";
 }

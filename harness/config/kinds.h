@@ -17,10 +17,11 @@
 
 namespace wedge::config {
 
-enum class TransportKind { kNbd, kNbdLoopback, kIscsi, kNfs, kNinep, kNvmeTcp };
-inline constexpr std::array kTransportKinds = {TransportKind::kNbd,   TransportKind::kNbdLoopback,
-                                               TransportKind::kIscsi, TransportKind::kNfs,
-                                               TransportKind::kNinep, TransportKind::kNvmeTcp};
+enum class TransportKind { kNbd, kNbdLoopback, kIscsi, kNfs, kNinep, kNvmeTcp, kNfsLoopback };
+inline constexpr std::array kTransportKinds = {
+    TransportKind::kNbd,        TransportKind::kNbdLoopback, TransportKind::kIscsi,
+    TransportKind::kNfs,        TransportKind::kNinep,       TransportKind::kNvmeTcp,
+    TransportKind::kNfsLoopback};
 
 // What the storage is used for in the guest.
 enum class StorageUse {

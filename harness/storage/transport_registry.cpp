@@ -14,6 +14,7 @@ const TransportEntry& iscsi_transport();
 const TransportEntry& nfs_transport();
 const TransportEntry& ninep_transport();
 const TransportEntry& nvme_tcp_transport();
+const TransportEntry& nfs_loopback_transport();
 
 const TransportEntry& transport_entry(config::TransportKind kind) {
   switch (kind) {
@@ -29,6 +30,8 @@ const TransportEntry& transport_entry(config::TransportKind kind) {
       return ninep_transport();
     case config::TransportKind::kNvmeTcp:
       return nvme_tcp_transport();
+    case config::TransportKind::kNfsLoopback:
+      return nfs_loopback_transport();
   }
   return nbd_transport();
 }

@@ -91,7 +91,7 @@ TEST(Config, ImpossibleValuesAreRefused) {
             "t.toml:3: [guest] memory_mib = 16: must be between 64 and 65536");
   EXPECT_EQ(error_of("[storage]\ntransport = \"smb\"\n"),
             "t.toml:2: [storage] transport = \"smb\": must be one of \"nbd\", \"nbd-loopback\", "
-            "\"iscsi\", \"nfs\", \"9p\", \"nvme-tcp\"");
+            "\"iscsi\", \"nfs\", \"9p\", \"nvme-tcp\", \"nfs-loopback\"");
   EXPECT_EQ(error_of("[guest]\nvcpus = \"two\"\n"), "t.toml:2: [guest] vcpus must be an integer");
   EXPECT_EQ(error_of("[limits]\noom_ok = 1\n"), "t.toml:2: [limits] oom_ok must be true or false");
   EXPECT_EQ(error_of("guest = 3\n"), "t.toml:1: 'guest' must be a table ([guest])");
