@@ -139,4 +139,18 @@ Result<KnfsdExport> start_knfsd(GuestOps& guest, const KnfsdConfig& c) {
   return KnfsdExport{c.export_root, "/"};
 }
 
+Status write_swap_file(GuestOps& guest, const std::string& path, int mib) {
+  guest.say(fmt::format("guest: writing a {} MiB swap file {}", mib, path));
+  for (const std::vector<std::string>& argv :
+       {std::vector<std::string>{"/bin/busybox", "dd", "if=/dev/zero", "of=" + path, "bs=1048576",
+                                 "count=" + std::to_string(mib)},
+        {"/bin/busybox", "chmod", "600", path},
+        {"/bin/busybox", "sync"}}) {
+    if (auto r = guest.run(argv); !r) {
+      return r.error().context(fmt::format("writing the swap file {}", path));
+    }
+  }
+  return ok_status();
+}
+
 }  // namespace wedge::storage

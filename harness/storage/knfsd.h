@@ -97,6 +97,17 @@ struct KnfsdWrite {
 // config.export_root. Each failure names its step.
 [[nodiscard]] Status prepare_knfsd_disk(GuestOps& guest, const KnfsdConfig& config);
 
+// The size of the disk knfsd exports for size_mib of data (a swap file, the workload's files):
+// ext4's own journal, inode tables and reserved blocks on top (about 7% of a few hundred MiB).
+[[nodiscard]] inline int knfsd_disk_mib(int size_mib) {
+  return size_mib + (size_mib / 8 > 64 ? size_mib / 8 : 64);
+}
+
+// A swap file written in full (dd from /dev/zero, mode 600, synced) on the server's own ext4
+// before it is exported: swapon refuses a file with holes, and writing it through NFS would
+// take the round trips for nothing. Failures name the file.
+[[nodiscard]] Status write_swap_file(GuestOps& guest, const std::string& path, int mib);
+
 // Mounts the nfsd filesystem, makes the writes of knfsd_writes, waits until nfsd listens on
 // the TCP port, then ends the grace period (no client has state to reclaim from a server that
 // never ran). Each failure names its step.

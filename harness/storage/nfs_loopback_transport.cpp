@@ -18,12 +18,6 @@ constexpr const char* kSwapFileName = "swapfile";
 // The client side: the kernel's NFSv4 client, as transport = "nfs" asks for it.
 const Driver kNfsv4{"nfsv4", {}, {{"/proc/filesystems", "nfs4"}}};
 
-// The disk holds the swap file (size_mib) or the workload's files, plus ext4's own: journal,
-// inode tables and reserved blocks (about 7% of a few hundred MiB).
-uint64_t disk_mib(int size_mib) {
-  return static_cast<uint64_t>(size_mib) + std::max<uint64_t>(64, size_mib / 8);
-}
-
 class NfsLoopbackTransport final : public Transport {
  public:
   explicit NfsLoopbackTransport(const config::Scenario& scenario) : storage_(scenario.storage) {}
@@ -36,7 +30,8 @@ class NfsLoopbackTransport final : public Transport {
 
   Status start_host(const TransportContext& context) override {
     disk_ = context.run_dir / "export.img";
-    return create_sparse_file(disk_, disk_mib(storage_.size_mib) << 20);
+    return create_sparse_file(disk_, static_cast<uint64_t>(knfsd_disk_mib(storage_.size_mib))
+                                         << 20);
   }
 
   void adjust_vm(vm::VmSpec& spec) const override { spec.disks.push_back(disk_); }
@@ -46,7 +41,8 @@ class NfsLoopbackTransport final : public Transport {
     WEDGE_CHECK(prepare_knfsd_disk(guest, server));
     std::string swap_file;
     if (storage_.use == config::StorageUse::kSwap) {
-      WEDGE_CHECK(write_swap_file(guest, server.export_root + "/" + kSwapFileName));
+      WEDGE_CHECK(
+          write_swap_file(guest, server.export_root + "/" + kSwapFileName, storage_.size_mib));
       swap_file = std::string(config::kGuestMountPoint) + "/" + kSwapFileName;
     }
     WEDGE_TRY(KnfsdExport exported, start_knfsd(guest, server));
@@ -72,22 +68,6 @@ class NfsLoopbackTransport final : public Transport {
   Status stop() override { return ok_status(); }
 
  private:
-  // Written in full on the server's ext4 before it is exported: swapon refuses a file with
-  // holes, and writing it through the loopback mount would take the NFS round trips for nothing.
-  Status write_swap_file(GuestOps& guest, const std::string& path) {
-    guest.say(fmt::format("guest: writing a {} MiB swap file {}", storage_.size_mib, path));
-    for (const std::vector<std::string>& argv :
-         {std::vector<std::string>{kBusybox, "dd", "if=/dev/zero", "of=" + path, "bs=1048576",
-                                   "count=" + std::to_string(storage_.size_mib)},
-          {kBusybox, "chmod", "600", path},
-          {kBusybox, "sync"}}) {
-      if (auto r = guest.run(argv); !r) {
-        return r.error().context(fmt::format("writing the swap file {}", path));
-      }
-    }
-    return ok_status();
-  }
-
   const config::StorageConfig storage_;
   std::filesystem::path disk_;
 };

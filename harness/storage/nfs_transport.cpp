@@ -1,7 +1,10 @@
 // transport = "nfs": a run-dir folder served by nfs-ganesha (NFSv4.1) behind wedge's relay; the
-// guest's kernel mounts it at /mnt/wedge through mount(2) text options (no mount.nfs).
+// guest's kernel mounts it at /mnt/wedge through mount(2) text options (no mount.nfs). With
+// server = "knfsd" the kernel's own NFS server in a server guest serves it instead
+// (knfsd_nfs_transport.h).
 #include "harness/storage/ganesha_server.h"
 #include "harness/storage/guest_driver.h"
+#include "harness/storage/knfsd_nfs_transport.h"
 #include "harness/storage/nfs_mount.h"
 #include "harness/storage/served_transport.h"
 #include "harness/util/files.h"
@@ -78,8 +81,38 @@ class NfsTransport final : public ServedTransport<GaneshaServer> {
   bool swap_file_made_ = false;
 };
 
-std::vector<FaultNeed> capabilities(const config::StorageConfig&) {
+constexpr const char* kKnfsd = "knfsd";
+
+// knfsd in a server guest: server-stall pauses the guest, server-squeeze balloons it.
+std::vector<FaultNeed> capabilities(const config::StorageConfig& storage) {
+  if (storage.server == kKnfsd) {
+    return {FaultNeed::kRelay, FaultNeed::kServerProcess, FaultNeed::kServerGuest};
+  }
   return {FaultNeed::kRelay, FaultNeed::kServerProcess};
+}
+
+Status validate(const config::Scenario& s) {
+  if (s.storage.server != kKnfsd) return ok_status();
+  if (!s.storage.server_binary.empty()) {
+    return make_error(
+        "{}:{}: [storage] server = \"knfsd\" is the kernel's NFS server in a server guest: "
+        "server_binary must be unset",
+        s.source.string(), s.storage.line);
+  }
+  for (const config::FaultConfig& f : s.faults) {
+    if (f.kind == config::FaultKind::kServerCrash || f.kind == config::FaultKind::kServerRestart) {
+      return make_error(
+          "{}:{}: [[fault]] kind = \"{}\": knfsd is a kernel in a server guest, which cannot be "
+          "killed or restarted (server-stall pauses it)",
+          s.source.string(), f.line, config::name_of(f.kind));
+    }
+  }
+  return ok_status();
+}
+
+std::unique_ptr<Transport> make(const config::Scenario& s, int) {
+  if (s.storage.server == kKnfsd) return make_knfsd_nfs_transport(s);
+  return std::make_unique<NfsTransport>(s);
 }
 
 }  // namespace
@@ -88,9 +121,10 @@ const TransportEntry& nfs_transport() {
   static const TransportEntry entry{.kind = config::TransportKind::kNfs,
                                     .file_transport = true,
                                     .mirrors = false,
-                                    .servers = {"nfs-ganesha", "ganesha"},
+                                    .servers = {"nfs-ganesha", "ganesha", kKnfsd},
                                     .capabilities = capabilities,
-                                    .make = make_transport<NfsTransport>,
+                                    .validate = validate,
+                                    .make = make,
                                     .kconfig_fragment = "nfs"};
   return entry;
 }

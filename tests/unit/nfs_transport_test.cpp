@@ -78,14 +78,15 @@ std::string check(std::string_view text) {
   return ok ? "(loaded)" : ok.error().message();
 }
 
-TEST(NfsTransport, ServedByGaneshaOnly) {
+TEST(NfsTransport, ServedByGaneshaOrKnfsd) {
   EXPECT_EQ(check("[storage]\ntransport = \"nfs\"\n"), "(loaded)");
   EXPECT_EQ(check("[storage]\ntransport = \"nfs\"\nserver = \"ganesha\"\n"), "(loaded)");
   EXPECT_EQ(check("[storage]\ntransport = \"nfs\"\nserver = \"nfs-ganesha\"\nuse = \"fs\"\n"),
             "(loaded)");
   EXPECT_EQ(check("\n[storage]\ntransport = \"nfs\"\nserver = \"nbdkit\"\n"),
             "t.toml:2: [storage] server = \"nbdkit\": transport = \"nfs\" is served by "
-            "\"nfs-ganesha\" or \"ganesha\"");
+            "\"nfs-ganesha\" or \"ganesha\" or \"knfsd\"");
+  EXPECT_EQ(check("[storage]\ntransport = \"nfs\"\nserver = \"knfsd\"\n"), "(loaded)");
   EXPECT_EQ(check("[storage]\ntransport = \"nfs\"\nraid1 = true\n"),
             "t.toml:1: [storage] raid1 = true needs a block transport served from the host (nbd "
             "or iscsi), not \"nfs\"");

@@ -13,6 +13,7 @@
 #include "harness/storage/transport_registry.h"
 #include "harness/util/files.h"
 #include "tests/unit/scripted_guest.h"
+#include "tests/unit/scripted_server_guest.h"
 
 namespace wedge::storage {
 namespace {
@@ -90,55 +91,6 @@ TEST(NvmeConnect, AnEmptyNamespaceIsNotThere) {
   ASSERT_FALSE(found.ok());
   EXPECT_NE(found.error().message().find("nqn.test:x"), std::string::npos);
 }
-
-// A server guest made of a scripted guest: records pauses and resumes.
-class ScriptedServerGuest final : public ServerGuest {
- public:
-  ScriptedServerGuest(ScriptedGuest* ops, int* pauses, int* resumes)
-      : ops_(ops), pauses_(pauses), resumes_(resumes) {}
-  GuestOps& ops() override { return *ops_; }
-  int host_port(int guest_port) const override { return guest_port == 4420 ? 1 : 0; }
-  Status pause() override {
-    ++*pauses_;
-    return ok_status();
-  }
-  Status resume() override {
-    ++*resumes_;
-    return ok_status();
-  }
-  Status set_memory_mib(int mib) override {
-    balloon.push_back(mib);
-    return ok_status();
-  }
-  int memory_mib() const override { return 256; }
-  Status dump_blocked_tasks() override { return ok_status(); }
-  bool healthy() override { return true; }
-  std::string describe() const override { return "scripted-server"; }
-  std::vector<int> balloon;  // every balloon target set, in order
-
- private:
-  ScriptedGuest* ops_;
-  int* pauses_;
-  int* resumes_;
-};
-
-class ScriptedServerGuests final : public ServerGuests {
- public:
-  Result<std::unique_ptr<ServerGuest>> boot(const ServerGuestSpec& spec) override {
-    specs.push_back(spec);
-    return std::unique_ptr<ServerGuest>(new ScriptedServerGuest(&server, &pauses, &resumes));
-  }
-  ScriptedGuest server{
-      {{"/proc/mounts", ""},
-       {"/proc/sys/kernel/osrelease", "6.1.0-57-cloud-amd64\n"},
-       {"/proc/modules", "virtio_blk 1 0 - Live 0x0\nnvmet_tcp 1 0 - Live 0x0\n"},
-       {"/proc/net/tcp",
-        "  sl  local_address rem_address   st\n"
-        "   0: 00000000:1144 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 1\n"}}};
-  std::vector<ServerGuestSpec> specs;
-  int pauses = 0;
-  int resumes = 0;
-};
 
 TEST(GuestServerTest, StopPausesContResumesOthersRefused) {
   ScriptedGuest ops;
