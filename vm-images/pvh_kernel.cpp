@@ -72,6 +72,12 @@ bool notes_hold_pvh_entry(std::string_view notes, uint64_t alignment) {
   return false;
 }
 
+// libarchive's message for its last error, which may be none.
+std::string archive_why(struct archive* a) {
+  const char* why = archive_error_string(a);
+  return why != nullptr ? why : "unknown error";
+}
+
 std::string mib(uint64_t bytes) {
   return fmt::format("{:.0f} MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
 }
@@ -163,11 +169,11 @@ Result<std::string> decompress_kernel_payload(std::string_view payload, std::str
   archive_read_support_filter_zstd(a.get());
   archive_read_support_format_raw(a.get());
   if (archive_read_open_memory(a.get(), compressed.data(), compressed.size()) != ARCHIVE_OK) {
-    return make_error("reading the payload: {}", archive_error_string(a.get()));
+    return make_error("reading the payload: {}", archive_why(a.get()));
   }
   struct archive_entry* entry = nullptr;
   if (archive_read_next_header(a.get(), &entry) != ARCHIVE_OK) {
-    return make_error("reading the payload: {}", archive_error_string(a.get()));
+    return make_error("reading the payload: {}", archive_why(a.get()));
   }
   // Filter 0 is the outermost; a lone "none" means no compression libarchive knows.
   if (archive_filter_count(a.get()) < 2) {
@@ -181,7 +187,7 @@ Result<std::string> decompress_kernel_payload(std::string_view payload, std::str
     la_ssize_t n = archive_read_data(a.get(), out.data() + got, size - got);
     if (n < 0) {
       return make_error("decompressing the {} payload after {} bytes: {}", name, got,
-                        archive_error_string(a.get()));
+                        archive_why(a.get()));
     }
     if (n == 0) {
       return make_error("the {} payload ended after {} of its {} bytes", name, got, size);
