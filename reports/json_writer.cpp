@@ -207,6 +207,7 @@ std::string JsonWriter::render(const RunReport& r) {
        {{"hash", r.image_hash},
         {"kernel", r.kernel_path},
         {"kernel_source", r.kernel_source},
+        {"boot_kernel", r.boot_kernel},
         {"initrd_bytes", r.initrd_bytes},
         {"pinned_bytes", r.pinned_bytes}}},
       {"agent", {{"rss_kb", r.agent_rss_kb}, {"memlocked_kb", r.agent_memlocked_kb}}},

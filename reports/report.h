@@ -236,6 +236,9 @@ struct RunReport {
   std::string kernel_release;
   std::string kernel_path;    // the kernel booted (in the image cache)
   std::string kernel_source;  // what the user asked for: "default" or their bzImage path
+  // What the guest booted: "vmlinux (PVH)" (kernel_path's uncompressed vmlinux, entered through
+  // its PVH entry) or "bzImage" (kernel_path itself).
+  std::string boot_kernel;
   std::string qemu_version;
   std::string libvirt_version;
   std::string wedge_version;

@@ -107,6 +107,11 @@ Result<RunRecord> read_run(const std::filesystem::path& run_dir) {
     r.qemu_version = v.value("qemu", "");
     r.libvirt_version = v.value("libvirt", "");
     r.wedge_version = v.value("wedge", "");
+    const json image = j.value("image", json::object());
+    r.image_hash = image.value("hash", "");
+    r.kernel_path = image.value("kernel", "");
+    r.kernel_source = image.value("kernel_source", "");
+    r.boot_kernel = image.value("boot_kernel", "");
   } catch (const std::exception& e) {
     return make_error("{}: {}", path.string(), e.what());
   }

@@ -6,7 +6,7 @@
 //   image::ImageRequest req;                       // defaults: Debian cloud kernel
 //   req.agent_binary = "/path/to/wedge-agent";
 //   WEDGE_TRY(image::GuestImage img, image::build_image(req, progress));
-//   // img.kernel, img.initrd are ready for a VmSpec
+//   // img.boot_kernel, img.initrd are ready for a VmSpec
 #pragma once
 
 #include <cstdint>
@@ -59,7 +59,11 @@ struct ImageRequest {
 };
 
 struct GuestImage {
-  std::filesystem::path kernel;      // bzImage to boot
+  std::filesystem::path kernel;  // the bzImage (in the image cache)
+  // What the guest boots: the bzImage's uncompressed vmlinux (CACHE/boot-kernels/<sha256>/vmlinux,
+  // entered through its PVH entry, which skips the decompressor) when it has one, else kernel.
+  std::filesystem::path boot_kernel;
+  bool boot_kernel_pvh = false;      // boot_kernel is the vmlinux
   std::filesystem::path initrd;      // uncompressed newc cpio
   std::filesystem::path system_map;  // may be empty when unknown
   std::string kernel_release;        // e.g. "6.1.0-56-cloud-amd64"

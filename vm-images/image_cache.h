@@ -1,6 +1,7 @@
 // The image cache: CACHE/images/<hash>/{vmlinuz, initrd.cpio, System.map, image.json,
 // manifest.txt}, keyed by a hash of everything that goes into the image. A directory
-// appears there only complete (built elsewhere, then renamed).
+// appears there only complete (built elsewhere, then renamed). The kernels guests boot sit apart
+// in CACHE/boot-kernels/<sha256 of the bzImage>/ (pvh_kernel.h), shared by every image of it.
 //
 //   fs::path root = cache_root(request);
 //   WEDGE_TRY(std::string hash, sha256_hex(manifest));
@@ -27,6 +28,7 @@ inline constexpr char kInitrdFile[] = "initrd.cpio";
 inline constexpr char kSystemMapFile[] = "System.map";
 inline constexpr char kMetadataFile[] = "image.json";
 inline constexpr char kManifestFile[] = "manifest.txt";
+inline constexpr char kBootKernelsDir[] = "boot-kernels";  // under the cache root
 
 // request.cache_dir, else $WEDGE_CACHE_DIR, else $HOME/.cache/wedge.
 [[nodiscard]] Result<std::filesystem::path> cache_root(const ImageRequest& request);

@@ -221,7 +221,7 @@ int doctor(const DoctorArgs& args) {
         c.ok("image", fmt::format("{} ({})", img->kernel_release, img->hash.substr(0, 12)));
         auto scratch = TempDir::create("wedge-doctor");
         Timeouts t;
-        auto kvm = scratch ? vm::probe_kvm(**backend, img->kernel, img->initrd, scratch->path(),
+        auto kvm = scratch ? vm::probe_kvm(**backend, img->boot_kernel, img->initrd, scratch->path(),
                                            t.kvm_probe)
                            : Result<bool>(scratch.error());
         if (!kvm) {

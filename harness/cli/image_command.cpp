@@ -139,6 +139,8 @@ int run_image_build(const ImageBuildOptions& options) {
   fmt::print("hash            {}\n", img.hash);
   fmt::print("image           {} in {:.2f} s\n", img.from_cache ? "from cache" : "built", seconds);
   fmt::print("kernel          {}\n", img.kernel.string());
+  fmt::print("boot kernel     {}{}\n", img.boot_kernel.string(),
+             img.boot_kernel_pvh ? " (uncompressed, PVH entry)" : "");
   fmt::print("initrd          {} ({})\n", img.initrd.string(), mib(img.initrd_bytes));
   fmt::print("system map      {}\n", img.system_map.empty() ? "(none)" : img.system_map.string());
   fmt::print("pinned          {} of files in guest RAM\n", mib(img.pinned_bytes));

@@ -48,7 +48,7 @@ Result<bool> choose_accel(const std::string& accel, vm::Backend& backend,
   progress.step("probing KVM with a short boot (a /dev/kvm node alone proves nothing)");
   WEDGE_TRY(TempDir scratch, TempDir::create("wedge-kvm-probe"));
   Timeouts t;
-  WEDGE_TRY(bool kvm, probe->probe_kvm(image.kernel, image.initrd, scratch.path(), t.kvm_probe)
+  WEDGE_TRY(bool kvm, probe->probe_kvm(image.boot_kernel, image.initrd, scratch.path(), t.kvm_probe)
                           .context("probing KVM"));
   progress.step(kvm ? "KVM works: using it" : "KVM does not boot a guest here: using TCG");
   std::error_code ec;

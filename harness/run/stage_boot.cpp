@@ -21,7 +21,7 @@ vm::VmSpec guest_spec(const RunContext& ctx, const BootInput& input) {
   spec.vcpus = scenario.guest.vcpus;
   spec.nic_model = config::name_of(scenario.guest.nic);
   spec.kvm = input.kvm;
-  spec.kernel = input.image->image.kernel;
+  spec.kernel = input.image->image.boot_kernel;
   spec.initrd = input.image->initrd;
   // Built-in drivers take their parameters here ("nbd.nbds_max=4"); modules, from modprobe.
   spec.cmdline = kernel_cmdline(

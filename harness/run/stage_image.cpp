@@ -69,6 +69,7 @@ void record_image(const ImageOutput& image, const config::Scenario& scenario,
   r.kernel_release = image.image.kernel_release;
   r.kernel_path = image.image.kernel.string();
   r.kernel_source = scenario.guest.kernel;
+  r.boot_kernel = image.image.boot_kernel_pvh ? "vmlinux (PVH)" : "bzImage";
   r.image_hash = image.image.hash;
   r.initrd_bytes = image.image.initrd_bytes;
   r.pinned_bytes = image.image.pinned_bytes;

@@ -57,7 +57,7 @@ Ready boot_libvirt(vm::LibvirtBackend& backend, const image::GuestImage& img, co
                    int i) {
   vm::VmSpec spec;
   spec.name = fmt::format("wedge-bench-{}-{}", ::getpid(), i);
-  spec.kernel = img.kernel;
+  spec.kernel = img.boot_kernel;
   spec.initrd = img.initrd;
   spec.cmdline = kCmdline;
   spec.console_log = dir / fmt::format("libvirt-{}.log", i);
@@ -93,7 +93,7 @@ Ready boot_direct(const image::GuestImage& img, const fs::path& dir, int i) {
                                    "-display",
                                    "none",
                                    "-kernel",
-                                   img.kernel.string(),
+                                   img.boot_kernel.string(),
                                    "-initrd",
                                    img.initrd.string(),
                                    "-append",

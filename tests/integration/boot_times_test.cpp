@@ -1,7 +1,9 @@
 // Reads the boot_s of every report.json the integration suite read (run_helpers.h writes them to
-// WEDGE_BOOT_TIMES_FILE), prints their spread and holds each to 30 s: domain start to agent ready
-// must not wait on libvirt (issue 17: 60-113 s per boot while libvirt re-probed QEMU on every
-// call). The goal is 5 s; two TCG guests at a time gave 5.2-18.8 s (issue 17 stays open on it).
+// WEDGE_BOOT_TIMES_FILE), prints their spread and holds each to 5 s, issue 17's goal: domain start
+// to agent ready must wait neither on libvirt (60-113 s per boot while libvirt re-probed QEMU on
+// every call) nor on the kernel's decompressor (Debian's generic kernel, XZ, took 5.2-5.8 s under
+// TCG until guests booted its uncompressed vmlinux through the PVH entry: 2.2-2.6 s). The suite at
+// -j2 had a median of 2.7 s; LoadedHostTest starves its guests on purpose and is left out.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,11 +16,11 @@
 
 namespace {
 
-constexpr double kBootBoundS = 30.0;
+constexpr double kBootBoundS = 5.0;
 // Tests that load the host on purpose (stress-ng, other guests): their boots measure the load.
 constexpr std::string_view kLoadsTheHostOnPurpose = "LoadedHostTest.";
 
-TEST(BootTimesTest, NoBootInTheIntegrationSuiteWaitedOnLibvirt) {
+TEST(BootTimesTest, EveryBootInTheIntegrationSuiteTookAtMostFiveSeconds) {
   std::ifstream in(WEDGE_BOOT_TIMES_FILE);
   ASSERT_TRUE(in) << "no " << WEDGE_BOOT_TIMES_FILE << ": run the integration tests first";
   std::string line;

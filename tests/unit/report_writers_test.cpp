@@ -97,6 +97,25 @@ TEST_F(ReportWritersTest, ReadsRecordedRuns) {
   EXPECT_EQ(reports::signature_of(with_signature), "hang: rq_qos_wait");
 }
 
+// image.boot_kernel (what the guest booted) is written and read back; the kernel the user asked
+// for stays in image.kernel_source.
+TEST_F(ReportWritersTest, BootKernelRoundTrips) {
+  fs::path dir = root_ / "runs/nbd-swap-hog-pass";
+  auto rec = reports::read_run(dir);
+  ASSERT_TRUE(rec.ok());
+  rec->report.boot_kernel = "vmlinux (PVH)";
+  rec->report.kernel_source = "debian-amd64";
+  const std::string text = reports::JsonWriter::render(rec->report);
+  auto j = nlohmann::json::parse(text);
+  EXPECT_EQ(j["image"]["boot_kernel"], "vmlinux (PVH)");
+  EXPECT_EQ(j["image"]["kernel_source"], "debian-amd64");
+  ASSERT_TRUE(write_file_atomic(dir / "report.json", text).ok());
+  auto back = reports::read_run(dir);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->report.boot_kernel, "vmlinux (PVH)");
+  EXPECT_EQ(back->report.kernel_source, "debian-amd64");
+}
+
 TEST_F(ReportWritersTest, JsonDocumentsValidateAgainstTheirSchemas) {
   if (!fs::exists(kPython)) GTEST_SKIP() << "no " << kPython;
   ASSERT_TRUE(reports::summary_writer(reports::SummaryFormat::kJson).write(summary_, root_).ok());
@@ -107,6 +126,7 @@ TEST_F(ReportWritersTest, JsonDocumentsValidateAgainstTheirSchemas) {
        {"nbd-swap-hog-pass", "nbd-loopback-io-flusher-hang", "iscsi-server-stall-pass"}) {
     auto rec = reports::read_run(root_ / "runs" / name);
     ASSERT_TRUE(rec.ok());
+    rec->report.boot_kernel = "vmlinux (PVH)";
     fs::path out = root_ / (std::string(name) + ".json");
     ASSERT_TRUE(write_file_atomic(out, reports::JsonWriter::render(rec->report)).ok());
     argv.push_back(out.string());

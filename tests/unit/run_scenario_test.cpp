@@ -104,6 +104,7 @@ class RunScenarioTest : public ::testing::Test {
         {[this](const image::ImageRequest&, const image::ProgressFn&) -> Result<image::GuestImage> {
            image::GuestImage img;
            img.kernel = dir_->path() / "bzImage";
+           img.boot_kernel = img.kernel;
            img.initrd = dir_->path() / "initrd";
            img.kernel_release = "6.1.0-fake-amd64";
            img.hash = "fakehash";

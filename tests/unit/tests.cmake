@@ -21,6 +21,7 @@ wedge_unit_test(image_cpio_test wedge_image LibArchive::LibArchive)
 wedge_unit_test(image_ldd_test wedge_image)
 wedge_unit_test(image_packages_test wedge_image)
 wedge_unit_test(image_bzimage_test wedge_image)
+wedge_unit_test(image_pvh_test wedge_image LibArchive::LibArchive)
 wedge_unit_test(image_build_test wedge_image)
 wedge_unit_test(image_contents_test wedge_image)
 # The stand-ins are not built with the sanitizers (vm-images/stand-ins/CMakeLists.txt).
