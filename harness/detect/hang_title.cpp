@@ -80,6 +80,10 @@ std::string transmit_stuck_title(const std::string& driver) {
   return driver + ": request transmit stuck in page allocation";
 }
 
+std::string reconnect_stuck_title(const std::string& driver) {
+  return driver + ": reconnect stuck in page allocation";
+}
+
 std::string cause_title(const std::vector<reports::StackGroup>& stacks) {
   if (stacks.empty()) return "";
   TaskRoleMatch m = task_role(stacks.front().frames, first_comm(stacks.front()));
@@ -88,6 +92,9 @@ std::string cause_title(const std::vector<reports::StackGroup>& stacks) {
   // anywhere from its socket send down to reclaim), and the same title whether the dump
   // shows the sender or only what it leaves behind (inferred_transmit_title).
   if (m.role == TaskRole::kTransmit && m.allocating) return transmit_stuck_title(m.driver);
+  // A reconnect is caught in whichever of its allocations reclaim blocked (the queue's PDU
+  // buffers, its socket, the async request): one title for all of them.
+  if (m.role == TaskRole::kReconnect) return reconnect_stuck_title(m.driver);
   return std::string(kTaskHung) + m.cause_frame;
 }
 

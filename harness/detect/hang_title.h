@@ -2,11 +2,11 @@
 // the cause, not the crowd waiting for it, so that one bug keeps one title run after run:
 // a vCPU the registers show running in one function is a CPU stuck there (a livelock); a
 // storage server the relay shows holding requests (it stopped reading them) is the server; a
-// task the others wait on (task_roles.h: a driver sending the request, a storage daemon or
-// virtio_net's refill worker in reclaim) is that task; a server that took every byte and
-// answered nothing is the cause only when no sender in the guest is stuck in its own transmit
-// path (it may be waiting for the rest of a half-sent request); otherwise the biggest group of
-// waiters names it.
+// task the others wait on (task_roles.h: a driver sending the request or reconnecting, a
+// storage daemon or virtio_net's refill worker in reclaim) is that task; a server that took
+// every byte and answered nothing is the cause only when no sender in the guest is stuck in
+// its own transmit path (it may be waiting for the rest of a half-sent request); otherwise the
+// biggest group of waiters names it.
 //
 //   HangEvidence e;
 //   e.stacks = rank_by_role(stacks);
@@ -53,9 +53,15 @@ struct VcpuSample {
 // transmit_stuck_title("nbd") -> "nbd: request transmit stuck in page allocation".
 [[nodiscard]] std::string transmit_stuck_title(const std::string& driver);
 
+// The title of a hang whose storage driver is stuck getting memory while it reconnects its
+// transport (its reclaim writes to the device that has no path until it connects):
+// reconnect_stuck_title("nvme-tcp") -> "nvme-tcp: reconnect stuck in page allocation".
+[[nodiscard]] std::string reconnect_stuck_title(const std::string& driver);
+
 // The title of the first of the ranked stacks when it is a task the others wait on
 // (task_roles.h), "" otherwise: transmit_stuck_title for a driver sending a request that is
-// stuck getting memory, else "INFO: task hung in FRAME" (refill_work, __sock_xmit...).
+// stuck getting memory, reconnect_stuck_title for a driver's reconnect that is, else
+// "INFO: task hung in FRAME" (refill_work, __sock_xmit...).
 [[nodiscard]] std::string cause_title(const std::vector<reports::StackGroup>& stacks);
 
 // The title of a hang whose storage server stopped answering with requests outstanding:
@@ -119,7 +125,9 @@ struct HangTitle {
 // transmit path in any state (sender_title), else the server (server_silent_title of
 // silent_server or server_transport); any other task the others wait on; for a hang found by
 // silence, the biggest group of waiters.
-// Other kernel reports (hung task, stuck request) keep their title.
+// Other kernel reports (hung task, stuck request) keep their title, and so does the detector's
+// "no recovery within N s after the fault ended" (a stall that outlived its fault): renamed by
+// a cause found in the traces (a reconnect stuck in reclaim, say), kept without one.
 [[nodiscard]] HangTitle hang_title_after_traces(const reports::Finding& finding,
                                                 const HangEvidence& evidence);
 

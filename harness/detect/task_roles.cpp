@@ -14,6 +14,7 @@ enum class FrameKind {
   kDriverTransmit,  // a block (or swap-over-network) driver submitting or sending a request
   kDriverQueue,     // a driver's queue_rq entry, before it reaches its socket
   kDriverReceive,   // a driver's worker reading replies from its socket
+  kDriverConnect,   // a driver (re)connecting its transport: sockets, queues and their buffers
   kSocketSend,      // the socket send path under a driver
   kSocketReceive,   // the socket receive path under a driver
   kSocketLock,      // sleeps for the socket's lock, which another task holds
@@ -56,6 +57,20 @@ constexpr std::array kFrames = {
     FrameEntry{"nvme_tcp_try_send", FrameKind::kDriverTransmit, "nvme-tcp"},          // sends the next queued request
     FrameEntry{"nvme_tcp_io_work", FrameKind::kDriverTransmit, "nvme-tcp"},           // the queue's io work item
     FrameEntry{"nvme_tcp_queue_rq", FrameKind::kDriverQueue, "nvme-tcp"},             // blk-mq queue_rq
+    // ... and its controller (re)connect, which allocates with GFP_KERNEL: in reclaim it may
+    // write swap to the namespace that has no path until this very connect succeeds. (nbd and
+    // iSCSI reconnect from userspace: nbd-client, iscsid.)
+    FrameEntry{"nvme_tcp_alloc_async_req", FrameKind::kDriverConnect, "nvme-tcp"},        // page_frag_alloc of the AER's PDU
+    FrameEntry{"nvme_tcp_init_connection", FrameKind::kDriverConnect, "nvme-tcp"},        // ICReq/ICResp exchange on a new socket
+    FrameEntry{"nvme_tcp_alloc_queue", FrameKind::kDriverConnect, "nvme-tcp"},            // a queue's socket, connect, PDU buffers
+    FrameEntry{"nvme_tcp_alloc_admin_queue", FrameKind::kDriverConnect, "nvme-tcp"},      // queue 0 and the async event request
+    FrameEntry{"nvme_tcp_alloc_io_queues", FrameKind::kDriverConnect, "nvme-tcp"},        // sets the count, allocates each I/O queue
+    FrameEntry{"nvme_tcp_configure_admin_queue", FrameKind::kDriverConnect, "nvme-tcp"},  // allocates, connects, enables the ctrl
+    FrameEntry{"nvme_tcp_configure_io_queues", FrameKind::kDriverConnect, "nvme-tcp"},    // allocates and connects the I/O queues
+    FrameEntry{"nvme_tcp_setup_ctrl", FrameKind::kDriverConnect, "nvme-tcp"},             // brings the whole controller up
+    FrameEntry{"nvme_tcp_reconnect_ctrl_work", FrameKind::kDriverConnect, "nvme-tcp"},    // the delayed reconnect attempt
+    FrameEntry{"nvme_reset_ctrl_work", FrameKind::kDriverConnect, "nvme-tcp"},            // tcp.c's reset: teardown, setup_ctrl
+    FrameEntry{"nvme_tcp_error_recovery_work", FrameKind::kDriverConnect, "nvme-tcp"},    // teardown after an error, queues the reconnect
     // sunrpc under NFS swap (net/sunrpc/xprtsock.c, xprt.c)
     FrameEntry{"xs_tcp_send_request", FrameKind::kDriverTransmit, "nfs"},  // writes one RPC to the TCP socket
     FrameEntry{"xprt_transmit", FrameKind::kDriverTransmit, "nfs"},        // sends queued RPC requests
@@ -146,13 +161,19 @@ const FrameEntry* driver_entry(const std::vector<std::string>& frames) {
   return nullptr;
 }
 
-// The innermost frame of `kind`, without its suffix; "" if none.
-std::string innermost(const std::vector<std::string>& frames, FrameKind kind) {
+// The innermost frame of `kind`; nullptr if none.
+const FrameEntry* innermost_entry(const std::vector<std::string>& frames, FrameKind kind) {
   for (const auto& f : frames) {
     const FrameEntry* e = entry_for(f);
-    if (e && e->kind == kind) return std::string(e->name);
+    if (e && e->kind == kind) return e;
   }
-  return "";
+  return nullptr;
+}
+
+// The innermost frame of `kind`, without its suffix; "" if none.
+std::string innermost(const std::vector<std::string>& frames, FrameKind kind) {
+  const FrameEntry* e = innermost_entry(frames, kind);
+  return e ? std::string(e->name) : "";
 }
 
 TaskRoleMatch match(TaskRole role, std::string cause_frame, bool allocating = false,
@@ -186,6 +207,13 @@ TaskRoleMatch task_role(const std::vector<std::string>& frames, std::string_view
       m.waits_for_socket_lock = has_kind(frames, FrameKind::kSocketLock);
       return m;
     }
+  }
+  // A connect that allocates waits for reclaim, and reclaim may wait for swap-out through the
+  // very transport it connects: the cause, named by the connect wherever the dump caught it
+  // allocating (its buffers, its socket, or a send of its own connect command).
+  if (const FrameEntry* c = innermost_entry(frames, FrameKind::kDriverConnect);
+      c && (allocating || reclaiming)) {
+    return match(TaskRole::kReconnect, std::string(c->name), true, std::string(c->driver));
   }
   std::string driver = innermost(frames, FrameKind::kDriverTransmit);
   if (driver.empty()) driver = innermost(frames, FrameKind::kDriverQueue);
@@ -232,6 +260,7 @@ bool is_cause(TaskRole role) {
     case TaskRole::kTransmitBlocked:
     case TaskRole::kStorageDaemon:
     case TaskRole::kNetRefill:
+    case TaskRole::kReconnect:
       return true;
     case TaskRole::kOther:
     case TaskRole::kWaiter:

@@ -1,7 +1,8 @@
 // What a blocked or spinning task is doing for the hang, read from its stack: the task the
-// others wait on (a storage driver sending a request, a storage daemon or virtio_net's refill
-// worker stuck in reclaim) or one of the crowd waiting (mempool, writeback, throttling, RCU,
-// a driver's receive worker waiting for replies or for the socket a sender holds).
+// others wait on (a storage driver sending a request or reconnecting its transport, a storage
+// daemon or virtio_net's refill worker stuck in reclaim) or one of the crowd waiting (mempool,
+// writeback, throttling, RCU, a driver's receive worker waiting for replies or for the socket
+// a sender holds).
 //
 //   TaskRoleMatch m = task_role(frames, "kworker/0:1H");
 //   if (is_cause(m.role)) title = "INFO: task hung in " + m.cause_frame;  // "__sock_xmit"
@@ -24,12 +25,14 @@ enum class TaskRole {
   kStorageDaemon,    // a storage server process (nbd-server, tgtd, ...) in reclaim
   kNetRefill,        // virtio_net's refill worker allocating receive buffers, in reclaim
   kReceiver,         // a storage driver's receive worker: waits for replies or the socket lock
+  kReconnect,        // a storage driver re-establishing its transport, in an allocation or reclaim
 };
 
 struct TaskRoleMatch {
   TaskRole role = TaskRole::kOther;
   // The frame that names the cause in a title (innermost driver frame, refill_work, or the
-  // allocation a daemon reclaims in); empty unless is_cause(role).
+  // allocation a daemon reclaims in); empty unless is_cause(role). A reconnect's is its
+  // innermost connect frame (nvme_tcp_setup_ctrl, or nvme_tcp_alloc_queue when not inlined).
   std::string cause_frame;
   // An allocation or reclaim is on the stack. A cause that is allocating is stuck getting
   // memory, not waiting for a peer: it is the cause even when the server looks silent. A
@@ -44,7 +47,10 @@ struct TaskRoleMatch {
 
 // The role of a task with these frames (innermost first, as the kernel prints them) and this
 // comm ("nbd-server"; "" when unknown): task_role({"__alloc_pages_slowpath", ...,
-// "__sock_xmit", "nbd_send_cmd", "nbd_queue_rq"}, "kworker/0:1H") -> {kTransmit, "__sock_xmit"}.
+// "__sock_xmit", "nbd_send_cmd", "nbd_queue_rq"}, "kworker/0:1H") -> {kTransmit, "__sock_xmit"};
+// task_role({"mempool_alloc", ..., "__alloc_pages", "page_frag_alloc_align",
+// "nvme_tcp_setup_ctrl", "nvme_tcp_reconnect_ctrl_work"}, "kworker/u2:1") -> {kReconnect,
+// "nvme_tcp_setup_ctrl", driver "nvme-tcp"}.
 [[nodiscard]] TaskRoleMatch task_role(const std::vector<std::string>& frames,
                                       std::string_view comm);
 
@@ -58,8 +64,9 @@ struct TaskRoleMatch {
 // The comm of a stack group's first task ("nbd-server" of "nbd-server:85").
 [[nodiscard]] std::string first_comm(const reports::StackGroup& group);
 
-// Stack groups with the cause first: a transmit task in a send or an allocation, a storage
-// daemon or the refill worker in reclaim, then a transmit task waiting on its lock, then
+// Stack groups with the cause first: a transmit task in a send or an allocation, a reconnect
+// in an allocation, a storage daemon or the refill worker in reclaim, then a transmit task
+// waiting on its lock, then
 // everything else most frequent first (the order they came in, which is by count). Stable.
 [[nodiscard]] std::vector<reports::StackGroup> rank_by_role(
     std::vector<reports::StackGroup> groups);
