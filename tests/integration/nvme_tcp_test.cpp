@@ -20,22 +20,6 @@ using nlohmann::json;
 
 using NvmeTcpTest = test::TempDirTest;
 
-// The server guest is gone with the run: its domain, its sockets and its export.
-void expect_server_guest_gone(const fs::path& out, const json& report) {
-  ASSERT_EQ(report["server"]["guests"].size(), 1u) << report["server"].dump(2);
-  const json& guest = report["server"]["guests"][0];
-  auto backend = vm::LibvirtBackend::connect();
-  ASSERT_TRUE(backend.ok()) << backend.error().message();
-  auto domains = (*backend)->list_wedge_domains();
-  ASSERT_TRUE(domains.ok());
-  EXPECT_EQ(std::count(domains->begin(), domains->end(), guest["name"].get<std::string>()), 0)
-      << "leftover server guest " << guest["name"];
-  for (const char* file : {"agent.sock", "agent.gate-in.sock", "agent.gate-out.sock"}) {
-    EXPECT_FALSE(fs::exists(out / "server" / file)) << "server/" << file << " left behind";
-  }
-  EXPECT_TRUE(fs::exists(out / "server" / "console.log"));
-}
-
 TEST_F(NvmeTcpTest, SwapHogSwapsOverNvmeTcpToAServerGuestAndPasses) {
   fs::path out = dir() / "run";
   test::WedgeRun r = test::run_wedge(
@@ -43,7 +27,7 @@ TEST_F(NvmeTcpTest, SwapHogSwapsOverNvmeTcpToAServerGuestAndPasses) {
       600s);
   json report = test::load_json(out / "report.json");
   ASSERT_NE(report["verdict"], "infra_error") << r.out << r.err;
-  expect_server_guest_gone(out, report);
+  test::expect_server_guest_gone(out, report);
   test::expect_nothing_leaked(out);
   const json& guest = report["server"]["guests"][0];
   EXPECT_EQ(guest["role"], "server");
@@ -97,7 +81,7 @@ TEST_F(NvmeTcpTest, ServerGuestPausedIsCaughtWithClientStacksAndTheClientRecover
   test::WedgeRun r = test::run_wedge({"run", scenario.string(), "--out", out.string(), "-q"}, 600s);
   json report = test::load_json(out / "report.json");
   ASSERT_NE(report["verdict"], "infra_error") << r.out << r.err;
-  expect_server_guest_gone(out, report);
+  test::expect_server_guest_gone(out, report);
   test::expect_nothing_leaked(out);
   if (test::wedged_before_any_fault(r.status, report)) return;
   ASSERT_EQ(report["faults"].size(), 1u);

@@ -96,6 +96,24 @@ inline void expect_nothing_leaked(const std::filesystem::path& run_dir) {
   }
 }
 
+// The server guest is gone with the run: its domain, its sockets and its export.
+inline void expect_server_guest_gone(const std::filesystem::path& out,
+                                     const nlohmann::json& report) {
+  ASSERT_EQ(report["server"]["guests"].size(), 1u) << report["server"].dump(2);
+  const nlohmann::json& guest = report["server"]["guests"][0];
+  auto backend = vm::LibvirtBackend::connect();
+  ASSERT_TRUE(backend.ok()) << backend.error().message();
+  auto domains = (*backend)->list_wedge_domains();
+  ASSERT_TRUE(domains.ok());
+  EXPECT_EQ(std::count(domains->begin(), domains->end(), guest["name"].get<std::string>()), 0)
+      << "leftover server guest " << guest["name"];
+  for (const char* file : {"agent.sock", "agent.gate-in.sock", "agent.gate-out.sock"}) {
+    EXPECT_FALSE(std::filesystem::exists(out / "server" / file))
+        << "server/" << file << " left behind";
+  }
+  EXPECT_TRUE(std::filesystem::exists(out / "server" / "console.log"));
+}
+
 // Starts `wedge ARGS` in the background with its stdout and stderr in log.
 inline ChildProcess start_wedge(const std::vector<std::string>& args,
                                 const std::filesystem::path& log) {
