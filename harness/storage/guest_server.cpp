@@ -18,15 +18,7 @@ GuestServer::GuestServer(std::unique_ptr<ServerGuest> guest, std::unique_ptr<Tcp
 
 GuestServer::~GuestServer() { (void)stop(); }
 
-ServerStats GuestServer::stats() const {
-  RelayStats relay = relay_->stats();
-  ServerStats s;
-  s.bytes_from_guest = relay.bytes_from_client;
-  s.bytes_to_guest = relay.bytes_to_client;
-  s.connections = relay.connections;
-  s.bytes_queued_to_server = relay.bytes_queued_to_target;
-  return s;
-}
+ServerStats GuestServer::stats() const { return server_stats_of(relay_->stats()); }
 
 Status GuestServer::stop() {
   relay_->stop();

@@ -7,6 +7,7 @@
 #include "harness/storage/nbd_connect.h"
 #include "harness/storage/proc_net_tcp.h"
 #include "harness/storage/transport.h"
+#include "harness/storage/transport_checks.h"
 #include "harness/util/files.h"
 #include "harness/util/process.h"
 
@@ -83,15 +84,9 @@ class NbdLoopbackTransport final : public Transport {
 
 std::vector<config::FaultNeed> capabilities(const config::StorageConfig&) { return {}; }
 
+// The server runs inside the guest: it is Debian's nbd-server, copied into the image.
 Status validate(const config::Scenario& s) {
-  if (!s.storage.server_binary.empty()) {
-    // The server runs inside the guest: it is Debian's nbd-server, copied into the image.
-    return make_error(
-        "{}:{}: [storage] transport = \"nbd-loopback\" runs nbd-server inside the "
-        "guest: server_binary must be unset",
-        s.source.string(), s.storage.line);
-  }
-  return ok_status();
+  return no_server_binary(s, "transport = \"nbd-loopback\" runs nbd-server inside the guest");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "harness/storage/knfsd.h"
 #include "harness/storage/nfs_mount.h"
 #include "harness/storage/transport.h"
+#include "harness/storage/transport_checks.h"
 #include "harness/util/files.h"
 
 namespace wedge::storage {
@@ -75,13 +76,8 @@ class NfsLoopbackTransport final : public Transport {
 std::vector<config::FaultNeed> capabilities(const config::StorageConfig&) { return {}; }
 
 Status validate(const config::Scenario& s) {
-  if (!s.storage.server_binary.empty()) {
-    return make_error(
-        "{}:{}: [storage] transport = \"nfs-loopback\" runs the guest's own kernel NFS "
-        "server (knfsd): server_binary must be unset",
-        s.source.string(), s.storage.line);
-  }
-  return ok_status();
+  return no_server_binary(
+      s, "transport = \"nfs-loopback\" runs the guest's own kernel NFS server (knfsd)");
 }
 
 }  // namespace

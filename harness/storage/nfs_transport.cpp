@@ -7,6 +7,7 @@
 #include "harness/storage/knfsd_nfs_transport.h"
 #include "harness/storage/nfs_mount.h"
 #include "harness/storage/served_transport.h"
+#include "harness/storage/transport_checks.h"
 #include "harness/util/files.h"
 
 namespace wedge::storage {
@@ -93,21 +94,8 @@ std::vector<FaultNeed> capabilities(const config::StorageConfig& storage) {
 
 Status validate(const config::Scenario& s) {
   if (s.storage.server != kKnfsd) return ok_status();
-  if (!s.storage.server_binary.empty()) {
-    return make_error(
-        "{}:{}: [storage] server = \"knfsd\" is the kernel's NFS server in a server guest: "
-        "server_binary must be unset",
-        s.source.string(), s.storage.line);
-  }
-  for (const config::FaultConfig& f : s.faults) {
-    if (f.kind == config::FaultKind::kServerCrash || f.kind == config::FaultKind::kServerRestart) {
-      return make_error(
-          "{}:{}: [[fault]] kind = \"{}\": knfsd is a kernel in a server guest, which cannot be "
-          "killed or restarted (server-stall pauses it)",
-          s.source.string(), f.line, config::name_of(f.kind));
-    }
-  }
-  return ok_status();
+  WEDGE_CHECK(no_kill_or_restart(s, "knfsd"));
+  return no_server_binary(s, "server = \"knfsd\" is the kernel's NFS server in a server guest");
 }
 
 std::unique_ptr<Transport> make(const config::Scenario& s, int) {

@@ -7,6 +7,7 @@
 #include "harness/storage/guest_driver.h"
 #include "harness/storage/guest_served.h"
 #include "harness/storage/nvmet.h"
+#include "harness/storage/transport_checks.h"
 
 namespace wedge::storage {
 
@@ -17,69 +18,45 @@ using config::FaultNeed;
 // The server guest's disk: the export.
 const Driver kVirtioBlk{"virtio_blk", {}, {{"/proc/devices", "virtblk"}}};
 
-class NvmeTcpTransport final : public Transport {
+class NvmeTcpTransport final : public GuestServedTransport {
  public:
   NvmeTcpTransport(const config::Scenario& scenario, int export_index)
-      : storage_(scenario.storage),
+      : GuestServedTransport("nvmet-tcp"),
+        storage_(scenario.storage),
         export_index_(export_index),
         nqn_(fmt::format("nqn.2026-12.io.wedge:export{}", export_index)) {}
-  ~NvmeTcpTransport() override { (void)stop(); }
 
+  // The same image boots both guests: the client's host driver and the server's target.
   ImageNeeds image_needs() const override { return {{}, {kNvmeTcp, kNvmetTcp, kVirtioBlk}, {}}; }
 
   Status start_host(const TransportContext& context) override {
-    GuestServedOptions o{.export_index = export_index_,
-                         .size_mib = storage_.size_mib,
-                         .memory_mib = storage_.server_memory_mib,
-                         .port = kNvmeTcpPort,
-                         .what = "nvmet-tcp"};
-    WEDGE_TRY(server_, start_guest_served(context, o, &disk_, [this](GuestOps& ops) -> Status {
-                ops.say(fmt::format("guest: nvmet-tcp exporting /dev/vda as {} on port {}", nqn_,
-                                    kNvmeTcpPort));
-                WEDGE_CHECK(ensure_drivers(ops, {kVirtioBlk, kNvmetTcp}));
-                WEDGE_CHECK(ensure_configfs(ops));
-                return apply_steps(ops, nvmet_target_steps({nqn_, "/dev/vda", kNvmeTcpPort}));
-              }));
-    return ok_status();
+    return serve(context,
+                 {.export_index = export_index_,
+                  .size_mib = storage_.size_mib,
+                  .memory_mib = storage_.server_memory_mib,
+                  .port = kNvmeTcpPort},
+                 [this](GuestOps& ops) -> Status {
+                   ops.say(fmt::format("guest: nvmet-tcp exporting /dev/vda as {} on port {}", nqn_,
+                                       kNvmeTcpPort));
+                   WEDGE_CHECK(ensure_drivers(ops, {kVirtioBlk, kNvmetTcp}));
+                   WEDGE_CHECK(ensure_configfs(ops));
+                   return apply_steps(ops, nvmet_target_steps({nqn_, "/dev/vda", kNvmeTcpPort}));
+                 });
   }
 
-  void adjust_vm(vm::VmSpec& spec) const override {
-    if (server_) spec.host_ports.push_back(server_->guest_port());
-  }
-
-  Result<Attached> attach(GuestOps& guest) override {
-    if (!server_) return make_error("nvme-tcp: the server guest was not started");
+ private:
+  Result<Attached> attach_to(GuestOps& guest, int relay_port) override {
     WEDGE_CHECK(ensure_driver(guest, kNvmeTcp));
-    const std::string options =
-        nvme_connect_options(kGuestHostAddress, server_->guest_port(), nqn_);
+    const std::string options = nvme_connect_options(kGuestHostAddress, relay_port, nqn_);
     guest.say("guest: nvme connect " + options);
     WEDGE_CHECK(guest.write_file("/dev/nvme-fabrics", options).context("nvme connect " + options));
     WEDGE_TRY(std::string device, find_nvme_namespace(guest, nqn_, guest.command_timeout()));
     return Attached{device, ""};
   }
 
-  std::vector<Server*> servers() override {
-    if (!server_) return {};
-    return {server_.get()};
-  }
-  std::vector<std::filesystem::path> exports() const override {
-    if (disk_.empty()) return {};
-    return {disk_};
-  }
-  std::string describe() const override { return server_ ? server_->describe() : "nvmet-tcp"; }
-  Status stop() override {
-    if (!server_) return ok_status();
-    Status s = server_->stop();
-    server_.reset();
-    return s;
-  }
-
- private:
   const config::StorageConfig storage_;
   const int export_index_;
   const std::string nqn_;
-  std::filesystem::path disk_;
-  std::unique_ptr<GuestServer> server_;
 };
 
 // server-stall pauses the server guest (GuestServer); nothing can kill or restart a kernel.
@@ -88,21 +65,9 @@ std::vector<FaultNeed> capabilities(const config::StorageConfig&) {
 }
 
 Status validate(const config::Scenario& s) {
-  for (const config::FaultConfig& f : s.faults) {
-    if (f.kind == config::FaultKind::kServerCrash || f.kind == config::FaultKind::kServerRestart) {
-      return make_error(
-          "{}:{}: [[fault]] kind = \"{}\": the nvme-tcp server is a kernel in a server guest, "
-          "which cannot be killed or restarted (server-stall pauses it)",
-          s.source.string(), f.line, config::name_of(f.kind));
-    }
-  }
-  if (!s.storage.server_binary.empty()) {
-    return make_error(
-        "{}:{}: [storage] transport = \"nvme-tcp\" is served by the kernel's nvmet-tcp in a "
-        "server guest: server_binary must be unset",
-        s.source.string(), s.storage.line);
-  }
-  return ok_status();
+  WEDGE_CHECK(no_kill_or_restart(s, "the nvme-tcp server"));
+  return no_server_binary(
+      s, "transport = \"nvme-tcp\" is served by the kernel's nvmet-tcp in a server guest");
 }
 
 }  // namespace

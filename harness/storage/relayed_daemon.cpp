@@ -27,15 +27,7 @@ RelayedDaemon::RelayedDaemon(std::unique_ptr<SupervisedDaemon> daemon,
 
 RelayedDaemon::~RelayedDaemon() { (void)stop(); }
 
-ServerStats RelayedDaemon::stats() const {
-  RelayStats relay = relay_->stats();
-  ServerStats s;
-  s.bytes_from_guest = relay.bytes_from_client;
-  s.bytes_to_guest = relay.bytes_to_client;
-  s.bytes_queued_to_server = relay.bytes_queued_to_target;
-  s.connections = relay.connections;
-  return s;
-}
+ServerStats RelayedDaemon::stats() const { return server_stats_of(relay_->stats()); }
 
 Status RelayedDaemon::stop() {
   relay_->stop();

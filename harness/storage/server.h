@@ -35,6 +35,17 @@ struct ServerStats {
   uint64_t bytes_queued_to_server = 0;
 };
 
+// A relay's counts as the server's: what the guest sent, what came back, connections, and the
+// bytes toward the server it has not taken yet.
+[[nodiscard]] inline ServerStats server_stats_of(const RelayStats& relay) {
+  ServerStats s;
+  s.bytes_from_guest = relay.bytes_from_client;
+  s.bytes_to_guest = relay.bytes_to_client;
+  s.connections = relay.connections;
+  s.bytes_queued_to_server = relay.bytes_queued_to_target;
+  return s;
+}
+
 class Server {
  public:
   virtual ~Server() = default;  // stops the server and its relay
