@@ -38,6 +38,18 @@ struct WorkloadKeySpec {
   const char* doc = "";          // one line, for the README's table and `wedge help workloads`
 };
 
+// Keys the writing kinds share, declared once (large-file, concurrent-writers).
+inline constexpr WorkloadKeySpec kRemountKey{.key = "remount",
+                                             .type = WorkloadKeyType::kBool,
+                                             .default_value = 0,
+                                             .doc = "umount and mount again before verifying"};
+inline constexpr WorkloadKeySpec kPauseBeforeVerifyKey{
+    .key = "pause_before_verify_s",
+    .min = 0,
+    .max = 3600,
+    .default_value = 0,
+    .doc = "seconds held between write and read-back (outside tampering)"};
+
 struct WorkloadKindSpec {
   WorkloadKind kind = WorkloadKind::kSwapHog;
   const char* doc = "";  // what it does, one line

@@ -28,15 +28,8 @@ const WorkloadKindSpec& concurrent_writers_workload_kind() {
                 .type = WorkloadKeyType::kBool,
                 .default_value = true,
                 .doc = "read every region back and check it"},
-               {.key = "remount",
-                .type = WorkloadKeyType::kBool,
-                .default_value = false,
-                .doc = "umount and mount again before verifying"},
-               {.key = "pause_before_verify_s",
-                .min = 0,
-                .max = 3600,
-                .default_value = 0,
-                .doc = "seconds held between write and read-back (outside tampering)"}}};
+               kRemountKey,
+               kPauseBeforeVerifyKey}};
   return spec;
 }
 

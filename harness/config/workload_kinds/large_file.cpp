@@ -18,15 +18,8 @@ const WorkloadKindSpec& large_file_workload_kind() {
                 .type = WorkloadKeyType::kBool,
                 .default_value = true,
                 .doc = "read every block back and check it"},
-               {.key = "remount",
-                .type = WorkloadKeyType::kBool,
-                .default_value = false,
-                .doc = "umount and mount again before verifying"},
-               {.key = "pause_before_verify_s",
-                .min = 0,
-                .max = 3600,
-                .default_value = 0,
-                .doc = "seconds held between write and read-back (outside tampering)"}}};
+               kRemountKey,
+               kPauseBeforeVerifyKey}};
   return spec;
 }
 
