@@ -27,20 +27,11 @@ std::vector<std::string> names_of(const std::array<Kind, N>& all) {
 
 const char* name_of(TransportKind kind) {
   switch (kind) {
-    case TransportKind::kNbd:
-      return "nbd";
-    case TransportKind::kNbdLoopback:
-      return "nbd-loopback";
-    case TransportKind::kIscsi:
-      return "iscsi";
-    case TransportKind::kNfs:
-      return "nfs";
-    case TransportKind::kNinep:
-      return "9p";
-    case TransportKind::kNvmeTcp:
-      return "nvme-tcp";
-    case TransportKind::kNfsLoopback:
-      return "nfs-loopback";
+#define WEDGE_TRANSPORT_NAME(e, file, name) \
+  case TransportKind::e:                    \
+    return name;
+    WEDGE_TRANSPORT_KINDS(WEDGE_TRANSPORT_NAME)
+#undef WEDGE_TRANSPORT_NAME
   }
   return "?";
 }

@@ -13,15 +13,23 @@
 #include <vector>
 
 #include "harness/config/fault_kind_list.h"
+#include "harness/config/transport_kind_list.h"
 #include "harness/config/workload_kind_list.h"
 
 namespace wedge::config {
 
-enum class TransportKind { kNbd, kNbdLoopback, kIscsi, kNfs, kNinep, kNvmeTcp, kNfsLoopback };
+// Where the guest's storage comes from; one line each in transport_kind_list.h, made by
+// harness/storage/ (transport_registry.h).
+enum class TransportKind {
+#define WEDGE_TRANSPORT_ENUM(e, file, name) e,
+  WEDGE_TRANSPORT_KINDS(WEDGE_TRANSPORT_ENUM)
+#undef WEDGE_TRANSPORT_ENUM
+};
 inline constexpr std::array kTransportKinds = {
-    TransportKind::kNbd,        TransportKind::kNbdLoopback, TransportKind::kIscsi,
-    TransportKind::kNfs,        TransportKind::kNinep,       TransportKind::kNvmeTcp,
-    TransportKind::kNfsLoopback};
+#define WEDGE_TRANSPORT_ARRAY(e, file, name) TransportKind::e,
+    WEDGE_TRANSPORT_KINDS(WEDGE_TRANSPORT_ARRAY)
+#undef WEDGE_TRANSPORT_ARRAY
+};
 
 // What the storage is used for in the guest.
 enum class StorageUse {

@@ -1,4 +1,5 @@
-// The transport registry (one line per transport) and the load-time storage checks.
+// The transport registry (generated from config/transport_kind_list.h: one line per transport)
+// and the load-time storage checks.
 #include "harness/storage/transport_registry.h"
 
 #include <algorithm>
@@ -8,30 +9,17 @@
 namespace wedge::storage {
 
 // Defined in each transport's own file.
-const TransportEntry& nbd_transport();
-const TransportEntry& nbd_loopback_transport();
-const TransportEntry& iscsi_transport();
-const TransportEntry& nfs_transport();
-const TransportEntry& ninep_transport();
-const TransportEntry& nvme_tcp_transport();
-const TransportEntry& nfs_loopback_transport();
+#define WEDGE_TRANSPORT_DECLARE(e, file, name) const TransportEntry& file##_transport();
+WEDGE_TRANSPORT_KINDS(WEDGE_TRANSPORT_DECLARE)
+#undef WEDGE_TRANSPORT_DECLARE
 
 const TransportEntry& transport_entry(config::TransportKind kind) {
   switch (kind) {
-    case config::TransportKind::kNbd:
-      return nbd_transport();
-    case config::TransportKind::kNbdLoopback:
-      return nbd_loopback_transport();
-    case config::TransportKind::kIscsi:
-      return iscsi_transport();
-    case config::TransportKind::kNfs:
-      return nfs_transport();
-    case config::TransportKind::kNinep:
-      return ninep_transport();
-    case config::TransportKind::kNvmeTcp:
-      return nvme_tcp_transport();
-    case config::TransportKind::kNfsLoopback:
-      return nfs_loopback_transport();
+#define WEDGE_TRANSPORT_CASE(e, file, name) \
+  case config::TransportKind::e:            \
+    return file##_transport();
+    WEDGE_TRANSPORT_KINDS(WEDGE_TRANSPORT_CASE)
+#undef WEDGE_TRANSPORT_CASE
   }
   return nbd_transport();
 }
