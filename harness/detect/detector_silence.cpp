@@ -124,9 +124,13 @@ std::optional<reports::Finding> Detector::confirmed_deadlock(double now_s) const
   // The storage server: silent in at least one direction (no relay: the device count decides).
   // Over a host server, 3 s of silence both ways cannot tell a deadlocked guest from a server
   // that is slow on a loaded host (a nightly run: tgtd answered nothing for 3 s while reading
-  // back a file, then went on). Only an injected fault makes that silence a confirmed deadlock;
-  // otherwise the stall rule and the kernel's own hung-task reports decide, later.
-  if ((server_in_ || server_out_) && !fault_active_) return std::nullopt;
+  // back a file, then went on), unless the server spoke last: then it owes nothing, and the
+  // guest is what stopped (virtio_net's refill deadlock: the server's answer sits in the ring).
+  // When the guest spoke last, or both in the same sample, only an injected fault confirms at
+  // once; otherwise the stall rule and the kernel's own hung-task reports decide, later.
+  const bool server_spoke_last =
+      server_in_ && server_out_ && server_out_since_s_ > server_in_since_s_;
+  if ((server_in_ || server_out_) && !fault_active_ && !server_spoke_last) return std::nullopt;
   const bool out_still = server_out_ && now_s - server_out_since_s_ >= confirm;
   const bool in_still = server_in_ && now_s - server_in_since_s_ >= confirm;
   if ((server_in_ || server_out_) && !out_still && !in_still) return std::nullopt;

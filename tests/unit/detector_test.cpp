@@ -561,6 +561,23 @@ TEST(Detector, ConfirmedDeadlockIsDeclaredWithinFiveSecondsOfOnset) {
   EXPECT_GE(*f.detected_s - *f.onset_s, 3);
 }
 
+// No fault, and the server's answer was the last thing on the wire (virtio_net's refill
+// deadlock: the answer waits in the guest's receive ring): the guest stopped, confirmed fast.
+TEST(Detector, GuestStoppedAfterTheServersLastAnswerIsConfirmedWithoutAFault) {
+  Detector d({.stall_s = 20, .heartbeat_lost_s = 20, .deadlock_confirm_s = 3});
+  d.arm(0);
+  Script s;
+  s.moving = [](double t) { return t <= 20; };
+  s.swap_pages = [](double t) { return uint64_t(std::min(t, 20.0) * 100); };
+  s.inflight = [](double t) { return std::optional<uint64_t>(t < 20 ? 3 : 12); };
+  s.host.vcpu_cpu = [](double t) { return std::min(t, 20.0) + 0.001 * t; };
+  s.host.server_in = [](double t) { return uint64_t(std::min(t, 19.0) * 1000); };
+  s.host.server_out = [](double t) { return uint64_t(std::min(t, 20.0) * 1000); };
+  s.run(d, 0, 60);
+  ASSERT_FALSE(d.findings().empty());
+  EXPECT_LE(*d.findings()[0].detected_s, 25);
+}
+
 // The same stillness with no fault injected: a host server slow for a few seconds (a nightly
 // run: tgtd sent nothing for 3 s while reading a file back, then went on) is not confirmed as a
 // deadlock; the stall rule decides, and here the server answers again before it would.
