@@ -221,8 +221,8 @@ int doctor(const DoctorArgs& args) {
         c.ok("image", fmt::format("{} ({})", img->kernel_release, img->hash.substr(0, 12)));
         auto scratch = TempDir::create("wedge-doctor");
         Timeouts t;
-        auto kvm = scratch ? vm::probe_kvm(**backend, img->boot_kernel, img->initrd, scratch->path(),
-                                           t.kvm_probe)
+        auto kvm = scratch ? vm::probe_kvm(**backend, img->boot_kernel, img->initrd,
+                                           scratch->path(), t.kvm_probe)
                            : Result<bool>(scratch.error());
         if (!kvm) {
           c.fail("accel", kvm.error().message(), "check libvirtd's log");
