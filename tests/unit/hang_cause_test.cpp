@@ -16,6 +16,7 @@
 #include "harness/detect/task_roles.h"
 #include "harness/detect/verdict_rules.h"
 #include "harness/traces/console_tasks.h"
+#include "tests/unit/recorded_tasks.h"
 #include "tests/unit/testdata.h"
 
 namespace wedge::detect {
@@ -35,24 +36,10 @@ std::vector<reports::StackGroup> stacks_of(const std::string& name) {
   return report_stacks(traces::console_task_traces(text));
 }
 
-// The tasks of a traces summary.json as the trace collector wrote them.
-std::vector<traces::TaskTrace> summary_tasks(const nlohmann::json& summary) {
-  std::vector<traces::TaskTrace> tasks;
-  for (const auto& t : summary["tasks"]) {
-    traces::TaskTrace task;
-    task.pid = t["pid"];
-    task.comm = t["comm"];
-    task.state = t["state"];
-    task.frames = t["frames"].get<std::vector<std::string>>();
-    tasks.push_back(task);
-  }
-  return tasks;
-}
-
 // The ranked stack groups of a recorded run's traces/0/summary.json (the agent's task scan).
 std::vector<reports::StackGroup> recorded_run_stacks(const std::string& run) {
   auto summary = nlohmann::json::parse(testdata("runs/" + run + "/traces/0/summary.json"));
-  std::vector<traces::TaskTrace> tasks = summary_tasks(summary);
+  std::vector<traces::TaskTrace> tasks = test::recorded_tasks(summary["tasks"]);
   return report_stacks(tasks);
 }
 
@@ -301,7 +288,7 @@ RecordedDump recorded_dump(const std::string& run) {
   r.finding.signature = found["signature"];
   nlohmann::json summary;
   summary["tasks"] = all;
-  std::vector<traces::TaskTrace> tasks = summary_tasks(summary);
+  std::vector<traces::TaskTrace> tasks = test::recorded_tasks(summary["tasks"]);
   r.evidence.stacks = report_stacks(tasks);
   r.evidence.senders = sender_stacks(tasks);
   r.evidence.subkind = found["subkind"];
@@ -417,7 +404,7 @@ RecordedHang recorded_hang(const std::string& run, const std::string& transport)
   if (!r.finding.frames.empty()) {  // the kernel's hung-task report, as finding_from_event
     retitle_hang(&r.finding, "INFO: task hung in " + console::blamed_frame(r.finding.frames));
   }
-  std::vector<traces::TaskTrace> tasks = summary_tasks(summary);
+  std::vector<traces::TaskTrace> tasks = test::recorded_tasks(summary["tasks"]);
   r.evidence.stacks = report_stacks(tasks);
   r.evidence.subkind = summary["subkind"];
   r.evidence.server_transport = transport;

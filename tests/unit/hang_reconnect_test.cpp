@@ -12,6 +12,7 @@
 #include "harness/detect/detector.h"
 #include "harness/detect/hang_title.h"
 #include "harness/detect/task_roles.h"
+#include "tests/unit/recorded_tasks.h"
 #include "tests/unit/testdata.h"
 
 namespace wedge::detect {
@@ -28,20 +29,6 @@ nlohmann::json recorded(const std::string& file) {
   return nlohmann::json::parse(testdata(std::string(kRun) + file));
 }
 
-// Task traces as the trace collector wrote them: a summary.json's "tasks" or an all-tasks.json.
-std::vector<traces::TaskTrace> tasks_of(const nlohmann::json& list) {
-  std::vector<traces::TaskTrace> tasks;
-  for (const auto& t : list) {
-    traces::TaskTrace task;
-    task.pid = t["pid"];
-    task.comm = t["comm"];
-    task.state = t["state"];
-    task.frames = t["frames"].get<std::vector<std::string>>();
-    tasks.push_back(task);
-  }
-  return tasks;
-}
-
 // What stage_traces hands hang_title_after_traces for traces/N: the agent's tasks ranked,
 // the sysrq-t list's senders, the subkind, and the transport whose server the guest talks to.
 // The relay's word (silent_server) is the caller's.
@@ -49,8 +36,8 @@ HangEvidence traces_evidence(int n) {
   auto summary = recorded("traces/" + std::to_string(n) + "/summary.json");
   auto all = recorded("traces/" + std::to_string(n) + "/all-tasks.json");
   HangEvidence e;
-  e.stacks = report_stacks(tasks_of(summary["tasks"]));
-  e.senders = sender_stacks(tasks_of(all));
+  e.stacks = report_stacks(test::recorded_tasks(summary["tasks"]));
+  e.senders = sender_stacks(test::recorded_tasks(all));
   e.subkind = summary["subkind"];
   e.server_transport = "nvme-tcp";
   return e;
@@ -78,7 +65,7 @@ bool has_group_in(const std::vector<reports::StackGroup>& stacks, const std::str
 
 // The reconnect worker's stack as the agent read it (traces/1).
 std::vector<std::string> reconnect_frames() {
-  for (const auto& t : tasks_of(recorded("traces/1/summary.json")["tasks"])) {
+  for (const auto& t : test::recorded_tasks(recorded("traces/1/summary.json")["tasks"])) {
     if (t.pid == 24) return t.frames;
   }
   ADD_FAILURE() << "no reconnect worker (pid 24) in traces/1/summary.json";
@@ -153,7 +140,7 @@ TEST(HangReconnect, TheReconnectInReclaimIsTheCause) {
   EXPECT_EQ(m.driver, "nvme-tcp");
   EXPECT_TRUE(m.allocating);
   // kswapd and the hog, in the same mempool_alloc under swap-out, are waiters.
-  for (const auto& t : tasks_of(recorded("traces/1/summary.json")["tasks"])) {
+  for (const auto& t : test::recorded_tasks(recorded("traces/1/summary.json")["tasks"])) {
     if (t.pid == 24) continue;
     EXPECT_EQ(task_role(t.frames, t.comm).role, TaskRole::kWaiter) << t.comm;
   }
@@ -216,7 +203,7 @@ TEST(HangReconnect, OneSignatureWhereverTheReconnectIsCaught) {
   no_recovery.evidence = "progress after fault";
   retitle_hang(&no_recovery, "no recovery within 20 s after the fault ended");
   HangEvidence from_sysrq_t = traces_evidence(1);
-  from_sysrq_t.stacks = report_stacks(tasks_of(recorded("traces/1/all-tasks.json")));
+  from_sysrq_t.stacks = report_stacks(test::recorded_tasks(recorded("traces/1/all-tasks.json")));
   EXPECT_EQ(first_comm(from_sysrq_t.stacks.front()), "kworker/u2:1");  // sysrq-t's comm
   EXPECT_EQ(retitled(no_recovery, from_sysrq_t).signature, kReconnectSignature);
   EXPECT_EQ(retitled(no_recovery, traces_evidence(1)).signature, kReconnectSignature);
