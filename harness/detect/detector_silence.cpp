@@ -121,7 +121,6 @@ std::optional<reports::Finding> Detector::confirmed_deadlock(double now_s) const
   }
   double vcpu_cpu = std::max(0.0, *to.second.vcpu_cpu_s - *from->second.vcpu_cpu_s);
   if (vcpu_cpu > kHaltedVcpuShare * to.second.vcpus * wall) return std::nullopt;
-  // The storage server: silent in at least one direction (no relay: the device count decides).
   // Over a host server, 3 s of silence both ways cannot tell a deadlocked guest from a server
   // that is slow on a loaded host (a nightly run: tgtd answered nothing for 3 s while reading
   // back a file, then went on), unless the server spoke last: then it owes nothing, and the
@@ -131,6 +130,7 @@ std::optional<reports::Finding> Detector::confirmed_deadlock(double now_s) const
   const bool server_spoke_last =
       server_in_ && server_out_ && server_out_since_s_ > server_in_since_s_;
   if ((server_in_ || server_out_) && !fault_active_ && !server_spoke_last) return std::nullopt;
+  // The storage server: silent in at least one direction (no relay: the device count decides).
   const bool out_still = server_out_ && now_s - server_out_since_s_ >= confirm;
   const bool in_still = server_in_ && now_s - server_in_since_s_ >= confirm;
   if ((server_in_ || server_out_) && !out_still && !in_still) return std::nullopt;

@@ -79,7 +79,7 @@ class RunServerGuest final : public storage::ServerGuest {
         forwards_(std::move(forwards)),
         link_(std::move(link)),
         session_(
-            *vm_, dir_, [this] { return ctx_.now_s(); }, [](const Pumped&) {}),
+            *vm_, dir_, [this] { return now_s(); }, [](const Pumped&) {}),
         session_ops_(session_, ctx.progress, ctx.timeouts),
         ops_(session_ops_, mutex_, role),
         memory_mib_(memory_mib) {}
@@ -122,29 +122,32 @@ class RunServerGuest final : public storage::ServerGuest {
     return 0;
   }
   Status pause() override {
+    std::lock_guard lock(mutex_);
     auto* p = vm::find<vm::Pausable>(*vm_);
     if (p == nullptr) return make_error("{}: this backend cannot pause a guest", vm_->name());
     return p->pause();
   }
   Status resume() override {
+    std::lock_guard lock(mutex_);
     auto* p = vm::find<vm::Pausable>(*vm_);
     if (p == nullptr) return make_error("{}: this backend cannot resume a guest", vm_->name());
     return p->resume();
   }
   Status set_memory_mib(int mib) override {
+    std::lock_guard lock(mutex_);
     auto* b = vm::find<vm::Balloon>(*vm_);
     if (b == nullptr) return make_error("{}: this backend has no balloon", vm_->name());
     return b->set_balloon_mib(mib);
   }
   int memory_mib() const override { return memory_mib_; }
   Status dump_blocked_tasks() override {
+    std::lock_guard lock(mutex_);
     auto state = vm_->state();
     if (!state) return state.error();
     if (*state != vm::DomainState::kRunning) {
       return make_error("{} is {}", vm_->name(), vm::to_string(*state));
     }
-    std::lock_guard lock(mutex_);
-    const double silent_s = ctx_.now_s() - session_.last_heartbeat_s();
+    const double silent_s = now_s() - session_.last_heartbeat_s();
     if (silent_s >= kHeartbeatLost_s) {
       return make_error("{}: its agent has been silent for {:.0f} s", vm_->name(), silent_s);
     }
@@ -153,6 +156,7 @@ class RunServerGuest final : public storage::ServerGuest {
   // The host's part only: the domain is there (running, or paused by a fault). A kernel that
   // panicked or hung in it is a finding of its console, never the host's failure.
   bool healthy() override {
+    std::lock_guard lock(mutex_);
     auto state = vm_->state();
     return state.ok() &&
            (*state == vm::DomainState::kRunning || *state == vm::DomainState::kPaused);
@@ -162,12 +166,20 @@ class RunServerGuest final : public storage::ServerGuest {
   }
 
  private:
+  // The server guest's clock: seconds since the run began. Not the run's own clock (ctx.now_s),
+  // which the client's boot restarts on the main thread while this guest's pumping thread reads.
+  double now_s() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx_.run_start).count();
+  }
+
   RunContext& ctx_;
   std::unique_ptr<vm::Instance> vm_;
   fs::path dir_;
   std::vector<vm::VmSpec::PortForward> forwards_;
   std::optional<TempDir> link_;
-  std::mutex mutex_;  // the session: the pumping thread and ops() callers take turns
+  // The session and the guest: the pumping thread, ops() callers and the run's faults and
+  // health checks take turns.
+  std::mutex mutex_;
   GuestSession session_;
   SessionGuestOps session_ops_;
   LockedGuestOps ops_;

@@ -1,6 +1,7 @@
 // The run's storage::ServerGuests: boots a server guest from the run's own image and kernel
 // (the client's command line, its own memory, disks and forwarded ports), records it in the
-// run folder's <role>/ (console.log, events.jsonl, setup.log), keeps its agent session pumped
+// run folder's <role>/ (console.log, events.jsonl, setup.log; their times count from the run's
+// start), keeps its agent session pumped
 // on a thread of its own, and destroys it when the transport lets it go. After the run, the
 // findings of every server guest's console are the run's findings too, marked with the guest
 // they happened in.

@@ -1,8 +1,6 @@
 // Implementation of guest_served.h.
 #include "harness/storage/guest_served.h"
 
-#include <sys/stat.h>
-
 #include "harness/storage/proc_net_tcp.h"
 #include "harness/storage/served_transport.h"
 #include "harness/util/files.h"
@@ -25,8 +23,6 @@ Result<std::unique_ptr<GuestServer>> start_guest_served(
   if (ec) return make_error("creating {}: {}", dir.string(), ec.message());
   *export_file = dir / "export.img";
   WEDGE_CHECK(create_sparse_file(*export_file, static_cast<uint64_t>(o.size_mib) << 20));
-  // QEMU opens the disk as the unprivileged user it runs as.
-  ::chmod(export_file->c_str(), 0666);
   const std::string role = server_role(o.export_index);
   WEDGE_TRY(
       auto guest,
