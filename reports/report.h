@@ -222,10 +222,11 @@ struct RunReport {
   std::vector<Finding> findings;
   std::vector<FaultRecord> faults;
   std::vector<StallRecord> stalls;
-  std::string infra_error;  // set for kInfraError
-  double boot_s = -1;       // domain start to agent ready (-1: never)
-  double run_s = 0;         // whole run, wall clock
-  std::string accel;        // "tcg" or "kvm"
+  std::string infra_error;     // set for kInfraError
+  double boot_s = -1;          // domain start to agent ready (-1: never)
+  double domain_start_s = -1;  // of boot_s, libvirt defining and starting the domain (-1: never)
+  double run_s = 0;            // whole run, wall clock
+  std::string accel;           // "tcg" or "kvm"
   GuestNumbers guest;
   std::string workload_kind;
   CgroupNumbers cgroup;

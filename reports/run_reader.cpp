@@ -42,6 +42,9 @@ void read_numbers(const json& j, RunReport& r) {
   const json& t = j.at("timings");
   r.boot_s = t.at("boot_s").is_null() ? -1 : t.at("boot_s").get<double>();
   r.run_s = t.at("run_s").get<double>();
+  // Reports before the field have no domain_start_s.
+  auto domain_start = t.find("domain_start_s");
+  if (domain_start != t.end() && domain_start->is_number()) r.domain_start_s = *domain_start;
   const json& g = j.at("guest");
   r.guest.pswpout = g.value("pswpout", uint64_t{0});
   r.guest.pswpin = g.value("pswpin", uint64_t{0});

@@ -101,7 +101,7 @@ void Detector::declare_hang(reports::Finding f, double onset_s, double now_s,
   const size_t before = findings_.size();
   add(std::move(f), onset_s, now_s, true);
   if (of_the_fault && findings_.size() > before) findings_.back().during_fault = true;
-  if (of_the_fault || (fault_active_ && config_.recover)) {
+  if (!storage_lost_ && (of_the_fault || (fault_active_ && config_.recover))) {
     hung_in_fault_ = true;  // keep running: the guest must recover once the fault ends
   } else {
     done_ = true;
@@ -277,6 +277,14 @@ void Detector::on_domain_gone(const std::string& why, double now_s) {
   done_ = true;
 }
 
+void Detector::on_storage_lost() {
+  storage_lost_ = true;
+  if (hung_in_fault_) {
+    hung_in_fault_ = false;
+    done_ = true;
+  }
+}
+
 void Detector::on_fault(bool active, double now_s) {
   if (active) {
     fault_active_ = true;
@@ -346,9 +354,10 @@ void Detector::attach_traces(size_t finding, double traces_s, std::vector<std::s
 }
 
 // A hang seen during an injected fault does not count when the scenario asked for recovery
-// and the guest recovered (or the run ended before the verdict on recovery was due).
+// and the guest recovered (or the run ended before the verdict on recovery was due), unless
+// the storage was lost for good.
 bool Detector::counts(const reports::Finding& f) const {
-  if (f.during_fault && config_.recover && f.kind == "hang") return false;
+  if (f.during_fault && config_.recover && f.kind == "hang" && !storage_lost_) return false;
   return true;
 }
 

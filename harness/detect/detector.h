@@ -123,6 +123,9 @@ class Detector {
   // answering (no heartbeat or sample) is a hang or, starved by the host, an infra error.
   void on_deadline(double now_s);
   void on_domain_gone(const std::string& why, double now_s);
+  // The storage can never answer again (the kernel of the guest serving it died): no recovery
+  // can come, so a hang during a fault is not waited through; it ends the run and counts.
+  void on_storage_lost();
   // An injected fault became active / inactive (a stall, crash, squeeze...).
   void on_fault(bool active, double now_s);
   // The run is about to inject an NMI itself: the panic that follows is a trace route.
@@ -197,6 +200,7 @@ class Detector {
   bool fault_seen_ = false;
   double fault_end_s_ = -1;
   bool hung_in_fault_ = false;  // a hang was declared while a fault was active
+  bool storage_lost_ = false;   // on_storage_lost: no recovery can come
   bool recovered_ = false;
   bool forgiven_ = false;  // the last fault's hang was forgiven (reset when a fault starts)
   bool hang_declared_ = false;

@@ -88,6 +88,22 @@ void HostMonitor::sample(double now, detect::Detector& detector) {
     h.server_bytes_out = out;
   }
   detector.on_host(h, now);
+  if (!storage_lost_) note_storage_lost(detector);
+}
+
+void HostMonitor::note_storage_lost(detect::Detector& detector) {
+  for (storage::Server* server : transport_.servers()) {
+    const storage::ServerGuest* guest = server->server_guest();
+    std::optional<std::string> death = guest ? guest->kernel_death() : std::nullopt;
+    if (!death) continue;
+    storage_lost_ = true;
+    ctx_.progress.step(
+        fmt::format("the server guest's kernel died ({}): its storage cannot come "
+                    "back, no recovery is waited for",
+                    *death));
+    detector.on_storage_lost();
+    return;
+  }
 }
 
 void HostMonitor::observe_servers(double now) {

@@ -46,6 +46,9 @@ class HostMonitor {
   [[nodiscard]] const detect::ServerSilence& server_silence() const { return server_silence_; }
 
  private:
+  // A server guest whose kernel died takes the storage with it for good: tells the detector.
+  void note_storage_lost(detect::Detector& detector);
+
   RunContext& ctx_;
   vm::Instance& vm_;
   storage::Transport& transport_;
@@ -58,6 +61,7 @@ class HostMonitor {
   std::optional<std::string> server_problem_;
   std::optional<std::string> disk_problem_;
   detect::ServerSilence server_silence_;  // did the host's server answer the guest
+  bool storage_lost_ = false;             // a server guest's kernel died (told once)
 };
 
 }  // namespace wedge::run

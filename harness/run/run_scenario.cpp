@@ -135,8 +135,13 @@ Status Runner::run_stages() {
   ctx_.timeouts = hv.timeouts;
 
   server_guests_.emplace(ctx_, *res_.backend, image, hv.kvm);
-  WEDGE_TRY(StorageOutput storage, start_storage(ctx_, *res_.transport, *lease_, &*server_guests_));
-  r.server.name = storage.server;
+  auto storage = start_storage(ctx_, *res_.transport, *lease_, &*server_guests_);
+  if (!storage && server_guests_->boot_failure()) {
+    boot_failure_ = server_guests_->boot_failure();  // the kernel's failure, not the host's
+    return ok_status();
+  }
+  if (!storage) return storage.error();
+  r.server.name = storage->server;
   return run_guest(*res_.backend, image, hv.kvm);
 }
 

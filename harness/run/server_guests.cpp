@@ -79,7 +79,7 @@ class RunServerGuest final : public storage::ServerGuest {
         forwards_(std::move(forwards)),
         link_(std::move(link)),
         session_(
-            *vm_, dir_, [this] { return now_s(); }, [](const Pumped&) {}),
+            *vm_, dir_, [this] { return now_s(); }, [this](const Pumped& p) { note_panic(p); }),
         session_ops_(session_, ctx.progress, ctx.timeouts),
         ops_(session_ops_, mutex_, role),
         memory_mib_(memory_mib) {}
@@ -164,8 +164,21 @@ class RunServerGuest final : public storage::ServerGuest {
   std::string describe() const override {
     return fmt::format("{} (booted in {:.1f} s)", vm_->name(), boot_s_);
   }
+  std::optional<std::string> kernel_death() const override {
+    std::lock_guard lock(death_mutex_);
+    return death_;
+  }
 
  private:
+  // Called by the session while it pumps: the first panic its console printed.
+  void note_panic(const Pumped& p) {
+    for (const console::Event& e : p.console_events) {
+      if (e.kind != console::EventKind::kPanic) continue;
+      std::lock_guard lock(death_mutex_);
+      if (!death_) death_ = e.title;
+    }
+  }
+
   // The server guest's clock: seconds since the run began. Not the run's own clock (ctx.now_s),
   // which the client's boot restarts on the main thread while this guest's pumping thread reads.
   double now_s() const {
@@ -187,6 +200,8 @@ class RunServerGuest final : public storage::ServerGuest {
   std::thread pumper_;
   double boot_s_ = -1;
   int memory_mib_ = 0;
+  mutable std::mutex death_mutex_;  // the pumping thread writes, the run's monitor reads
+  std::optional<std::string> death_;
 };
 
 }  // namespace
@@ -222,8 +237,17 @@ Result<std::unique_ptr<storage::ServerGuest>> RunServerGuests::boot(
   WEDGE_TRY(auto vm, backend_.start(spec).context("starting the server guest"));
   auto guest = std::make_unique<RunServerGuest>(ctx_, std::move(vm), dir, spec.forwards,
                                                 std::move(link), wanted.role, spec.memory_mib);
-  WEDGE_TRY(double boot_s,
-            guest->wait_ready().context(fmt::format("server guest {} never got ready", spec.name)));
+  auto ready = guest->wait_ready();
+  if (!ready) {
+    // Its kernel panicked while booting: the kernel under test did not boot, as when the
+    // client's does not. Anything else (QEMU gone, no hello in time) stays the host's failure.
+    if (auto death = guest->kernel_death()) {
+      boot_failure_ = fmt::format("the server guest ({}) did not boot: {}", wanted.role, *death);
+      return make_error("{}", *boot_failure_);
+    }
+    return ready.error().context(fmt::format("server guest {} never got ready", spec.name));
+  }
+  const double boot_s = *ready;
   ctx_.progress.step(fmt::format("server guest ready in {:.1f} s", boot_s));
   Booted b;
   b.role = wanted.role;

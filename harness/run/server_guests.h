@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,9 @@ class RunServerGuests final : public storage::ServerGuests {
   [[nodiscard]] std::vector<reports::Finding> findings() const;
   // One line per server guest booted: name, memory, boot time.
   [[nodiscard]] std::vector<reports::ServerGuestRecord> records() const;
+  // Why a server guest's kernel did not boot ("the server guest (server) did not boot: kernel
+  // panic: ..."), once one panicked before its agent said hello: the run's boot failure.
+  [[nodiscard]] const std::optional<std::string>& boot_failure() const { return boot_failure_; }
 
  private:
   RunContext& ctx_;
@@ -48,6 +52,7 @@ class RunServerGuests final : public storage::ServerGuests {
     reports::ServerGuestRecord record;
   };
   std::vector<Booted> booted_;
+  std::optional<std::string> boot_failure_;
 };
 
 }  // namespace wedge::run

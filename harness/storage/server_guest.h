@@ -14,6 +14,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,9 @@ class ServerGuest {
   // Whether the host still runs the guest (running, or paused): a kernel that died inside it is
   // a finding of its console, not the host's failure.
   [[nodiscard]] virtual bool healthy() = 0;
+  // The title of the panic its kernel printed ("kernel panic: System is deadlocked on memory"),
+  // once it did: the storage it serves can never answer again. Thread-safe.
+  [[nodiscard]] virtual std::optional<std::string> kernel_death() const = 0;
   // "wedge-...-server (256 MiB, booted in 2.4 s)", for reports.
   [[nodiscard]] virtual std::string describe() const = 0;
 };

@@ -117,5 +117,51 @@ TEST_F(NvmeTcpTest, ServerGuestPausedIsCaughtWithClientStacksAndTheClientRecover
                            report["timings"]["run_s"].get<double>());
 }
 
+// Both guests boot with the scenario's command line; the server guest boots first, and with
+// no init to run its kernel panics. That is the kernel under test not booting (exit 1), as when
+// the client's does not, never the host's failure (125).
+constexpr const char* kServerBootPanicScenario = R"(name = "server-guest-boot-panic"
+[guest]
+memory_mib = 256
+cmdline = "rdinit=/nonexistent"
+[storage]
+transport = "nvme-tcp"
+size_mib = 256
+use = "swap"
+[workload]
+kind = "swap-hog"
+size_mib = 64
+[limits]
+duration_s = 120
+)";
+
+TEST_F(NvmeTcpTest, ServerGuestKernelPanickingAtBootIsABootFailureNotAnInfraError) {
+  fs::path scenario = dir() / "panic.toml";
+  ASSERT_TRUE(write_file_atomic(scenario, kServerBootPanicScenario).ok());
+  fs::path out = dir() / "run";
+  test::WedgeRun r = test::run_wedge({"run", scenario.string(), "--out", out.string()}, 300s);
+  json report = test::load_json(out / "report.json");
+  EXPECT_EQ(r.status.code, 1) << r.out << r.err;
+  EXPECT_EQ(report["verdict"], "boot_failure");
+  EXPECT_EQ(report["reason"].get<std::string>().rfind("the server guest (server) did not boot: "
+                                                      "kernel panic: ",
+                                                      0),
+            0u)
+      << report["reason"];
+  EXPECT_TRUE(report["timings"]["boot_s"].is_null()) << "the client never booted";
+  auto console = read_file(out / "server" / "console.log");
+  ASSERT_TRUE(console.ok());
+  EXPECT_NE(console->find("Kernel panic - not syncing"), std::string::npos);
+  auto backend = vm::LibvirtBackend::connect();
+  ASSERT_TRUE(backend.ok()) << backend.error().message();
+  auto domains = (*backend)->list_wedge_domains();
+  ASSERT_TRUE(domains.ok());
+  for (const std::string& name : *domains) {
+    EXPECT_EQ(name.find(report["run_id"].get<std::string>()), std::string::npos)
+        << "leftover domain " << name;
+  }
+  test::expect_nothing_leaked(out);
+}
+
 }  // namespace
 }  // namespace wedge

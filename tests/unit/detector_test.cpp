@@ -180,6 +180,31 @@ TEST(Detector, OneHangPerFaultWhicheverSignComesFirst) {
   EXPECT_EQ(k.verdict(), Verdict::kPass);
 }
 
+// The server guest's kernel died during the fault (nvme-tcp-server-squeeze: it panicked out of
+// memory 1 s into the squeeze): no recovery can come, so the hang found during the fault ends
+// the run at once and counts, instead of waiting out the fault and the stall threshold after it.
+TEST(Detector, HangDuringFaultEndsTheRunOnceTheStorageIsLost) {
+  Detector d({.stall_s = 10, .heartbeat_lost_s = 60, .recover = true});
+  stalled_in_a_fault(d, 25);
+  ASSERT_EQ(d.findings().size(), 1u);
+  EXPECT_FALSE(d.done());
+  d.on_storage_lost();
+  EXPECT_TRUE(d.done());
+  EXPECT_EQ(d.verdict(), Verdict::kHang);
+  EXPECT_TRUE(d.findings()[0].during_fault);
+
+  // Lost before the hang: the hang during the fault ends the run as it is declared.
+  Detector e({.stall_s = 10, .heartbeat_lost_s = 60, .recover = true});
+  e.arm(0);
+  run_for(e, 0, 9.5, [](double) { return true; });
+  e.on_fault(true, 10);
+  e.on_storage_lost();
+  EXPECT_FALSE(e.done()) << "nothing hung yet";
+  run_for(e, 10, 39.5, [](double) { return false; });
+  EXPECT_TRUE(e.done());
+  EXPECT_EQ(e.verdict(), Verdict::kHang);
+}
+
 TEST(Detector, NoRecoveryAfterTheFaultIsAHang) {
   Detector d({.stall_s = 10, .heartbeat_lost_s = 60, .recover = true});
   stall_through_a_fault(d);

@@ -116,6 +116,22 @@ TEST_F(ReportWritersTest, BootKernelRoundTrips) {
   EXPECT_EQ(back->report.kernel_source, "debian-amd64");
 }
 
+// timings.domain_start_s (libvirt's share of the boot) is written and read back; a report from
+// before the field reads as -1 (never measured), not 0.
+TEST_F(ReportWritersTest, DomainStartRoundTripsAndIsAbsentInOldReports) {
+  fs::path dir = root_ / "runs/nbd-swap-hog-pass";
+  auto old = reports::read_run(dir);
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->report.domain_start_s, -1);
+  old->report.domain_start_s = 0.25;
+  const std::string text = reports::JsonWriter::render(old->report);
+  EXPECT_EQ(nlohmann::json::parse(text)["timings"]["domain_start_s"], 0.25);
+  ASSERT_TRUE(write_file_atomic(dir / "report.json", text).ok());
+  auto back = reports::read_run(dir);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->report.domain_start_s, 0.25);
+}
+
 TEST_F(ReportWritersTest, JsonDocumentsValidateAgainstTheirSchemas) {
   if (!fs::exists(kPython)) GTEST_SKIP() << "no " << kPython;
   ASSERT_TRUE(reports::summary_writer(reports::SummaryFormat::kJson).write(summary_, root_).ok());

@@ -39,8 +39,10 @@ class ScriptedServerGuest final : public ServerGuest {
   int memory_mib() const override { return 256; }
   Status dump_blocked_tasks() override { return ok_status(); }
   bool healthy() override { return true; }
+  std::optional<std::string> kernel_death() const override { return death; }
   std::string describe() const override { return "scripted-server"; }
-  std::vector<int> balloon;  // every balloon target set, in order
+  std::vector<int> balloon;          // every balloon target set, in order
+  std::optional<std::string> death;  // what kernel_death() answers
 
  private:
   GuestOps* ops_;

@@ -115,4 +115,5 @@ wedge_unit_test(anon_mmap_write_test wedge_workload_kinds wedge_config wedge_uti
 target_compile_definitions(anon_mmap_write_test PRIVATE WEDGE_AGENT_BINARY="$<TARGET_FILE:wedge-agent>")
 add_dependencies(anon_mmap_write_test wedge-agent)
 wedge_unit_test(run_scenario_test wedge_run nlohmann_json::nlohmann_json)
+wedge_unit_test(server_guests_test wedge_run)
 wedge_unit_test(run_compare_bugs_test wedge_run)
