@@ -7,6 +7,7 @@
 
 #include "harness/util/files.h"
 #include "harness/util/process.h"
+#include "harness/util/text.h"
 
 namespace wedge::bisect {
 
@@ -15,10 +16,7 @@ namespace {
 // git bisect checks out kernel trees: tens of thousands of files on a slow disk.
 constexpr std::chrono::minutes kGitTimeout{10};
 
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
+std::string trimmed(const std::string& s) { return std::string(trim_end(s)); }
 
 bool is_hash(const std::string& s) {
   return s.size() >= 7 && s.find_first_not_of("0123456789abcdef") == std::string::npos;

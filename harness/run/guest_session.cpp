@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "harness/util/interrupt.h"
+#include "harness/util/text.h"
 #include "harness/util/timeouts.h"
 
 namespace wedge::run {
@@ -358,8 +359,7 @@ Result<JobState> GuestSession::run_step(const std::string& name,
   }
   const JobState& job = jobs_[id];
   if (job.spawn_failed || job.exit_code != 0 || job.signal != 0) {
-    std::string out = job.output;
-    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+    const std::string_view out = trim_end(job.output);
     return make_error(
         "{} failed ({}){}{}", name,
         job.signal ? fmt::format("signal {}", job.signal) : fmt::format("exit {}", job.exit_code),

@@ -21,7 +21,8 @@ std::string progress_record_line(double t_s, const agent::Measure* workload,
   if (server) {
     j["server"] = {{"bytes_from_guest", server->bytes_from_guest},
                    {"bytes_to_guest", server->bytes_to_guest},
-                   {"connections", server->connections}};
+                   {"connections", server->connections},
+                   {"bytes_queued_to_server", server->bytes_queued_to_server}};
   }
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -35,6 +36,7 @@ void append_progress_record(const std::filesystem::path& run_dir, double t_s,
     sum.bytes_from_guest += one.bytes_from_guest;
     sum.bytes_to_guest += one.bytes_to_guest;
     sum.connections += one.connections;
+    sum.bytes_queued_to_server += one.bytes_queued_to_server;
   }
   (void)append_file(run_dir / "progress.jsonl",
                     progress_record_line(t_s, workload, servers.empty() ? nullptr : &sum) + "\n");

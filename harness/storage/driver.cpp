@@ -72,9 +72,8 @@ std::set<std::string> parse_proc_modules(std::string_view text) {
 std::set<std::string> last_words(std::string_view text) {
   std::set<std::string> words;
   for (std::string_view line : lines_of(text)) {
-    auto end = line.find_last_not_of(" \t\r");
-    if (end == std::string_view::npos) continue;
-    line = line.substr(0, end + 1);
+    line = trim_end(line, " \t\r");
+    if (line.empty()) continue;
     auto start = line.find_last_of(" \t");
     words.insert(std::string(start == std::string_view::npos ? line : line.substr(start + 1)));
   }

@@ -13,11 +13,6 @@ constexpr const char* kBusybox = "/bin/busybox";
 // Controllers a guest may have (each RAID1 leg is one).
 constexpr int kMaxControllers = 8;
 
-std::string trimmed(const std::string& s) {
-  size_t end = s.find_last_not_of(" \n\r\t");
-  return end == std::string::npos ? std::string() : s.substr(0, end + 1);
-}
-
 }  // namespace
 
 std::vector<ConfigStep> nvmet_target_steps(const NvmetExport& e) {
@@ -86,7 +81,7 @@ Result<std::string> find_nvme_namespace(GuestOps& guest, const std::string& nqn,
   // A block device whose size the kernel already knows.
   auto has_disk = [&guest](const std::string& name) {
     auto size = guest.read_file("/sys/block/" + name + "/size", 64);
-    return size.ok() && trimmed(*size) != "0" && !trimmed(*size).empty();
+    return size.ok() && trim_end(*size) != "0" && !trim_end(*size).empty();
   };
   WEDGE_CHECK(wait_in_guest(
       guest,
@@ -96,7 +91,7 @@ Result<std::string> find_nvme_namespace(GuestOps& guest, const std::string& nqn,
           for (const std::string& dir : {fmt::format("/sys/class/nvme-subsystem/nvme-subsys{}", i),
                                          fmt::format("/sys/class/nvme/nvme{}", i)}) {
             auto read = guest.read_file(dir + "/subsysnqn", 512);
-            if (!read.ok() || trimmed(*read) != nqn) continue;
+            if (!read.ok() || trim_end(*read) != nqn) continue;
             const std::string name = fmt::format("nvme{}n1", i);
             if (has_disk(name)) {
               found = "/dev/" + name;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "harness/util/files.h"
+#include "harness/util/text.h"
 
 namespace wedge {
 
@@ -16,9 +17,7 @@ namespace {
 std::string read_boot_id() {
   auto text = read_file("/proc/sys/kernel/random/boot_id");
   if (!text) return "";
-  std::string id = *text;
-  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
-  return id;
+  return std::string(trim_end(*text));
 }
 
 // The value of "key=" in a space-separated "a=1 b=2" text.

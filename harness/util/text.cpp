@@ -108,6 +108,11 @@ bool is_debian_package_name(std::string_view name) {
   return true;
 }
 
+std::string_view trim_end(std::string_view s, std::string_view chars) {
+  const size_t end = s.find_last_not_of(chars);
+  return end == std::string_view::npos ? std::string_view() : s.substr(0, end + 1);
+}
+
 std::vector<std::string_view> lines_of(std::string_view text) {
   std::vector<std::string_view> lines;
   while (!text.empty()) {

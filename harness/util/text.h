@@ -25,6 +25,11 @@ namespace wedge {
 //   markup_escape("a<b & 'c'\x01")  -> "a&lt;b &amp; &apos;c&apos;?"
 [[nodiscard]] std::string markup_escape(std::string_view s);
 
+// s without the trailing characters in `chars` (by default spaces, tabs, CR and newlines): a
+// command's output, a /proc file, before it goes into a message or a comparison.
+//   trim_end("exit 1: no such file \n") -> "exit 1: no such file"
+[[nodiscard]] std::string_view trim_end(std::string_view s, std::string_view chars = " \t\r\n");
+
 // The lines of text without their '\n'; a last line without one counts, a final '\n' adds none.
 //   lines_of("a\n\nb\n") -> {"a", "", "b"}
 [[nodiscard]] std::vector<std::string_view> lines_of(std::string_view text);

@@ -12,7 +12,7 @@ using nlohmann::json;
 
 TEST(ProgressRecord, CarriesTheMeasureAndTheServerBytes) {
   agent::Measure m{40, 128, "MiB", "write"};
-  storage::ServerStats stats{41943040, 1048576, 1};
+  storage::ServerStats stats{41943040, 1048576, 1, 65536};
   std::string line = progress_record_line(12.0034, &m, &stats);
   EXPECT_EQ(line.find('\n'), std::string::npos);
   json j = json::parse(line);
@@ -24,6 +24,7 @@ TEST(ProgressRecord, CarriesTheMeasureAndTheServerBytes) {
   EXPECT_EQ(j["server"]["bytes_from_guest"], 41943040);
   EXPECT_EQ(j["server"]["bytes_to_guest"], 1048576);
   EXPECT_EQ(j["server"]["connections"], 1);
+  EXPECT_EQ(j["server"]["bytes_queued_to_server"], 65536);
 }
 
 // Before the workload reports, or without a host server (9p), the part is left out.

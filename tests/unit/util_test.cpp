@@ -23,6 +23,14 @@ Result<int> start_server(std::string_view s) {
   return port + 1;
 }
 
+TEST(Text, TrimEndDropsTrailingWhitespaceOrTheCharactersAsked) {
+  EXPECT_EQ(trim_end("exit 1: no such file \r\n\t"), "exit 1: no such file");
+  EXPECT_EQ(trim_end("  a b  "), "  a b") << "leading whitespace stays";
+  EXPECT_EQ(trim_end(" \n\n"), "");
+  EXPECT_EQ(trim_end(""), "");
+  EXPECT_EQ(trim_end("pid 12,, ", " ,"), "pid 12");
+}
+
 TEST(Text, LinesOfKeepsEmptyLinesAndALastLineWithoutNewline) {
   using V = std::vector<std::string_view>;
   EXPECT_EQ(lines_of("a\n\nb\n"), (V{"a", "", "b"}));
