@@ -92,18 +92,18 @@ void HostMonitor::sample(double now, detect::Detector& detector) {
 }
 
 void HostMonitor::note_storage_lost(detect::Detector& detector) {
+  std::vector<const storage::ServerGuest*> guests;
   for (storage::Server* server : transport_.servers()) {
-    const storage::ServerGuest* guest = server->server_guest();
-    std::optional<std::string> death = guest ? guest->kernel_death() : std::nullopt;
-    if (!death) continue;
-    storage_lost_ = true;
-    ctx_.progress.step(
-        fmt::format("the server guest's kernel died ({}): its storage cannot come "
-                    "back, no recovery is waited for",
-                    *death));
-    detector.on_storage_lost();
-    return;
+    if (const storage::ServerGuest* guest = server->server_guest()) guests.push_back(guest);
   }
+  std::optional<std::string> death = storage::storage_lost_for_good(guests);
+  if (!death) return;
+  storage_lost_ = true;
+  ctx_.progress.step(
+      fmt::format("the server guest's kernel died ({}): its storage cannot come back, no recovery "
+                  "is waited for",
+                  *death));
+  detector.on_storage_lost();
 }
 
 void HostMonitor::observe_servers(double now) {

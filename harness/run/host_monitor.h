@@ -46,7 +46,8 @@ class HostMonitor {
   [[nodiscard]] const detect::ServerSilence& server_silence() const { return server_silence_; }
 
  private:
-  // A server guest whose kernel died takes the storage with it for good: tells the detector.
+  // Server guests whose kernels all died take the storage with them for good (one RAID1 leg's
+  // does not): tells the detector.
   void note_storage_lost(detect::Detector& detector);
 
   RunContext& ctx_;

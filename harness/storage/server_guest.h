@@ -57,6 +57,20 @@ class ServerGuest {
   [[nodiscard]] virtual std::string describe() const = 0;
 };
 
+// Whether the storage these server guests serve is gone for good, and why: the kernel of every
+// one of them died (a transport's single server guest, or each leg of a RAID1, which survives
+// while one leg lives). nullopt while one still runs, or when there are none.
+//   storage_lost_for_good({&leg1, &leg2})  -> nullopt while leg2's kernel is alive
+[[nodiscard]] inline std::optional<std::string> storage_lost_for_good(
+    const std::vector<const ServerGuest*>& guests) {
+  std::optional<std::string> last_death;
+  for (const ServerGuest* guest : guests) {
+    last_death = guest->kernel_death();
+    if (!last_death) return std::nullopt;
+  }
+  return last_death;
+}
+
 // The run's way of booting server guests (implemented by the run, faked in tests).
 class ServerGuests {
  public:

@@ -12,6 +12,7 @@
 #include "harness/run/run_scenario.h"
 #include "harness/util/files.h"
 #include "tests/unit/fake_vm.h"
+#include "tests/unit/scripted_server_guest.h"
 
 namespace wedge::run {
 namespace {
@@ -99,6 +100,21 @@ TEST_F(ServerGuestsTest, APanicAfterBootIsTheKernelDeathOfThatGuest) {
   ASSERT_TRUE(death.has_value()) << "the pumping thread saw no panic";
   EXPECT_EQ(*death, "kernel panic: System is deadlocked on memory");
   EXPECT_FALSE(guests.boot_failure().has_value());
+}
+
+// One RAID1 leg's server guest dying leaves the array running on the other: the storage is
+// lost only when every server guest's kernel died.
+TEST(StorageLostForGood, OnlyWhenEveryServerGuestDied) {
+  int pauses = 0, resumes = 0;
+  storage::ScriptedServerGuest leg1(nullptr, &pauses, &resumes);
+  storage::ScriptedServerGuest leg2(nullptr, &pauses, &resumes);
+  EXPECT_FALSE(storage::storage_lost_for_good({}).has_value()) << "no server guest, nothing lost";
+  EXPECT_FALSE(storage::storage_lost_for_good({&leg1, &leg2}).has_value());
+  leg1.death = "kernel panic: System is deadlocked on memory";
+  EXPECT_FALSE(storage::storage_lost_for_good({&leg1, &leg2}).has_value()) << "leg2 still serves";
+  EXPECT_EQ(storage::storage_lost_for_good({&leg1}), leg1.death);
+  leg2.death = "kernel panic: Out of memory and no killable processes";
+  EXPECT_EQ(storage::storage_lost_for_good({&leg1, &leg2}), leg2.death);
 }
 
 }  // namespace
