@@ -44,6 +44,17 @@ Timed timed_qemu_io(int port, const std::string& command, milliseconds timeout =
   return {std::move(out), seconds_since(start)};
 }
 
+// The fastest of `tries` runs (the first failure is returned as it is): qemu-io's own start
+// takes up to a second beside two TCG guests, noise that only ever adds time.
+Timed fastest_qemu_io(int port, const std::string& command, int tries) {
+  Timed best = timed_qemu_io(port, command);
+  for (int i = 1; i < tries && best.output.ok(); ++i) {
+    Timed next = timed_qemu_io(port, command);
+    if (!next.output.ok() || next.seconds < best.seconds) best = std::move(next);
+  }
+  return best;
+}
+
 bool succeeded(const Timed& t, const std::string& expect) {
   return t.output.ok() && t.output->status.success() &&
          t.output->out.find(expect) != std::string::npos &&
@@ -293,7 +304,8 @@ TEST_F(FaultsTest, RelayDelaySlowsAReadAndRateCapsIt) {
   config::FaultConfig rate = fault("rate", "relay");
   rate.set_param("rate_kib_s", 1024);
   start_server("nbd-server", {delay, rate});
-  auto baseline = timed_qemu_io(port(), "read 0 4k");
+  // The baseline is the fastest of 3: beside two TCG guests one read once took 0.92 s.
+  auto baseline = fastest_qemu_io(port(), "read 0 4k", 3);
   ASSERT_TRUE(succeeded(baseline, "read 4096/4096")) << describe(baseline);
   auto d = injector(delay);
   ASSERT_TRUE(d->start().ok());
