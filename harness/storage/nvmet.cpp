@@ -81,7 +81,9 @@ Result<std::string> find_nvme_namespace(GuestOps& guest, const std::string& nqn,
   // A block device whose size the kernel already knows.
   auto has_disk = [&guest](const std::string& name) {
     auto size = guest.read_file("/sys/block/" + name + "/size", 64);
-    return size.ok() && trim_end(*size) != "0" && !trim_end(*size).empty();
+    if (!size.ok()) return false;
+    const std::string_view sectors = trim_end(*size);
+    return !sectors.empty() && sectors != "0";
   };
   WEDGE_CHECK(wait_in_guest(
       guest,

@@ -561,6 +561,17 @@ TEST(Detector, GuestClockFarBehindTheHostIsAnInfraError) {
   EXPECT_NE(d.reason().find("guest clock 12.9 s behind host"), std::string::npos) << d.reason();
 }
 
+// A guest that stops at 20 s: progress and swap stop, the device's requests go from 3 to 12
+// and stay, and every vCPU halts. The server's counters are each test's own.
+Script guest_stopped_at_20() {
+  Script s;
+  s.moving = [](double t) { return t <= 20; };
+  s.swap_pages = [](double t) { return uint64_t(std::min(t, 20.0) * 100); };
+  s.inflight = [](double t) { return std::optional<uint64_t>(t < 20 ? 3 : 12); };
+  s.host.vcpu_cpu = [](double t) { return std::min(t, 20.0) + 0.001 * t; };
+  return s;
+}
+
 // A storage server stalled by a fault mid-swap: progress stops at 20 s, the device holds
 // 12 requests, every vCPU halts and the server sends nothing back. Confirmed 3 s later (not
 // at stall_s), with the onset where progress stopped and the server named.
@@ -568,11 +579,7 @@ TEST(Detector, ConfirmedDeadlockIsDeclaredWithinFiveSecondsOfOnset) {
   Detector d({.stall_s = 20, .heartbeat_lost_s = 20, .deadlock_confirm_s = 3});
   d.arm(0);
   d.on_fault(true, 19);
-  Script s;
-  s.moving = [](double t) { return t <= 20; };
-  s.swap_pages = [](double t) { return uint64_t(std::min(t, 20.0) * 100); };
-  s.inflight = [](double t) { return std::optional<uint64_t>(t < 20 ? 3 : 12); };
-  s.host.vcpu_cpu = [](double t) { return std::min(t, 20.0) + 0.001 * t; };
+  Script s = guest_stopped_at_20();
   s.host.server_in = [](double t) { return uint64_t(std::min(t, 20.5) * 1000); };
   s.host.server_out = [](double t) { return uint64_t(std::min(t, 20.0) * 1000); };
   s.run(d, 0, 60);
@@ -591,11 +598,7 @@ TEST(Detector, ConfirmedDeadlockIsDeclaredWithinFiveSecondsOfOnset) {
 TEST(Detector, GuestStoppedAfterTheServersLastAnswerIsConfirmedWithoutAFault) {
   Detector d({.stall_s = 20, .heartbeat_lost_s = 20, .deadlock_confirm_s = 3});
   d.arm(0);
-  Script s;
-  s.moving = [](double t) { return t <= 20; };
-  s.swap_pages = [](double t) { return uint64_t(std::min(t, 20.0) * 100); };
-  s.inflight = [](double t) { return std::optional<uint64_t>(t < 20 ? 3 : 12); };
-  s.host.vcpu_cpu = [](double t) { return std::min(t, 20.0) + 0.001 * t; };
+  Script s = guest_stopped_at_20();
   s.host.server_in = [](double t) { return uint64_t(std::min(t, 19.0) * 1000); };
   s.host.server_out = [](double t) { return uint64_t(std::min(t, 20.0) * 1000); };
   s.run(d, 0, 60);
