@@ -17,9 +17,10 @@
 // connection and then exits (handle_modern_connection runs the session inline, then exit()).
 // We use -d and start the next nbd-server whenever one ends its session (an exit, or SIGPIPE
 // when the client vanished mid-reply; never after SIGKILL or a crash, which must stay visible),
-// so it keeps serving new connections, one at a time: a client that connects during another
-// session waits in the listen backlog and is reset when that session's process exits. Use
-// nbdkit when a guest needs several connections at once (nbd-client -C N).
+// so it keeps serving new connections, one at a time: a connection made during another session
+// waits in the listen backlog and is reset when that session's process exits. The relay dials
+// such a connection again (it was reset before a byte), so the client reaches the next process.
+// Use nbdkit when a guest needs several connections at once (nbd-client -C N).
 //
 // Like every ChildProcess, the server gets SIGKILL when the *thread* that started it exits
 // (PR_SET_PDEATHSIG): call start() from a thread that lives as long as the server.

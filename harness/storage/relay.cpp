@@ -33,6 +33,8 @@ constexpr size_t kChunkSize = 64 * 1024;
 constexpr size_t kMaxQueued = 1 << 20;
 constexpr std::chrono::milliseconds kConnectRetry{50};
 constexpr std::chrono::milliseconds kAcceptRetry{100};
+// A target that closes every connection before a byte is not restarting: pass it on after this.
+constexpr int kMaxRedials = 20;
 
 enum Direction { kToTarget = 0, kToClient = 1 };
 
@@ -58,6 +60,7 @@ struct TcpRelay::Impl {
   std::atomic<uint64_t> active{0};
   std::atomic<uint64_t> failed_connects{0};
   std::atomic<uint64_t> answers{0};
+  std::atomic<uint64_t> redials{0};
   std::atomic<uint64_t> held_to_target{0};  // read from clients, not yet written to targets
 
   // The client and target fds of every connected connection, for stats() on other threads.
@@ -209,7 +212,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void read(Pipe& p) {
-    if (closed_ || p.reading || p.eof || p.queued >= kMaxQueued) return;
+    if (closed_ || !connected_ || p.reading || p.eof || p.queued >= kMaxQueued) return;
     RelayFaults faults = relay_.current_faults();
     if (faults.stall) return;
     size_t size = kChunkSize;
@@ -227,6 +230,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_read(Pipe& p, const error_code& ec, size_t n) {
     p.reading = false;
     if (closed_) return;
+    if (p.dir == kToClient && n == 0 && ec && ec != asio::error::operation_aborted &&
+        target_untouched() && redials_ < kMaxRedials) {
+      redial_target();
+      return;
+    }
+    if (p.dir == kToClient && n > 0) target_spoke_ = true;
     if (n > 0) {
       if (p.dir == kToTarget) relay_.from_client += n;
       RelayFaults faults = relay_.current_faults();
@@ -257,7 +266,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void write(Pipe& p) {
-    if (closed_ || p.writing || p.waiting) return;
+    if (closed_ || !connected_ || p.writing || p.waiting) return;
     RelayFaults faults = relay_.current_faults();
     if (faults.stall) return;
     if (faults.blackhole && !p.queue.empty()) {
@@ -312,6 +321,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     if (p.dir == kToClient) relay_.to_client += written;
+    if (p.dir == kToTarget && written > 0) wrote_to_target_ = true;
     if (!p.queue.empty()) {  // the blackhole may have emptied it meanwhile
       Chunk& chunk = p.queue.front();
       chunk.offset += written;
@@ -320,6 +330,32 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     write(p);
     read(p);
+  }
+
+  // Neither side of the target connection has carried a byte yet: it can be dialled again
+  // without the client noticing.
+  [[nodiscard]] bool target_untouched() const { return !target_spoke_ && !wrote_to_target_; }
+
+  // The target closed or reset a connection before it said or took anything: a server that
+  // serves one session at a time (nbd-server -d) accepted it into the backlog of a process
+  // that was ending its session, and a new process listens now. Dial again, as for a
+  // refused connect, instead of passing that reset on to a client that never saw the target.
+  void redial_target() {
+    {
+      std::lock_guard lock(relay_.sockets_mutex);
+      relay_.sockets.erase(this);
+    }
+    connected_ = false;
+    to_client_.eof = false;
+    error_code ignored;
+    target_.close(ignored);
+    relay_.redials++;
+    redials_++;
+    connect_timer_.expires_after(kConnectRetry);
+    connect_timer_.async_wait([self = shared_from_this()](const error_code& wait_ec) {
+      if (wait_ec || self->closed_) return;
+      self->connect_target();
+    });
   }
 
   TcpRelay::Impl& relay_;
@@ -331,6 +367,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Pipe to_client_;
   bool connected_ = false;
   bool closed_ = false;
+  bool target_spoke_ = false;     // a byte came from the target
+  bool wrote_to_target_ = false;  // a byte of the client's went to the target
+  int redials_ = 0;
   AnswerTurns turns_;
   uint64_t answer_ = 0;  // the relay-wide number of the answer the server is sending
 };
@@ -458,6 +497,7 @@ RelayStats TcpRelay::stats() const {
   s.bytes_from_client = impl_->from_client.load();
   s.bytes_to_client = impl_->to_client.load();
   s.answers = impl_->answers.load();
+  s.redials = impl_->redials.load();
   s.bytes_dropped = impl_->dropped.load();
   s.connections = impl_->connections.load();
   s.active_connections = impl_->active.load();

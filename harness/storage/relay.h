@@ -70,6 +70,7 @@ struct RelayStats {
   uint64_t active_connections = 0;  // open right now
   uint64_t failed_connects = 0;     // clients dropped because the target never answered
   uint64_t answers = 0;             // server answers passed on (AnswerTurns), all connections
+  uint64_t redials = 0;  // target connections dialled again: closed before carrying a byte
   // Bytes clients sent that their targets have not taken yet, summed over connections, at the
   // moment stats() looked: what the relay could not write because the target's receive window
   // is closed (its socket's SIOCOUTQ: on loopback the peer's kernel acknowledges at once, so

@@ -328,6 +328,24 @@ TEST_F(FaultsTest, RelayDelaySlowsAReadAndRateCapsIt) {
       baseline.seconds, delayed.seconds, big.seconds, capped.seconds);
 }
 
+// nbd-server serves one session per process, and under a delay the last session's end reaches
+// it late: the next client's connection waited in the backlog of the ending process and was
+// reset ("Failed to read initial magic"), every second read. The relay now dials again.
+TEST_F(FaultsTest, RelayDelayHoldsForEachOfSeveralConnectionsInARow) {
+  config::FaultConfig delay = fault("delay");
+  delay.set_param("delay_ms", 200);
+  start_server("nbd-server", {delay});
+  auto d = injector(delay);
+  ASSERT_TRUE(d->start().ok());
+  for (int i = 0; i < 3; ++i) {
+    auto t = timed_qemu_io(port(), "read 0 4k");
+    EXPECT_TRUE(succeeded(t, "read 4096/4096")) << "read " << i << ": " << describe(t);
+    // The handshake and the read take several round trips, each 400 ms longer.
+    EXPECT_GT(t.seconds, 0.8) << "read " << i;
+  }
+  ASSERT_TRUE(d->stop().ok());
+}
+
 TEST_F(FaultsTest, RelayBlackholeMakesAReadTimeOutAndResetDropsConnections) {
   config::FaultConfig blackhole = fault("blackhole");
   start_server("nbdkit", {blackhole});

@@ -45,10 +45,13 @@ int local_port(int fd) {
   return ntohs(addr.sin_port);
 }
 
-// Echoes every byte back on every connection, one thread per connection.
+// Echoes every byte back on every connection, one thread per connection. The first
+// reset_first connections are reset at once instead, before a byte (a server ending its session
+// with new connections in its backlog).
 class EchoServer {
  public:
-  explicit EchoServer(int port = 0) : listener_(listen_on(port)) {
+  explicit EchoServer(int port = 0, int reset_first = 0)
+      : listener_(listen_on(port)), reset_first_(reset_first) {
     port_ = listener_.valid() ? local_port(listener_.get()) : -1;
     acceptor_ = std::thread([this] { accept_loop(); });
   }
@@ -67,7 +70,12 @@ class EchoServer {
       if (::poll(&pfd, 1, 20) <= 0) continue;
       int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
       if (fd < 0) continue;
-      accepted_++;
+      if (accepted_++ < reset_first_) {
+        linger reset{1, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        ::close(fd);
+        continue;
+      }
       std::lock_guard lock(mutex_);
       threads_.emplace_back([this, fd] { echo(UniqueFd(fd)); });
     }
@@ -88,6 +96,7 @@ class EchoServer {
   }
 
   UniqueFd listener_;
+  int reset_first_ = 0;
   int port_ = -1;
   std::atomic<bool> stop_{false};
   std::atomic<int> accepted_{0};
@@ -208,6 +217,20 @@ TEST_F(RelayTest, DelayAddsLatencyInEachDirection) {
   EXPECT_LT(round_trip(client.get()), milliseconds(200));
 }
 
+// Each new connection pays the delay on every round trip, not only the first connection.
+TEST_F(RelayTest, DelayHoldsForEveryNewConnection) {
+  relay_->set_faults({.delay = milliseconds(100)});
+  for (int c = 0; c < 3; ++c) {
+    UniqueFd client = connect_to(relay_->port());
+    ASSERT_TRUE(client.valid());
+    for (int i = 0; i < 3; ++i) {
+      milliseconds rt = round_trip(client.get());
+      std::cout << "connection " << c << " round trip " << i << ": " << rt.count() << " ms\n";
+      EXPECT_GE(rt, milliseconds(195)) << "connection " << c << " round trip " << i;
+    }
+  }
+}
+
 TEST_F(RelayTest, RateCapsThroughput) {
   UniqueFd client = connect_to(relay_->port());
   ASSERT_TRUE(client.valid());
@@ -296,6 +319,43 @@ TEST_F(RelayTest, SetTargetPortMovesNewConnectionsOnly) {
   EXPECT_EQ(echo_.accepted(), 1);
   EXPECT_EQ(other.accepted(), 1);
   EXPECT_LT(round_trip(first.get()), milliseconds(1000));  // still on the old server
+}
+
+// A relay in front of echo, and a client connected to it.
+void connect_through_relay(const EchoServer& echo, std::unique_ptr<TcpRelay>& relay,
+                           UniqueFd& client) {
+  auto started = TcpRelay::start(echo.port());
+  ASSERT_TRUE(started.ok()) << started.error().message();
+  relay = std::move(*started);
+  client = connect_to(relay->port());
+  ASSERT_TRUE(client.valid());
+}
+
+// nbd-server serves one session per process: a connection that waited in the backlog of the
+// process ending its session is reset before a byte. The relay dials again; the client never
+// sees it.
+TEST(Relay, DialsAgainWhenTheTargetResetsBeforeAByte) {
+  EchoServer echo(0, 2);
+  std::unique_ptr<TcpRelay> relay;
+  UniqueFd client;
+  ASSERT_NO_FATAL_FAILURE(connect_through_relay(echo, relay, client));
+  // Like an NBD client, it waits before sending: a byte of its own already written to a target
+  // that then reset could not be taken back, and that reset is passed on.
+  EXPECT_TRUE(eventually([&] { return echo.accepted() == 3; }));
+  EXPECT_LT(round_trip(client.get()), milliseconds(2000));
+  // A reset that lands before the connect completes is a refused connect, retried as such.
+  EXPECT_LE(relay->stats().redials, 2u);
+}
+
+// A target that resets every connection before a byte is not restarting: after a bounded
+// number of dials the client gets the reset.
+TEST(Relay, GivesUpOnATargetThatAlwaysResets) {
+  EchoServer echo(0, 1000);
+  std::unique_ptr<TcpRelay> relay;
+  UniqueFd client;
+  ASSERT_NO_FATAL_FAILURE(connect_through_relay(echo, relay, client));
+  EXPECT_EQ(recv_some(client.get(), 1, milliseconds(10000)), "");
+  EXPECT_LE(relay->stats().redials, 20u);
 }
 
 TEST(Relay, WaitsForATargetThatIsStillStarting) {
