@@ -361,8 +361,9 @@ TEST_F(RunTest, DeadLibvirtDaemonIsInfraError) {
 // timeline, and once the server resumes the guest recovers and the run passes.
 TEST_F(RunTest, ServerStalledMidSwapIsCaughtWithStacksAndRecovers) {
   fs::path out = dir() / "run";
-  // The built-in file's hog is 600 MiB; 400 MiB still swaps well past 100 MiB, in less time.
-  fs::path scenario = test::builtin_with("nbd-server-stall", dir(), {{"workload.size_mib", 400}});
+  // The built-in file's hog is 400 MiB; the stall starts at 100 MiB of swap, and 300 MiB still
+  // swaps well past that after the resume, in less time.
+  fs::path scenario = test::builtin_with("nbd-server-stall", dir(), {{"workload.size_mib", 300}});
   WedgeRun r = run_wedge({"run", scenario.string(), "--out", out.string(), "-q"}, 600s);
   json report = load_json(out / "report.json");
   if (test::wedged_before_any_fault(r.status, report)) {
