@@ -9,6 +9,7 @@ set(WEDGE_HOST_ALONE_TESTS
   DoctorTest.*
   LibvirtBackendTest.KvmProbeAnswersWithinTimeoutAndCleansUp
   RunTest.ConsoleFloodIsRecordedAndLosesNothing
+  HostFailureTest.FloodingGuestStaysWithinTheMemoryBound
   HostFailureTest.LibvirtdRestartedMidRunGoesOn
   MatrixE2eTest.TwoScenariosTwoRepeatsParallelTwoPushedToAPushgateway
   LoadedHostTest.*)
