@@ -202,6 +202,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     // The server may be restarting: its port refuses for a moment.
+    dial_again_later();
+  }
+
+  // Drops the target socket and dials again after kConnectRetry.
+  void dial_again_later() {
     error_code ignored;
     target_.close(ignored);
     connect_timer_.expires_after(kConnectRetry);
@@ -332,9 +337,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     read(p);
   }
 
-  // Neither side of the target connection has carried a byte yet: it can be dialled again
-  // without the client noticing.
-  [[nodiscard]] bool target_untouched() const { return !target_spoke_ && !wrote_to_target_; }
+  // Neither side of the target connection has carried a byte yet, and no write toward it is
+  // under way: it can be dialled again without the client noticing or a byte sent twice.
+  [[nodiscard]] bool target_untouched() const {
+    return !target_spoke_ && !wrote_to_target_ && !to_target_.writing;
+  }
 
   // The target closed or reset a connection before it said or took anything: a server that
   // serves one session at a time (nbd-server -d) accepted it into the backlog of a process
@@ -346,16 +353,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       relay_.sockets.erase(this);
     }
     connected_ = false;
-    to_client_.eof = false;
-    error_code ignored;
-    target_.close(ignored);
     relay_.redials++;
     redials_++;
-    connect_timer_.expires_after(kConnectRetry);
-    connect_timer_.async_wait([self = shared_from_this()](const error_code& wait_ec) {
-      if (wait_ec || self->closed_) return;
-      self->connect_target();
-    });
+    dial_again_later();
   }
 
   TcpRelay::Impl& relay_;
