@@ -225,8 +225,12 @@ struct RunReport {
   std::string infra_error;     // set for kInfraError
   double boot_s = -1;          // domain start to agent ready (-1: never)
   double domain_start_s = -1;  // of boot_s, libvirt defining and starting the domain (-1: never)
-  double run_s = 0;            // whole run, wall clock
-  std::string accel;           // "tcg" or "kvm"
+  // Of boot_s and of domain_start_s, the time the host's scheduler kept the boot waiting for a
+  // CPU (run/boot_cpu_wait.h); -1: unknown.
+  double boot_cpu_wait_s = -1;
+  double domain_start_cpu_wait_s = -1;
+  double run_s = 0;   // whole run, wall clock
+  std::string accel;  // "tcg" or "kvm"
   GuestNumbers guest;
   std::string workload_kind;
   CgroupNumbers cgroup;

@@ -2,6 +2,7 @@
 #include "reports/run_reader.h"
 
 #include <exception>
+#include <utility>
 
 #include "harness/util/files.h"
 
@@ -42,9 +43,13 @@ void read_numbers(const json& j, RunReport& r) {
   const json& t = j.at("timings");
   r.boot_s = t.at("boot_s").is_null() ? -1 : t.at("boot_s").get<double>();
   r.run_s = t.at("run_s").get<double>();
-  // Reports before the field have no domain_start_s.
-  auto domain_start = t.find("domain_start_s");
-  if (domain_start != t.end() && domain_start->is_number()) r.domain_start_s = *domain_start;
+  // Older reports have none of these (-1 stays).
+  for (auto [name, field] : {std::pair{"domain_start_s", &r.domain_start_s},
+                             std::pair{"boot_cpu_wait_s", &r.boot_cpu_wait_s},
+                             std::pair{"domain_start_cpu_wait_s", &r.domain_start_cpu_wait_s}}) {
+    auto value = t.find(name);
+    if (value != t.end() && value->is_number()) *field = *value;
+  }
   const json& g = j.at("guest");
   r.guest.pswpout = g.value("pswpout", uint64_t{0});
   r.guest.pswpin = g.value("pswpin", uint64_t{0});

@@ -7,15 +7,6 @@
 
 namespace wedge::run {
 
-namespace {
-
-int qemu_pid_of(vm::Instance& vm) {
-  auto* host = vm::find<vm::HostProcess>(vm);
-  return host != nullptr ? host->qemu_pid() : 0;
-}
-
-}  // namespace
-
 bool HostMonitor::failed(double now, detect::Detector* detector) {
   HostSnapshot s;
   if (auto status = vm_.status(); status) {
@@ -24,7 +15,7 @@ bool HostMonitor::failed(double now, detect::Detector* detector) {
     s.domain_error = status.error().message();
   }
   s.channel_lost = channel_lost_;
-  s.qemu_pid = qemu_pid_of(vm_);
+  s.qemu_pid = vm::qemu_pid_of(vm_);
   s.qemu_state = process_state_or_zero(s.qemu_pid);
   if (now - last_slow_probe_s_ >= 1) {
     last_slow_probe_s_ = now;
@@ -69,7 +60,7 @@ void HostMonitor::sample(double now, detect::Detector& detector) {
   if (last_sample_s_ >= 0 && now - last_sample_s_ < 0.5) return;
   last_sample_s_ = now;
   detect::HostSample h;
-  if (auto cpu = read_qemu_cpu(qemu_pid_of(vm_))) {
+  if (auto cpu = read_qemu_cpu(vm::qemu_pid_of(vm_))) {
     h.qemu_cpu_s = cpu->cpu_s;
     if (cpu->wait_known) h.qemu_wait_s = cpu->wait_s;
     if (cpu->vcpus > 0) {

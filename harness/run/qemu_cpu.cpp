@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <system_error>
 
@@ -92,10 +93,12 @@ std::optional<QemuCpu> read_qemu_cpu(pid_t pid, const fs::path& proc) {
   int threads = 0;
   for (const auto& entry : it) {
     std::optional<double> cpu;
+    double wait_s = 0;
     if (auto line = read_small(entry.path() / "schedstat")) {
       if (auto times = parse_schedstat(*line)) {
         cpu = times->cpu_s;
-        out.wait_s += times->wait_s;
+        wait_s = times->wait_s;
+        out.wait_s += wait_s;
       }
     }
     if (!cpu) {
@@ -107,11 +110,12 @@ std::optional<QemuCpu> read_qemu_cpu(pid_t pid, const fs::path& proc) {
     out.cpu_s += *cpu;
     if (auto comm = read_small(entry.path() / "comm"); comm && is_vcpu_thread(*comm)) {
       out.vcpu_cpu_s += *cpu;
+      out.vcpu_wait_s = std::max(out.vcpu_wait_s, wait_s);
       out.vcpus++;
     }
   }
   if (threads == 0) return std::nullopt;
-  if (!out.wait_known) out.wait_s = 0;
+  if (!out.wait_known) out.wait_s = out.vcpu_wait_s = 0;
   return out;
 }
 

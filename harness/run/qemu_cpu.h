@@ -17,7 +17,8 @@ struct QemuCpu {
   double cpu_s = 0;   // CPU time of every thread
   double wait_s = 0;  // time threads were runnable but waited (schedstat run delay)
   bool wait_known = false;
-  double vcpu_cpu_s = 0;  // CPU time of the vCPU threads ("CPU 0/KVM", "CPU 1/TCG")
+  double vcpu_cpu_s = 0;   // CPU time of the vCPU threads ("CPU 0/KVM", "CPU 1/TCG")
+  double vcpu_wait_s = 0;  // the longest run delay of any one vCPU thread (when wait_known)
   int vcpus = 0;
 };
 
@@ -36,8 +37,9 @@ struct ThreadTimes {
 // A QEMU thread name that is a vCPU ("CPU 0/KVM", "CPU 12/TCG").
 [[nodiscard]] bool is_vcpu_thread(std::string_view comm);
 
-// Sums over the threads of pid under proc (a fake tree in tests); nullopt when pid is gone.
-// Reads at most a few files per thread, never blocks on the guest.
+// Sums over the threads of pid under proc (any process: QEMU's vCPUs are only told apart) (a fake
+// tree in tests); nullopt when pid is gone. Reads at most a few files per thread, never blocks on
+// the guest.
 [[nodiscard]] std::optional<QemuCpu> read_qemu_cpu(pid_t pid,
                                                    const std::filesystem::path& proc = "/proc");
 

@@ -149,7 +149,8 @@ Status Runner::run_guest(vm::Backend& backend, const ImageOutput& image, bool kv
   auto& r = result_.report;
   vm::VmSpec spec = guest_spec(ctx_, {&image, kvm, res_.transport.get()});
   WEDGE_TRY(spec.agent_socket, agent_socket_path(ctx_.run_dir, socket_link_));
-  WEDGE_TRY(res_.vm, start_guest(ctx_, backend, spec));
+  std::optional<BootCpuWait> cpu_wait;
+  WEDGE_TRY(res_.vm, start_guest(ctx_, backend, spec, cpu_wait));
 
   detect::DetectorConfig detect_config =
       detect::DetectorConfig::for_run(ctx_.timeouts, ctx_.scenario.limits.stall_s);
@@ -175,12 +176,14 @@ Status Runner::run_guest(vm::Backend& backend, const ImageOutput& image, bool kv
   } session_end{this, &session};
   session.use_system_map(image.system_map);
 
-  WEDGE_TRY(BootOutput boot, wait_until_ready(ctx_, session, *host_, spec.console_log));
+  WEDGE_TRY(BootOutput boot, wait_until_ready(ctx_, {&session, &*host_, res_.vm.get(), &*cpu_wait},
+                                              spec.console_log));
   if (boot.boot_failure) {
     boot_failure_ = boot.boot_failure;
     return ok_status();
   }
   r.boot_s = boot.boot_s;
+  r.boot_cpu_wait_s = boot.cpu_wait_s;
   r.agent_rss_kb = boot.hello->rss_kb;
   r.agent_memlocked_kb = boot.hello->memlocked_kb;
 

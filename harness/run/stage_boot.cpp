@@ -37,20 +37,28 @@ vm::VmSpec guest_spec(const RunContext& ctx, const BootInput& input) {
 }
 
 Result<std::unique_ptr<vm::Instance>> start_guest(RunContext& ctx, vm::Backend& backend,
-                                                  const vm::VmSpec& spec) {
+                                                  const vm::VmSpec& spec,
+                                                  std::optional<BootCpuWait>& cpu_wait) {
   if (interrupted()) return interruption_error();
   ctx.enter("boot");
   ctx.progress.step(fmt::format("booting {} ({} MiB, {} vCPU, {})", spec.name, spec.memory_mib,
                                 spec.vcpus, spec.kvm ? "kvm" : "tcg"));
+  const auto* daemon = vm::find<vm::DaemonProcess>(backend);
+  cpu_wait.emplace(daemon != nullptr ? daemon->daemon_pid() : 0);
   ctx.t0 = std::chrono::steady_clock::now();
   auto vm = backend.start(spec).context("starting the guest");
+  if (!vm) return vm;
   // The host's share of the boot: 60 s and more where libvirt re-probes QEMU (issue 17).
-  if (vm) ctx.report.domain_start_s = ctx.now_s();
+  ctx.report.domain_start_s = ctx.now_s();
+  cpu_wait->started(vm::qemu_pid_of(**vm), ctx.report.domain_start_s);
+  ctx.report.domain_start_cpu_wait_s = cpu_wait->domain_start_wait_s();
   return vm;
 }
 
-Result<BootOutput> wait_until_ready(RunContext& ctx, GuestSession& session, HostMonitor& host,
+Result<BootOutput> wait_until_ready(RunContext& ctx, const ReadyInput& input,
                                     const std::filesystem::path& console_log) {
+  GuestSession& session = *input.session;
+  HostMonitor& host = *input.host;
   BootOutput out;
   auto hello = session.wait_for_hello(ctx.timeouts.boot());
   if (!hello && interrupted()) return hello.error();
@@ -70,11 +78,15 @@ Result<BootOutput> wait_until_ready(RunContext& ctx, GuestSession& session, Host
   }
   out.boot_s = ctx.now_s();
   out.hello = *hello;
+  input.cpu_wait->ready(vm::qemu_pid_of(*input.vm));
+  out.cpu_wait_s = input.cpu_wait->boot_wait_s();
+  const std::string waited =
+      out.cpu_wait_s < 0 ? "" : fmt::format("; {:.1f} s waiting for a host CPU", out.cpu_wait_s);
   ctx.progress.step(
-      fmt::format("guest ready in {:.1f} s (libvirt start {:.1f} s): kernel {}, agent RSS {} KiB "
+      fmt::format("guest ready in {:.1f} s (libvirt start {:.1f} s{}): kernel {}, agent RSS {} KiB "
                   "(locked {} KiB)",
-                  out.boot_s, ctx.report.domain_start_s, hello->kernel_release, hello->rss_kb,
-                  hello->memlocked_kb));
+                  out.boot_s, ctx.report.domain_start_s, waited, hello->kernel_release,
+                  hello->rss_kb, hello->memlocked_kb));
   return out;
 }
 

@@ -196,6 +196,12 @@ class HostProcess {
   [[nodiscard]] virtual NetworkStats network_stats() const = 0;
 };
 
+// The QEMU process of an instance that has one, else 0.
+[[nodiscard]] inline int qemu_pid_of(Instance& vm) {
+  auto* host = find<HostProcess>(vm);
+  return host != nullptr ? host->qemu_pid() : 0;
+}
+
 // Versions of the hypervisor stack, for reports (a Backend or an Instance may offer them).
 class VersionInfo {
  public:
@@ -238,6 +244,15 @@ class LeftoverGuests {
   // Stops and undefines a leftover guest by name; refuses names without kDomainPrefix. A guest
   // that is already gone is not an error.
   [[nodiscard]] virtual Status destroy_domain(const std::string& name) = 0;
+};
+
+// A backend whose guests a daemon on this host starts (libvirtd): its pid lets a run measure
+// how long the host's scheduler kept that daemon waiting while it started a guest.
+class DaemonProcess {
+ public:
+  virtual ~DaemonProcess() = default;
+  // 0 when the daemon is not found (another host's daemon, a private socket, no pid file).
+  [[nodiscard]] virtual int daemon_pid() const = 0;
 };
 
 // A backend that can tell whether hardware acceleration really works here.

@@ -3,9 +3,14 @@
 // to agent ready must wait neither on libvirt (60-113 s per boot while libvirt re-probed QEMU on
 // every call) nor on the kernel's decompressor (Debian's generic kernel, XZ, took 5.2-5.8 s under
 // TCG until guests booted its uncompressed vmlinux through the PVH entry: 2.2-2.6 s). The suite at
-// -j2 had a median of 2.7 s. LoadedHostTest starves its guests of CPU on purpose, so its kernel
-// boots slower (6.9 s once); its share on the host, libvirt starting the domain, is held to the
-// same bound as every other test's.
+// -j2 had a median of 2.7 s.
+//
+// What is held to the bound is the boot less the time the host's scheduler kept it waiting for a
+// CPU (timings.boot_cpu_wait_s: libvirt's and QEMU's run delay, from the kernel's schedstat). Two
+// TCG guests on two cores make a boot wait: a CI run here had a boot of 6.03 s whose domain start
+// alone took 3.43 s beside another test's guest. A host-side wait of wedge's or libvirt's own
+// (a re-probe, a lock, a decompressor) is not a CPU wait and still counts in full. LoadedHostTest,
+// which starves its guests on purpose, is held to the same rule.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -22,15 +27,30 @@ constexpr double kBootBoundS = 5.0;
 // libvirt defining and starting the domain: about 0.3 s; 4.7 s and more per call where it
 // re-probes QEMU's capabilities.
 constexpr double kDomainStartBoundS = 2.0;
-// Tests that load the host on purpose (stress-ng, other guests): their boots measure the load.
+// Tests that load the host on purpose (stress-ng, other guests).
 constexpr std::string_view kLoadsTheHostOnPurpose = "LoadedHostTest.";
 
 struct BootRecord {
   std::string test;
   double boot_s = -1;
-  double domain_start_s = -1;  // -1: the report has none
+  double domain_start_s = -1;   // -1: the report has none
+  double boot_cpu_wait_s = -1;  // -1: unknown (no schedstat), nothing is taken off
+  double domain_start_cpu_wait_s = -1;
   std::string report;
+
+  [[nodiscard]] double boot_less_cpu_wait_s() const {
+    return boot_s - std::max(0.0, boot_cpu_wait_s);
+  }
+  [[nodiscard]] double domain_start_less_cpu_wait_s() const {
+    return domain_start_s - std::max(0.0, domain_start_cpu_wait_s);
+  }
 };
+
+double median(std::vector<double> values) {
+  if (values.empty()) return -1;
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
 
 std::vector<BootRecord> read_boot_records() {
   std::vector<BootRecord> records;
@@ -40,7 +60,8 @@ std::vector<BootRecord> read_boot_records() {
   while (std::getline(in, line)) {
     std::istringstream fields(line);
     BootRecord r;
-    fields >> r.test >> r.boot_s >> r.domain_start_s >> r.report;
+    fields >> r.test >> r.boot_s >> r.domain_start_s >> r.boot_cpu_wait_s >>
+        r.domain_start_cpu_wait_s >> r.report;
     EXPECT_TRUE(fields && r.boot_s >= 0) << "unreadable line: " << line;
     if (fields && r.boot_s >= 0) records.push_back(r);
   }
@@ -49,38 +70,57 @@ std::vector<BootRecord> read_boot_records() {
 
 TEST(BootTimesTest, EveryBootInTheIntegrationSuiteTookAtMostFiveSeconds) {
   std::vector<double> boots_s;
+  std::vector<double> waits_s;
+  std::vector<double> held_s;
+  bool loaded_host_seen = false;
   for (const BootRecord& r : read_boot_records()) {
-    if (r.test.starts_with(kLoadsTheHostOnPurpose)) continue;
-    EXPECT_LE(r.boot_s, kBootBoundS)
-        << r.test << " booted in " << r.boot_s << " s (" << r.report << ")";
+    loaded_host_seen = loaded_host_seen || r.test.starts_with(kLoadsTheHostOnPurpose);
+    EXPECT_LE(r.boot_less_cpu_wait_s(), kBootBoundS)
+        << r.test << " booted in " << r.boot_s << " s, of which it waited " << r.boot_cpu_wait_s
+        << " s for a host CPU (" << r.report << ")";
     boots_s.push_back(r.boot_s);
+    held_s.push_back(r.boot_less_cpu_wait_s());
+    if (r.boot_cpu_wait_s >= 0) waits_s.push_back(r.boot_cpu_wait_s);
   }
   EXPECT_GT(boots_s.size(), 20u) << "too few reports recorded a boot to judge the suite";
-  std::sort(boots_s.begin(), boots_s.end());
+  // The wait is measured wherever the kernel keeps schedstat (every host this project runs on);
+  // a wedge that stopped measuring it would hold nothing off, which this catches.
+  EXPECT_EQ(waits_s.size(), boots_s.size()) << "reports without timings.boot_cpu_wait_s";
+  EXPECT_TRUE(loaded_host_seen) << "LoadedHostTest's report was not read";
   if (!boots_s.empty()) {
-    std::cout << "[boot times] " << boots_s.size() << " boots: fastest " << boots_s.front()
-              << " s, median " << boots_s[boots_s.size() / 2] << " s, slowest " << boots_s.back()
+    std::cout << "[boot times] " << boots_s.size() << " boots: fastest "
+              << *std::min_element(boots_s.begin(), boots_s.end()) << " s, median "
+              << median(boots_s) << " s, slowest "
+              << *std::max_element(boots_s.begin(), boots_s.end())
+              << " s; waiting for a host CPU: median " << median(waits_s) << " s, most "
+              << (waits_s.empty() ? -1 : *std::max_element(waits_s.begin(), waits_s.end()))
+              << " s; less that wait, slowest " << *std::max_element(held_s.begin(), held_s.end())
               << " s\n";
   }
 }
 
 TEST(BootTimesTest, NoBootWaitedOnLibvirtNotEvenOnALoadedHost) {
   std::vector<double> starts_s;
+  std::vector<double> held_s;
   bool loaded_host_seen = false;
   for (const BootRecord& r : read_boot_records()) {
     if (r.domain_start_s < 0) continue;
     loaded_host_seen = loaded_host_seen || r.test.starts_with(kLoadsTheHostOnPurpose);
-    EXPECT_LE(r.domain_start_s, kDomainStartBoundS)
-        << r.test << ": libvirt took " << r.domain_start_s << " s to start the domain (" << r.report
-        << ")";
+    EXPECT_LE(r.domain_start_less_cpu_wait_s(), kDomainStartBoundS)
+        << r.test << ": libvirt took " << r.domain_start_s << " s to start the domain, of which "
+        << "its threads and QEMU's waited " << r.domain_start_cpu_wait_s << " s for a host CPU ("
+        << r.report << ")";
     starts_s.push_back(r.domain_start_s);
+    held_s.push_back(r.domain_start_less_cpu_wait_s());
   }
   EXPECT_GT(starts_s.size(), 20u) << "too few reports recorded a domain start";
   EXPECT_TRUE(loaded_host_seen) << "LoadedHostTest's report was not read";
-  std::sort(starts_s.begin(), starts_s.end());
   if (!starts_s.empty()) {
     std::cout << "[boot times] libvirt's start of " << starts_s.size() << " domains: median "
-              << starts_s[starts_s.size() / 2] << " s, slowest " << starts_s.back() << " s\n";
+              << median(starts_s) << " s, slowest "
+              << *std::max_element(starts_s.begin(), starts_s.end())
+              << " s; less the CPU wait, slowest "
+              << *std::max_element(held_s.begin(), held_s.end()) << " s\n";
   }
 }
 

@@ -23,9 +23,9 @@
 
 namespace wedge::test {
 
-// Every report.json a test reads adds "<test> <boot_s> <domain_start_s> <path>" to
-// WEDGE_BOOT_TIMES_FILE (domain_start_s -1: not in the report), which boot_times_test checks once
-// the whole integration suite has run (ci/test.sh).
+// Every report.json a test reads adds "<test> <boot_s> <domain_start_s> <boot_cpu_wait_s>
+// <domain_start_cpu_wait_s> <path>" to WEDGE_BOOT_TIMES_FILE (-1: not in the report), which
+// boot_times_test checks once the whole integration suite has run (ci/test.sh).
 inline void record_boot_time(const std::filesystem::path& report_path, const nlohmann::json& r) {
   if (report_path.filename() != "report.json" || !r.is_object()) return;
   auto timings = r.find("timings");
@@ -34,13 +34,14 @@ inline void record_boot_time(const std::filesystem::path& report_path, const nlo
   if (boot == timings->end() || !boot->is_number()) return;
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   std::string test = info ? std::string(info->test_suite_name()) + "." + info->name() : "?";
-  auto domain_start = timings->find("domain_start_s");
-  double domain_start_s = domain_start != timings->end() && domain_start->is_number()
-                              ? domain_start->get<double>()
-                              : -1;
+  auto seconds = [&](const char* name) {
+    auto value = timings->find(name);
+    return value != timings->end() && value->is_number() ? value->get<double>() : -1.0;
+  };
   std::ofstream(WEDGE_BOOT_TIMES_FILE, std::ios::app)
-      << test << ' ' << boot->get<double>() << ' ' << domain_start_s << ' ' << report_path.string()
-      << '\n';
+      << test << ' ' << boot->get<double>() << ' ' << seconds("domain_start_s") << ' '
+      << seconds("boot_cpu_wait_s") << ' ' << seconds("domain_start_cpu_wait_s") << ' '
+      << report_path.string() << '\n';
 }
 
 inline nlohmann::json load_json(const std::filesystem::path& path) {

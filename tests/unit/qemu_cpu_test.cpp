@@ -57,6 +57,7 @@ TEST_F(QemuCpuTree, SumsEveryThreadAndTheVcpusApart) {
   EXPECT_TRUE(cpu->wait_known);
   EXPECT_NEAR(cpu->wait_s, 3.1, 1e-9);
   EXPECT_DOUBLE_EQ(cpu->vcpu_cpu_s, 8.0);
+  EXPECT_DOUBLE_EQ(cpu->vcpu_wait_s, 2.0) << "the vCPU that waited longest, not the sum";
   EXPECT_EQ(cpu->vcpus, 2);
   EXPECT_FALSE(read_qemu_cpu(4343, dir() / "proc")) << "a gone QEMU has no counters";
 }

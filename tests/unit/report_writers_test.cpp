@@ -116,20 +116,31 @@ TEST_F(ReportWritersTest, BootKernelRoundTrips) {
   EXPECT_EQ(back->report.kernel_source, "debian-amd64");
 }
 
-// timings.domain_start_s (libvirt's share of the boot) is written and read back; a report from
-// before the field reads as -1 (never measured), not 0.
+// timings.domain_start_s (libvirt's share of the boot) and the CPU waits of the boot and of the
+// domain start are written and read back; a report from before the fields reads as -1 (never
+// measured), not 0, and an unknown wait is written as null.
 TEST_F(ReportWritersTest, DomainStartRoundTripsAndIsAbsentInOldReports) {
   fs::path dir = root_ / "runs/nbd-swap-hog-pass";
   auto old = reports::read_run(dir);
   ASSERT_TRUE(old.ok());
   EXPECT_EQ(old->report.domain_start_s, -1);
+  EXPECT_EQ(old->report.boot_cpu_wait_s, -1);
+  EXPECT_EQ(old->report.domain_start_cpu_wait_s, -1);
+  EXPECT_TRUE(
+      nlohmann::json::parse(reports::JsonWriter::render(old->report))["timings"]["boot_cpu_wait_s"]
+          .is_null());
   old->report.domain_start_s = 0.25;
+  old->report.boot_cpu_wait_s = 1.5;
+  old->report.domain_start_cpu_wait_s = 0.125;
   const std::string text = reports::JsonWriter::render(old->report);
   EXPECT_EQ(nlohmann::json::parse(text)["timings"]["domain_start_s"], 0.25);
+  EXPECT_EQ(nlohmann::json::parse(text)["timings"]["boot_cpu_wait_s"], 1.5);
   ASSERT_TRUE(write_file_atomic(dir / "report.json", text).ok());
   auto back = reports::read_run(dir);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->report.domain_start_s, 0.25);
+  EXPECT_EQ(back->report.boot_cpu_wait_s, 1.5);
+  EXPECT_EQ(back->report.domain_start_cpu_wait_s, 0.125);
 }
 
 TEST_F(ReportWritersTest, JsonDocumentsValidateAgainstTheirSchemas) {

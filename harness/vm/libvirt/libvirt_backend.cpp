@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "harness/util/net.h"
+#include "harness/vm/libvirt/daemon_pid.h"
 #include "harness/vm/libvirt/domain_log.h"
 #include "harness/vm/libvirt/domain_xml.h"
 #include "harness/vm/libvirt/kvm_probe.h"
@@ -161,6 +162,8 @@ Result<std::unique_ptr<Instance>> LibvirtBackend::start(const VmSpec& spec) {
     if (!pick_port || !port_taken || attempt == kSerialPortAttempts) return error;
   }
 }
+
+int LibvirtBackend::daemon_pid() const { return libvirt_daemon_pid(uri_); }
 
 Result<std::vector<std::string>> LibvirtBackend::list_wedge_domains() {
   virDomainPtr* domains = nullptr;

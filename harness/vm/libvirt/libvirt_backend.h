@@ -98,7 +98,8 @@ class LibvirtGuest : public Instance,
 class LibvirtBackend final : public Backend,
                              public VersionInfo,
                              public LeftoverGuests,
-                             public KvmProbe {
+                             public KvmProbe,
+                             public DaemonProcess {
  public:
   // Opens uri; an empty uri means $WEDGE_LIBVIRT_URI, else kDefaultLibvirtUri.
   // Also silences libvirt's default error printing to stderr (errors come back as Results).
@@ -125,6 +126,8 @@ class LibvirtBackend final : public Backend,
                                        std::chrono::milliseconds timeout) override;
 
   [[nodiscard]] const std::string& uri() const { return uri_; }
+  // The system daemon's pid for qemu:///system, else 0 (daemon_pid.h).
+  [[nodiscard]] int daemon_pid() const override;
   // "7.2.0" and "9.0.0" (the daemon's libvirt), or "unknown".
   [[nodiscard]] std::string qemu_version() const override;
   [[nodiscard]] std::string libvirt_version() const override;
