@@ -4,12 +4,14 @@
 
 # Integration tests run two at a time (ctest -j2: ci/test.sh); a TCG guest needs about one core.
 # These must have the host alone: they measure time or memory that a second guest would
-# disturb, or run several guests themselves. ctest runs each of them with no other test.
+# disturb, run several guests themselves, or assert which wedge reaps a dead run's leftovers
+# (any wedge that starts beside them may). ctest runs each of them with no other test.
 set(WEDGE_HOST_ALONE_TESTS
   DoctorTest.*
   LibvirtBackendTest.KvmProbeAnswersWithinTimeoutAndCleansUp
   RunTest.ConsoleFloodIsRecordedAndLosesNothing
   HostFailureTest.FloodingGuestStaysWithinTheMemoryBound
+  HostFailureTest.SigkillThenNewRunLeavesNothingBehind
   HostFailureTest.LibvirtdRestartedMidRunGoesOn
   MatrixE2eTest.TwoScenariosTwoRepeatsParallelTwoPushedToAPushgateway
   LoadedHostTest.*)
