@@ -80,6 +80,11 @@ nlohmann::json server_guests_json(const std::vector<ServerGuestRecord>& guests) 
   return out;
 }
 
+// A time in seconds, null when never measured (-1).
+nlohmann::json seconds_or_null(double s) {
+  return s < 0 ? nlohmann::json(nullptr) : nlohmann::json(s);
+}
+
 }  // namespace
 
 nlohmann::json finding_json(const Finding& f) {
@@ -189,11 +194,10 @@ std::string JsonWriter::render(const RunReport& r) {
       {"faults", faults},
       {"stalls", stalls},
       {"timings",
-       {{"boot_s", r.boot_s < 0 ? json(nullptr) : json(r.boot_s)},
-        {"domain_start_s", r.domain_start_s < 0 ? json(nullptr) : json(r.domain_start_s)},
-        {"boot_cpu_wait_s", r.boot_cpu_wait_s < 0 ? json(nullptr) : json(r.boot_cpu_wait_s)},
-        {"domain_start_cpu_wait_s",
-         r.domain_start_cpu_wait_s < 0 ? json(nullptr) : json(r.domain_start_cpu_wait_s)},
+       {{"boot_s", seconds_or_null(r.boot_s)},
+        {"domain_start_s", seconds_or_null(r.domain_start_s)},
+        {"boot_cpu_wait_s", seconds_or_null(r.boot_cpu_wait_s)},
+        {"domain_start_cpu_wait_s", seconds_or_null(r.domain_start_cpu_wait_s)},
         {"run_s", r.run_s}}},
       {"guest", guest},
       {"console", {{"bytes", r.console.bytes}, {"floods", floods}}},

@@ -37,9 +37,9 @@ struct ThreadTimes {
 // A QEMU thread name that is a vCPU ("CPU 0/KVM", "CPU 12/TCG").
 [[nodiscard]] bool is_vcpu_thread(std::string_view comm);
 
-// Sums over the threads of pid under proc (any process: QEMU's vCPUs are only told apart) (a fake
-// tree in tests); nullopt when pid is gone. Reads at most a few files per thread, never blocks on
-// the guest.
+// Sums over the threads of pid under proc (a fake tree in tests); nullopt when pid is gone. Any
+// process may be read (the boot's CPU wait reads libvirtd too); only QEMU has vCPU threads.
+// Reads at most a few files per thread, never blocks on the guest.
 [[nodiscard]] std::optional<QemuCpu> read_qemu_cpu(pid_t pid,
                                                    const std::filesystem::path& proc = "/proc");
 

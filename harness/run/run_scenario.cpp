@@ -149,7 +149,7 @@ Status Runner::run_guest(vm::Backend& backend, const ImageOutput& image, bool kv
   auto& r = result_.report;
   vm::VmSpec spec = guest_spec(ctx_, {&image, kvm, res_.transport.get()});
   WEDGE_TRY(spec.agent_socket, agent_socket_path(ctx_.run_dir, socket_link_));
-  std::optional<BootCpuWait> cpu_wait;
+  BootCpuWait cpu_wait(vm::daemon_pid_of(backend));
   WEDGE_TRY(res_.vm, start_guest(ctx_, backend, spec, cpu_wait));
 
   detect::DetectorConfig detect_config =
@@ -176,7 +176,7 @@ Status Runner::run_guest(vm::Backend& backend, const ImageOutput& image, bool kv
   } session_end{this, &session};
   session.use_system_map(image.system_map);
 
-  WEDGE_TRY(BootOutput boot, wait_until_ready(ctx_, {&session, &*host_, res_.vm.get(), &*cpu_wait},
+  WEDGE_TRY(BootOutput boot, wait_until_ready(ctx_, {&session, &*host_, res_.vm.get(), &cpu_wait},
                                               spec.console_log));
   if (boot.boot_failure) {
     boot_failure_ = boot.boot_failure;

@@ -37,21 +37,18 @@ vm::VmSpec guest_spec(const RunContext& ctx, const BootInput& input) {
 }
 
 Result<std::unique_ptr<vm::Instance>> start_guest(RunContext& ctx, vm::Backend& backend,
-                                                  const vm::VmSpec& spec,
-                                                  std::optional<BootCpuWait>& cpu_wait) {
+                                                  const vm::VmSpec& spec, BootCpuWait& cpu_wait) {
   if (interrupted()) return interruption_error();
   ctx.enter("boot");
   ctx.progress.step(fmt::format("booting {} ({} MiB, {} vCPU, {})", spec.name, spec.memory_mib,
                                 spec.vcpus, spec.kvm ? "kvm" : "tcg"));
-  const auto* daemon = vm::find<vm::DaemonProcess>(backend);
-  cpu_wait.emplace(daemon != nullptr ? daemon->daemon_pid() : 0);
   ctx.t0 = std::chrono::steady_clock::now();
   auto vm = backend.start(spec).context("starting the guest");
   if (!vm) return vm;
   // The host's share of the boot: 60 s and more where libvirt re-probes QEMU (issue 17).
   ctx.report.domain_start_s = ctx.now_s();
-  cpu_wait->started(vm::qemu_pid_of(**vm), ctx.report.domain_start_s);
-  ctx.report.domain_start_cpu_wait_s = cpu_wait->domain_start_wait_s();
+  cpu_wait.started(vm::qemu_pid_of(**vm), ctx.report.domain_start_s);
+  ctx.report.domain_start_cpu_wait_s = cpu_wait.domain_start_wait_s();
   return vm;
 }
 

@@ -4,11 +4,11 @@
 // run was interrupted.
 //
 //   vm::VmSpec spec = guest_spec(ctx, {&image, hv.kvm, &transport});
-//   std::optional<BootCpuWait> cpu_wait;
+//   BootCpuWait cpu_wait(vm::daemon_pid_of(*hv.backend));
 //   WEDGE_TRY(auto vm, start_guest(ctx, *hv.backend, spec, cpu_wait));
 //   ... GuestSession session(*vm, ...);
 //   WEDGE_TRY(BootOutput boot,
-//             wait_until_ready(ctx, {&session, &host, vm.get(), &*cpu_wait}, spec.console_log));
+//             wait_until_ready(ctx, {&session, &host, vm.get(), &cpu_wait}, spec.console_log));
 #pragma once
 
 #include <memory>
@@ -36,11 +36,12 @@ struct BootInput {
 // run directory, what the transport adds (disks, shared folders, host ports).
 [[nodiscard]] vm::VmSpec guest_spec(const RunContext& ctx, const BootInput& input);
 
-// Phase "boot": starts the guest and restarts ctx's clock at that moment. cpu_wait starts
-// measuring what the host's scheduler takes from the boot (report.domain_start_cpu_wait_s).
-[[nodiscard]] Result<std::unique_ptr<vm::Instance>> start_guest(
-    RunContext& ctx, vm::Backend& backend, const vm::VmSpec& spec,
-    std::optional<BootCpuWait>& cpu_wait);
+// Phase "boot": starts the guest and restarts ctx's clock at that moment. cpu_wait, made just
+// before, learns the start's CPU wait (report.domain_start_cpu_wait_s).
+[[nodiscard]] Result<std::unique_ptr<vm::Instance>> start_guest(RunContext& ctx,
+                                                                vm::Backend& backend,
+                                                                const vm::VmSpec& spec,
+                                                                BootCpuWait& cpu_wait);
 
 struct BootOutput {
   std::optional<agent::Hello> hello;        // the guest is ready

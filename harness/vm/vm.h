@@ -255,6 +255,12 @@ class DaemonProcess {
   [[nodiscard]] virtual int daemon_pid() const = 0;
 };
 
+// The daemon that starts a backend's guests, else 0.
+[[nodiscard]] inline int daemon_pid_of(Backend& backend) {
+  auto* daemon = find<DaemonProcess>(backend);
+  return daemon != nullptr ? daemon->daemon_pid() : 0;
+}
+
 // A backend that can tell whether hardware acceleration really works here.
 class KvmProbe {
  public:

@@ -18,7 +18,8 @@ struct Candidate {
 constexpr Candidate kSystemDaemons[] = {{"libvirtd.pid", "libvirtd"},
                                         {"libvirt/virtqemud.pid", "virtqemud"}};
 
-// The first word of a small file, without its newline; "" when unreadable.
+// The first line of a small file (a pid or a process name), without its newline; "" when
+// unreadable or longer than any pid or name.
 std::string first_line(const fs::path& file) {
   auto text = read_file(file);
   if (!text.ok()) return "";
